@@ -1,0 +1,117 @@
+"""`companion`: the single entry point.
+
+    companion                         run: Discord/Slack when their tokens are set, else the console
+    companion console [--jsonl] [--user NAME]
+    companion content check [DIR]     validate the course; every problem as file:line: message
+    companion db migrate              apply pending migrations to COMPANION_DB
+
+Problems a person can fix (a bad setting, invalid content, a database that cannot be opened)
+end with a short message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.content import ContentError, check_content
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="companion", description="Course Companion: lessons, quizzes and live quizzes in chat.")
+    sub = parser.add_subparsers(dest="command")
+    console = sub.add_parser("console", help="run the companion in this terminal")
+    console.add_argument("--jsonl", action="store_true", help="read and write one JSON object per line (for scripts)")
+    console.add_argument("--user", default=None, help="who you are at the start (default: student)")
+    content = sub.add_parser("content", help="course content tools")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate the content tree")
+    check.add_argument("dir", nargs="?", default=None, help="content folder (default: COMPANION_CONTENT_DIR)")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="apply pending migrations")
+    return parser
+
+
+def _content_check(directory: Path) -> int:
+    problems = check_content(directory)
+    for p in problems:
+        print(p)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} in {directory}", file=sys.stderr)
+        return 1
+    print(f"content OK: {directory} ({warnings} warning{'s' * (warnings != 1)})", file=sys.stderr)
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.core.store import Store
+
+    store = await Store.open(settings.database, migrate=False)
+    try:
+        applied = await store.migrate()
+        version = await store.schema_version()
+    finally:
+        await store.close()
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none pending"
+    print(f"{settings.database}: schema version {version} (applied: {names})")
+    return 0
+
+
+async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
+    from bot.adapters.console.adapter import run_console
+    from bot.core.companion import Companion
+
+    companion = await Companion.create(settings)
+    try:
+        for warning in companion.course.warnings:
+            logging.getLogger("bot.content").warning("%s", warning)
+        platforms = [name for name, token in (("Discord", settings.discord_token), ("Slack", settings.slack_bot_token)) if token]
+        if mode is None and platforms:
+            logging.getLogger("bot").warning(
+                "%s token set, but this version has no %s adapter yet; starting the console instead",
+                " and ".join(platforms), " or ".join(platforms))
+        if mode is None:
+            mode = "interactive" if sys.stdin.isatty() and sys.stdout.isatty() else "plain"
+        await run_console(companion, mode, user or "student")
+    finally:
+        await companion.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"companion: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "content":
+            return _content_check(Path(args.dir) if args.dir else settings.content_dir)
+        if args.command == "db":
+            return asyncio.run(_migrate(settings))
+        mode = ("jsonl" if args.jsonl else None) if args.command == "console" else None
+        return asyncio.run(_run(settings, mode, getattr(args, "user", None)))
+    except ContentError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print("companion: the content has errors (above); fix them and start again.", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        print(f"companion: cannot use the database {settings.database}: {exc} (set COMPANION_DB)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""The companion: one object that every adapter talks to.
+
+It holds the loaded course, the store, the settings and the clock, and answers two kinds of
+input with platform-neutral `Reply`s: typed commands (`handle_text`, used by the console and by
+chat messages) and button presses (`handle_action`, whose action ids carry all they need).
+Adapters with native slash commands call the same typed methods (`lesson`, `quiz`, …).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from . import instructor, privacy, progress, quiz, reading
+from .clock import Clock
+from .config import Settings
+from .content import Course, load_course
+from .live import LiveQuizzes
+from .reading import PageRequest
+from .replies import Reply, error
+from .review import make_scheduler
+from .store import Store
+from .users import Actor
+
+log = logging.getLogger(__name__)
+
+ASSISTANT_PENDING = ("💬 The chat assistant (a simulated instruction-tuned model) is not built yet; "
+                     "until it is, try `/lesson`, `/quiz` or `/help`.")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    instructor: bool = False
+
+
+COMMANDS = [
+    Command("help", "/help", "What I can do"),
+    Command("lesson", "/lesson [chapter] [shallow|deep] [page]", "Read a lesson, where you left off by default"),
+    Command("next", "/next · /prev", "Next or previous page of the lesson"),
+    Command("page", "/page N", "Jump to page N of the lesson"),
+    Command("depth", "/depth shallow|deep", "Switch the lesson's depth"),
+    Command("quiz", "/quiz [chapter] [questions] [shallow|deep]", "A quiz just for you"),
+    Command("answer", "/answer TEXT", "Answer the current question (a letter, letters, true/false, or words)"),
+    Command("hint", "/hint", "A hint for your current quiz question"),
+    Command("review", "/review", "Questions you missed, when spaced repetition says they are due"),
+    Command("progress", "/progress", "Your progress, streak and review queue"),
+    Command("leaderboard", "/leaderboard", "Top scores in this server or workspace"),
+    Command("live", "/live [chapter] [questions] · /live skip|stop|status", "A live quiz for everyone in the channel"),
+    Command("chat", "/chat MESSAGE", "Talk to the simulated instruction-tuned assistant"),
+    Command("my-data", "/my-data", "Everything I store about you, as a JSON file"),
+    Command("forget-me", "/forget-me", "Delete everything I store about you"),
+    Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True),
+]
+
+#: Aliases typed by people who guess.
+ALIASES = {"prev": "next", "previous": "next", "back": "next", "mydata": "my-data", "export": "my-data",
+           "forget": "forget-me", "forgetme": "forget-me", "board": "leaderboard", "top": "leaderboard",
+           "a": "answer", "h": "hint", "start": "help", "commands": "help"}
+
+
+class Companion:
+    def __init__(self, course: Course, store: Store, settings: Settings, clock: Clock | None = None, fuzzing: bool = True):
+        self.course = course
+        self.store = store
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.scheduler = make_scheduler(fuzzing)
+        self.live = LiveQuizzes(self)
+        #: The conversation engine, when one is plugged in: (actor, message) → Reply.
+        self.assistant: Callable[[Actor, str], Awaitable[Reply]] | None = None
+
+    @classmethod
+    async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> "Companion":
+        """Load the content (raising ContentError if it is invalid) and open the migrated store."""
+        course = load_course(settings.content_dir)
+        store = await Store.open(settings.database)
+        return cls(course, store, settings, clock, fuzzing)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    def is_instructor(self, actor: Actor) -> bool:
+        return actor.is_instructor or self.settings.is_instructor(actor.platform, actor.user_id)
+
+    def chapter_list(self) -> str:
+        return ", ".join(f"{c.number} ({c.title})" for c in self.course.chapters)
+
+    # ---- typed operations (adapters with native commands call these) ----------------------
+
+    async def lesson(self, actor: Actor, chapter: int | None = None, depth: str | None = None, page: int | None = None) -> Reply:
+        return await reading.open_page(self, actor, PageRequest(chapter, depth, page))
+
+    async def quiz(self, actor: Actor, chapter: int | None = None, count: int | None = None, depth: str | None = None) -> Reply:
+        return await quiz.start(self, actor, chapter, count, depth)
+
+    async def review(self, actor: Actor) -> Reply:
+        return await quiz.start(self, actor, review=True)
+
+    async def answer(self, actor: Actor, text: str) -> Reply:
+        """A typed answer: to the live question open in this channel if there is one, else to the solo quiz."""
+        if actor.guild is not None and await self._live_open_here(actor):
+            return await self.live.answer(actor, None, None, text)
+        return await quiz.answer(self, actor, text)
+
+    async def _live_open_here(self, actor: Actor) -> bool:
+        platform, guild, channel = actor.place
+        row = await self.store.run(lambda conn: conn.execute(
+            "SELECT 1 FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase = 'question'",
+            (platform, guild, channel)).fetchone())
+        return row is not None
+
+    async def hint(self, actor: Actor) -> Reply:
+        return await quiz.hint(self, actor)
+
+    async def progress(self, actor: Actor) -> Reply:
+        return await progress.show(self, actor)
+
+    async def leaderboard(self, actor: Actor) -> Reply:
+        return await progress.leaderboard(self, actor)
+
+    async def chat(self, actor: Actor, message: str) -> Reply:
+        if self.assistant is None:
+            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
+        return await self.assistant(actor, message)
+
+    async def export(self, actor: Actor) -> Reply:
+        return await privacy.export(self, actor)
+
+    async def forget(self, actor: Actor, confirmed: bool = False) -> Reply:
+        return await privacy.forget(self, actor) if confirmed else privacy.confirm_forget()
+
+    def help(self, actor: Actor | None = None, extra: list[tuple[str, str]] = ()) -> Reply:
+        show_all = actor is not None and self.is_instructor(actor)
+        rows = [(c.usage, c.summary) for c in COMMANDS if show_all or not c.instructor] + list(extra)
+        lines = [f"**{self.course.title}** — your course companion.", ""]
+        lines += [f"`{usage}` — {summary}" for usage, summary in rows]
+        lines += ["", "Anything that is not a command goes to the chat assistant."]
+        return Reply(title="Commands", text="\n".join(lines), ephemeral=True, kind="help")
+
+    # ---- typed commands ---------------------------------------------------------------------
+
+    async def handle_text(self, actor: Actor, text: str) -> Reply:
+        """A line someone typed: a /command, or a message for the assistant."""
+        text = text.strip()
+        if not text:
+            return error("Say something, or `/help` for the commands.")
+        if not text.startswith("/"):
+            return await self.chat(actor, text)
+        name, _, rest = text[1:].partition(" ")
+        name = name.lower()
+        rest = rest.strip()
+        canonical = ALIASES.get(name, name)
+        if name in ("prev", "previous", "back"):
+            return await reading.open_page(self, actor, PageRequest(step=-1))
+        handler = getattr(self, "_cmd_" + canonical.replace("-", "_"), None)
+        if handler is None:
+            close = [c.usage for c in COMMANDS if c.name.startswith(name[:2])] if name else []
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            return error(f"I don't know the command `/{name}`.{hint} Type `/help` for the list.")
+        try:
+            return await handler(actor, rest)
+        except UsageError as exc:
+            return error(str(exc))
+
+    async def _cmd_help(self, actor: Actor, rest: str) -> Reply:
+        return self.help(actor)
+
+    async def _cmd_lesson(self, actor: Actor, rest: str) -> Reply:
+        numbers, depth = _args(rest, "/lesson [chapter] [shallow|deep] [page]", max_numbers=2)
+        chapter = numbers[0] if numbers else None
+        page = numbers[1] if len(numbers) > 1 else None
+        return await reading.open_page(self, actor, PageRequest(chapter, depth, page))
+
+    async def _cmd_next(self, actor: Actor, rest: str) -> Reply:
+        return await reading.open_page(self, actor, PageRequest(step=+1))
+
+    async def _cmd_page(self, actor: Actor, rest: str) -> Reply:
+        numbers, _ = _args(rest, "/page N", max_numbers=1, depth_ok=False)
+        if not numbers:
+            raise UsageError("Which page? `/page N`.")
+        return await reading.open_page(self, actor, PageRequest(page=numbers[0], chapter=None))
+
+    async def _cmd_depth(self, actor: Actor, rest: str) -> Reply:
+        _, depth = _args(rest, "/depth shallow|deep", max_numbers=0)
+        if depth is None:
+            raise UsageError("Which depth? `/depth shallow` or `/depth deep`.")
+        return await reading.open_page(self, actor, PageRequest(depth=depth))
+
+    async def _cmd_quiz(self, actor: Actor, rest: str) -> Reply:
+        numbers, depth = _args(rest, "/quiz [chapter] [questions] [shallow|deep]", max_numbers=2)
+        return await self.quiz(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None, depth)
+
+    async def _cmd_answer(self, actor: Actor, rest: str) -> Reply:
+        if not rest:
+            raise UsageError("Type your answer after `/answer`, e.g. `/answer B`.")
+        return await self.answer(actor, rest)
+
+    async def _cmd_hint(self, actor: Actor, rest: str) -> Reply:
+        return await self.hint(actor)
+
+    async def _cmd_review(self, actor: Actor, rest: str) -> Reply:
+        return await self.review(actor)
+
+    async def _cmd_progress(self, actor: Actor, rest: str) -> Reply:
+        return await self.progress(actor)
+
+    async def _cmd_leaderboard(self, actor: Actor, rest: str) -> Reply:
+        return await self.leaderboard(actor)
+
+    async def _cmd_live(self, actor: Actor, rest: str) -> Reply:
+        word = rest.split()[0].lower() if rest.split() else ""
+        if word in ("skip", "next"):
+            return await self.live.skip(actor)
+        if word in ("stop", "end"):
+            return await self.live.stop(actor)
+        if word == "status":
+            return await self.live.status(actor)
+        if word == "answer":
+            return await self.live.answer(actor, None, None, rest.split(None, 1)[1] if len(rest.split()) > 1 else "")
+        numbers, _ = _args(rest, "/live [chapter] [questions] · /live skip|stop|status", max_numbers=2, depth_ok=False)
+        return await self.live.start(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
+
+    async def _cmd_chat(self, actor: Actor, rest: str) -> Reply:
+        if not rest:
+            raise UsageError("What would you like to say? `/chat MESSAGE`.")
+        return await self.chat(actor, rest)
+
+    async def _cmd_my_data(self, actor: Actor, rest: str) -> Reply:
+        return await self.export(actor)
+
+    async def _cmd_forget_me(self, actor: Actor, rest: str) -> Reply:
+        return await self.forget(actor, confirmed=rest.lower() in ("confirm", "yes"))
+
+    async def _cmd_course(self, actor: Actor, rest: str) -> Reply:
+        word, _, arg = rest.partition(" ")
+        word = word.lower()
+        if not self.is_instructor(actor):
+            return error(instructor.REFUSED)
+        if word == "reload":
+            return await instructor.reload(self, actor)
+        if word == "stats":
+            return await instructor.stats(self, actor)
+        if word == "reset":
+            return await instructor.reset(self, actor, arg)
+        if word == "stop":
+            return await self.live.stop(actor)
+        raise UsageError("Instructor tools: `/course reload`, `/course stats`, `/course reset NAME-or-ID`, `/course stop`.")
+
+    # ---- button presses ---------------------------------------------------------------------
+
+    async def handle_action(self, actor: Actor, action: str) -> Reply:
+        """A button, menu or form submitted: the action id says what, and for which attempt or session."""
+        try:
+            return await self._action(actor, action)
+        except (ValueError, IndexError):
+            log.info("unreadable action id %r", action[:100])
+            return error("That button is no longer valid. Type `/help` to carry on.")
+
+    async def _action(self, actor: Actor, action: str) -> Reply:
+        kind, _, rest = action.partition(":")
+        if kind == "lesson":
+            if rest == "continue":
+                return await reading.open_page(self, actor, PageRequest())
+            chapter, depth, where = rest.split(":", 2)
+            if where.startswith("L"):
+                return await reading.open_page(self, actor, PageRequest(int(chapter), depth, near_line=int(where[1:])))
+            return await reading.open_page(self, actor, PageRequest(int(chapter), depth, int(where)))
+        if kind == "quiz":
+            first, _, tail = rest.partition(":")
+            if first == "start":
+                chapter, _, depth = tail.partition(":")
+                return await self.quiz(actor, int(chapter), None, depth or None)
+            position, _, verb = tail.partition(":")
+            if verb == "hint":
+                return await quiz.hint(self, actor, int(first), int(position))
+            if verb.startswith("a:"):
+                return await quiz.answer(self, actor, verb[2:], int(first), int(position))
+            raise ValueError(action)
+        if kind == "live":
+            session, _, tail = rest.partition(":")
+            if tail == "skip":
+                return await self.live.skip(actor, int(session))
+            if tail == "stop":
+                return await self.live.stop(actor, int(session))
+            index, _, verb = tail.partition(":")
+            if verb.startswith("a:"):
+                return await self.live.answer(actor, int(session), int(index), verb[2:])
+            raise ValueError(action)
+        if action == "review:start":
+            return await self.review(actor)
+        if action == "progress:show":
+            return await self.progress(actor)
+        if action == "chat:open":
+            if self.assistant is None:
+                return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
+            return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", ephemeral=True, kind="assistant")
+        if action == "forget:confirm":
+            return await self.forget(actor, confirmed=True)
+        if action == "forget:cancel":
+            return Reply(text="Nothing was deleted.", ephemeral=True)
+        raise ValueError(action)
+
+
+class UsageError(ValueError):
+    """A command typed with arguments it does not take; the message says how to type it."""
+
+
+def _args(rest: str, usage: str, max_numbers: int, depth_ok: bool = True) -> tuple[list[int], str | None]:
+    numbers: list[int] = []
+    depth = None
+    for token in rest.split():
+        word = token.lower().strip(",")
+        if word in ("shallow", "deep") and depth_ok:
+            depth = word
+        elif word.isdigit() and len(numbers) < max_numbers:
+            numbers.append(int(word))
+        else:
+            raise UsageError(f"I didn't understand “{token[:40]}”. Usage: `{usage}`")
+    return numbers, depth

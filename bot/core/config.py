@@ -1,0 +1,129 @@
+"""Settings from the environment (optionally a `.env` file), checked once at start-up.
+
+Every setting is documented in `.env.example`. A missing or malformed value raises
+`ConfigError` with one line that names the setting, so the companion can refuse to start
+with a message a person can act on instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+#: The repository's own content folder, used when COMPANION_CONTENT_DIR is not set.
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
+#: Where the SQL migrations live (they are part of the code, not a setting).
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+SECRET_SETTINGS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Path = Path("companion.db")
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    quiz_questions: int = 10
+    pass_threshold: float = 0.8
+    live_question_seconds: int = 30
+    live_reveal_seconds: int = 8
+    live_questions: int = 10
+    live_starters: str = "anyone"  # "anyone" or "instructors"
+    instructors: frozenset[str] = field(default_factory=frozenset)  # "platform:user_id"
+    log_level: str = "INFO"
+    discord_token: str | None = field(default=None, repr=False)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+
+    def is_instructor(self, platform: str, user_id: str) -> bool:
+        return f"{platform}:{user_id}" in self.instructors
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
+    except ValueError:
+        raise ConfigError(f"{name} must be a fraction such as 0.8 or a percentage such as 80%, got {raw!r}") from None
+    if not 0 < value <= 1:
+        raise ConfigError(f"{name} must be above 0 and at most 1 (or 100%), got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, options: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in options:
+        raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
+    return raw
+
+
+def _instructors(env: Mapping[str, str]) -> frozenset[str]:
+    raw = env.get("COMPANION_INSTRUCTORS", "").strip()
+    if not raw:
+        return frozenset()
+    out = set()
+    for item in raw.split(","):
+        item = item.strip()
+        platform, sep, user = item.partition(":")
+        if not sep or not platform or not user:
+            raise ConfigError(
+                f"COMPANION_INSTRUCTORS entries must look like platform:user_id (e.g. console:alice), got {item!r}"
+            )
+        out.add(f"{platform.lower()}:{user}")
+    return frozenset(out)
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
+    """Read the settings; with `dotenv`, a `.env` file in the working directory fills gaps."""
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(Path.cwd() / ".env", override=False)
+        env = os.environ
+    content_dir = Path(env.get("COMPANION_CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR)
+    database = env.get("COMPANION_DB", "").strip() or "companion.db"
+    return Settings(
+        database=Path(database),
+        content_dir=content_dir,
+        quiz_questions=_int(env, "COMPANION_QUIZ_QUESTIONS", 10, 1, 100),
+        pass_threshold=_fraction(env, "COMPANION_PASS_THRESHOLD", 0.8),
+        live_question_seconds=_int(env, "COMPANION_LIVE_QUESTION_SECONDS", 30, 5, 600),
+        live_reveal_seconds=_int(env, "COMPANION_LIVE_REVEAL_SECONDS", 8, 0, 300),
+        live_questions=_int(env, "COMPANION_LIVE_QUESTIONS", 10, 1, 50),
+        live_starters=_choice(env, "COMPANION_LIVE_STARTERS", "anyone", ("anyone", "instructors")),
+        instructors=_instructors(env),
+        log_level=_choice(env, "COMPANION_LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+        discord_token=_secret(env, "DISCORD_TOKEN"),
+        slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
+        slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
+        slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
+    )

@@ -1,0 +1,262 @@
+"""Solo quizzes and reviews: start, answer, hint, and the summary at the end.
+
+An attempt's questions are chosen and shuffled once, with a seed stored on the attempt, so a
+restart resumes it exactly. Each answer is one transaction: the answer row (unique per attempt
+and position, so a double click counts once), the attempt's position and score, and the
+question's review card. A review is an attempt over the questions FSRS says are due.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .clock import iso
+from .progress import course_complete, chapter_state, completion_text
+from .questions import AnswerError, Question, ask, correct_answer, describe_answer, is_correct, parse_answer
+from .replies import Button, Reply, error
+from .review import due_keys, queue_summary, record_review
+from .users import Actor, touch_user
+
+if TYPE_CHECKING:
+    from .companion import Companion
+
+REVIEW_CHAPTER = 0
+
+
+@dataclass
+class Outcome:
+    """What one answer did, gathered inside the transaction and rendered outside it."""
+
+    attempt_id: int
+    question: Question
+    answer: Any
+    correct: bool
+    position: int  # of the question answered, 0-based
+    total: int
+    queued: bool = False
+    next_question: Question | None = None
+    seed: int = 0
+    kind: str = "quiz"
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _chapter_for(conn: sqlite3.Connection, core: "Companion", user_pk: int, chapter: int | None) -> int:
+    if chapter is not None:
+        return chapter
+    row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
+    return row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
+
+
+def _start(conn, core: "Companion", actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
+    now = core.clock.now()
+    user_pk = touch_user(conn, actor, now)
+    seed = random.randrange(1, 2**31)
+    if review:
+        keys = [k for k in due_keys(conn, user_pk, now, 1000) if core.course.question(k)][: count or core.settings.quiz_questions]
+        if not keys:
+            due, total, nxt = queue_summary(conn, user_pk, now)
+            if total == 0:
+                return None, "Your review queue is empty. Questions you miss in a quiz come back here when they are due."
+            return None, f"Nothing is due for review right now ({total} in your queue). The next one is due {_when(nxt, now)}."
+        chapter_no = REVIEW_CHAPTER
+    else:
+        chapter_no = _chapter_for(conn, core, user_pk, chapter)
+        found = core.course.chapter(chapter_no)
+        if found is None:
+            return None, f"There is no chapter {chapter_no}. Chapters: {core.chapter_list()}."
+        pool = [q for q in found.questions if q.at_depth(depth)]
+        random.Random(seed).shuffle(pool)
+        keys = [q.key for q in pool[: count or core.settings.quiz_questions]]
+    conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
+    attempt_id = conn.execute(
+        "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps(keys), iso(now)),
+    ).lastrowid
+    return (attempt_id, chapter_no, seed, keys), None
+
+
+def _when(moment, now) -> str:
+    if moment is None:
+        return "later"
+    seconds = (moment - now).total_seconds()
+    if seconds < 3600:
+        return f"in {max(1, round(seconds / 60))} min"
+    if seconds < 86400 * 2:
+        return f"in {round(seconds / 3600)} h"
+    return f"on {moment:%a %d %b}"
+
+
+async def start(core: "Companion", actor: Actor, chapter: int | None = None, count: int | None = None,
+                depth: str | None = None, review: bool = False) -> Reply:
+    if depth is not None and depth not in ("shallow", "deep"):
+        return error(f"Depth must be **shallow** or **deep**, not “{depth}”.")
+    if count is not None and not 1 <= count <= 50:
+        return error("Ask for between 1 and 50 questions.")
+    started, problem = await core.store.run(_start, core, actor, chapter, count, depth, review)
+    if problem:
+        return Reply(text=problem, ephemeral=True, kind="info")
+    attempt_id, chapter_no, seed, keys = started
+    if review:
+        intro = f"🧠 **Review** — {len(keys)} question{'s' * (len(keys) != 1)} due. Answer with the buttons or `/answer`."
+    else:
+        chapter_obj = core.course.chapter(chapter_no)
+        scope = f" at {depth} depth" if depth else ""
+        intro = f"📝 **Quiz: Chapter {chapter_no} — {chapter_obj.title}**{scope} · {len(keys)} question{'s' * (len(keys) != 1)}. Answer with the buttons or `/answer`."
+    first = core.course.question(keys[0])
+    reply = _ask(first, attempt_id, 0, len(keys), seed)
+    reply.text = intro + "\n\n" + reply.text
+    reply.ephemeral = True
+    return reply
+
+
+def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
+    reply = ask(question, f"Question {position + 1} of {total}", f"quiz:{attempt_id}:{position}:a:", seed)
+    if question.hint:
+        reply.buttons.append(Button("💡 Hint", f"quiz:{attempt_id}:{position}:hint"))
+    reply.ephemeral = True
+    return reply
+
+
+def _find_attempt(conn, user_pk: int, attempt_id: int | None):
+    if attempt_id is None:
+        return conn.execute("SELECT * FROM quiz_attempts WHERE user_pk = ? AND status = 'open' ORDER BY id DESC LIMIT 1", (user_pk,)).fetchone()
+    return conn.execute("SELECT * FROM quiz_attempts WHERE id = ? AND user_pk = ?", (attempt_id, user_pk)).fetchone()
+
+
+def _stale(attempt, position: int | None) -> str | None:
+    if attempt is None:
+        return "You have no quiz running. Start one with `/quiz`, or `/review` for what is due."
+    if attempt["status"] != "open":
+        return "That quiz has already ended. Start a new one with `/quiz`."
+    if position is not None and position != attempt["position"]:
+        return "You already answered that question; your answer was recorded once."
+    return None
+
+
+def _answer(conn, core: "Companion", actor: Actor, text: str, attempt_id: int | None, position: int | None):
+    now = core.clock.now()
+    user_pk = touch_user(conn, actor, now)
+    attempt = _find_attempt(conn, user_pk, attempt_id)
+    problem = _stale(attempt, position)
+    if problem:
+        return None, problem
+    keys = json.loads(attempt["question_keys"])
+    pos = attempt["position"]
+    question = core.course.question(keys[pos])
+    if question is None:  # content reloaded without it: skip it, do not count it
+        conn.execute("UPDATE quiz_attempts SET position = position + 1 WHERE id = ?", (attempt["id"],))
+        return None, "That question was removed from the course since your quiz started; it was skipped. Send `/answer` again for the next one, or `/quiz` to restart."
+    try:
+        answer = parse_answer(question, text, attempt["seed"])
+    except AnswerError as exc:
+        return None, str(exc)
+    correct = is_correct(question, answer)
+    hinted = conn.execute("SELECT 1 FROM quiz_hints WHERE attempt_id = ? AND position = ?", (attempt["id"], pos)).fetchone()
+    inserted = conn.execute(
+        "INSERT INTO quiz_answers(attempt_id, position, question_key, answer, correct, hint_used, answered_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (attempt["id"], pos, question.key, json.dumps(answer), int(correct), int(bool(hinted)), iso(now)),
+    ).rowcount
+    if not inserted:
+        return None, "You already answered that question; your answer was recorded once."
+    conn.execute("UPDATE quiz_attempts SET position = position + 1, correct = correct + ? WHERE id = ?", (int(correct), attempt["id"]))
+    queued = record_review(conn, core.scheduler, user_pk, question.key, correct, now)
+    out = Outcome(attempt["id"], question, answer, correct, pos, len(keys), queued, seed=attempt["seed"], kind=attempt["kind"])
+    if pos + 1 < len(keys):
+        out.next_question = core.course.question(keys[pos + 1])
+        return out, None
+    was_complete = course_complete(conn, core, user_pk)
+    conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
+    out.summary = _summary(conn, core, user_pk, attempt, was_complete, now)
+    return out, None
+
+
+def _summary(conn, core: "Companion", user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
+    rows = conn.execute("SELECT question_key, answer, correct FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt["id"],)).fetchall()
+    total = len(json.loads(attempt["question_keys"]))
+    correct = sum(r["correct"] for r in rows)
+    missed = [(core.course.question(r["question_key"]), json.loads(r["answer"])) for r in rows if not r["correct"]]
+    summary: dict[str, Any] = {"correct": correct, "total": total, "missed": [m for m in missed if m[0]], "chapter": attempt["chapter"]}
+    due, queue, _ = queue_summary(conn, user_pk, now)
+    summary["queue"] = queue
+    if attempt["kind"] == "quiz":
+        state = chapter_state(conn, core, user_pk, core.course.chapter(attempt["chapter"]))
+        summary["state"] = state
+        if not was_complete and course_complete(conn, core, user_pk):
+            depth = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()[0]
+            summary["completion"] = completion_text(core, depth)
+    return summary
+
+
+async def answer(core: "Companion", actor: Actor, text: str, attempt_id: int | None = None, position: int | None = None) -> Reply:
+    outcome, problem = await core.store.run(_answer, core, actor, text, attempt_id, position)
+    if problem:
+        return error(problem)
+    return render_outcome(outcome, core.settings.pass_threshold)
+
+
+def feedback(question: Question, answer: Any, correct: bool) -> str:
+    if correct:
+        head = f"✅ **Correct!** {describe_answer(question, answer)}" if question.type != "short" else f"✅ **Correct!** (you wrote {describe_answer(question, answer)})"
+    else:
+        head = f"❌ **Not quite.** You answered {describe_answer(question, answer)}.\nThe answer: **{correct_answer(question)}**"
+    return f"{head}\n> {question.explanation}"
+
+
+def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
+    text = feedback(out.question, out.answer, out.correct)
+    if out.queued:
+        text += "\n_This question joins your review queue._"
+    if out.next_question is not None:
+        nxt = _ask(out.next_question, out.attempt_id, out.position + 1, out.total, out.seed)
+        nxt.text = text + "\n\n" + nxt.text
+        return nxt
+    s = out.summary
+    pct = round(100 * s["correct"] / s["total"]) if s["total"] else 0
+    lines = [text, "", f"🏁 **{'Review' if out.kind == 'review' else 'Quiz'} finished: {s['correct']}/{s['total']} ({pct}%)**"]
+    buttons = []
+    if out.kind == "quiz":
+        passed = s["correct"] >= pass_threshold * s["total"]
+        lines.append(f"{'Passed ✅' if passed else 'Not passed yet'} — the pass mark is {round(pass_threshold * 100)}%.")
+        state = s["state"]
+        if state.best:
+            lines.append(f"Your best on chapter {s['chapter']}: {state.best[0]}/{state.best[1]}.")
+        if state.complete:
+            lines.append(f"📗 Chapter {s['chapter']} is complete.")
+        elif state.passed and not state.lesson_read:
+            lines.append("Finish reading the lesson (either depth) to complete the chapter.")
+        buttons.append(Button("🔁 Try again", f"quiz:start:{s['chapter']}", "primary"))
+    if s["missed"]:
+        lines += ["", "**To revisit:**"]
+        lines += [f"- {q.prompt} — **{correct_answer(q)}**" for q, _ in s["missed"][:10]]
+        lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
+    buttons.append(Button("🧠 Review", "review:start"))
+    buttons.append(Button("📈 Progress", "progress:show"))
+    if s.get("completion"):
+        lines += ["", "---", "", s["completion"]]
+    return Reply(text="\n".join(lines), buttons=buttons, ephemeral=True, kind="summary")
+
+
+def _hint(conn, core: "Companion", actor: Actor, attempt_id: int | None, position: int | None):
+    now = core.clock.now()
+    user_pk = touch_user(conn, actor, now)
+    attempt = _find_attempt(conn, user_pk, attempt_id)
+    problem = _stale(attempt, position)
+    if problem:
+        return None, problem
+    question = core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+    if question is None or not question.hint:
+        return None, "This question has no hint. Trust your reading!"
+    conn.execute("INSERT OR IGNORE INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", (attempt["id"], attempt["position"], iso(now)))
+    return question.hint, None
+
+
+async def hint(core: "Companion", actor: Actor, attempt_id: int | None = None, position: int | None = None) -> Reply:
+    text, problem = await core.store.run(_hint, core, actor, attempt_id, position)
+    if problem:
+        return error(problem)
+    return Reply(text=f"💡 **Hint:** {text}", ephemeral=True, kind="hint")

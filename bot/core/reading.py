@@ -1,0 +1,107 @@
+"""Reading a lesson: the page a user asked for, with the buttons to move on, and their place kept.
+
+Each user's reading position per chapter and preferred depth are stored, so `/lesson` with
+no arguments opens where they left off. Switching depth lands on the page of the other depth
+that covers the same part of the lesson.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .clock import iso
+from .lessons import DEPTHS, PANEL_ACTIONS, Page
+from .replies import Button, PageRef, Reply, error
+from .users import Actor, touch_user
+
+if TYPE_CHECKING:
+    from .companion import Companion
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    chapter: int | None = None
+    depth: str | None = None
+    page: int | None = None  # 1-based; None: where the user left off
+    near_line: int | None = None  # switch depth: the page covering this lesson line
+    step: int = 0  # +1 next, -1 previous, relative to the remembered page
+
+
+def _choose(conn: sqlite3.Connection, core: "Companion", actor: Actor, req: PageRequest):
+    now = core.clock.now()
+    user_pk = touch_user(conn, actor, now)
+    user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
+    chapter_no = req.chapter
+    if chapter_no is None:
+        row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
+        chapter_no = row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
+    chapter = core.course.chapter(chapter_no)
+    if chapter is None:
+        return None, f"There is no chapter {chapter_no}. Chapters: {core.chapter_list()}."
+    pos = conn.execute("SELECT depth, page FROM reading_positions WHERE user_pk = ? AND chapter = ?", (user_pk, chapter_no)).fetchone()
+    depth = req.depth or (pos["depth"] if pos else user["preferred_depth"])
+    pages = chapter.lesson.pages[depth]
+    if req.page is not None:
+        number = req.page
+    elif req.near_line is not None:
+        number = next((p.number for p in reversed(pages) if p.line <= req.near_line), 1)
+    elif pos and pos["depth"] == depth:
+        number = pos["page"] + req.step
+    else:
+        number = 1
+    note = None
+    if not 1 <= number <= len(pages):
+        if req.step:
+            note = "That was the last page of this depth." if req.step > 0 else "This is the first page."
+            number = max(1, min(number, len(pages)))
+        else:
+            return None, f"Chapter {chapter_no} has {len(pages)} page{'s' * (len(pages) != 1)} at {depth} depth: choose 1–{len(pages)}."
+    conn.execute(
+        "INSERT INTO reading_positions(user_pk, chapter, depth, page, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(user_pk, chapter) DO UPDATE SET depth = excluded.depth, page = excluded.page, updated_at = excluded.updated_at",
+        (user_pk, chapter_no, depth, number, iso(now)),
+    )
+    conn.execute("INSERT OR IGNORE INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
+                 (user_pk, chapter_no, depth, number, iso(now)))
+    if req.depth:
+        conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))
+    return (chapter, depth, pages[number - 1], len(pages), note), None
+
+
+async def open_page(core: "Companion", actor: Actor, req: PageRequest) -> Reply:
+    if req.depth is not None and req.depth not in DEPTHS:
+        return error(f"Depth must be **shallow** or **deep**, not “{req.depth}”.")
+    found, problem = await core.store.run(_choose, core, actor, req)
+    if problem:
+        return error(problem)
+    chapter, depth, page, total, note = found
+    reply = render_page(chapter.number, chapter.title, depth, page, total)
+    if note:
+        reply.text = f"_{note}_\n\n{reply.text}"
+    return reply
+
+
+def render_page(chapter: int, title: str, depth: str, page: Page, total: int) -> Reply:
+    other = "deep" if depth == "shallow" else "shallow"
+    buttons = []
+    if page.number > 1:
+        buttons.append(Button("◀ Previous", f"lesson:{chapter}:{depth}:{page.number - 1}"))
+    if page.number < total:
+        buttons.append(Button("Next ▶", f"lesson:{chapter}:{depth}:{page.number + 1}", "primary"))
+    buttons.append(Button(f"Switch to {other}", f"lesson:{chapter}:{other}:L{page.line}"))
+    buttons.append(Button("📝 Quiz me", f"quiz:start:{chapter}:{depth}", "success"))
+    for action in page.actions:
+        label, action_id, _ = PANEL_ACTIONS[action]
+        buttons.append(Button(label, action_id))
+    footer = f"\n\n_Page {page.number} of {total} · {depth} depth_"
+    if page.number == total:
+        footer += " · _end of the lesson: ready for the quiz?_"
+    return Reply(
+        title=f"Chapter {chapter}: {title} — {page.title}" if not page.title.startswith(f"Chapter {chapter}") else page.title,
+        text=page.text + footer,
+        buttons=buttons,
+        page=PageRef(page.number, total),
+        kind="lesson",
+    )

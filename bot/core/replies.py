@@ -1,0 +1,104 @@
+"""Platform-neutral replies: what a person should see, never how a platform shows it.
+
+The core answers every command with a `Reply`. Adapters render it in their own idiom:
+Discord embeds and buttons, Slack blocks, rich text or a JSON line on the console.
+Action ids are short strings that carry everything a restart needs (`quiz:12:3:a:2`),
+so a button pressed after a restart still finds its attempt, question and choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+#: Discord's custom_id limit is the tightest of the platforms (Slack allows 255).
+MAX_ACTION_ID = 100
+#: Discord's button label limit is 80, Slack's button text 75.
+MAX_BUTTON_LABEL = 75
+
+Style = Literal["primary", "secondary", "success", "danger"]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    style: Style = "secondary"
+
+    def __post_init__(self) -> None:
+        if len(self.action) > MAX_ACTION_ID:
+            raise ValueError(f"action id longer than {MAX_ACTION_ID}: {self.action!r}")
+        if len(self.label) > MAX_BUTTON_LABEL:
+            object.__setattr__(self, "label", self.label[: MAX_BUTTON_LABEL - 1] + "…")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A pick-several menu (multiple-select questions): the chosen values are joined with
+    commas and appended to `action` (`quiz:12:3:a:` + `1,3`)."""
+
+    action: str
+    options: tuple[tuple[str, str], ...]  # (label, value)
+    min_values: int = 1
+    max_values: int = 1
+    placeholder: str = "Choose…"
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Ask for typed text (short answers, orderings): a modal on Discord, an input on Slack.
+    The submitted text is appended to `action` after a colon."""
+
+    action: str
+    label: str
+    placeholder: str = ""
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime: str = "application/json"
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """Where a paged reply sits: page `number` (1-based) of `total`."""
+
+    number: int
+    total: int
+
+
+@dataclass
+class Reply:
+    text: str  # Markdown
+    title: str | None = None
+    buttons: list[Button] = field(default_factory=list)
+    choices: Choices | None = None
+    text_input: TextInput | None = None
+    page: PageRef | None = None
+    ephemeral: bool = False
+    file: Attachment | None = None
+    #: A hint for adapters: "lesson", "quiz", "live", "progress", "error", "info" …
+    kind: str = "info"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.file is not None:
+            data["file"] = {"filename": self.file.filename, "mime": self.file.mime, "size": len(self.file.content),
+                            "content": self.file.content.decode("utf-8", "replace")}
+        return {k: v for k, v in data.items() if v not in (None, [], False) or k == "text"}
+
+
+def error(text: str) -> Reply:
+    """A friendly correction: shown only to the person who made the mistake."""
+    return Reply(text=text, ephemeral=True, kind="error")
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    """A text progress bar that renders the same on every platform: `███████░░░ 70%`."""
+    if total <= 0:
+        return "░" * width + "  —"
+    filled = round(width * done / total)
+    return "█" * filled + "░" * (width - filled) + f" {round(100 * done / total)}%"
