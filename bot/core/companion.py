@@ -18,7 +18,7 @@ from .config import Settings
 from .content import Course, load_course
 from .live import LiveQuizzes
 from .reading import PageRequest
-from .replies import Reply, error
+from .replies import Reply, error, quote_user_text
 from .review import make_scheduler
 from .store import Store
 from .users import Actor
@@ -101,7 +101,7 @@ class Companion:
         return await quiz.start(self, actor, review=True)
 
     async def answer(self, actor: Actor, text: str) -> Reply:
-        """A typed answer: to the live question open in this channel if there is one, else to the solo quiz."""
+        """A typed answer: to the live quiz running in this channel if there is one, else to the solo quiz."""
         if actor.guild is not None and await self._live_open_here(actor):
             return await self.live.answer(actor, None, None, text)
         return await quiz.answer(self, actor, text)
@@ -109,7 +109,7 @@ class Companion:
     async def _live_open_here(self, actor: Actor) -> bool:
         platform, guild, channel = actor.place
         row = await self.store.run(lambda conn: conn.execute(
-            "SELECT 1 FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase = 'question'",
+            "SELECT 1 FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
             (platform, guild, channel)).fetchone())
         return row is not None
 
@@ -160,7 +160,7 @@ class Companion:
         if handler is None:
             close = [c.usage for c in COMMANDS if c.name.startswith(name[:2])] if name else []
             hint = f" Did you mean `{close[0]}`?" if close else ""
-            return error(f"I don't know the command `/{name}`.{hint} Type `/help` for the list.")
+            return error(f"I don't know the command /{quote_user_text(name[:32])}.{hint} Type `/help` for the list.")
         try:
             return await handler(actor, rest)
         except UsageError as exc:
@@ -319,5 +319,5 @@ def _args(rest: str, usage: str, max_numbers: int, depth_ok: bool = True) -> tup
         elif word.isdigit() and len(numbers) < max_numbers:
             numbers.append(int(word))
         else:
-            raise UsageError(f"I didn't understand “{token[:40]}”. Usage: `{usage}`")
+            raise UsageError(f"I didn't understand “{quote_user_text(token[:40])}”. Usage: `{usage}`")
     return numbers, depth

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .content import read_course
-from .replies import Reply, error
+from .replies import Reply, error, quote_user_text
 from .users import Actor
 
 if TYPE_CHECKING:
@@ -104,6 +104,6 @@ async def reset(core: "Companion", actor: Actor, who: str) -> Reply:
         return error("Whose progress? `/course reset NAME-or-ID`.")
     name, found = await core.store.run(_reset, actor, who)
     if name is None:
-        return error(f"No single student matches “{who}” ({found} found): use their user id.")
+        return error(f"No single student matches “{quote_user_text(who[:64])}” ({found} found): use their user id.")
     return Reply(text=f"♻️ Reset the progress of **{name}**: reading, quiz attempts and review queue. Live quiz results are kept.", ephemeral=True)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .replies import Button, Choices, Reply, TextInput
+from .replies import Button, Choices, Reply, TextInput, quote_user_text
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "short", "ordering")
 QUESTION_DEPTHS = ("shallow", "deep", "both")
@@ -97,9 +97,9 @@ def _positions(text: str, count: int, what: str) -> list[int]:
         elif token.isdigit():
             index = int(token) - 1
         else:
-            raise AnswerError(f"I couldn't read “{token}” as {what}: use the letters A–{last}.")
+            raise AnswerError(f"I couldn't read “{quote_user_text(token[:20])}” as {what}: use the letters A–{last}.")
         if not 0 <= index < count:
-            raise AnswerError(f"“{token}” isn't one of the options: there are {count}, A–{last}.")
+            raise AnswerError(f"“{quote_user_text(token[:20])}” isn't one of the options: there are {count}, A–{last}.")
         positions.append(index)
     if not positions:
         raise AnswerError(f"Please answer with {what}: the letters A–{last}.")
@@ -183,7 +183,7 @@ def describe_answer(question: Question, answer: Any) -> str:
     if kind == "true_false":
         return "True" if answer else "False"
     if kind == "short":
-        return f"“{answer}”"
+        return f"“{quote_user_text(str(answer))}”"
     return " → ".join(question.items[i] for i in answer)
 
 

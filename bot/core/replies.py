@@ -91,6 +91,12 @@ class Reply:
         return {k: v for k, v in data.items() if v not in (None, [], False) or k == "text"}
 
 
+def quote_user_text(text: str) -> str:
+    """User text made safe to echo on any platform: no mention (`@everyone`, `<@id>`,
+    `<!channel>`) can form, whatever the adapter does. A zero-width space follows each `@`."""
+    return text.replace("@", "@\u200b").replace("<", "‹").replace(">", "›")
+
+
 def error(text: str) -> Reply:
     """A friendly correction: shown only to the person who made the mistake."""
     return Reply(text=text, ephemeral=True, kind="error")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .clock import iso
+from .replies import quote_user_text
 
 MAX_NAME = 64
 
@@ -32,8 +33,7 @@ class Actor:
 
 def clean_name(name: str) -> str:
     """A display name safe to show anywhere: one line, bounded, no mention syntax."""
-    name = " ".join((name or "").split())[:MAX_NAME] or "someone"
-    return name.replace("@", "@\u200b").replace("<", "‹").replace(">", "›")
+    return quote_user_text(" ".join((name or "").split())[:MAX_NAME] or "someone")
 
 
 def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime) -> int:
