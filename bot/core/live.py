@@ -108,6 +108,8 @@ class LiveQuizzes:
         pool = list(found.questions)
         random.Random(seed).shuffle(pool)
         keys = [q.key for q in pool[: count or core.settings.live_questions]]
+        if not keys:
+            return None, f"Chapter {number} has no quiz questions yet."
         seconds = core.settings.live_question_seconds
         session_id = conn.execute(
             "INSERT INTO live_sessions(platform, guild, channel, chapter, starter_pk, question_keys, seed, question_seconds,"

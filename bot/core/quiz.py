@@ -71,6 +71,8 @@ def _start(conn, core: "Companion", actor: Actor, chapter: int | None, count: in
         pool = [q for q in found.questions if q.at_depth(depth)]
         random.Random(seed).shuffle(pool)
         keys = [q.key for q in pool[: count or core.settings.quiz_questions]]
+        if not keys:
+            return None, f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet."
     conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
     attempt_id = conn.execute(
         "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
