@@ -55,6 +55,14 @@ class LiveEvent:
 Listener = Callable[[LiveEvent], Awaitable[None]]
 
 
+def _find_session(conn, actor: Actor, session_id: int | None):
+    """The session with this id, or else the one running in the actor's channel."""
+    if session_id is not None:
+        return conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+    return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
+                        actor.place).fetchone()
+
+
 class LiveQuizzes:
     def __init__(self, core: "Companion"):
         self.core = core
@@ -99,11 +107,9 @@ class LiveQuizzes:
         found = core.course.chapter(number)
         if found is None:
             return None, f"There is no chapter {number}. Chapters: {core.chapter_list()}."
-        platform, guild, channel = actor.place
-        running = conn.execute("SELECT id FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
-                               (platform, guild, channel)).fetchone()
-        if running:
+        if _find_session(conn, actor, None):
             return None, "A live quiz is already running in this channel. Its starter or an instructor can `/live stop` it."
+        platform, guild, channel = actor.place
         seed = random.randrange(1, 2**31)
         pool = list(found.questions)
         random.Random(seed).shuffle(pool)
@@ -122,19 +128,13 @@ class LiveQuizzes:
         return [self._question_event(session)], None
 
     async def answer(self, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        reply = await self.core.store.run(self._answer, actor, session_id, index, text)
-        return reply
+        return await self.core.store.run(self._answer, actor, session_id, index, text)
 
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
         core = self.core
         now = core.clock.now()
         user_pk = touch_user(conn, actor, now)
-        if session_id is None:
-            platform, guild, channel = actor.place
-            session = conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
-                                   (platform, guild, channel)).fetchone()
-        else:
-            session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+        session = _find_session(conn, actor, session_id)
         if session is None:
             return error("There is no live quiz running here.")
         if index is None:
@@ -180,12 +180,7 @@ class LiveQuizzes:
         core = self.core
         now = core.clock.now()
         user_pk = touch_user(conn, actor, now)
-        if session_id is None:
-            platform, guild, channel = actor.place
-            session = conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
-                                   (platform, guild, channel)).fetchone()
-        else:
-            session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+        session = _find_session(conn, actor, session_id)
         if session is None or session["phase"] == "ended":
             return error("There is no live quiz running here.")
         if not (core.is_instructor(actor) or session["starter_pk"] == user_pk):
@@ -198,11 +193,7 @@ class LiveQuizzes:
         return self._step(conn, session, now)
 
     async def status(self, actor: Actor) -> Reply:
-        def read(conn):
-            platform, guild, channel = actor.place
-            return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
-                                (platform, guild, channel)).fetchone()
-        session = await self.core.store.run(read)
+        session = await self.core.store.run(_find_session, actor, None)
         if session is None:
             return Reply(text="No live quiz is running here. Start one with `/live [chapter] [questions]`.", ephemeral=True)
         total = len(json.loads(session["question_keys"]))

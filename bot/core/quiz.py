@@ -129,6 +129,13 @@ def _find_attempt(conn, user_pk: int, attempt_id: int | None):
     return conn.execute("SELECT * FROM quiz_attempts WHERE id = ? AND user_pk = ?", (attempt_id, user_pk)).fetchone()
 
 
+def _current(conn, core: "Companion", actor: Actor, attempt_id: int | None, position: int | None, now):
+    """(user, the attempt a button or /answer refers to, or why it cannot be used)."""
+    user_pk = touch_user(conn, actor, now)
+    attempt = _find_attempt(conn, user_pk, attempt_id)
+    return user_pk, attempt, _stale(attempt, position)
+
+
 def _stale(attempt, position: int | None) -> str | None:
     if attempt is None:
         return "You have no quiz running. Start one with `/quiz`, or `/review` for what is due."
@@ -141,9 +148,7 @@ def _stale(attempt, position: int | None) -> str | None:
 
 def _answer(conn, core: "Companion", actor: Actor, text: str, attempt_id: int | None, position: int | None):
     now = core.clock.now()
-    user_pk = touch_user(conn, actor, now)
-    attempt = _find_attempt(conn, user_pk, attempt_id)
-    problem = _stale(attempt, position)
+    user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
     if problem:
         return None, problem
     keys = json.loads(attempt["question_keys"])
@@ -245,9 +250,7 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
 
 def _hint(conn, core: "Companion", actor: Actor, attempt_id: int | None, position: int | None):
     now = core.clock.now()
-    user_pk = touch_user(conn, actor, now)
-    attempt = _find_attempt(conn, user_pk, attempt_id)
-    problem = _stale(attempt, position)
+    user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
     if problem:
         return None, problem
     question = core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
