@@ -44,9 +44,24 @@ def plain(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+def chat_markdown(text: str) -> str:
+    """Chat platforms break lines where the text does; CommonMark joins them. Mark each line
+    break outside code blocks as a hard break so the terminal shows what Discord or Slack would."""
+    out, fenced = [], False
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if not fenced and line.strip() and following.strip() and not line.endswith("  "):
+            line += "  "
+        out.append(line)
+    return "\n".join(out)
+
+
 def rich_print(console: Console, reply: Reply) -> None:
     style = {"error": "yellow", "live-question": "magenta", "live-closed": "cyan", "live-ended": "green"}.get(reply.kind, "blue")
-    body = Markdown(reply.text)
+    body = Markdown(chat_markdown(reply.text))
     if reply.title:
         console.print(Panel(body, title=Text(reply.title, style="bold"), border_style=style, expand=False))
     else:
