@@ -76,14 +76,16 @@ def course_complete(conn: sqlite3.Connection, core: "Companion", user_pk: int) -
     return all(chapter_state(conn, core, user_pk, c).complete for c in core.course.chapters)
 
 
-def completion_text(core: "Companion", depth: str) -> str:
-    """The closing section of the course (the last chapter's "Congratulations"), at a depth."""
+def completion_text(core: "Companion", depth: str, shown: str = "") -> str:
+    """The closing section of the course (the last chapter's "Congratulations"), at a depth,
+    unless the reply already `shown` contains it."""
+    headline = f"🎓 **You have completed {core.course.title}!**"
     for chapter in reversed(core.course.chapters):
         if chapter.completion_section:
             section = chapter.lesson.section(chapter.completion_section, depth)
-            if section:
-                return "🎓 **You have completed the course!**\n\n" + section.text
-    return f"🎓 **You have completed {core.course.title}!**"
+            if section and section.text not in shown:
+                return f"{headline}\n\n{section.text}"
+    return headline
 
 
 def streak(days: list[str], today: date) -> int:

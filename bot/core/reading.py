@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .clock import iso
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
+from .progress import completion_text, course_complete
 from .replies import Button, PageRef, Reply, error
 from .users import Actor, touch_user
 
@@ -63,11 +64,18 @@ def _choose(conn: sqlite3.Connection, core: "Companion", actor: Actor, req: Page
         " ON CONFLICT(user_pk, chapter) DO UPDATE SET depth = excluded.depth, page = excluded.page, updated_at = excluded.updated_at",
         (user_pk, chapter_no, depth, number, iso(now)),
     )
-    conn.execute("INSERT OR IGNORE INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
-                 (user_pk, chapter_no, depth, number, iso(now)))
+    first_read = conn.execute("SELECT 1 FROM pages_read WHERE user_pk = ? AND chapter = ? AND depth = ? AND page = ?",
+                              (user_pk, chapter_no, depth, number)).fetchone() is None
+    was_complete = first_read and course_complete(conn, core, user_pk)
+    if first_read:
+        conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
+                     (user_pk, chapter_no, depth, number, iso(now)))
+    completion = None
+    if first_read and not was_complete and course_complete(conn, core, user_pk):
+        completion = completion_text(core, depth, pages[number - 1].text)  # this page was the course's last step
     if req.depth:
         conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))
-    return (chapter, depth, pages[number - 1], len(pages), note), None
+    return (chapter, depth, pages[number - 1], len(pages), note, completion), None
 
 
 async def open_page(core: "Companion", actor: Actor, req: PageRequest) -> Reply:
@@ -76,10 +84,12 @@ async def open_page(core: "Companion", actor: Actor, req: PageRequest) -> Reply:
     found, problem = await core.store.run(_choose, core, actor, req)
     if problem:
         return error(problem)
-    chapter, depth, page, total, note = found
+    chapter, depth, page, total, note, completion = found
     reply = render_page(chapter.number, chapter.title, depth, page, total)
     if note:
         reply.text = f"_{note}_\n\n{reply.text}"
+    if completion:
+        reply.text += f"\n\n---\n\n{completion}"
     return reply
 
 
