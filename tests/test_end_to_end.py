@@ -1,0 +1,241 @@
+"""End to end through the Companion facade, on the real chapter-7 content and a real SQLite file.
+
+These walk the paths a student and an instructor take: read, quiz to the end, complete the
+course, play a live quiz with a crowd, restart in the middle, export and forget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import ManualClock
+from bot.core.companion import Companion
+from bot.core.config import DEFAULT_CONTENT_DIR, Settings
+from bot.core.questions import LETTERS, display_order
+from bot.core.users import Actor
+
+CHAPTER = 7
+
+
+def right_answer(question, seed: int) -> str:
+    """What a student who knows the answer types."""
+    if question.type in ("single", "multiple"):
+        return " ".join(LETTERS[i] for i in question.correct)
+    if question.type == "true_false":
+        return "true" if question.truth else "false"
+    if question.type == "short":
+        return question.accept[0]
+    shown = display_order(question, seed)
+    return " ".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
+
+
+def wrong_answer(question, seed: int) -> str:
+    if question.type == "single":
+        return LETTERS[(question.correct[0] + 1) % len(question.choices)]
+    if question.type == "multiple":
+        return LETTERS[next(i for i in range(len(question.choices)) if i not in question.correct)]
+    if question.type == "true_false":
+        return "false" if question.truth else "true"
+    if question.type == "short":
+        return "banana bread"
+    shown = display_order(question, seed)
+    return " ".join(LETTERS[p] for p in range(len(shown)))  # the shuffled order is never the right one
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR,
+                    live_question_seconds=20, live_reveal_seconds=5)
+
+
+@pytest.fixture
+async def companion(settings):
+    clock = ManualClock()
+    core = await Companion.create(settings, clock=clock, fuzzing=False)
+    yield core
+    await core.close()
+
+
+def student(name: str, guild: str | None = "guild-1", instructor: bool = False) -> Actor:
+    return Actor("test", name, name.title(), guild=guild, channel="general" if guild else None, is_instructor=instructor)
+
+
+async def current_question(core: Companion, user_id: str):
+    def read(conn):
+        row = conn.execute(
+            "SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND t.status = 'open'",
+            (user_id,)).fetchone()
+        return dict(row) if row else None
+    attempt = await core.store.run(read)
+    if attempt is None:
+        return None, None
+    keys = json.loads(attempt["question_keys"])
+    return attempt, core.course.question(keys[attempt["position"]])
+
+
+async def test_lesson_pages_remember_position_and_depth(companion):
+    ann = student("ann")
+    first = await companion.lesson(ann, CHAPTER, "deep")
+    assert first.page.number == 1 and first.page.total >= 2
+    nxt = next(b for b in first.buttons if b.label.startswith("Next"))
+    second = await companion.handle_action(ann, nxt.action)
+    assert second.page.number == 2
+    # No arguments: where Ann left off, at her depth.
+    again = await companion.handle_text(ann, "/lesson")
+    assert again.page.number == 2 and "deep depth" in again.text
+    # Switching depth keeps her in the same part of the lesson.
+    switch = next(b for b in again.buttons if b.label.startswith("Switch to shallow"))
+    shallow = await companion.handle_action(ann, switch.action)
+    assert "shallow depth" in shallow.text
+    assert any(b.action == "chat:open" for b in shallow.buttons), "the chat panel callout is an action"
+    out_of_range = await companion.handle_text(ann, "/lesson 7 deep 99")
+    assert out_of_range.kind == "error" and "1–" in out_of_range.text
+    bad = await companion.handle_text(ann, "/lesson 7 medium")
+    assert bad.kind == "error" and "Usage" in bad.text
+
+
+async def test_solo_quiz_to_the_end_then_course_complete(companion):
+    ann = student("ann")
+    start = await companion.handle_text(ann, "/quiz 7 6")
+    assert start.ephemeral and "Question 1 of 6" in start.text
+    # A malformed answer is corrected and not counted.
+    attempt, question = await current_question(companion, "ann")
+    if question.type in ("single", "multiple", "ordering"):
+        bad = await companion.handle_text(ann, "/answer Z")
+        assert bad.kind == "error"
+        assert (await current_question(companion, "ann"))[0]["position"] == 0
+    for n in range(6):
+        attempt, question = await current_question(companion, "ann")
+        reply = await companion.handle_text(ann, "/answer " + right_answer(question, attempt["seed"]))
+        assert "Correct" in reply.text, (question.id, reply.text)
+        assert question.explanation in reply.text
+    assert "Quiz finished: 6/6" in reply.text and "Passed" in reply.text
+    assert "complete the chapter" in reply.text  # the lesson is not read yet
+    # Reading the whole lesson at one depth completes the chapter and the course.
+    pages = companion.course.chapter(CHAPTER).lesson.pages["shallow"]
+    for number in range(1, len(pages) + 1):
+        page = await companion.lesson(ann, CHAPTER, "shallow", number)
+    assert "You have completed" in page.text
+    progress = await companion.progress(ann)
+    assert "1/1 chapters complete" in progress.text and "passed" in progress.text
+
+
+async def test_missed_questions_come_back_for_review(companion):
+    ann = student("ann")
+    await companion.handle_text(ann, "/quiz 7 2")
+    for _ in range(2):
+        attempt, question = await current_question(companion, "ann")
+        reply = await companion.handle_text(ann, "/answer " + wrong_answer(question, attempt["seed"]))
+        assert "Not quite" in reply.text
+    not_yet = await companion.review(ann)
+    assert "Nothing is due" in not_yet.text
+    companion.clock.advance(days=1)
+    review = await companion.review(ann)
+    assert "Review" in review.text and "2 questions due" in review.text
+
+
+async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_restart(settings):
+    clock = ManualClock()
+    core = await Companion.create(settings, clock=clock, fuzzing=False)
+    events = []
+
+    async def collect(event):
+        events.append(event)
+
+    core.live.subscribe(collect)
+    host = student("host")
+    await core.handle_text(host, "/live 7 3")
+    question_event = events[-1]
+    assert question_event.kind == "question"
+    players = [student(f"p{i:02d}") for i in range(60)]
+    question = core.course.question(json.loads((await core.store.run(
+        lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
+    seed = (await core.store.run(lambda c: c.execute("SELECT seed FROM live_sessions").fetchone()))[0]
+    prefix = f"live:{question_event.session_id}:0:a:"
+    answers = [prefix + (right_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
+    clock.advance(seconds=4)
+    # Everyone clicks at the same instant, and the first ten click twice.
+    replies = await asyncio.gather(*[core.handle_action(p, a) for p, a in zip(players + players[:10], answers + answers[:10])])
+    recorded = sum("recorded" in r.text for r in replies)
+    twice = sum("already answered" in r.text for r in replies)
+    assert (recorded, twice) == (60, 10)
+    count = await core.store.run(lambda c: c.execute("SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers").fetchone())
+    assert tuple(count) == (60, 60)
+
+    # Restart in the middle of the question: a new process on the same database file.
+    await core.close()
+    core = await Companion.create(settings, clock=clock, fuzzing=False)
+    core.live.subscribe(collect)
+    late = student("late")
+    reply = await core.handle_action(late, prefix + right_answer(question, seed))
+    assert "recorded" in reply.text
+    again = await core.handle_action(players[0], answers[0])
+    assert "already answered" in again.text
+
+    clock.advance(seconds=20)
+    await core.live.advance_due()
+    closed = events[-1]
+    assert closed.kind == "closed"
+    assert "41 of 61 answers correct" in closed.reply.text  # 40 right in the crowd + the late one
+    # Points: correct at 4 s of 20 → round(1000 × (1 − 4/20/2)) = 900.
+    points = await core.store.run(lambda c: c.execute("SELECT DISTINCT points FROM live_answers WHERE correct = 1 AND answered_at < ?",
+                                                      ("9999",)).fetchall())
+    assert {p[0] for p in points} <= {900, 1000} and (900,) in [tuple(p) for p in points]
+    refused = await core.handle_action(players[20], answers[20])
+    assert "closed" in refused.text
+
+    # A student may not stop someone else's quiz; the host may.
+    assert "Only the person" in (await core.handle_text(players[1], "/live stop")).text
+    await core.handle_text(host, "/live stop")
+    assert events[-1].kind == "ended" and "Final leaderboard" in events[-1].reply.text
+    await core.close()
+
+
+async def test_export_and_forget_me_remove_every_row(companion):
+    ann, bob = student("ann"), student("bob")
+    await companion.lesson(ann, CHAPTER, "deep")
+    await companion.handle_text(ann, "/quiz 7 2")
+    await companion.handle_text(bob, "/quiz 7 2")
+    export = await companion.handle_text(ann, "/my-data")
+    data = json.loads(export.file.content)
+    assert data["user"]["user_id"] == "ann" and data["pages_read"] and data["quiz_attempts"]
+    confirm = await companion.handle_text(ann, "/forget-me")
+    assert any(b.action == "forget:confirm" for b in confirm.buttons)
+    await companion.handle_action(ann, "forget:confirm")
+
+    def rows_about(conn, user_id):
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = 0
+        for table in tables:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
+            for column in ("user_pk", "starter_pk"):
+                if column in columns:
+                    found += conn.execute(
+                        f"SELECT COUNT(*) FROM {table} WHERE {column} NOT IN (SELECT id FROM users)"
+                        f" OR {column} IN (SELECT id FROM users WHERE user_id = ?)", (user_id,)).fetchone()[0]
+        return found + conn.execute("SELECT COUNT(*) FROM users WHERE user_id = ?", (user_id,)).fetchone()[0]
+
+    assert await companion.store.run(rows_about, "ann") == 0
+    assert await companion.store.run(rows_about, "bob") > 0
+
+
+async def test_instructor_commands_are_checked_on_the_server(companion):
+    refused = await companion.handle_text(student("ann"), "/course stats")
+    assert refused.kind == "error" and "instructor" in refused.text
+    allowed = await companion.handle_text(student("teacher", instructor=True), "/course stats")
+    assert "Class statistics" in allowed.text
+
+
+async def test_user_text_never_forms_a_mention(companion):
+    mallory = Actor("test", "m", "@everyone <!channel>", guild="guild-1", channel="general")
+    await companion.handle_text(mallory, "/quiz 7 1")
+    attempt, question = await current_question(companion, "m")
+    await companion.handle_text(mallory, "/answer " + right_answer(question, attempt["seed"]))
+    board = await companion.leaderboard(mallory)
+    assert "@everyone" not in board.text and "<!channel>" not in board.text
+    unknown = await companion.handle_text(mallory, "/@everyone")
+    assert "@everyone" not in unknown.text
