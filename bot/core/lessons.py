@@ -258,8 +258,12 @@ def _size(pieces, idx: list[int]) -> int:
 def build_lesson(chapter: int, text: str, path: str, panels: dict[str, str]) -> tuple[Lesson, list[Problem]]:
     depths, problems = split_depths(text, path)
     lesson = Lesson(chapter, path)
+    found: dict[tuple[int, str], list[str]] = {}  # a block shared by both depths is reported once
     for depth in DEPTHS:
         pages, sections, more = build_depth(depths[depth], path, depth, panels)
         lesson.pages[depth], lesson.sections[depth] = pages, sections
-        problems += more
+        for p in more:
+            found.setdefault((p.line, p.message.replace(f"at depth {depth}", "at depth {}")), []).append(depth)
+    for (line, message), where in found.items():
+        problems.append(Problem(path, line, message.format(" and ".join(where))))
     return lesson, problems
