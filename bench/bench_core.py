@@ -1,0 +1,285 @@
+"""Core benchmark: our operations against the floor of a bare aiosqlite transaction, in one run.
+
+    python bench/bench_core.py            # full run (about a minute)
+    python bench/bench_core.py --quick    # a short smoke run
+    python bench/bench_core.py --strict   # exit 1 when a target is missed
+
+The machine is shared and noisy, so every target is a ratio to the floor measured in the same
+run. The floor is a bare aiosqlite transaction of a quiz answer's shape (read one row, insert
+one, update two, commit), one `await` per statement, on its own database file with the same
+settings. Our operations go through the Companion facade on a fresh database file:
+lesson page, solo quiz answer, progress view, live quiz answer.
+
+(a) one user at a time: p50/p99 latency;
+(b) open loop: Poisson arrivals at 100, 1,000 and 2,000 per second: p50/p99 from arrival to reply;
+(c) saturation: 200 users in a closed loop with no pause: operations per second (latency there is
+    only 200 ÷ throughput, Little's law, so it is not reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import aiosqlite
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.core.companion import Companion  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
+from bot.core.content import load_course  # noqa: E402
+from bot.core.questions import LETTERS, display_order  # noqa: E402
+from bot.core.store import Store  # noqa: E402
+from bot.core.users import Actor  # noqa: E402
+
+CHAPTER = 7
+Op = Callable[[], Awaitable[None]]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def right_value(question, seed: int) -> str:
+    if question.type in ("single", "multiple"):
+        return ",".join(LETTERS[i] for i in question.correct)
+    if question.type == "true_false":
+        return "true" if question.truth else "false"
+    if question.type == "short":
+        return question.accept[0]
+    shown = display_order(question, seed)
+    return ",".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
+
+
+class Floor:
+    """A bare aiosqlite transaction shaped like a quiz answer."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = asyncio.Lock()  # one connection: transactions must not interleave
+        self.n = itertools.count()
+
+    async def open(self) -> None:
+        self.db = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            await self.db.execute(f"PRAGMA {pragma}")
+        await self.db.executescript(
+            "CREATE TABLE attempt (id INTEGER PRIMARY KEY, position INTEGER, correct INTEGER);"
+            "CREATE TABLE answer (attempt INTEGER, position INTEGER, value TEXT, PRIMARY KEY (attempt, position));"
+            "CREATE TABLE card (id INTEGER PRIMARY KEY, reviews INTEGER);"
+        )
+        await self.db.executemany("INSERT INTO attempt VALUES (?, 0, 0)", [(i,) for i in range(1000)])
+        await self.db.executemany("INSERT INTO card VALUES (?, 0)", [(i,) for i in range(1000)])
+
+    async def op(self) -> None:
+        i = next(self.n)
+        row_id = i % 1000
+        async with self.lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            cursor = await self.db.execute("SELECT position, correct FROM attempt WHERE id = ?", (row_id,))
+            await cursor.fetchone()
+            await self.db.execute("INSERT INTO answer VALUES (?, ?, ?)", (row_id, i, "B"))
+            await self.db.execute("UPDATE attempt SET position = position + 1, correct = correct + 1 WHERE id = ?", (row_id,))
+            await self.db.execute("UPDATE card SET reviews = reviews + 1 WHERE id = ?", (row_id,))
+            await self.db.execute("COMMIT")
+
+
+class Workload:
+    """Our four operations, each on its own pool of simulated users."""
+
+    def __init__(self, core: Companion):
+        self.core = core
+        self.pages = len(core.course.chapter(CHAPTER).lesson.pages["deep"])
+        self.readers = itertools.cycle([Actor("bench", f"reader{i}", f"Reader {i}", "guild", "c0") for i in range(200)])
+        self.page_no = itertools.count()
+        self.viewers = itertools.cycle([Actor("bench", f"reader{i}", f"Reader {i}", "guild", "c0") for i in range(200)])
+        self.free_students: asyncio.Queue = asyncio.Queue()
+        self.live_users = itertools.count()
+        self.sessions: list[tuple[int, str, str]] = []  # (id, channel, right answer to its open question)
+
+    async def prepare(self, students: int = 400, channels: int = 4) -> None:
+        for i in range(students):
+            actor = Actor("bench", f"student{i}", f"Student {i}", "guild", "c0")
+            self.free_students.put_nowait((actor, await self._start_attempt(actor)))
+        for c in range(channels):
+            host = Actor("bench", f"host{c}", f"Host {c}", "guild", f"live{c}", is_instructor=True)
+            await self.core.live.start(host, CHAPTER, 50)
+        rows = await self.core.store.run(lambda conn: conn.execute("SELECT id, channel, seed, question_keys FROM live_sessions").fetchall())
+        self.sessions = [(r[0], r[1], right_value(self.core.course.question(json.loads(r[3])[0]), r[2])) for r in rows]
+
+    async def _start_attempt(self, actor: Actor) -> dict:
+        await self.core.quiz(actor, CHAPTER, 50)
+        row = await self.core.store.run(lambda conn: conn.execute(
+            "SELECT t.id, t.seed, t.question_keys FROM quiz_attempts t JOIN users u ON u.id = t.user_pk"
+            " WHERE u.user_id = ? AND t.status = 'open'", (actor.user_id,)).fetchone())
+        return {"id": row[0], "seed": row[1], "keys": json.loads(row[2]), "pos": 0}
+
+    async def lesson(self) -> None:
+        await self.core.lesson(next(self.readers), CHAPTER, "deep", next(self.page_no) % self.pages + 1)
+
+    async def progress(self) -> None:
+        await self.core.progress(next(self.viewers))
+
+    async def quiz_answer(self) -> None:
+        actor, attempt = await self.free_students.get()
+        question = self.core.course.question(attempt["keys"][attempt["pos"]])
+        action = f"quiz:{attempt['id']}:{attempt['pos']}:a:{right_value(question, attempt['seed'])}"
+        reply = await self.core.handle_action(actor, action)
+        assert "Correct" in reply.text, reply.text
+        attempt["pos"] += 1
+        if attempt["pos"] == len(attempt["keys"]):
+            attempt = await self._start_attempt(actor)  # not part of an answer's latency, but of the load
+        self.free_students.put_nowait((actor, attempt))
+
+    async def live_answer(self) -> None:
+        n = next(self.live_users)
+        session_id, channel, value = self.sessions[n % len(self.sessions)]
+        actor = Actor("bench", f"player{n}", f"Player {n}", "guild", channel)
+        reply = await self.core.handle_action(actor, f"live:{session_id}:0:a:{value}")
+        assert "recorded" in reply.text, reply.text
+
+
+async def sequential(op: Op, n: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        await op()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await op()
+        times.append(time.perf_counter() - start)
+    return pct(times, 50) * 1000, pct(times, 99) * 1000
+
+
+async def open_loop(op: Op, rate: float, seconds: float) -> tuple[float, float, int, int]:
+    loop = asyncio.get_running_loop()
+    rng = random.Random(rate)
+    latencies: list[float] = []
+    tasks = []
+
+    async def one(arrival: float) -> None:
+        await op()
+        latencies.append(loop.time() - arrival)
+
+    start = loop.time() + 0.01
+    at = start
+    scheduled = 0
+    while True:
+        at += rng.expovariate(rate)
+        if at - start > seconds:
+            break
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(at)))
+        scheduled += 1
+    await asyncio.gather(*tasks)
+    return pct(latencies, 50) * 1000, pct(latencies, 99) * 1000, scheduled, len(latencies)
+
+
+async def closed_loop(op: Op, users: int, seconds: float) -> float:
+    loop = asyncio.get_running_loop()
+    done = 0
+    stop = loop.time() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while loop.time() < stop:
+            await op()
+            done += 1
+
+    start = loop.time()
+    await asyncio.gather(*[worker() for _ in range(users)])
+    return done / (loop.time() - start)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short smoke run")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    n, warmup, seconds = (300, 50, 1.0) if args.quick else (2000, 200, 3.0)
+    rates = (100, 1000, 2000)
+
+    folder = Path(tempfile.mkdtemp(prefix="companion-bench-"))
+    env = {**os.environ, "COMPANION_DB": str(folder / "companion.db"), "COMPANION_LIVE_QUESTION_SECONDS": "600"}
+    settings = load_settings(env, dotenv=False)
+
+    started = time.perf_counter()
+    course = load_course(settings.content_dir)
+    store = await Store.open(settings.database)
+    startup_ms = (time.perf_counter() - started) * 1000
+    core = Companion(course, store, settings)
+
+    floor = Floor(str(folder / "floor.db"))
+    await floor.open()
+    work = Workload(core)
+    await work.prepare()
+    ops: dict[str, Op] = {"floor (bare aiosqlite tx)": floor.op, "lesson page": work.lesson, "quiz answer": work.quiz_answer,
+                          "progress view": work.progress, "live answer": work.live_answer}
+
+    results: dict[str, dict] = {name: {} for name in ops}
+    for name, op in ops.items():
+        results[name]["one"] = await sequential(op, n, warmup)
+    for rate in rates:
+        for name, op in ops.items():
+            results[name][rate] = await open_loop(op, rate, seconds)
+    for name, op in ops.items():
+        results[name]["sat"] = await closed_loop(op, 200, seconds)
+    await store.close()
+    await floor.db.close()
+
+    floor_name = next(iter(ops))
+    base = results[floor_name]
+    missed = []
+    print(f"Course Companion core benchmark — {'quick' if args.quick else 'full'} run, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"start-up (content load + migrations on a fresh file): {startup_ms:.0f} ms  [target < 1000 ms: {'PASS' if startup_ms < 1000 else 'FAIL'}]")
+    if startup_ms >= 1000:
+        missed.append("start-up")
+    print()
+    print("(a) one user at a time, ms            p50      p99    ×floor p50  ×floor p99")
+    for name, r in results.items():
+        p50, p99 = r["one"]
+        ratio = (p50 / base["one"][0], p99 / base["one"][1])
+        verdict = "" if name == floor_name else ("PASS" if max(ratio) <= 2 else "FAIL")
+        if verdict == "FAIL":
+            missed.append(f"{name} at one user")
+        print(f"  {name:<30} {p50:8.3f} {p99:8.3f}   {ratio[0]:8.2f}   {ratio[1]:8.2f}  {verdict}")
+    print()
+    print("(b) open loop, Poisson arrivals: ms from arrival to reply (p50 / p99), completed/scheduled")
+    for rate in rates:
+        print(f"  {rate}/s")
+        for name, r in results.items():
+            p50, p99, scheduled, completed = r[rate]
+            ratio = p99 / base[rate][1]
+            verdict = ""
+            if rate == 1000 and name != floor_name:
+                verdict = "PASS" if ratio <= 2 else "FAIL"
+                if verdict == "FAIL":
+                    missed.append(f"{name} at 1000/s")
+            print(f"    {name:<28} {p50:8.2f} {p99:8.2f}  ×floor p99 {ratio:6.2f}  {completed}/{scheduled}  {verdict}")
+    print()
+    print("(c) saturation: 200 users, closed loop, no pause (latency = 200 ÷ throughput by Little's law)")
+    for name, r in results.items():
+        ratio = r["sat"] / base["sat"]
+        verdict = "" if name == floor_name else ("PASS" if ratio >= 0.5 else "FAIL")
+        if verdict == "FAIL":
+            missed.append(f"{name} at saturation")
+        print(f"  {name:<30} {r['sat']:8.0f} ops/s   ×floor {ratio:5.2f}  {verdict}")
+    print()
+    print("targets: one user p50 and p99 ≤ 2× floor; at 1000/s p99 ≤ 2× floor's p99; saturated throughput ≥ ½ floor's; start-up < 1 s")
+    print("all targets met" if not missed else "missed: " + "; ".join(missed))
+    return 1 if (missed and args.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
