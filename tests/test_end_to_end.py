@@ -239,3 +239,30 @@ async def test_user_text_never_forms_a_mention(companion):
     assert "@everyone" not in board.text and "<!channel>" not in board.text
     unknown = await companion.handle_text(mallory, "/@everyone")
     assert "@everyone" not in unknown.text
+
+
+async def test_the_live_loop_moves_sessions_on_the_injected_clock(companion):
+    events = []
+
+    async def collect(event):
+        events.append(event.kind)
+
+    companion.live.subscribe(collect)
+    loop_task = asyncio.create_task(companion.live.run())
+    try:
+        await companion.handle_text(student("host"), "/live 7 2")
+        for seconds, expected in ((20, ["question", "closed"]), (5, ["question", "closed", "question"]),
+                                  (20, ["question", "closed", "question", "closed", "ended"])):
+            for _ in range(50):  # let the loop notice the start before time moves
+                await asyncio.sleep(0)
+            companion.clock.advance(seconds=seconds)
+            for _ in range(200):
+                if events == expected:
+                    break
+                await asyncio.sleep(0)
+            assert events == expected
+        assert "No live quiz is running" in (await companion.handle_text(student("host"), "/live status")).text
+    finally:
+        loop_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await loop_task

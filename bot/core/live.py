@@ -361,9 +361,11 @@ class LiveQuizzes:
                 waits = [asyncio.ensure_future(self._changed.wait())]
                 if deadline is not None:
                     waits.append(asyncio.ensure_future(self.core.clock.sleep_until(deadline)))
-                done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for task in pending:
-                    task.cancel()
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in waits:
+                        task.cancel()
                 await self.advance_due()
             except asyncio.CancelledError:
                 raise
