@@ -108,7 +108,7 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
         bad = await companion.handle_text(ann, "/answer Z")
         assert bad.kind == "error"
         assert (await current_question(companion, "ann"))[0]["position"] == 0
-    for n in range(6):
+    for _ in range(6):
         attempt, question = await current_question(companion, "ann")
         reply = await companion.handle_text(ann, "/answer " + right_answer(question, attempt["seed"]))
         assert "Correct" in reply.text, (question.id, reply.text)
