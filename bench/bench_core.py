@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import load_settings  # noqa: E402
 from bot.core.content import load_course  # noqa: E402
-from bot.core.questions import LETTERS, display_order  # noqa: E402
+from bot.core.questions import typed_answer  # noqa: E402
 from bot.core.store import Store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
@@ -48,17 +48,6 @@ Op = Callable[[], Awaitable[None]]
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def right_value(question, seed: int) -> str:
-    if question.type in ("single", "multiple"):
-        return ",".join(LETTERS[i] for i in question.correct)
-    if question.type == "true_false":
-        return "true" if question.truth else "false"
-    if question.type == "short":
-        return question.accept[0]
-    shown = display_order(question, seed)
-    return ",".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
 
 
 class Floor:
@@ -115,7 +104,7 @@ class Workload:
             host = Actor("bench", f"host{c}", f"Host {c}", "guild", f"live{c}", is_instructor=True)
             await self.core.live.start(host, CHAPTER, 50)
         rows = await self.core.store.run(lambda conn: conn.execute("SELECT id, channel, seed, question_keys FROM live_sessions").fetchall())
-        self.sessions = [(r[0], r[1], right_value(self.core.course.question(json.loads(r[3])[0]), r[2])) for r in rows]
+        self.sessions = [(r[0], r[1], typed_answer(self.core.course.question(json.loads(r[3])[0]), r[2])) for r in rows]
 
     async def _start_attempt(self, actor: Actor) -> dict:
         await self.core.quiz(actor, CHAPTER, 50)
@@ -133,7 +122,7 @@ class Workload:
     async def quiz_answer(self) -> None:
         actor, attempt = await self.free_students.get()
         question = self.core.course.question(attempt["keys"][attempt["pos"]])
-        action = f"quiz:{attempt['id']}:{attempt['pos']}:a:{right_value(question, attempt['seed'])}"
+        action = f"quiz:{attempt['id']}:{attempt['pos']}:a:{typed_answer(question, attempt['seed'])}"
         reply = await self.core.handle_action(actor, action)
         assert "Correct" in reply.text, reply.text
         attempt["pos"] += 1

@@ -15,22 +15,10 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from bot.core.questions import LETTERS, display_order
+from bot.core.questions import LETTERS, display_order, typed_answer
 from bot.core.users import Actor
 
 CHAPTER = 7
-
-
-def right_answer(question, seed: int) -> str:
-    """What a student who knows the answer types."""
-    if question.type in ("single", "multiple"):
-        return " ".join(LETTERS[i] for i in question.correct)
-    if question.type == "true_false":
-        return "true" if question.truth else "false"
-    if question.type == "short":
-        return question.accept[0]
-    shown = display_order(question, seed)
-    return " ".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
 
 
 def wrong_answer(question, seed: int) -> str:
@@ -110,7 +98,7 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
         assert (await current_question(companion, "ann"))[0]["position"] == 0
     for _ in range(6):
         attempt, question = await current_question(companion, "ann")
-        reply = await companion.handle_text(ann, "/answer " + right_answer(question, attempt["seed"]))
+        reply = await companion.handle_text(ann, "/answer " + typed_answer(question, attempt["seed"]))
         assert "Correct" in reply.text, (question.id, reply.text)
         assert question.explanation in reply.text
     assert "Quiz finished: 6/6" in reply.text and "Passed" in reply.text
@@ -156,7 +144,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
         lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
     seed = (await core.store.run(lambda c: c.execute("SELECT seed FROM live_sessions").fetchone()))[0]
     prefix = f"live:{question_event.session_id}:0:a:"
-    answers = [prefix + (right_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
+    answers = [prefix + (typed_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
     clock.advance(seconds=4)
     # Everyone clicks at the same instant, and the first ten click twice.
     replies = await asyncio.gather(*[core.handle_action(p, a) for p, a in zip(players + players[:10], answers + answers[:10])])
@@ -171,7 +159,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     core.live.subscribe(collect)
     late = student("late")
-    reply = await core.handle_action(late, prefix + right_answer(question, seed))
+    reply = await core.handle_action(late, prefix + typed_answer(question, seed))
     assert "recorded" in reply.text
     again = await core.handle_action(players[0], answers[0])
     assert "already answered" in again.text
@@ -234,7 +222,7 @@ async def test_user_text_never_forms_a_mention(companion):
     mallory = Actor("test", "m", "@everyone <!channel>", guild="guild-1", channel="general")
     await companion.handle_text(mallory, "/quiz 7 1")
     attempt, question = await current_question(companion, "m")
-    await companion.handle_text(mallory, "/answer " + right_answer(question, attempt["seed"]))
+    await companion.handle_text(mallory, "/answer " + typed_answer(question, attempt["seed"]))
     board = await companion.leaderboard(mallory)
     assert "@everyone" not in board.text and "<!channel>" not in board.text
     unknown = await companion.handle_text(mallory, "/@everyone")
@@ -272,7 +260,7 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
     ann = student("ann")
     await core.handle_text(ann, "/quiz 7 4")
     attempt, question = await current_question(core, "ann")
-    reply = await core.handle_text(ann, "/answer " + right_answer(question, attempt["seed"]))
+    reply = await core.handle_text(ann, "/answer " + typed_answer(question, attempt["seed"]))
     stale_button = next(b.action for b in reply.buttons if ":a:" in b.action) if reply.buttons else None
     order_before = json.loads(attempt["question_keys"])
     await core.close()
@@ -284,7 +272,7 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
         assert json.loads(resumed["question_keys"]) == order_before
         for _ in range(3):
             resumed, question = await current_question(core, "ann")
-            reply = await core.handle_text(ann, "/answer " + right_answer(question, resumed["seed"]))
+            reply = await core.handle_text(ann, "/answer " + typed_answer(question, resumed["seed"]))
         assert "Quiz finished: 4/4" in reply.text
         if stale_button:  # a button from before the restart, for a question already answered
             assert "already" in (await core.handle_action(ann, stale_button)).text

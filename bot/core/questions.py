@@ -198,6 +198,20 @@ def correct_answer(question: Question) -> str:
     return describe_answer(question, list(range(len(question.items))))
 
 
+def typed_answer(question: Question, seed: int = 0) -> str:
+    """The correct answer as a student would type it in an attempt with this seed (for an
+    answer key, and for tests and benchmarks that play a student who knows the material)."""
+    kind = question.type
+    if kind in ("single", "multiple"):
+        return " ".join(LETTERS[i] for i in question.correct)
+    if kind == "true_false":
+        return "true" if question.truth else "false"
+    if kind == "short":
+        return question.accept[0]
+    shown = display_order(question, seed)
+    return " ".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
+
+
 def ask(question: Question, heading: str, action_prefix: str, seed: int) -> Reply:
     """The question as a Reply: its text plus the controls to answer it.
 
