@@ -300,3 +300,18 @@ async def test_instructor_reload_keeps_good_content_and_reset_clears_a_student(t
         assert "instructor" in (await core.handle_text(student("ann"), "/course reload")).text
     finally:
         await core.close()
+
+
+async def test_the_export_covers_every_table_about_a_user(companion):
+    from bot.core.privacy import USER_TABLES
+
+    def tables_with_user_columns(conn):
+        found = set()
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            columns = {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}
+            if columns & {"user_pk", "starter_pk"}:
+                found.add(table)
+        return found
+
+    covered = {sql.split(" FROM ")[1].split()[0] for sql in USER_TABLES.values()}
+    assert await companion.store.run(tables_with_user_columns) <= covered
