@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.questions import AnswerError, Question, ask, display_order, is_correct, normalise, parse_answer
+from bot.core.questions import (
+    AnswerError,
+    Question,
+    ask,
+    display_order,
+    is_correct,
+    normalise,
+    parse_answer,
+)
 
 SINGLE = Question("s", 7, "single", "both", "Pick", "Because", choices=("Alpha", "Beta", "Gamma", "Delta"), correct=(1,))
 MULTI = Question("m", 7, "multiple", "deep", "Pick all", "Because", choices=("Help", "Harm", "Verbose", "Honest"), correct=(0, 1, 3))

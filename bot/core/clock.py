@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
     """UTC wall-clock time and a way to wait for a moment of it."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     async def sleep_until(self, moment: datetime) -> None:
         await asyncio.sleep(max(0.0, (moment - self.now()).total_seconds()))
@@ -20,7 +20,7 @@ class ManualClock(Clock):
     """A clock that only moves when told to. `sleep_until` wakes when `advance` passes the moment."""
 
     def __init__(self, start: datetime | None = None):
-        self._now = start or datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
         self._moved = asyncio.Event()
 
     def now(self) -> datetime:
@@ -38,7 +38,7 @@ class ManualClock(Clock):
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_iso(text: str) -> datetime:

@@ -9,8 +9,8 @@ Adapters with native slash commands call the same typed methods (`lesson`, `quiz
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from . import instructor, privacy, progress, quiz, reading
 from .clock import Clock
@@ -74,7 +74,7 @@ class Companion:
         self.assistant: Callable[[Actor, str], Awaitable[Reply]] | None = None
 
     @classmethod
-    async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> "Companion":
+    async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> Companion:
         """Load the content (raising ContentError if it is invalid) and open the migrated store."""
         course = load_course(settings.content_dir)
         store = await Store.open(settings.database)

@@ -8,9 +8,9 @@ with a message a person can act on instead of a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 #: The repository's own content folder, used when COMPANION_CONTENT_DIR is not set.
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"

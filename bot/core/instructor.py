@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 REFUSED = "🔒 That is an instructor command. Instructors are people with Manage Server (Discord), workspace admins (Slack), or those listed in COMPANION_INSTRUCTORS."
 
 
-async def reload(core: "Companion", actor: Actor) -> Reply:
+async def reload(core: Companion, actor: Actor) -> Reply:
     if not core.is_instructor(actor):
         return error(REFUSED)
     course, problems = read_course(core.settings.content_dir)
@@ -37,7 +37,7 @@ async def reload(core: "Companion", actor: Actor) -> Reply:
     return Reply(text=text, ephemeral=True)
 
 
-def _stats(conn, core: "Companion", actor: Actor):
+def _stats(conn, core: Companion, actor: Actor):
     guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
     if guild:
         members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (guild,))]
@@ -68,7 +68,7 @@ def _stats(conn, core: "Companion", actor: Actor):
     return out
 
 
-async def stats(core: "Companion", actor: Actor) -> Reply:
+async def stats(core: Companion, actor: Actor) -> Reply:
     if not core.is_instructor(actor):
         return error(REFUSED)
     data = await core.store.run(_stats, core, actor)
@@ -96,7 +96,7 @@ def _reset(conn, actor: Actor, who: str):
     return rows[0][1], 1
 
 
-async def reset(core: "Companion", actor: Actor, who: str) -> Reply:
+async def reset(core: Companion, actor: Actor, who: str) -> Reply:
     if not core.is_instructor(actor):
         return error(REFUSED)
     who = who.strip().lstrip("@")

@@ -21,8 +21,8 @@ DEPTHS = ("shallow", "deep")
 PAGE_LIMIT = 1800
 
 _MARKER = re.compile(r"^\s*<!--\s*(/?)\s*([A-Za-z]+)\s*-->\s*$")
-_LOOKS_LIKE_MARKER = re.compile(r"<!--.*\b(shallow|deep)\b", re.I)
-_COMMENT = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
+_LOOKS_LIKE_MARKER = re.compile(r"<!--.*\b(shallow|deep)\b", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*<!--.*?-->\s*$", re.DOTALL)
 _md = MarkdownIt("commonmark").enable("table")
 
 #: What a panel callout becomes in the bot: (button label, action id, sentence for the page).

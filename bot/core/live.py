@@ -17,12 +17,22 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from .clock import iso, parse_iso
-from .questions import LETTERS, AnswerError, Question, ask, correct_answer, describe_answer, is_correct, parse_answer
+from .questions import (
+    LETTERS,
+    AnswerError,
+    Question,
+    ask,
+    correct_answer,
+    describe_answer,
+    is_correct,
+    parse_answer,
+)
 from .replies import Button, Reply, error
 from .users import Actor, touch_user
 
@@ -64,7 +74,7 @@ def _find_session(conn, actor: Actor, session_id: int | None):
 
 
 class LiveQuizzes:
-    def __init__(self, core: "Companion"):
+    def __init__(self, core: Companion):
         self.core = core
         self.listeners: list[Listener] = []
         self._changed = asyncio.Event()

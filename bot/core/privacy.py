@@ -43,7 +43,7 @@ def _export(conn, actor: Actor):
     return data
 
 
-async def export(core: "Companion", actor: Actor) -> Reply:
+async def export(core: Companion, actor: Actor) -> Reply:
     data = await core.store.run(_export, actor)
     if data is None:
         return Reply(text="I hold no data about you.", ephemeral=True)
@@ -67,6 +67,6 @@ def _forget(conn, actor: Actor) -> None:
     conn.execute("DELETE FROM users WHERE platform = ? AND user_id = ?", (actor.platform, actor.user_id))
 
 
-async def forget(core: "Companion", actor: Actor) -> Reply:
+async def forget(core: Companion, actor: Actor) -> Reply:
     await core.store.run(_forget, actor)
     return Reply(text="🗑 Done: everything I stored about you is deleted. If you come back, you start fresh.", ephemeral=True)

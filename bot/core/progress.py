@@ -45,7 +45,7 @@ class ChapterState:
         return self.lesson_read and self.passed
 
 
-def chapter_state(conn: sqlite3.Connection, core: "Companion", user_pk: int, chapter: "Chapter") -> ChapterState:
+def chapter_state(conn: sqlite3.Connection, core: Companion, user_pk: int, chapter: Chapter) -> ChapterState:
     state = ChapterState(chapter.number, chapter.title)
     for depth in DEPTHS:
         state.pages_total[depth] = len(chapter.lesson.pages[depth])
@@ -72,11 +72,11 @@ def chapter_state(conn: sqlite3.Connection, core: "Companion", user_pk: int, cha
     return state
 
 
-def course_complete(conn: sqlite3.Connection, core: "Companion", user_pk: int) -> bool:
+def course_complete(conn: sqlite3.Connection, core: Companion, user_pk: int) -> bool:
     return all(chapter_state(conn, core, user_pk, c).complete for c in core.course.chapters)
 
 
-def completion_text(core: "Companion", depth: str, shown: str = "") -> str:
+def completion_text(core: Companion, depth: str, shown: str = "") -> str:
     """The closing section of the course (the last chapter's "Congratulations"), at a depth,
     unless the reply already `shown` contains it."""
     headline = f"🎓 **You have completed {core.course.title}!**"
@@ -99,7 +99,7 @@ def streak(days: list[str], today: date) -> int:
     return count
 
 
-def _progress(conn, core: "Companion", actor: Actor):
+def _progress(conn, core: Companion, actor: Actor):
     now = core.clock.now()
     user_pk = touch_user(conn, actor, now)
     states = [chapter_state(conn, core, user_pk, c) for c in core.course.chapters]
@@ -108,7 +108,7 @@ def _progress(conn, core: "Companion", actor: Actor):
     return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live)
 
 
-async def show(core: "Companion", actor: Actor) -> Reply:
+async def show(core: Companion, actor: Actor) -> Reply:
     states, run, active_days, (due, queued, _), (live_points, live_answers) = await core.store.run(_progress, core, actor)
     lines = []
     for s in states:
@@ -135,7 +135,7 @@ async def show(core: "Companion", actor: Actor) -> Reply:
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 
-def _leaderboard(conn, core: "Companion", actor: Actor):
+def _leaderboard(conn, core: Companion, actor: Actor):
     now = core.clock.now()
     touch_user(conn, actor, now)
     guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
@@ -168,7 +168,7 @@ def _leaderboard(conn, core: "Companion", actor: Actor):
     return out
 
 
-async def leaderboard(core: "Companion", actor: Actor) -> Reply:
+async def leaderboard(core: Companion, actor: Actor) -> Reply:
     rows = await core.store.run(_leaderboard, core, actor)
     if rows is None:
         return Reply(text="Leaderboards belong to a server or workspace: ask in a channel there.", ephemeral=True)

@@ -85,7 +85,7 @@ class AnswerError(ValueError):
 def _positions(text: str, count: int, what: str) -> list[int]:
     """Read letters or numbers ("B D", "b,d", "2 4", "BD") as 0-based positions."""
     cleaned = text.strip().upper()
-    tokens = [t for t in re.split(r"[\s,;/&+]+|\band\b", cleaned, flags=re.I) if t]
+    tokens = [t for t in re.split(r"[\s,;/&+]+|\band\b", cleaned, flags=re.IGNORECASE) if t]
     if len(tokens) == 1 and tokens[0].isalpha() and len(tokens[0]) > 1 and len(tokens[0]) <= count:
         tokens = list(tokens[0])  # "BCA"
     last = LETTERS[count - 1]

@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .clock import iso
-from .progress import course_complete, chapter_state, completion_text
-from .questions import AnswerError, Question, ask, correct_answer, describe_answer, is_correct, parse_answer
+from .progress import chapter_state, completion_text, course_complete
+from .questions import (
+    AnswerError,
+    Question,
+    ask,
+    correct_answer,
+    describe_answer,
+    is_correct,
+    parse_answer,
+)
 from .replies import Button, Reply, error
 from .review import due_keys, queue_summary, record_review
 from .users import Actor, touch_user
@@ -44,14 +52,14 @@ class Outcome:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _chapter_for(conn: sqlite3.Connection, core: "Companion", user_pk: int, chapter: int | None) -> int:
+def _chapter_for(conn: sqlite3.Connection, core: Companion, user_pk: int, chapter: int | None) -> int:
     if chapter is not None:
         return chapter
     row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
     return row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
 
 
-def _start(conn, core: "Companion", actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
+def _start(conn, core: Companion, actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
     now = core.clock.now()
     user_pk = touch_user(conn, actor, now)
     seed = random.randrange(1, 2**31)
@@ -92,7 +100,7 @@ def _when(moment, now) -> str:
     return f"on {moment:%a %d %b}"
 
 
-async def start(core: "Companion", actor: Actor, chapter: int | None = None, count: int | None = None,
+async def start(core: Companion, actor: Actor, chapter: int | None = None, count: int | None = None,
                 depth: str | None = None, review: bool = False) -> Reply:
     if depth is not None and depth not in ("shallow", "deep"):
         return error(f"Depth must be **shallow** or **deep**, not “{depth}”.")
@@ -129,7 +137,7 @@ def _find_attempt(conn, user_pk: int, attempt_id: int | None):
     return conn.execute("SELECT * FROM quiz_attempts WHERE id = ? AND user_pk = ?", (attempt_id, user_pk)).fetchone()
 
 
-def _current(conn, core: "Companion", actor: Actor, attempt_id: int | None, position: int | None, now):
+def _current(conn, core: Companion, actor: Actor, attempt_id: int | None, position: int | None, now):
     """(user, the attempt a button or /answer refers to, or why it cannot be used)."""
     user_pk = touch_user(conn, actor, now)
     attempt = _find_attempt(conn, user_pk, attempt_id)
@@ -146,7 +154,7 @@ def _stale(attempt, position: int | None) -> str | None:
     return None
 
 
-def _answer(conn, core: "Companion", actor: Actor, text: str, attempt_id: int | None, position: int | None):
+def _answer(conn, core: Companion, actor: Actor, text: str, attempt_id: int | None, position: int | None):
     now = core.clock.now()
     user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
     if problem:
@@ -182,7 +190,7 @@ def _answer(conn, core: "Companion", actor: Actor, text: str, attempt_id: int | 
     return out, None
 
 
-def _summary(conn, core: "Companion", user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
+def _summary(conn, core: Companion, user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
     rows = conn.execute("SELECT question_key, answer, correct FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt["id"],)).fetchall()
     total = len(json.loads(attempt["question_keys"]))
     correct = sum(r["correct"] for r in rows)
@@ -199,7 +207,7 @@ def _summary(conn, core: "Companion", user_pk: int, attempt, was_complete: bool,
     return summary
 
 
-async def answer(core: "Companion", actor: Actor, text: str, attempt_id: int | None = None, position: int | None = None) -> Reply:
+async def answer(core: Companion, actor: Actor, text: str, attempt_id: int | None = None, position: int | None = None) -> Reply:
     outcome, problem = await core.store.run(_answer, core, actor, text, attempt_id, position)
     if problem:
         return error(problem)
@@ -248,7 +256,7 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
     return Reply(text="\n".join(lines), buttons=buttons, ephemeral=True, kind="summary")
 
 
-def _hint(conn, core: "Companion", actor: Actor, attempt_id: int | None, position: int | None):
+def _hint(conn, core: Companion, actor: Actor, attempt_id: int | None, position: int | None):
     now = core.clock.now()
     user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
     if problem:
@@ -260,7 +268,7 @@ def _hint(conn, core: "Companion", actor: Actor, attempt_id: int | None, positio
     return question.hint, None
 
 
-async def hint(core: "Companion", actor: Actor, attempt_id: int | None = None, position: int | None = None) -> Reply:
+async def hint(core: Companion, actor: Actor, attempt_id: int | None = None, position: int | None = None) -> Reply:
     text, problem = await core.store.run(_hint, core, actor, attempt_id, position)
     if problem:
         return error(problem)

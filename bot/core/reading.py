@@ -30,7 +30,7 @@ class PageRequest:
     step: int = 0  # +1 next, -1 previous, relative to the remembered page
 
 
-def _choose(conn: sqlite3.Connection, core: "Companion", actor: Actor, req: PageRequest):
+def _choose(conn: sqlite3.Connection, core: Companion, actor: Actor, req: PageRequest):
     now = core.clock.now()
     user_pk = touch_user(conn, actor, now)
     user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
@@ -78,7 +78,7 @@ def _choose(conn: sqlite3.Connection, core: "Companion", actor: Actor, req: Page
     return (chapter, depth, pages[number - 1], len(pages), note, completion), None
 
 
-async def open_page(core: "Companion", actor: Actor, req: PageRequest) -> Reply:
+async def open_page(core: Companion, actor: Actor, req: PageRequest) -> Reply:
     if req.depth is not None and req.depth not in DEPTHS:
         return error(f"Depth must be **shallow** or **deep**, not “{req.depth}”.")
     found, problem = await core.store.run(_choose, core, actor, req)

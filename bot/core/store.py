@@ -16,9 +16,10 @@ import asyncio
 import logging
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -64,7 +65,7 @@ class Store:
         self._checkpoints = asyncio.create_task(self._checkpoint_loop()) if checkpointer else None
 
     @classmethod
-    async def open(cls, path: str | Path, migrate: bool = True, migrations: Path = MIGRATIONS_DIR) -> "Store":
+    async def open(cls, path: str | Path, migrate: bool = True, migrations: Path = MIGRATIONS_DIR) -> Store:
         """Open (creating if needed) the database and bring its schema up to date.
 
         Checkpoints (copying the WAL into the database file, with its fsync) run on a second
