@@ -2,6 +2,8 @@
 
     companion                         run: Discord/Slack when their tokens are set, else the console
     companion console [--jsonl] [--user NAME]
+    companion discord sync [--guild ID] | invite
+    companion slack manifest
     companion content check [DIR]     validate the course; every problem as file:line: message
     companion db migrate              apply pending migrations to COMPANION_DB
 
@@ -18,6 +20,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from bot.adapters import AdapterError
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.content import ContentError, check_content
 
@@ -32,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate the content tree")
     check.add_argument("dir", nargs="?", default=None, help="content folder (default: COMPANION_CONTENT_DIR)")
+    discord = sub.add_parser("discord", help="Discord tools")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="register the slash commands with Discord (globally, or in one guild)")
+    sync.add_argument("--guild", type=int, action="append", default=None, help="a guild id (repeatable); default: global")
+    discord_sub.add_parser("invite", help="print the OAuth2 URL that adds the bot to a server")
+    slack = sub.add_parser("slack", help="Slack tools")
+    slack_sub = slack.add_subparsers(dest="slack_command", required=True)
+    slack_sub.add_parser("manifest", help="print the Slack app manifest (paste it at api.slack.com/apps)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply pending migrations")
@@ -73,16 +84,36 @@ async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
     try:
         for warning in companion.course.warnings:
             logging.getLogger("bot.content").warning("%s", warning)
-        platforms = [name for name, token in (("Discord", settings.discord_token), ("Slack", settings.slack_bot_token)) if token]
-        if mode is None and platforms:
-            logging.getLogger("bot").warning(
-                "%s token set, but this version has no %s adapter yet; starting the console instead",
-                " and ".join(platforms), " or ".join(platforms))
+        if mode is None and (settings.discord_token or settings.slack_bot_token):
+            return await _run_platforms(companion, settings)
         if mode is None:
             mode = "interactive" if sys.stdin.isatty() and sys.stdout.isatty() else "plain"
         await run_console(companion, mode, user or "student")
     finally:
         await companion.close()
+    return 0
+
+
+async def _run_platforms(companion, settings: Settings) -> int:
+    """Discord and/or Slack, side by side on one core, until interrupted."""
+    runners = []
+    if settings.discord_token:
+        from bot.adapters.discord.runner import run_discord
+
+        runners.append(run_discord(companion, settings))
+    if settings.slack_bot_token:
+        from bot.adapters.slack.runner import run_slack
+
+        runners.append(run_slack(companion, settings))
+    timer = asyncio.create_task(companion.live.run(), name="live-quiz-loop")
+    try:
+        await asyncio.gather(*runners)
+    finally:
+        timer.cancel()
+        try:
+            await timer
+        except asyncio.CancelledError:
+            pass
     return 0
 
 
@@ -99,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
             return _content_check(Path(args.dir) if args.dir else settings.content_dir)
         if args.command == "db":
             return asyncio.run(_migrate(settings))
+        if args.command == "discord":
+            from bot.adapters.discord.cli import main as discord_main
+
+            return discord_main(args, settings)
+        if args.command == "slack":
+            from bot.adapters.slack.cli import main as slack_main
+
+            return slack_main(args, settings)
         mode = ("jsonl" if args.jsonl else None) if args.command == "console" else None
         return asyncio.run(_run(settings, mode, getattr(args, "user", None)))
     except ContentError as exc:
@@ -108,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (sqlite3.Error, OSError) as exc:
         print(f"companion: cannot use the database {settings.database}: {exc} (set COMPANION_DB)", file=sys.stderr)
+        return 1
+    except AdapterError as exc:
+        print(f"companion: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

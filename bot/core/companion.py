@@ -51,6 +51,8 @@ COMMANDS = [
     Command("leaderboard", "/leaderboard", "Top scores in this server or workspace"),
     Command("live", "/live [chapter] [questions] · /live skip|stop|status", "A live quiz for everyone in the channel"),
     Command("chat", "/chat MESSAGE", "Talk to the simulated instruction-tuned assistant"),
+    Command("compare", "/compare PROMPT", "The base model and the instruction-tuned assistant, side by side"),
+    Command("mode", "/mode assistant|base", "Chat with the assistant (default) or with the raw base model"),
     Command("my-data", "/my-data", "Everything I store about you, as a JSON file"),
     Command("forget-me", "/forget-me", "Delete everything I store about you"),
     Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True),
@@ -125,7 +127,17 @@ class Companion:
     async def chat(self, actor: Actor, message: str) -> Reply:
         if self.assistant is None:
             return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
-        return await self.assistant(actor, message)
+        return await self.assistant.reply(actor, message)
+
+    async def compare(self, actor: Actor, prompt: str) -> Reply:
+        if self.assistant is None:
+            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
+        return await self.assistant.compare(actor, prompt)
+
+    async def set_mode(self, actor: Actor, mode: str) -> Reply:
+        if self.assistant is None:
+            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
+        return await self.assistant.set_mode(actor, mode)
 
     async def export(self, actor: Actor) -> Reply:
         return await privacy.export(self, actor)
@@ -228,6 +240,17 @@ class Companion:
         if not rest:
             raise UsageError("What would you like to say? `/chat MESSAGE`.")
         return await self.chat(actor, rest)
+
+    async def _cmd_compare(self, actor: Actor, rest: str) -> Reply:
+        if not rest:
+            raise UsageError("Give me a prompt to compare: `/compare What is the capital of France?`")
+        return await self.compare(actor, rest)
+
+    async def _cmd_mode(self, actor: Actor, rest: str) -> Reply:
+        mode = rest.strip().lower()
+        if mode not in ("assistant", "base"):
+            raise UsageError("`/mode assistant` (instruction-tuned, the default) or `/mode base` (a base model that only continues text).")
+        return await self.set_mode(actor, mode)
 
     async def _cmd_my_data(self, actor: Actor, rest: str) -> Reply:
         return await self.export(actor)

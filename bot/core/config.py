@@ -17,7 +17,7 @@ DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 #: Where the SQL migrations live (they are part of the code, not a setting).
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
-SECRET_SETTINGS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+SECRET_SETTINGS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "COMPANION_LLM_API_KEY")
 
 
 class ConfigError(Exception):
@@ -40,6 +40,22 @@ class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    # Discord
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_dev_guilds: tuple[int, ...] = ()
+    discord_sync_on_start: bool = False
+    discord_instructor_role: str | None = None  # role id or name
+    discord_completion_role: str | None = None  # role id or name
+    # Slack
+    slack_api_base: str = "https://slack.com/api/"
+    slack_mode: str = "socket"  # "socket" | "http"
+    slack_port: int = 3000
+    # The conversation engine
+    history_turns: int = 20
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 8.0
 
     def is_instructor(self, platform: str, user_id: str) -> bool:
         return f"{platform}:{user_id}" in self.instructors
@@ -96,6 +112,49 @@ def _instructors(env: Mapping[str, str]) -> frozenset[str]:
     return frozenset(out)
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    out = []
+    for item in filter(None, (i.strip() for i in raw.split(","))):
+        if not item.isdigit():
+            raise ConfigError(f"{name} must be comma-separated numeric ids, got {item!r}")
+        out.append(int(item))
+    return tuple(out)
+
+
+def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {raw!r}")
+    return value
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -126,4 +185,18 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
         slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
         slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
+        discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
+        discord_dev_guilds=_ids(env, "DISCORD_DEV_GUILDS"),
+        discord_sync_on_start=_flag(env, "DISCORD_SYNC_ON_START", False),
+        discord_instructor_role=env.get("DISCORD_INSTRUCTOR_ROLE", "").strip() or None,
+        discord_completion_role=env.get("DISCORD_COMPLETION_ROLE", "").strip() or None,
+        slack_api_base=_url(env, "SLACK_API_BASE", "https://slack.com/api/"),
+        slack_mode=_choice(env, "SLACK_MODE", "socket" if _secret(env, "SLACK_APP_TOKEN") or not _secret(env, "SLACK_SIGNING_SECRET") else "http",
+                           ("socket", "http")),
+        slack_port=_int(env, "SLACK_PORT", 3000, 1, 65535),
+        history_turns=_int(env, "COMPANION_HISTORY_TURNS", 20, 0, 1000),
+        llm_base_url=_url(env, "COMPANION_LLM_BASE_URL", None),
+        llm_model=env.get("COMPANION_LLM_MODEL", "").strip() or None,
+        llm_api_key=_secret(env, "COMPANION_LLM_API_KEY"),
+        llm_timeout=_seconds(env, "COMPANION_LLM_TIMEOUT", 8.0, 0.1, 120),
     )

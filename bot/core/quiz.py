@@ -251,9 +251,11 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
     buttons.append(Button("🧠 Review", "review:start"))
     buttons.append(Button("📈 Progress", "progress:show"))
+    achievements = []
     if s.get("completion"):
         lines += ["", "---", "", s["completion"]]
-    return Reply(text="\n".join(lines), buttons=buttons, ephemeral=True, kind="summary")
+        achievements.append("course-complete")
+    return Reply(text="\n".join(lines), buttons=buttons, ephemeral=True, kind="summary", achievements=achievements)
 
 
 def _hint(conn, core: Companion, actor: Actor, attempt_id: int | None, position: int | None):

@@ -90,6 +90,7 @@ async def open_page(core: Companion, actor: Actor, req: PageRequest) -> Reply:
         reply.text = f"_{note}_\n\n{reply.text}"
     if completion:
         reply.text += f"\n\n---\n\n{completion}"
+        reply.achievements.append("course-complete")
     return reply
 
 

@@ -82,6 +82,9 @@ class Reply:
     file: Attachment | None = None
     #: A hint for adapters: "lesson", "quiz", "live", "progress", "error", "info" …
     kind: str = "info"
+    #: Milestones this reply announces, for adapters that reward them (a Discord role):
+    #: "course-complete" when the person has just completed the whole course.
+    achievements: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
