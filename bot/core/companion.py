@@ -9,8 +9,8 @@ Adapters with native slash commands call the same typed methods (`lesson`, `quiz
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import instructor, privacy, progress, quiz, reading
 from .clock import Clock
@@ -23,10 +23,10 @@ from .review import make_scheduler
 from .store import Store
 from .users import Actor
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from .assistant import Assistant
 
-ASSISTANT_PENDING = ("💬 The chat assistant (a simulated instruction-tuned model) is not built yet; "
-                     "until it is, try `/lesson`, `/quiz` or `/help`.")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,23 @@ class Companion:
         self.clock = clock or Clock()
         self.scheduler = make_scheduler(fuzzing)
         self.live = LiveQuizzes(self)
-        #: The conversation engine, when one is plugged in: (actor, message) → Reply.
-        self.assistant: Callable[[Actor, str], Awaitable[Reply]] | None = None
+        #: The conversation engine (the simulated assistant and the base model), built by `create`.
+        self.assistant: Assistant | None = None
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> Companion:
         """Load the content (raising ContentError if it is invalid) and open the migrated store."""
         course = load_course(settings.content_dir)
+        from .assistant import Assistant
+
         store = await Store.open(settings.database)
-        return cls(course, store, settings, clock, fuzzing)
+        companion = cls(course, store, settings, clock, fuzzing)
+        companion.assistant = Assistant.build(companion)
+        return companion
 
     async def close(self) -> None:
+        if self.assistant is not None:
+            await self.assistant.close()
         await self.store.close()
 
     def is_instructor(self, actor: Actor) -> bool:
@@ -125,19 +131,20 @@ class Companion:
         return await progress.leaderboard(self, actor)
 
     async def chat(self, actor: Actor, message: str) -> Reply:
-        if self.assistant is None:
-            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
-        return await self.assistant.reply(actor, message)
+        return await self._engine().reply(actor, message)
 
     async def compare(self, actor: Actor, prompt: str) -> Reply:
-        if self.assistant is None:
-            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
-        return await self.assistant.compare(actor, prompt)
+        return await self._engine().compare(actor, prompt)
 
     async def set_mode(self, actor: Actor, mode: str) -> Reply:
-        if self.assistant is None:
-            return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
-        return await self.assistant.set_mode(actor, mode)
+        return await self._engine().set_mode(actor, mode)
+
+    def _engine(self) -> Assistant:
+        if self.assistant is None:  # a Companion built by hand (tests): build the engine on first use
+            from .assistant import Assistant
+
+            self.assistant = Assistant.build(self)
+        return self.assistant
 
     async def export(self, actor: Actor) -> Reply:
         return await privacy.export(self, actor)
@@ -318,8 +325,6 @@ class Companion:
         if action == "progress:show":
             return await self.progress(actor)
         if action == "chat:open":
-            if self.assistant is None:
-                return Reply(text=ASSISTANT_PENDING, ephemeral=True, kind="assistant")
             return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", ephemeral=True, kind="assistant")
         if action == "forget:confirm":
             return await self.forget(actor, confirmed=True)

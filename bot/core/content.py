@@ -1,4 +1,4 @@
-"""Loading and checking the course in `content/`: course.yaml, and per chapter lesson.md and quiz.yaml.
+"""Loading and checking the course in `content/`: course.yaml, and per chapter lesson.md, quiz.yaml and an optional glossary.yaml.
 
 Every problem is reported as `file:line: what is wrong`, all of them at once, so an
 instructor fixes a tree in one pass. Text damaged by a wrong decoding (UTF-8 read as
@@ -16,6 +16,7 @@ from typing import Any
 
 import ftfy
 
+from .glossary import GlossaryTerm, check_glossary
 from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
 from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question
 from .yamlsource import LineDict, LineList, YamlSyntaxError, load_yaml
@@ -43,6 +44,7 @@ class Chapter:
     lesson: Lesson
     questions: list[Question]
     completion_section: str | None = None
+    glossary: list[GlossaryTerm] = field(default_factory=list)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -355,7 +357,14 @@ def _read_chapter(folder: Path, number: int, title: str, name: str, panels: dict
     for depth in ("shallow", "deep"):
         if data is not None and questions and not any(q.at_depth(depth) for q in questions):
             problems.append(Problem(quiz_shown, 1, f"no question covers depth {depth}", "warning"))
-    return Chapter(number=number, title=title, folder=name, lesson=lesson, questions=questions)
+    glossary: list[GlossaryTerm] = []
+    glossary_path = folder / "glossary.yaml"
+    if glossary_path.is_file():
+        glossary_shown = _shown(glossary_path)
+        glossary_data = _parse_yaml(glossary_path, glossary_shown, problems)
+        if glossary_data is not None:
+            glossary = check_glossary(glossary_data, glossary_shown, lesson, _suggest, problems)
+    return Chapter(number=number, title=title, folder=name, lesson=lesson, questions=questions, glossary=glossary)
 
 
 def check_content(root: Path) -> list[Problem]:

@@ -29,6 +29,8 @@ async def reload(core: Companion, actor: Actor) -> Reply:
         more = f"\n…and {len(errors) - 15} more." if len(errors) > 15 else ""
         return Reply(text=f"❌ The content has errors, so the current course stays loaded:\n{listing}{more}", ephemeral=True, kind="error")
     core.course = course
+    if core.assistant is not None:
+        core.assistant.reindex()  # the assistant answers from the new lessons and glossary too
     warnings = [p for p in problems if p.severity == "warning"]
     questions = sum(len(c.questions) for c in course.chapters)
     text = f"🔄 Reloaded **{course.title}**: {len(course.chapters)} chapter(s), {questions} questions."

@@ -30,6 +30,8 @@ USER_TABLES = {
     "review_cards": "SELECT question_key, due, state, step, stability, difficulty, last_review, reviews, fsrs_version FROM review_cards WHERE user_pk = ? ORDER BY due",
     "live_sessions_started": "SELECT id, platform, guild, channel, chapter, started_at, ended_at, end_reason FROM live_sessions WHERE starter_pk = ?",
     "live_answers": "SELECT session_id, question_index, answer, correct, points, answered_at FROM live_answers WHERE user_pk = ? ORDER BY session_id, question_index",
+    "conversation_turns": "SELECT role, mode, text, created_at FROM conversation_turns WHERE user_pk = ? ORDER BY id",
+    "chat_modes": "SELECT mode, updated_at FROM chat_modes WHERE user_pk = ?",
 }
 
 
@@ -57,7 +59,7 @@ async def export(core: Companion, actor: Actor) -> Reply:
 
 def confirm_forget() -> Reply:
     return Reply(
-        text="⚠️ This deletes **all** your progress, quiz attempts, review queue and live quiz answers. It cannot be undone.",
+        text="⚠️ This deletes **all** your progress, quiz attempts, review queue, live quiz answers and chats with the assistant. It cannot be undone.",
         buttons=[Button("Delete everything", "forget:confirm", "danger"), Button("Cancel", "forget:cancel")],
         ephemeral=True, kind="confirm",
     )

@@ -1,0 +1,80 @@
+"""Words, stems and sentences: the small amount of language handling every skill shares.
+
+Matching is done on Snowball stems of lower-cased words without stop words, so "datasets",
+"dataset" and "Dataset" meet, and "What is the KL penalty?" and "why the KL penalty" share
+their content words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+
+STOPWORDS = frozenset("""
+a an the and or but if then than so of to in on at by for with from into onto about as is are was were be been
+being am do does did doing have has had having i me my mine we us our you your yours he him his she her it its
+they them their this that these those there here what which who whom whose when where why how can could would
+should will shall may might must not no yes please tell me explain describe give show say said just also
+very really some any all each more most such own same too only other again further once s t don ll ve re d m
+o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go much many well
+""".split())
+
+
+def normalise(text: str) -> str:
+    """NFKC, curly quotes straightened, whitespace collapsed (case kept)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"'}))
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalise(text).casefold())
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def content_stems(text: str) -> list[str]:
+    """The stems of the words that carry meaning (stop words dropped)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences (lines are kept apart too)."""
+    out: list[str] = []
+    for line in normalise_lines(text):
+        start = 0
+        for match in _SENTENCE_END.finditer(line):
+            if re.search(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No)\.$", line[start:match.end()]):
+                continue
+            out.append(line[start:match.end()].strip())
+            start = match.end()
+        if line[start:].strip():
+            out.append(line[start:].strip())
+    return out
+
+
+def normalise_lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def strip_end(text: str) -> str:
+    """Without trailing punctuation or surrounding quotes: "'Hello'." → "Hello"."""
+    return text.strip().strip("\"'`").strip().rstrip(".!?;:,").strip().strip("\"'`").strip()
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

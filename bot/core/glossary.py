@@ -1,0 +1,96 @@
+"""A chapter's glossary (`glossary.yaml`, optional): the terms the assistant can define.
+
+Each term points at the lesson section that explains it, so an answer can say where to read
+on. The glossary is content like the quiz: checked at load, every problem as `file:line`, and a
+section that does not exist in the lesson at the stated depth is an error, because a citation
+that leads nowhere is worse than none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .lessons import Lesson, Problem
+from .yamlsource import LineDict, LineList
+
+_FIELDS = {"term", "aliases", "definition", "simple", "example", "section", "depth"}
+MAX_DEFINITION = 600
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    term: str
+    aliases: tuple[str, ...]
+    definition: str
+    section: str  # the lesson heading that explains it, as written in lesson.md
+    depth: str  # the depth where that section is
+    line: int  # in glossary.yaml
+    simple: str | None = None  # the same idea in plain words, for "explain that more simply"
+    example: str | None = None  # an example the lesson gives, for "give me an example"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.term, *self.aliases)
+
+
+def check_glossary(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str, set[str]], str],
+                   problems: list[Problem]) -> list[GlossaryTerm]:
+    """The valid terms of a parsed glossary.yaml; every problem is appended to `problems`."""
+
+    def err(line: int, message: str) -> None:
+        problems.append(Problem(shown, line, message))
+
+    if not isinstance(data, LineDict) or not isinstance(data.get("terms"), LineList):
+        err(getattr(data, "line", 1) or 1, "a glossary is a mapping with a list under `terms:`")
+        return []
+    terms: list[GlossaryTerm] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data["terms"]):
+        where = data["terms"].line_of(index)
+        if not isinstance(item, LineDict):
+            err(where, "each glossary entry is a mapping with term, definition, section and depth")
+            continue
+        for key in item:
+            if key not in _FIELDS:
+                err(item.key_lines.get(key, where), f"unknown field {key!r}{suggest(str(key), _FIELDS)}")
+        values = {}
+        for key in ("term", "definition", "section", "depth"):
+            value = item.get(key)
+            if not isinstance(value, str) or not value.strip():
+                err(item.line_of(key), f"`{key}` is required and must be text")
+            values[key] = value.strip() if isinstance(value, str) else ""
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            err(item.line_of("aliases"), "`aliases` is a list of text")
+            aliases = []
+        if len(values["definition"]) > MAX_DEFINITION:
+            err(item.line_of("definition"), f"definition longer than {MAX_DEFINITION} characters")
+        depth = values["depth"]
+        if depth and depth not in lesson.sections:
+            err(item.line_of("depth"), f"depth must be one of {', '.join(lesson.sections)}, not {depth!r}")
+            continue
+        if depth and values["section"] and lesson.section(values["section"], depth) is None:
+            titles = {s.title for s in lesson.sections[depth]}
+            err(item.line_of("section"), f"no section {values['section']!r} in the lesson at depth {depth}"
+                f"{suggest(values['section'], titles)}")
+            continue
+        key = values["term"].casefold()
+        if key in seen:
+            err(item.line_of("term"), f"term {values['term']!r} is already defined at line {seen[key]}")
+            continue
+        extras = {}
+        for key in ("simple", "example"):
+            value = item.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                err(item.line_of(key), f"`{key}` must be text")
+            elif value is not None and len(value) > MAX_DEFINITION:
+                err(item.line_of(key), f"`{key}` longer than {MAX_DEFINITION} characters")
+            else:
+                extras[key] = " ".join(value.split()) if value else None
+        if all(values.values()):
+            seen[key] = item.line_of("term")
+            terms.append(GlossaryTerm(values["term"], tuple(a.strip() for a in aliases), " ".join(values["definition"].split()),
+                                      values["section"], depth, item.line_of("term"), **extras))
+    return terms
