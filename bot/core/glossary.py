@@ -81,14 +81,14 @@ def check_glossary(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str
             err(item.line_of("term"), f"term {values['term']!r} is already defined at line {seen[key]}")
             continue
         extras = {}
-        for key in ("simple", "example"):
-            value = item.get(key)
+        for name in ("simple", "example"):
+            value = item.get(name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                err(item.line_of(key), f"`{key}` must be text")
+                err(item.line_of(name), f"`{name}` must be text")
             elif value is not None and len(value) > MAX_DEFINITION:
-                err(item.line_of(key), f"`{key}` longer than {MAX_DEFINITION} characters")
+                err(item.line_of(name), f"`{name}` longer than {MAX_DEFINITION} characters")
             else:
-                extras[key] = " ".join(value.split()) if value else None
+                extras[name] = " ".join(value.split()) if value else None
         if all(values.values()):
             seen[key] = item.line_of("term")
             terms.append(GlossaryTerm(values["term"], tuple(a.strip() for a in aliases), " ".join(values["definition"].split()),

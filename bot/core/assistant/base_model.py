@@ -6,8 +6,10 @@ a continuation token by token, with a seed so the same prompt gives the same tex
 notion of instructions: shown "What is the capital of France?", it writes what usually follows
 such a line in its data, which is more questions. That is Chapter 7's point, made by a model.
 
-Smoothing is "stupid backoff" (Brants et al., 2007): use the longest context seen in the data,
-else drop the oldest word, multiplying by 0.4 per step. Good enough to show the behaviour.
+It backs off (Katz-style, without discounting): the next word is drawn from what followed the
+longest context seen in the data, and only a context never seen falls back to a shorter one.
+Sampling from the longest context keeps the text locally fluent, which is what a student needs
+to see: fluent continuation, no instruction following.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from pathlib import Path
 from .knowledge import DATA_DIR
 
 ORDER = 4  # tokens of context, plus one predicted
-BACKOFF = 0.4
 NEWLINE = "\n"
 _TOKEN = re.compile(r"\n|[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _NO_SPACE_BEFORE = set(".,;:!?)]}%'’”") | {"n't", "'s"}
@@ -79,20 +80,12 @@ class NgramModel:
                     self.counts[tuple(toks[i - n:i])][toks[i]] += 1
 
     def next_distribution(self, context: list[str]) -> Counter:
-        """Scores of each next token: the longest seen context, backed off (stupid backoff)."""
-        scores: Counter = Counter()
-        weight = 1.0
+        """Counts of each next token after the longest context the data has seen."""
         for n in range(min(self.order - 1, len(context)), -1, -1):
-            key = tuple(context[len(context) - n:]) if n else ()
-            seen = self.counts.get(key)
+            seen = self.counts.get(tuple(context[len(context) - n:]) if n else ())
             if seen:
-                total = sum(seen.values())
-                for tok, count in seen.items():
-                    scores[tok] = max(scores[tok], weight * count / total)
-                if n >= 2 and total >= 2:
-                    break  # a context this long seen twice: trust it, as backoff would
-                weight *= BACKOFF
-        return scores
+                return seen
+        return Counter()
 
     def continue_text(self, prompt: str, seed: int | None = None, max_tokens: int = 45, max_lines: int = 3) -> str:
         """Sample a continuation of `prompt`: the text a base model would write next."""

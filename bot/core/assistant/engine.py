@@ -118,9 +118,9 @@ class Assistant:
         harm = safety.check(message)
         if self.model is None or harm is not None:
             return self.simulated.answer(message, context.last, context.depth)
-        grounding = self.simulated.index.search(message)[:3]
-        passages = "\n\n".join(f"[Chapter {h.section.chapter.number} › {h.section.title}, {h.section.depth}]\n"
-                               + "\n".join(u.text for u in h.section.units) for h in grounding) or "(none matched)"
+        grounding = self.simulated.index.passages(message)
+        passages = "\n\n".join(f"[Chapter {d.chapter.number} › {d.title}, {d.depth}]\n" + "\n".join(u.text for u in d.units)
+                               for d in grounding) or "(none matched)"
         recent = await self.core.store.run(history.recent, actor, 6)
         messages = [{"role": "system", "content": _system_prompt(self.core.course.title, passages)}]
         messages += [{"role": role, "content": text} for role, text in recent]
@@ -132,7 +132,7 @@ class Assistant:
             fallback = self.simulated.answer(message, context.last, context.depth)
             fallback.text += f"\n\n_(The course's language model did not answer ({exc}), so the simulated assistant replied.)_"
             return fallback
-        cite = grounding[0].section.citation if grounding else None
+        cite = grounding[0].citation if grounding else None
         return Answer(clip(text, 1800), "model", {"skill": "model", "model": self.model.model}, cite)
 
     def _render(self, answer: Answer) -> Reply:

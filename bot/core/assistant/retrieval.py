@@ -212,6 +212,13 @@ class CourseIndex:
         hits.sort(key=lambda h: (-h.score, h.section.depth != "deep"))
         return hits
 
+    def passages(self, query: str, k: int = 3) -> list[SectionDoc]:
+        """The sections that best ground an answer: the named term's section first, then the top hits."""
+        matched = self.match_term(query)
+        first = self.section_for(*matched) if matched else None
+        rest = [h.section for h in self.search(query) if h.section is not first]
+        return ([first] if first else []) + rest[: k - (1 if first else 0)]
+
     def best_units(self, query: str, doc: SectionDoc, k: int = 2) -> list[Unit]:
         """The units of a section that share the most with the query, in lesson order."""
         want = set(expand(content_stems(query)))
