@@ -36,7 +36,7 @@ course lesson tax phase phases rank ranking ranked policy optimization optimisat
 DOMAIN_STEMS = frozenset(stem(w) for w in DOMAIN_WORDS)
 #: Question words that only ask "how much": mapped to the stems that answer them in text.
 EXPANSIONS = {"big": ("size", "typic"), "large": ("size", "typic"), "mani": ("size",), "larg": ("size",),
-              "size": ("typic",), "why": ("prevent", "matter"), "purpos": ("prevent", "matter"),
+              "size": ("typic",), "purpos": ("prevent",),
               "step": ("phase",), "stage": ("phase",), "phase": ("step",), "valu": ("help", "harmless", "honesti"),
               "goal": ("align",), "cost": ("tax", "trade"), "downsid": ("tax", "trade", "reduc"),
               "gather": ("collect",), "get": ("collect",), "sourc": ("collect",), "next": ("what",)}
@@ -170,7 +170,14 @@ class CourseIndex:
             for name in term.names:
                 self.vocabulary.update(content_stems(name))
         self._names = sorted(((tuple(words(name)), term, chapter) for term, chapter in self.terms for name in term.names),
-                             key=lambda n: -len(n[0]))
+                             key=lambda n: (-len(n[0]), -len(" ".join(n[0]))))
+        self.units = [(doc, unit) for doc in self.sections for unit in doc.units]
+        unit_df: Counter = Counter()
+        for doc, unit in self.units:
+            unit_df.update(set(unit.stems) | set(content_stems(doc.title)))
+        self._unit_idf = {s: math.log(1 + len(self.units) / c) for s, c in unit_df.items()}
+        self.max_idf = max(self._unit_idf.values(), default=1.0)
+        self._titles = {id(doc): set(content_stems(doc.title)) for doc in self.sections}
 
     # ---- looking things up ------------------------------------------------------------------
 
@@ -211,6 +218,21 @@ class CourseIndex:
                 hits.append(Hit(score, doc))
         hits.sort(key=lambda h: (-h.score, h.section.depth != "deep"))
         return hits
+
+    def rank_units(self, stems: set[str]) -> list[tuple[float, SectionDoc, Unit]]:
+        """Every unit scored by the rarity-weighted words it shares with the query (its heading counts half)."""
+        out = []
+        for doc, unit in self.units:
+            own = stems & set(unit.stems)
+            title = (stems & self._titles[id(doc)]) - own
+            score = sum(self._unit_idf.get(s, 0) for s in own) + 0.5 * sum(self._unit_idf.get(s, 0) for s in title)
+            if score > 0:
+                out.append((score + (0.01 if doc.depth == "deep" else 0), doc, unit))
+        out.sort(key=lambda x: -x[0])
+        return out
+
+    def idf(self, stem_: str) -> float:
+        return self._unit_idf.get(stem_, 0.0)
 
     def passages(self, query: str, k: int = 3) -> list[SectionDoc]:
         """The sections that best ground an answer: the named term's section first, then the top hits."""

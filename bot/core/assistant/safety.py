@@ -23,9 +23,9 @@ _PEOPLE = r"(someone|somebody|a person|people|person|my (wife|husband|boss|neigh
 
 _RULES: list[tuple[str, str, re.Pattern]] = [
     ("weapons", "it could help someone build a weapon that hurts people",
-     re.compile(rf"\b{_MAKE}\b.{{0,40}}\b(bombs?|explosives?|pipe ?bombs?|grenades?|napalm|thermite|molotov|ied|detonators?|nerve (agent|gas)|sarin|vx|ricin|anthrax|bio ?weapons?|biological weapons?|chemical weapons?|dirty bomb|nuclear (bomb|weapon)|untraceable (gun|firearm)|ghost gun|silencer)\b", re.I)),
+     re.compile(rf"\b{_MAKE}\b.{{0,40}}\b(bombs?|explosives|(an )?explosive (device|charge|vest|belt)|pipe ?bombs?|grenades?|napalm|thermite|molotov|ied|detonators?|nerve (agent|gas)|sarin|vx|ricin|anthrax|bio ?weapons?|biological weapons?|chemical weapons?|dirty bomb|nuclear (bomb|weapon)|untraceable (gun|firearm)|ghost gun|silencer)\b", re.I)),
     ("weapons", "it could help someone build a weapon that hurts people",
-     re.compile(r"\b(bomb|explosive|poison gas|nerve agent|bioweapon)s?\b.{0,30}\b(recipe|instructions|formula|ingredients|at home|step by step)\b", re.I)),
+     re.compile(r"\b(bombs?|explosives|poison gas|nerve agents?|bioweapons?)\b.{0,30}\b(recipe|instructions|formula|ingredients|at home|step by step)\b", re.I)),
     ("violence", "it is about hurting a person",
      re.compile(rf"\b(kill|murder|poison|stab|strangle|shoot|hurt|harm|injure|attack|kidnap|assault|torture|beat up)\b.{{0,25}}\b{_PEOPLE}\b", re.I)),
     ("violence", "it is about hurting a person",

@@ -25,16 +25,23 @@ from .arithmetic import (
     format_number,
 )
 from .knowledge import Country, Facts, Phrasebook
-from .retrieval import Citation, CourseIndex, SectionDoc, Unit, expand
+from .retrieval import EXPANSIONS, Citation, CourseIndex, SectionDoc, Unit, expand
 from .summarise import key_sentences
-from .text import clip, content_stems, normalise, strip_end, words
+from .text import STOPWORDS, clip, content_stems, normalise, sentences, stem, strip_end, words
 
-MAX_ANSWER = 1800  # well inside Discord's 2,000 and Slack's 3,000 per section
+MAX_ANSWER = 1800
+#: How much a lesson passage must share with a question (rarity-weighted) to answer it.
+MIN_COURSE_SCORE = 2.0
+#: …and how much of the question it must speak to.
+MIN_COVERAGE = 0.5  # well inside Discord's 2,000 and Slack's 3,000 per section
 
 #: Languages people ask for that the phrasebook does not have: answered honestly.
 OTHER_LANGUAGES = set("""chinese mandarin cantonese russian arabic korean hindi bengali urdu swahili greek polish turkish
 swedish norwegian danish finnish latin hebrew persian farsi thai vietnamese indonesian malay czech hungarian romanian
 ukrainian irish welsh catalan esperanto klingon tagalog zulu""".split())
+#: Words that say where to look, not what about.
+GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section mean means meaning explain explained say says "
+                                               "talk talks suggest suggests recommend define definition describe tell work works"))
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 DEEP_WORDS = re.compile(r"\b(deep|deeper|detailed|in depth|in-depth|in detail|long|full|thorough|advanced|technical)\b", re.I)
 SHALLOW_WORDS = re.compile(r"\b(shallow|short|brief|quick|simple|one[- ]line|tl;?dr)\b", re.I)
@@ -70,7 +77,7 @@ class SimulatedAssistant:
                         self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
-        text = normalise(message)
+        text = polite_strip(normalise(message))
         harm = safety.check(text)
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
@@ -92,6 +99,7 @@ class SimulatedAssistant:
     _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
+    _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)
     _REFERS = re.compile(r"\b(that|it|this|those|them|the last one|your answer)\b", re.I)
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
@@ -99,12 +107,14 @@ class SimulatedAssistant:
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
         if also and short:
             target = strip_end(also.group("x"))
-            if last.skill == "translate":
+            if last.skill in ("translate", "translate-unknown") and last.meta.get("language"):
                 code = self.phrasebook.language(target)
                 if code:
                     return self._translation(last.meta["phrase"], code)
                 if target.casefold() in OTHER_LANGUAGES:
                     return self._no_language(target)
+                if self.phrasebook.lookup(target) and not self.facts.country(target):
+                    return self._translation(target, last.meta["language"])
             if last.skill in ("capital", "country-fact", "country-unknown"):
                 country = self.facts.country(target) or self.facts.find_country_in(target)
                 if country is not None:
@@ -112,7 +122,18 @@ class SimulatedAssistant:
             if last.skill in ("course", "course-simpler", "course-example", "course-more", "list"):
                 if self.index.match_term(target):
                     return self._course(target, last, "shallow")
+        if last.skill == "arithmetic" and short and self._REFERS.search(text + " ") or (
+                last.skill == "arithmetic" and re.match(r"^(?:now\s+|and\s+|then\s+)?(?:double|triple|halve|half|square|cube|plus|minus|times|divided|multiply|divide|add|subtract)\b", text, re.I)):
+            found = self._arithmetic_on(text, last.meta.get("raw", ""))
+            if found is not None:
+                return found
         if last.skill in ("course", "course-simpler", "course-example", "course-more", "list") and short:
+            if self._WHERE.search(text):
+                doc = self._topic_doc(last)
+                if doc is not None:
+                    return Answer(f"That is in Chapter {doc.chapter.number}, section *{doc.title}* ({doc.depth} depth): "
+                                  f"`/lesson {doc.chapter.number} {doc.depth}` takes you there, or press the button.",
+                                  "course-where", dict(last.meta, skill="course-where"), doc.citation)
             if self._SIMPLER.search(text) and (self._REFERS.search(text) or len(words(text)) <= 5):
                 return self._simpler(last)
             if self._EXAMPLE.search(text) and (self._REFERS.search(text) or len(words(text)) <= 6):
@@ -134,9 +155,9 @@ class SimulatedAssistant:
 
     _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|hallo|hola|bonjour|ciao|greetings|yo|good (?:morning|afternoon|evening|day))\b[\s,!.]*(?:there|again|everyone|all|companion|bot|assistant|friend)?[\s!.]*(?::\)|🙂|👋)?$", re.I)
     _THANKS = re.compile(r"^(?:ok(?:ay)?[, ]+)?(?:thanks?|thank you|thx|ty|cheers|much appreciated|great,? thanks|awesome|perfect|nice|cool)\b.{0,30}$", re.I)
-    _BYE = re.compile(r"^(?:bye|goodbye|good night|see (?:you|ya)|cya|later|farewell)\b.{0,20}$", re.I)
+    _BYE = re.compile(r"^(?:(?:ok(?:ay)?|well|right|alright|thanks?)[,!. ]+)?(?:bye|bye-bye|goodbye|good night|see (?:you|ya)|cya|later|farewell|i'?m off|gotta go)\b.{0,20}$", re.I)
     _HOW_ARE_YOU = re.compile(r"\bhow are (?:you|u)\b|\bhow'?s it going\b|\bhow do you do\b", re.I)
-    _IDENTITY = re.compile(r"\b(?:who|what) (?:are|r) (?:you|u)\b|\bwhat(?:'s| is) your name\b|\bare you (?:a |an |the )?(?:bot|robot|human|real|ai|chatgpt|gpt|person|model|llm|machine|language model)\b|\bintroduce yourself\b|\btell me about yourself\b|\bwho (?:made|built|created) you\b|\bhow do you work\b", re.I)
+    _IDENTITY = re.compile(r"\b(?:who|what)\b(?:\s+\w+){0,2}\s+(?:are|r) (?:you|u)\b|\b(?:is this|is it|are you|am i (?:talking|chatting|speaking) (?:to|with))\s+(?:really\s+)?(?:a |an |the )?(?:real|actual|genuine|true|human|person|bot|robot|ai|chatgpt|gpt|language model|model|llm|machine|computer)\b|\bwhat(?:'s| is) your name\b|\bare you (?:a |an |the )?(?:bot|robot|human|real|ai|chatgpt|gpt|person|model|llm|machine|language model)\b|\bintroduce yourself\b|\btell me about yourself\b|\bwho (?:made|built|created) you\b|\bhow do you work\b", re.I)
     _CAPABILITIES = re.compile(r"\bwhat (?:can|could) (?:you|u) do\b|\bhow can you help\b|\bwhat do you do\b|^help\s*[?!.]*$|\bwhat are your (?:skills|capabilities|abilities)\b|\bwhat can i ask\b|\bwhat do you know\b", re.I)
 
     def _social(self, text: str, last: Turn, depth: str) -> Answer | None:
@@ -162,20 +183,28 @@ class SimulatedAssistant:
     _SUMMARY_VERB = re.compile(r"\b(summari[sz]e|summary|sum up|sum it up|tl;?dr|recap|overview|key (?:points|takeaways)|main points|gist)\b", re.I)
     _CHAPTER = re.compile(r"\b(chapter|lesson|course|ch\.? ?\d+|this unit|module)\b", re.I)
 
+    _INSTRUCTION_END = re.compile(r"^(?P<how>[^.?!\n]{3,140}?[.?!])\s+(?P<body>\S.+)$", re.S)
+
     def _payload(self, text: str) -> tuple[str, str] | None:
+        """Split "instruction: text" (or "instruction? text", or an instruction with the text in quotes)."""
         match = self._PAYLOAD.match(text)
         if match and len(match.group("body").strip()) >= 2:
             return match.group("how"), match.group("body").strip()
         match = self._QUOTED.match(text)
         if match:
             return match.group("how") + " " + match.group("tail"), match.group("body").strip()
+        match = self._INSTRUCTION_END.match(text)
+        if match and len(words(match.group("body"))) >= 6:
+            return match.group("how"), match.group("body").strip()
         return None
 
     def _rewrite(self, text: str, last: Turn, depth: str) -> Answer | None:
-        if not self._REWRITE_VERB.match(text) or self._SUMMARY_VERB.search(text.split(":")[0]):
+        if not self._REWRITE_VERB.match(text):
             return None
         payload = self._payload(text)
         instruction, body = payload if payload else (text, "")
+        if self._SUMMARY_VERB.search(instruction):
+            return None
         how = rewriting.operation(instruction)
         if how is None:
             return None
@@ -190,10 +219,10 @@ class SimulatedAssistant:
         return Answer(f"{label}:\n{quote_user_text(result)}", "rewrite", {"skill": "rewrite", "how": how})
 
     def _summarise(self, text: str, last: Turn, depth: str) -> Answer | None:
-        head = text.split(":")[0]
+        payload = self._payload(text)
+        head = payload[0] if payload else text
         if not self._SUMMARY_VERB.search(head):
             return None
-        payload = self._payload(text)
         if payload and len(payload[1]) > 40:
             return self._summary_of(payload[1])
         if self._CHAPTER.search(text) or (not payload and re.search(r"\b(rlhf|instruction tuning|fine-?tuning)\b", text, re.I)):
@@ -236,8 +265,9 @@ class SimulatedAssistant:
     # ---- translation ----------------------------------------------------------------------
 
     _TRANSLATE = [
-        re.compile(r"^(?:please\s+|can you\s+|could you\s+|would you\s+)?translate\s+(?:(?:the )?(?:word|phrase|sentence|expression)\s+)?(?P<p>.+?)\s+(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+(?: portuguese)?)\s*(?:please)?[?.!]*$", re.I),
-        re.compile(r"^(?:please\s+|can you\s+|could you\s+)?translate\s+(?:this\s+|it\s+)?(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+)\s*[:,-]?\s*(?P<p>.+?)[?.!]*$", re.I),
+        re.compile(r"\btranslate\s+(?:(?:the )?(?:word|phrase|sentence|expression)\s+)?(?P<p>.+?)\s+(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+(?: portuguese)?)\s*[?.!]*$", re.I),
+        re.compile(r"\btranslate\s+(?:this\s+|it\s+)?(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+)\s*[:,-]?\s*(?P<p>.+?)[?.!]*$", re.I),
+        re.compile(r"\b(?:what(?:'s| is)|whats|give me|tell me)\s+(?:the\s+)?(?P<l>[a-zà-ÿ]+)\s+for\s+(?P<p>.+?)\s*[?.!]*$", re.I),
         re.compile(r"\bhow (?:do|would|can|could|should) (?:you|i|we|one|they) (?:say|write|spell|translate)\s+(?P<p>.+?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*[?.!]*$", re.I),
         re.compile(r"\bwhat(?:'s| is| are)?\s+(?:the\s+)?(?P<l>[a-zà-ÿ]+)\s+(?:word|phrase|translation|term)s?\s+(?:for|of)\s+(?P<p>.+?)\s*[?.!]*$", re.I),
         re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?P<p>.+?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*[?.!]*$", re.I),
@@ -294,6 +324,11 @@ class SimulatedAssistant:
     equals equal result do me tell quick math maths sum product quotient difference give i need know be would""".split())
 
     def _arithmetic(self, text: str, last: Turn, depth: str) -> Answer | None:
+        if find_expression(text) is None:
+            return None
+        parts = sentences(text)
+        if len(parts) > 1:  # "I'm aiming high. What is 45 * 2 + 1?": the sentence with the sum
+            text = next((p for p in reversed(parts) if find_expression(p)), text)
         expression = find_expression(text)
         if expression is None:
             return None
@@ -310,24 +345,53 @@ class SimulatedAssistant:
             value = format_number(evaluate(expression))
         except ArithmeticError_ as exc:
             return Answer(f"I can't give a number for {shown}, because {exc}.", "arithmetic-error", {"skill": "arithmetic-error"})
-        return Answer(f"{shown} = **{value}**", "arithmetic", {"skill": "arithmetic", "value": value})
+        return Answer(f"{shown} = **{value}**", "arithmetic", {"skill": "arithmetic", "value": value, "raw": raw_number(evaluate(expression))})
+
+    _ON_VALUE = [(r"\b(?:double)\b(?:\s+(?:that|it|this|the result|the answer))?", "{v} * 2"), (r"\btriple\b(?:\s+(?:that|it|this))?", "{v} * 3"),
+                 (r"\b(?:halve|half of|half)\b(?:\s+(?:that|it|this))?", "{v} / 2"), (r"\bsquare (?:that|it|this)\b|\b(?:that|it) squared\b", "{v} ** 2"),
+                 (r"\bcube (?:that|it|this)\b", "{v} ** 3"), (r"\b(?:that|it|this|the result|the answer)\b", "{v}")]
+
+    def _arithmetic_on(self, text: str, raw: str) -> Answer | None:
+        """A calculation on the previous result: "double that", "and minus 4", "divide it by 3"."""
+        if not raw:
+            return None
+        value = f"({raw})"
+        rewritten = text
+        for pattern, template in self._ON_VALUE:
+            new = re.sub(pattern, template.format(v=value), rewritten, count=1, flags=re.I)
+            if new != rewritten:
+                rewritten = new
+                break
+        else:
+            rewritten = f"{value} {text}"  # "plus 5", "times 3"
+        rewritten = re.sub(r"^(?:now|and|then)\s+", "", rewritten, flags=re.I)
+        rewritten = re.sub(r"\b(?:multiply|divide)\s+(\([^)]*\))\s+by\b", lambda m: m.group(1) + (" * " if "multiply" in m.group(0).lower() else " / "), rewritten, flags=re.I)
+        rewritten = re.sub(r"\badd\s+(\d+(?:\.\d+)?)\s+to\s+(\([^)]*\))", r"\2 + \1", rewritten, flags=re.I)
+        rewritten = re.sub(r"\bsubtract\s+(\d+(?:\.\d+)?)\s+from\s+(\([^)]*\))", r"\2 - \1", rewritten, flags=re.I)
+        return self._arithmetic(rewritten, Turn(), "shallow")
 
     # ---- lists ----------------------------------------------------------------------------
 
     _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
 
+    _LIST_ANYWHERE = re.compile(r"\b(?:please )?(?:list|enumerate|bullet)(?: them| it| those| these)?\b|\bas a list\b", re.I)
+
     def _list(self, text: str, last: Turn, depth: str) -> Answer | None:
         match = self._LIST.match(text)
-        if not match:
+        if match:
+            what = match.group("what")
+        elif self._LIST_ANYWHERE.search(text):
+            what, count = self._LIST_ANYWHERE.sub(" ", text), None
+            match = None
+        else:
             return None
-        what = match.group("what")
         if re.search(r"\blanguages?\b", what, re.I) and re.search(r"\b(you|translate|speak|know)\b", what, re.I):
             names = list(self.phrasebook.languages.values())
             return Answer(f"I can translate into {len(names)} languages:\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(names, 1)),
                           "list", {"skill": "list-languages"})
         if not self.index.is_course_question(what) or re.search(r"\bcapital", what, re.I):
             return None
-        count = match.group("n")
+        count = match.group("n") if match else None
         wanted = int(count) if count and count.isdigit() else NUMBER_WORDS.get((count or "").lower())
         best = self._best_list(what, wanted)
         if best is None:
@@ -342,15 +406,19 @@ class SimulatedAssistant:
                                                      "chapter": doc.chapter.number, "query": what}, doc.citation)
 
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
-        want = set(content_stems(what))
+        stems = content_stems(what)
+        want = set(stems)
+        head = set(expand(stems[:1]))  # the thing to list: "steps", "phases", "resources"
         best, best_score = None, 0.0
         for hit in self.index.search(what)[:6]:
             doc = hit.section
             for intro, items in _lists_of(doc):
-                text_stems = set(content_stems(intro + " " + doc.title)) | {s for item in items for s in content_stems(item)}
-                score = len(want & text_stems) + 0.3 * hit.score + (1.5 if wanted == len(items) else 0)
+                intro_stems = set(content_stems(intro)) | set(content_stems(doc.title))
+                item_stems = {s for item in items for s in content_stems(item)}
+                score = 2 * len(want & intro_stems) + len(want & item_stems - intro_stems) + 0.3 * hit.score
+                score += 1.5 if wanted == len(items) else 0
                 heads = [content_stems(item)[:1] for item in items]
-                if all(h and h[0] in want for h in heads):
+                if all(h and h[0] in head for h in heads):
                     score += 2  # "the phases of …" and every item is "Phase N …"
                 if score > best_score:
                     best, best_score = (doc, items, intro), score
@@ -360,7 +428,7 @@ class SimulatedAssistant:
 
     _CAPITAL = re.compile(r"\bcapital(?:\s+city)?\s+(?:of|for|in)\s+(?P<c>[^?!.,;]+)|(?P<c2>[\w .'-]+?)(?:'s|s')\s+capital\b|\b(?P<c3>[\w .'-]+?)\s+capital(?:\s+city)?\s*\??$", re.I)
     _REVERSE = re.compile(r"^(?:is\s+)?(?P<city>[\w .'-]+?)\s+(?:is\s+)?(?:the\s+)?capital\s+of\s+(?:which|what)\s+country|which country(?:'s| has| is)\s+(?:its\s+|the\s+)?capital(?: city)?(?: is)?\s+(?P<city2>[\w .'-]+?)\s*\??$|^(?P<city3>[\w .'-]+?) is the capital of\s*\??$", re.I)
-    _LANGUAGE = re.compile(r"\b(?:language|languages)\b.*\b(?:spoken|speak|of|in)\b|\bwhat do (?:they|people) speak\b", re.I)
+    _LANGUAGE = re.compile(r"\b(?:language|languages)\b.*\b(?:spoken|speak|of|in|there)\b|\b(?:they|people|you|we|i) speak\b", re.I)
     _CURRENCY = re.compile(r"\b(currency|money)\b", re.I)
     _OTHER_ATTRIBUTE = re.compile(r"\b(population|how many people|inhabitants|president|prime minister|leader|king|queen|ruler|"
                                   r"area|how big|size|gdp|economy|weather|temperature|climate|time zone|timezone|what time|flag|"
@@ -391,6 +459,13 @@ class SimulatedAssistant:
             if country is not None and not (self._OTHER_ATTRIBUTE.search(text) and not re.search(r"\bcapital (?:city )?(?:of|for)\b", text, re.I)):
                 return self._country_answer(country, "capital")
         country = self.facts.find_country_in(text)
+        if country is None and last.meta.get("country") and re.search(r"\b(there|its|it|they|their|that country|this country|the country)\b", text, re.I):
+            country = self.facts.country(last.meta["country"])
+            if country is not None and not (self._LANGUAGE.search(text) or self._CURRENCY.search(text) or self._OTHER_ATTRIBUTE.search(text)
+                                            or re.search(r"\bcapital\b", text, re.I)):
+                country = None
+            if country is not None and re.search(r"\bcapital\b", text, re.I):
+                return self._country_answer(country, "capital")
         if country is not None:
             if self._LANGUAGE.search(text):
                 return self._country_answer(country, "languages")
@@ -433,43 +508,75 @@ class SimulatedAssistant:
 
     # ---- the course -----------------------------------------------------------------------
 
+    _HOW_WHY = re.compile(r"^\s*(?:so\s+)?(?:why|how|which|where|when|in what way)\b", re.I)
     _DEFINITION = re.compile(r"^(?:so\s+)?(?:what(?:'s| is| are| does)|whats|define|definition of|meaning of|what do you mean by|explain|describe|tell me about|who is|what exactly is)\b|\bmean\??$|^[\w\s()-]{1,40}\?$", re.I)
 
     def _course(self, text: str, last: Turn, depth: str) -> Answer | None:
         if not self.index.is_course_question(text):
             return None
         matched = self.index.match_term(text)
-        hits = self.index.search(text)
-        term_doc = self.index.section_for(*matched) if matched else None
-        docs = ([term_doc] if term_doc else []) + [h.section for h in hits[:3] if h.section is not term_doc]
-        scored: list[tuple[float, int, SectionDoc, Unit]] = []
-        query = set(content_stems(text))
-        if matched:
-            query -= set(content_stems(" ".join(matched[0].names)))
-        for rank, doc in enumerate(docs):
-            for unit in self.index.best_units(text, doc, k=3):
-                overlap = len(set(_expand_stems(query)) & set(unit.stems))
-                scored.append((overlap, -rank, doc, unit))
-        scored.sort(key=lambda x: (-x[0], -x[1]))
-        definitional = bool(self._DEFINITION.search(text)) or len(words(text)) <= 4
-        if matched and (definitional or not scored or scored[0][0] < 2):
-            term, _chapter = matched
-            doc = term_doc
-            lines = [f"**{term.term}**: {term.definition}"]
-            extra = [u for _, _, d, u in scored if d is doc and _novel(u.text, term.definition)][:1]
+        stems = set(expand(content_stems(text)))
+        rest = stems - GENERIC_COURSE_WORDS - (set(content_stems(" ".join(matched[0].names))) if matched else set())
+        definitional = bool(self._DEFINITION.search(text)) and not self._HOW_WHY.match(text)
+        if matched and (definitional or not rest):
+            return self._definition(*matched, stems)
+        ranked = self.index.rank_units(stems)
+        if matched:  # "why does RLHF matter": the answer must speak to "matter", not just name RLHF
+            ranked = [r for r in ranked if rest & (set(r[2].stems) | set(content_stems(r[1].title)))]
+        if not ranked or ranked[0][0] < MIN_COURSE_SCORE:
+            return self._definition(*matched, stems) if matched else None
+        score, doc, unit = ranked[0]
+        asked = {stem(w) for w in words(text) if w not in STOPWORDS} - GENERIC_COURSE_WORDS  # whole words: "gpt-4" counts once
+        if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
+            return self._definition(*matched, stems) if matched else None  # it shares a word, not the question
+        lines = self._passage(doc, unit)
+        runner_up = next((u for sc, d, u in ranked[1:4] if d is doc and sc >= 0.6 * score and _unit_line(u) not in "\n".join(lines)), None)
+        if runner_up is not None and unit.kind != "item":
+            lines.append(_unit_line(runner_up))
+        meta = {"skill": "course", "term": matched[0].term if matched else None, "section": doc.title,
+                "depth": doc.depth, "chapter": doc.chapter.number, "query": text}
+        return Answer("\n".join(lines), "course", meta, doc.citation)
+
+    def _coverage(self, asked: set[str], doc: SectionDoc, units: list[Unit]) -> float:
+        """How much of what was asked (rarity-weighted; words the course never uses weigh most) a passage speaks to."""
+        have = {s for u in units for s in u.stems} | set(content_stems(doc.title))
+        unseen = 1.25 * self.index.max_idf
+        total = covered = 0.0
+        for stem_ in asked:
+            weight = self.index.idf(stem_) or unseen
+            total += weight
+            if stem_ in have or any(e in have for e in EXPANSIONS.get(stem_, ())):
+                covered += weight
+        return covered / total if total else 0.0
+
+    def _definition(self, term, chapter, stems: set[str]) -> Answer:
+        doc = self.index.section_for(term, chapter)
+        lines = [f"**{term.term}**: {term.definition}"]
+        if doc is not None:
+            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2) if _novel(u.text, term.definition)][:1]
             lines += [f"From the lesson: {_unit_line(u)}" for u in extra]
-            meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
-                    "depth": doc.depth if doc else term.depth, "chapter": _chapter.number}
-            return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
-        if not scored or (scored[0][0] < 2 and (not hits or hits[0].score < 2.5)):
-            return None
-        best_doc = scored[0][2]
-        units = [u for _, _, d, u in scored if d is best_doc][:2]
-        units.sort(key=lambda u: best_doc.units.index(u))
-        lines = [_unit_line(u) for u in units]
-        meta = {"skill": "course", "term": matched[0].term if matched else None, "section": best_doc.title,
-                "depth": best_doc.depth, "chapter": best_doc.chapter.number, "query": text}
-        return Answer("\n".join(lines), "course", meta, best_doc.citation)
+        meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
+                "depth": doc.depth if doc else term.depth, "chapter": chapter.number}
+        return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
+
+    @staticmethod
+    def _passage_units(doc: SectionDoc, unit: Unit) -> list[Unit]:
+        """A unit as the student should read it: a list item with its whole list (and the line that
+        introduces it), a line ending in ':' with the list it introduces."""
+        lists = doc.lists()
+        index = doc.units.index(unit)
+        if unit.kind == "item" and unit.list_id is not None:
+            items = lists[unit.list_id][:8]
+            first = doc.units.index(items[0])
+            intro = doc.units[first - 1] if first > 0 and doc.units[first - 1].kind == "para" else None
+            return ([intro] if intro is not None and intro.text.rstrip().endswith(":") else []) + items
+        following = doc.units[index + 1] if index + 1 < len(doc.units) else None
+        if unit.text.rstrip().endswith(":") and following is not None and following.list_id is not None:
+            return [unit] + lists[following.list_id][:8]
+        return [unit]
+
+    def _passage(self, doc: SectionDoc, unit: Unit) -> list[str]:
+        return [f"• {_unit_line(u)}" if u.kind == "item" else _unit_line(u) for u in self._passage_units(doc, unit)]
 
     def _topic_doc(self, last: Turn, depth: str | None = None) -> SectionDoc | None:
         meta = last.meta
@@ -510,7 +617,11 @@ class SimulatedAssistant:
             return Answer(f"An example of {term.term}: {term.example}", "course-example", dict(last.meta, skill="course-example"),
                           doc.citation if doc else None)
         examples = self.index.example_units(doc) if doc else []
-        if not examples:
+        if term is not None and doc is not None:
+            names = set(content_stems(" ".join(term.names)))
+            if not names & set(content_stems(doc.title)):  # a section about something broader: only examples of the term
+                examples = [u for u in examples if names & set(u.stems)]
+        if not examples and term is None:
             for hit in self.index.search(topic)[:4]:
                 examples = self.index.example_units(hit.section)
                 if examples:
@@ -569,6 +680,26 @@ def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:
     if len(steps) >= 2:
         out.append(("", [s.split("\n")[0].rstrip(":") for s in steps]))
     return out
+
+
+_POLITE_START = re.compile(r"^(?:(?:(?:hey|hi|hello)[,!]+(?=\s+\S+\s+\S+)|ok(?:ay)?|so|um+|please|kindly|can you|could you|would you|will you|"
+                           r"can u|could u|i'?d like you to|i want you to|i need you to|help me)[\s,]+)+", re.I)
+_POLITE_END = re.compile(r"[\s,]+(?:please|pls|thanks|thank you|for me)(?=[\s?.!]*$)", re.I)
+
+
+def polite_strip(text: str) -> str:
+    """Without the courtesy around an instruction: "Could you please translate X, thanks?" → "translate X?"."""
+    stripped = _POLITE_END.sub("", _POLITE_START.sub("", text)).strip()
+    return stripped if len(stripped) >= 2 else text
+
+
+def raw_number(value) -> str:
+    """A result as an expression the calculator reads back (for "double that")."""
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return repr(float(value))
 
 
 def _section_point(doc: SectionDoc) -> str:

@@ -24,6 +24,7 @@ they them their this that these those there here what which who whom whose when 
 should will shall may might must not no yes please tell me explain describe give show say said just also
 very really some any all each more most such own same too only other again further once s t don ll ve re d m
 o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go much many well
+people person someone somebody thing things way ways actually exactly basically use used using one ones
 """.split())
 
 
@@ -44,8 +45,16 @@ def stem(word: str) -> str:
 
 
 def content_stems(text: str) -> list[str]:
-    """The stems of the words that carry meaning (stop words dropped)."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    """The stems of the words that carry meaning (stop words dropped); a hyphenated word also
+    gives its parts, so "instruction-response pairs" meets "instruction"."""
+    out = []
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        out.append(stem(w))
+        if "-" in w:
+            out += [stem(part) for part in w.split("-") if part and part not in STOPWORDS]
+    return out
 
 
 def sentences(text: str) -> list[str]:
