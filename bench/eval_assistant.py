@@ -18,7 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.assistant.evaluation import TARGET_CATEGORY, TARGET_OVERALL, load_cases, run_eval  # noqa: E402
+from bot.core.assistant.evaluation import (  # noqa: E402
+    TARGET_CATEGORY,
+    TARGET_OVERALL,
+    load_cases,
+    run_eval,
+)
 from bot.core.clock import ManualClock  # noqa: E402
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings  # noqa: E402

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from test_content_errors import errors, tree
 
 from bot.core.assistant.arithmetic import ArithmeticError_, evaluate, find_expression
 from bot.core.assistant.base_model import NgramModel, build_base_model
@@ -17,8 +18,6 @@ from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.users import Actor
-
-from test_content_errors import errors, tree
 
 MENTIONS = ("@everyone", "@here", "<!channel>", "<!here>", "<@U123>", "<@&42>")
 

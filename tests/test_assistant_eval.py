@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.assistant.evaluation import TARGET_CATEGORY, TARGET_OVERALL, check, load_cases, run_eval
+from bot.core.assistant.evaluation import (
+    TARGET_CATEGORY,
+    TARGET_OVERALL,
+    check,
+    load_cases,
+    run_eval,
+)
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings

@@ -27,7 +27,16 @@ from .arithmetic import (
 from .knowledge import Country, Facts, Phrasebook
 from .retrieval import EXPANSIONS, Citation, CourseIndex, SectionDoc, Unit, expand
 from .summarise import key_sentences
-from .text import STOPWORDS, clip, content_stems, normalise, sentences, stem, strip_end, words
+from .text import (
+    STOPWORDS,
+    clip,
+    content_stems,
+    normalise,
+    sentences,
+    stem,
+    strip_end,
+    words,
+)
 
 MAX_ANSWER = 1800
 #: How much a lesson passage must share with a question (rarity-weighted) to answer it.
