@@ -107,7 +107,8 @@ async def test_replies_never_carry_a_live_mention(companion, message):
 
 async def test_replies_fit_every_platform(companion):
     long_text = "Summarise this: " + " ".join(f"Sentence number {n} talks about models and data." for n in range(400))
-    for message in (long_text, "tell me more " * 300, "Summarise chapter 7 deep", "/compare " + "why " * 600):
+    for message in (long_text, "tell me more " * 300, "Summarise chapter 7 deep", "/compare " + "why " * 600,
+                    "/compare Summarise chapter 7 deep " + "please " * 80, "/compare " + long_text):
         reply = await companion.handle_text(ann(), message)
         assert len(reply.text) <= 2000 and all(len(b.action) <= 100 for b in reply.buttons)
 

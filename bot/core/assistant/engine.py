@@ -96,10 +96,9 @@ class Assistant:
         if answer.skill == "refusal":
             why = ("Why they differ: the base model has no notion of harm, it just continues the text; RLHF trained the "
                    "assistant to refuse dangerous requests (harmlessness).")
-        text = (f"**Prompt:** {quote_user_text(clip(prompt, 300))}\n\n"
-                f"🧪 **Base model** (an n-gram model of the course text and a small corpus; it continues the text):\n"
-                f"{_continued(prompt, clip(continuation, 500))}\n\n"
-                f"🤖 **Instruction-tuned assistant** (simulated):\n{clip(answer.text, 900)}\n\n_{why}_")
+        text = (f"🧪 **Base model** (an n-gram model of the course text and a small corpus; it continues the text):\n"
+                f"{_continued(prompt, clip(continuation, 400))}\n\n"
+                f"🤖 **Instruction-tuned assistant** (simulated):\n{clip(answer.text, 800)}\n\n_{why}_")
         return Reply(title="Base model vs. instruction-tuned", text=safe(text), ephemeral=True, kind="assistant")
 
     async def set_mode(self, actor: Actor, mode: str) -> Reply:

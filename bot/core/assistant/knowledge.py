@@ -18,7 +18,7 @@ from .text import words
 
 DATA_DIR = Path(__file__).parent / "data"
 #: How close a misspelt name must be to a known one (rapidfuzz ratio, 0–100).
-FUZZY_NAME = 86
+FUZZY_NAME = 80
 
 #: Other ways people name the languages, keyed by language code.
 LANGUAGE_NAMES = {
@@ -43,6 +43,14 @@ class Country:
     languages: tuple[str, ...] = ()
     currency: str | None = None
     note: str | None = None  # e.g. a second capital or seat of government
+
+    @property
+    def the_name(self) -> str:
+        """The name as it reads in a sentence: "the United Kingdom", "the Netherlands", "France"."""
+        plural_or_title = ("United ", "Republic of", "Democratic Republic", "Czech Republic", "Dominican Republic",
+                           "Central African", "Netherlands", "Philippines", "Bahamas", "Gambia", "Maldives", "Comoros",
+                           "Seychelles", "Marshall Islands", "Solomon Islands", "Vatican")
+        return f"the {self.name}" if self.name.startswith(plural_or_title) else self.name
 
 
 class Phrasebook:
@@ -87,7 +95,7 @@ class Facts:
         key = self.aliases.get(key, key)
         if key in self.countries:
             return self.countries[key]
-        if len(key) < 4:
+        if len(key) < 5:
             return None
         best = process.extractOne(key, list(self.countries) + list(self.aliases), scorer=fuzz.ratio, score_cutoff=FUZZY_NAME)
         if best is None:

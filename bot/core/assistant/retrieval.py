@@ -35,7 +35,7 @@ course lesson tax phase phases rank ranking ranked policy optimization optimisat
 """.split()
 DOMAIN_STEMS = frozenset(stem(w) for w in DOMAIN_WORDS)
 #: Question words that only ask "how much": mapped to the stems that answer them in text.
-EXPANSIONS = {"big": ("size", "typic"), "large": ("size", "typic"), "mani": ("size",), "larg": ("size",),
+EXPANSIONS = {"big": ("size", "typic"), "large": ("size", "typic"), "mani": ("size", "typic"), "much": ("size",), "larg": ("size",),
               "size": ("typic",), "purpos": ("prevent",),
               "step": ("phase",), "stage": ("phase",), "phase": ("step",), "valu": ("help", "harmless", "honesti"),
               "goal": ("align",), "cost": ("tax", "trade"), "downsid": ("tax", "trade", "reduc"),

@@ -162,7 +162,7 @@ class SimulatedAssistant:
 
     # ---- social ---------------------------------------------------------------------------
 
-    _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|hallo|hola|bonjour|ciao|greetings|yo|good (?:morning|afternoon|evening|day))\b[\s,!.]*(?:there|again|everyone|all|companion|bot|assistant|friend)?[\s!.]*(?::\)|🙂|👋)?$", re.I)
+    _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|hallo|hola|bonjour|ciao|greetings|yo|what'?s up|sup|wass?up|good (?:morning|afternoon|evening|day))\b[\s,!.]*(?:there|again|everyone|all|companion|bot|assistant|friend)?[\s!.]*(?::\)|🙂|👋)?$", re.I)
     _THANKS = re.compile(r"^(?:ok(?:ay)?[, ]+)?(?:thanks?|thank you|thx|ty|cheers|much appreciated|great,? thanks|awesome|perfect|nice|cool)\b.{0,30}$", re.I)
     _BYE = re.compile(r"^(?:(?:ok(?:ay)?|well|right|alright|thanks?)[,!. ]+)?(?:bye|bye-bye|goodbye|good night|see (?:you|ya)|cya|later|farewell|i'?m off|gotta go)\b.{0,20}$", re.I)
     _HOW_ARE_YOU = re.compile(r"\bhow are (?:you|u)\b|\bhow'?s it going\b|\bhow do you do\b", re.I)
@@ -450,7 +450,7 @@ class SimulatedAssistant:
             city = strip_end(next(g for g in reverse.groups() if g))
             country = self.facts.by_capital(re.sub(r"^(?:is|the)\s+", "", city, flags=re.I))
             if country:
-                return Answer(f"{country.capital} is the capital of {country.name}.", "capital", {"skill": "capital", "country": country.name})
+                return Answer(f"{country.capital} is the capital of {country.the_name}.", "capital", {"skill": "capital", "country": country.name})
             return Answer(f"I don't know a country whose capital is {quote_user_text(clip(city, 40))}: it isn't in my table of world capitals.",
                           "country-unknown", {"skill": "country-unknown"})
         if re.search(r"\bcapital", text, re.I):
@@ -499,17 +499,17 @@ class SimulatedAssistant:
         meta = {"skill": "capital" if attribute == "capital" else "country-fact", "country": country.name, "attribute": attribute}
         if attribute == "capital":
             note = f" ({country.note})" if country.note else ""
-            return Answer(f"The capital of {country.name} is {country.capital}.{note}", "capital", meta)
+            return Answer(f"The capital of {country.the_name} is {country.capital}.{note}", "capital", meta)
         if attribute == "languages" and country.languages:
             spoken = " and ".join([", ".join(country.languages[:-1]), country.languages[-1]] if len(country.languages) > 1 else country.languages)
-            return Answer(f"The main language{'s' if len(country.languages) > 1 else ''} of {country.name}: {spoken}.", "country-fact", meta)
+            return Answer(f"The main language{'s' if len(country.languages) > 1 else ''} of {country.the_name}: {spoken}.", "country-fact", meta)
         if attribute == "currency" and country.currency:
-            return Answer(f"The currency of {country.name} is the {country.currency}.", "country-fact", meta)
+            return Answer(f"The currency of {country.the_name} is the {country.currency}.", "country-fact", meta)
         return self._not_in_table(country, "currency" if attribute == "currency" else "languages")
 
     def _not_in_table(self, country: Country, attribute: str, city_name: str | None = None) -> Answer:
-        subject = city_name or country.name
-        tip = (f"I can tell you that {city_name} is the capital of {country.name}." if city_name
+        subject = city_name or country.the_name
+        tip = (f"I can tell you that {city_name} is the capital of {country.the_name}." if city_name
                else f"I can tell you its capital: {country.capital}.")
         return Answer(f"I don't know the {attribute} of {subject}: my knowledge base has world capitals (and languages and "
                       f"currencies for some countries), not that, and I won't guess. {tip}",
@@ -533,11 +533,11 @@ class SimulatedAssistant:
         if matched:  # "why does RLHF matter": the answer must speak to "matter", not just name RLHF
             ranked = [r for r in ranked if rest & (set(r[2].stems) | set(content_stems(r[1].title)))]
         if not ranked or ranked[0][0] < MIN_COURSE_SCORE:
-            return self._definition(*matched, stems) if matched else None
+            return self._not_said(text, matched, stems) if matched else None
         score, doc, unit = ranked[0]
         asked = {stem(w) for w in words(text) if w not in STOPWORDS} - GENERIC_COURSE_WORDS  # whole words: "gpt-4" counts once
         if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
-            return self._definition(*matched, stems) if matched else None  # it shares a word, not the question
+            return self._not_said(text, matched, stems) if matched else None  # it shares a word, not the question
         lines = self._passage(doc, unit)
         runner_up = next((u for sc, d, u in ranked[1:4] if d is doc and sc >= 0.6 * score and _unit_line(u) not in "\n".join(lines)), None)
         if runner_up is not None and unit.kind != "item":
@@ -557,6 +557,16 @@ class SimulatedAssistant:
             if stem_ in have or any(e in have for e in EXPANSIONS.get(stem_, ())):
                 covered += weight
         return covered / total if total else 0.0
+
+    _FACT_QUESTION = re.compile(r"^\s*(?:who|whom|whose|when|where|in what year|what year|how (?:many|much|long|old))\b", re.I)
+
+    def _not_said(self, text: str, matched, stems: set[str]) -> Answer:
+        """A question about a known term that the lesson does not answer: what it does say, honestly framed."""
+        answer = self._definition(*matched, stems)
+        if self._FACT_QUESTION.match(text):
+            answer.text = (f"I don't know: the lesson doesn't say that about {matched[0].term}, and I won't guess. "
+                           f"What it does say:\n{answer.text}")
+        return answer
 
     def _definition(self, term, chapter, stems: set[str]) -> Answer:
         doc = self.index.section_for(term, chapter)
@@ -657,7 +667,16 @@ class SimulatedAssistant:
 
     # ---- nothing grounded -----------------------------------------------------------------
 
+    _CREATIVE = re.compile(r"^(?:write|compose|draw|sing|paint|invent|make up|generate|create)\b(?P<what>.{0,60})|^tell me (?P<what2>a (?:joke|story|poem|riddle)|something funny)", re.I)
+
     def _unknown(self, text: str) -> Answer:
+        creative = self._CREATIVE.match(text)
+        if creative:
+            task = re.sub(r"\bme\b", "you", quote_user_text(clip(strip_end(creative.group(0)), 60)))
+            return Answer(f"I don't know how to {task[:1].lower() + task[1:]}: I'm a simulated assistant with a fixed set of skills, "
+                          "and writing something new is beyond them. A real instruction-tuned model would try, because "
+                          "its instruction data included creative tasks like this one. I can explain the course, translate, "
+                          "name capitals, summarise, list, rewrite or calculate.", "unknown", {"skill": "unknown"})
         if self.index.is_course_question(text):
             reason = "The course content I have doesn't cover that"
         else:

@@ -23,7 +23,7 @@ being am do does did doing have has had having i me my mine we us our you your y
 they them their this that these those there here what which who whom whose when where why how can could would
 should will shall may might must not no yes please tell me explain describe give show say said just also
 very really some any all each more most such own same too only other again further once s t don ll ve re d m
-o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go much many well
+o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go well
 people person someone somebody thing things way ways actually exactly basically use used using one ones
 """.split())
 
