@@ -19,8 +19,9 @@ from .backend import ChatModel, ModelError
 from .base_model import NgramModel, build_base_model
 from .knowledge import load_facts, load_phrasebook
 from .retrieval import CourseIndex
-from .simulated import Answer, SimulatedAssistant
+from .simulated import SimulatedAssistant
 from .text import clip
+from .turns import Answer
 
 if TYPE_CHECKING:
     from ..companion import Companion

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from ..clock import iso
 from ..users import Actor, find_user, touch_user
-from .simulated import Turn
+from .turns import Turn
 
 MODES = ("assistant", "base")
 
