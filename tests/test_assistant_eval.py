@@ -2,7 +2,11 @@
 
 `assistant_eval.yaml` is the development set; `assistant_eval_holdout.yaml` was written later, by
 someone who had not seen the engine or the development set, to check that behaviour generalises
-to phrasings nobody tuned for. `python bench/eval_assistant.py --failures` shows what each case said.
+to phrasings nobody tuned for. Its first, blind run passed 55 of 60; the five misses were fixed by
+general changes (spelt-out numbers, "divide X by Y", "Portuguese for X.", the harm check before
+courtesy is stripped, words the course never uses next to a known term), so it is no longer
+blind: a new held-out set is the honest check after further work.
+`python bench/eval_assistant.py --failures` shows what each case said.
 """
 
 from __future__ import annotations

@@ -16,7 +16,41 @@ from fractions import Fraction
 MAX_EXPONENT = 1000
 MAX_DIGITS = 60
 
+_UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                       "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if n >= 2}
+_NUMBER_WORD = re.compile(r"\b(?:(?:" + "|".join(list(_TENS) + list(_UNITS)) + r"|hundred|thousand|million|and)(?:[\s-]+|\b))+", re.I)
+
+
+def numbers_to_digits(text: str) -> str:
+    """Spelt-out numbers as digits: "seven times twenty-one" → "7 times 21"."""
+    def convert(match: re.Match) -> str:
+        spoken = match.group(0)
+        tokens = [t for t in re.split(r"[\s-]+", spoken.lower()) if t]
+        if not any(t in _UNITS or t in _TENS for t in tokens):
+            return spoken
+        total = current = 0
+        for t in tokens:
+            if t in _UNITS:
+                current += _UNITS[t]
+            elif t in _TENS:
+                current += _TENS[t]
+            elif t == "hundred":
+                current = max(current, 1) * 100
+            elif t in ("thousand", "million"):
+                total += max(current, 1) * (1000 if t == "thousand" else 1_000_000)
+                current = 0
+        trailing = " " if spoken[-1].isspace() else ""
+        leading = "and " if tokens[0] == "and" else ""
+        return f"{leading}{total + current}{trailing}"
+    return _NUMBER_WORD.sub(convert, text)
+
+
 OPERATOR_WORDS = [
+    (r"\bdivide\s+(-?[\d.]+)\s+by\s+(-?[\d.]+)", r"\1 / \2"), (r"\bmultiply\s+(-?[\d.]+)\s+(?:by|and|with)\s+(-?[\d.]+)", r"\1 * \2"),
+    (r"\badd\s+(-?[\d.]+)\s+(?:and|to)\s+(-?[\d.]+)", r"\1 + \2"), (r"\bsubtract\s+(-?[\d.]+)\s+from\s+(-?[\d.]+)", r"\2 - \1"),
+    (r"\b(?:the\s+)?sum of\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)", r"\1 + \2"), (r"\b(?:the\s+)?product of\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)", r"\1 * \2"),
+    (r"\b(?:the\s+)?difference between\s+(-?[\d.]+)\s+and\s+(-?[\d.]+)", r"\1 - \2"),
     (r"\bsquare root of\s+", "sqrt "), (r"\bsqrt of\s+", "sqrt "), (r"\bcube root of\s+", "cbrt "),
     (r"\bto the power of\b", "**"), (r"\braised to(?: the power of)?\b", "**"), (r"\bsquared\b", "**2"), (r"\bcubed\b", "**3"),
     (r"\bmultiplied by\b", "*"), (r"\btimes\b", "*"), (r"\bdivided by\b", "/"), (r"\bover\b", "/"),
@@ -37,7 +71,7 @@ class ArithmeticError_(ValueError):
 
 def find_expression(text: str) -> str | None:
     """The arithmetic expression in a message, if the message is a calculation."""
-    lowered = text.lower()
+    lowered = numbers_to_digits(text.lower())
     for pattern, repl in OPERATOR_WORDS:
         lowered = re.sub(pattern, repl, lowered)
     lowered = _PERCENT_OF.sub(r"(\1/100*\2)", lowered)

@@ -19,6 +19,7 @@ class Harm:
 
 _MAKE = r"(make|making|build|building|create|creating|assemble|synthesi[sz]e|synthesi[sz]ing|cook|cooking|produce|manufacture|brew|3d[- ]print|get|buy|obtain|acquire|write|writing|code|develop|design|deploy|spread|use|plant|detonate)"
 _HOW = r"((best|easiest|quickest|fastest|cheapest|simplest|good) ways? to|ways to|how (do|can|could|would|should|to|might) (i|you|we|one|someone)?|how to|steps to|instructions (for|to)|guide (to|for)|help me|teach me|show me how to|tell me how to|i want to|i need to|i'm going to|im going to|i will|let's|lets|recipe for|tutorial (on|for))"
+_ACT = r"(hack|break into|steal|kill|murder|poison|stab|hurt|harm|attack|kidnap|torture|shoot)\b"
 _PEOPLE = r"(someone|somebody|a person|people|person|my (wife|husband|boss|neighbou?r|friend|teacher|classmate|sister|brother|mother|father|mom|dad|partner|ex|family|roommate|colleague|coworker)|him|her|them|a child|kids?|children|my family|a human|humans|the president|my classmates|everyone at)"
 
 _RULES: list[tuple[str, str, re.Pattern]] = [
@@ -56,7 +57,7 @@ def check(message: str) -> Harm | None:
             continue
         if category == "violence" and _TECH.search(text) and not re.search(r"\b(person|someone|people|my (wife|husband|boss|neighbou?r))\b", text, re.I):
             continue
-        asks = (re.search(_HOW, text, re.I) or re.match(_MAKE, text, re.I)
+        asks = (re.search(_HOW, text, re.I) or re.match(_MAKE, text, re.I) or re.match(_ACT, text, re.I)
                 or re.search(r"\b(how|what|which|where|give|write|make|build|create|recipe|list|tell|can you|could you|please|help|step by step|instructions)\b", text, re.I))
         if category != "self-harm" and not asks:
             continue

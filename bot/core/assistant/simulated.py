@@ -37,8 +37,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
                         self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
-        text = polite_strip(normalise(message))
-        harm = safety.check(text)
+        plain = normalise(message)
+        text = polite_strip(plain)
+        harm = safety.check(plain) or safety.check(text)
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()

@@ -129,7 +129,13 @@ class CourseSkills:
     def _not_said(self, text: str, matched, stems: set[str]) -> Answer:
         """A question about a known term that the lesson does not answer: what it does say, honestly framed."""
         answer = self._definition(*matched, stems)
-        if self._FACT_QUESTION.match(text):
+        names = set(content_stems(" ".join(matched[0].names)))
+        strange = [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
+                   and stem(w) not in GENERIC_COURSE_WORDS]
+        if strange:  # "How does LoRA fine-tuning work?": the course never mentions LoRA
+            answer.text = (f"I don't know about {', '.join(strange[:3])}: the course doesn't cover it, and I won't guess. "
+                           f"What it says about {matched[0].term}:\n{answer.text}")
+        elif self._FACT_QUESTION.match(text):
             answer.text = (f"I don't know: the lesson doesn't say that about {matched[0].term}, and I won't guess. "
                            f"What it does say:\n{answer.text}")
         return answer

@@ -16,6 +16,7 @@ from .arithmetic import (
     evaluate,
     find_expression,
     format_number,
+    numbers_to_digits,
 )
 from .summarise import key_sentences
 from .text import clip, sentences, words
@@ -98,7 +99,8 @@ class TextSkills:
     # ---- arithmetic -----------------------------------------------------------------------
 
     _CUE_WORDS = set("""what is s whats calculate compute evaluate solve how much work out can you could please the of answer to
-    equals equal result do me tell quick math maths sum product quotient difference give i need know be would""".split())
+    equals equal result do me tell quick math maths sum product quotient difference give i need know be would
+    happens happen if get gets does come comes out by and from""".split())
 
     def _arithmetic(self, text: str, last: Turn, depth: str) -> Answer | None:
         if find_expression(text) is None:
@@ -109,7 +111,7 @@ class TextSkills:
         expression = find_expression(text)
         if expression is None:
             return None
-        converted = text.lower()  # with operator words as symbols, to see what is left over
+        converted = numbers_to_digits(text.lower())  # with operator words as symbols, to see what is left over
         for pattern, repl in OPERATOR_WORDS:
             converted = re.sub(pattern, repl, converted)
         leftover = [w for w in words(converted.replace(expression, " ")) if w not in self._CUE_WORDS and not w.isdigit()]

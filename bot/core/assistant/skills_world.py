@@ -32,7 +32,7 @@ class WorldSkills:
         re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?P<p>.+?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*[?.!]*$", re.I),
         re.compile(r"^(?:say|write|tell me)\s+(?P<p>.+?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*(?:please)?[?.!]*$", re.I),
         re.compile(r"^(?P<p>[^?]{1,40}?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*(?:please)?\s*[?!.]*$", re.I),
-        re.compile(r"^(?P<l>[a-zà-ÿ]+)\s+(?:for|of)\s+(?P<p>.+?)\s*\?$", re.I),
+        re.compile(r"^(?P<l>[a-zà-ÿ]+)\s+(?:for|of)\s+(?P<p>.+?)\s*[?.!]*$", re.I),
     ]
 
     def _translate(self, text: str, last: Turn, depth: str) -> Answer | None:
