@@ -95,6 +95,7 @@ class SlackStandIn:
     async def start(self) -> SlackStandIn:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/ws", self._socket)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_post("/upload/{id}", self._upload)
@@ -169,7 +170,9 @@ class SlackStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            data = {}
+        elif request.content_type == "application/json":
             data = await request.json()
         elif request.content_type.startswith("multipart/"):
             data = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}

@@ -61,6 +61,8 @@ COMMAND_PATTERN = re.compile(r"^/(companion|cc-[a-z-]+)$")
 SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "previous", "back"})
 #: Replies shown to the whole channel when the core does not mark them ephemeral.
 PUBLIC_KINDS = frozenset({"leaderboard"})
+#: Replies to a button that add to the conversation instead of replacing the message pressed.
+ASIDE_KINDS = frozenset({"error", "hint", "assistant", "live", "live-ack", "export"})
 #: How long a users.info answer (name, admin) is trusted.
 USER_CACHE_SECONDS = 300
 _TOKEN = re.compile(r"\b(xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
@@ -93,9 +95,19 @@ def check_settings(settings: Settings) -> None:
         raise AdapterError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests")
 
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def command_text(text: str) -> str:
+    """A slash command's text as typed: Slack sends `&`, `<`, `>` as entities, and (with escaping
+    on) a mentioned user as `<@U123|name>`, which the core knows by id."""
+    text = _MENTION.sub(r"\1", text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def core_text(command: str, text: str) -> tuple[str | None, str]:
     """A slash command as the core's typed command: (`/lesson 7 deep`, sub) or (None, sub) if unknown."""
-    text = (text or "").strip()
+    text = command_text(text).strip()
     if command.startswith(ALIAS_PREFIX):
         sub, rest = command[len(ALIAS_PREFIX):], text
     else:
@@ -171,7 +183,7 @@ class SlackAdapter:
         except SlackApiError as exc:
             await self.close()
             raise AdapterError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error', 'error')}); check the bot token") from None
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             await self.close()
             raise AdapterError(f"cannot reach Slack's Web API at {self.settings.slack_api_base} ({type(exc).__name__})") from None
         self.bot_user_id = auth.get("user_id")
@@ -232,7 +244,7 @@ class SlackAdapter:
             profile = user.get("profile") or {}
             name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
             admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        except (SlackApiError, aiohttp.ClientError, KeyError, asyncio.TimeoutError):
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, KeyError):
             log.warning("users.info failed for a user; treating them as a student")
             return (cached[1] if cached else user_id), False
         self._users[user_id] = (time.monotonic(), name, admin)
@@ -302,7 +314,7 @@ class SlackAdapter:
 
     async def on_command(self, ack, body: dict, respond) -> None:
         await ack()
-        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)  # noqa: E731
+        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("command", self._command(body, respond), tell)
 
     def _plain_actor(self, body: dict) -> Actor:
@@ -310,7 +322,7 @@ class SlackAdapter:
 
     async def _command(self, body: dict, respond) -> None:
         text, sub = core_text(body.get("command", MAIN_COMMAND), body.get("text", ""))
-        words = (body.get("text") or "").split()
+        words = command_text(body.get("text", "")).split()
         needs_role = sub == "course" or (sub == "live" and any(w.lower() in ("stop", "end", "skip", "next") for w in words))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
         if text is None:
@@ -323,7 +335,7 @@ class SlackAdapter:
 
     async def on_action(self, ack, body: dict, action: dict, respond, client) -> None:
         await ack()
-        tell = lambda r: self.deliver(r, self._plain_actor(body), respond if body.get("response_url") else None)  # noqa: E731
+        tell = lambda r: self.deliver(r, self._plain_actor(body), respond if body.get("response_url") else None)
         await self._guard("button", self._action(body, action, respond), tell)
 
     async def _action(self, body: dict, action: dict, respond) -> None:
@@ -357,7 +369,7 @@ class SlackAdapter:
             return
         # A step of one person's flow replaces the message it came from; an answer to a channel's
         # live question, or an error, is a new ephemeral message and leaves the channel's message alone.
-        replace = (ephemeral_source or _is_dm(channel)) and reply.kind not in ("error", "live-ack")
+        replace = (ephemeral_source or _is_dm(channel)) and reply.kind not in ASIDE_KINDS
         await self.deliver(reply, actor, respond, channel, replace=replace)
 
     async def on_input(self, ack, body: dict, view: dict) -> None:

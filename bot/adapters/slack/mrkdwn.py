@@ -18,7 +18,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"])
+_md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"]).disable("autolink")
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
