@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
     store = await Store.open(tmp_path / "new.db")
     try:
-        assert await store.schema_version() == len(find_migrations())
+        assert await store.schema_version() == find_migrations()[-1].version
         pragmas = await store.run(lambda c: (c.execute("PRAGMA journal_mode").fetchone()[0], c.execute("PRAGMA foreign_keys").fetchone()[0]))
         assert pragmas == ("wal", 1)
         assert await store.migrate() == []  # nothing left to apply
@@ -43,7 +43,7 @@ async def test_an_old_database_upgrades_without_losing_rows(tmp_path):
 
     store = await Store.open(path)  # start-up applies what is pending
     try:
-        assert await store.schema_version() == len(find_migrations())
+        assert await store.schema_version() == find_migrations()[-1].version
 
         def read(conn):
             return (conn.execute("SELECT display_name FROM users").fetchall(),
@@ -77,7 +77,7 @@ async def test_a_failing_migration_changes_nothing(tmp_path):
 def test_db_migrate_command_is_idempotent(tmp_path):
     env = {**os.environ, "COMPANION_DB": str(tmp_path / "cli.db")}
     first = subprocess.run([sys.executable, "-m", "bot", "db", "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert first.returncode == 0 and f"schema version {len(find_migrations())}" in first.stdout
+    assert first.returncode == 0 and f"schema version {find_migrations()[-1].version}" in first.stdout
     assert "0001_init" in first.stdout
     second = subprocess.run([sys.executable, "-m", "bot", "db", "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert second.returncode == 0 and "none pending" in second.stdout

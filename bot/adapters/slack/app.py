@@ -1,0 +1,446 @@
+"""The Slack adapter: an unmodified slack-bolt `AsyncApp` whose listeners call the core.
+
+Every listener acknowledges first (`await ack()`, before any database or network work) and
+does the work after: bolt has already answered Slack (HTTP 200, or the Socket Mode envelope
+ack) by then, so Slack's 3-second deadline never depends on the core. Replies go back through
+the request's `response_url` (slash commands, buttons), `chat.postMessage` (DMs, live quiz
+questions, the Home tab's buttons), `chat.update` (a live question's reveal, in place),
+`views.open` (typed answers) and `views.publish` (the App Home).
+
+Where things show:
+- Replies to a slash command or a button in a channel are ephemeral (only the person sees
+  their lesson, quiz or data), except the leaderboard, which the core marks public. Pressing
+  a button on an ephemeral reply or in a DM replaces that message (lesson pages, quiz steps).
+- A live quiz posts one message per question in the channel and updates it with the reveal;
+  each answer is acknowledged ephemerally; the final leaderboard is a new message.
+- my-data arrives as a JSON file in the app's DM with the person (`files.uploadV2`).
+
+Identity: a person is `("slack", user id)`; a place is `("slack", team id, channel id)`, and a
+direct message has no guild (the core's "DM"), so live quizzes run only in channels.
+Instructors are the ids in COMPANION_INSTRUCTORS (`slack:U…`) and workspace admins and owners
+(`users.info`), checked on the server side only when an instructor-only thing is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters import AdapterError
+from bot.core.companion import ALIASES, COMMANDS, Companion
+from bot.core.config import Settings
+from bot.core.live import LiveEvent
+from bot.core.replies import Reply
+from bot.core.users import Actor
+
+from . import blocks
+from .dedup import Dedup
+from .home import build_home
+
+log = logging.getLogger(__name__)
+
+MAIN_COMMAND = "/companion"
+#: Short aliases declared in the manifest: `/cc-lesson 7` is `/companion lesson 7`.
+ALIAS_PREFIX = "/cc-"
+ALIAS_COMMANDS = ("lesson", "quiz", "answer", "hint", "live", "progress")
+COMMAND_PATTERN = re.compile(r"^/(companion|cc-[a-z-]+)$")
+SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "previous", "back"})
+#: Replies shown to the whole channel when the core does not mark them ephemeral.
+PUBLIC_KINDS = frozenset({"leaderboard"})
+#: Replies to a button that add to the conversation instead of replacing the message pressed.
+ASIDE_KINDS = frozenset({"error", "hint", "assistant", "live", "live-ack", "export"})
+#: How long a users.info answer (name, admin) is trusted.
+USER_CACHE_SECONDS = 300
+_TOKEN = re.compile(r"\b(xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
+
+
+class RedactTokens(logging.Filter):
+    """Tokens never reach a log line, whatever a library prints."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN.search(message):
+            record.msg, record.args = _TOKEN.sub("xox?-[redacted]", message), ()
+        return True
+
+
+def check_settings(settings: Settings) -> None:
+    """Raise AdapterError (one line, no token) when the Slack settings cannot work."""
+    token = settings.slack_bot_token
+    if not token:
+        raise AdapterError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from OAuth & Permissions)")
+    if not token.startswith("xoxb-"):
+        raise AdapterError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if settings.slack_mode == "socket":
+        if not settings.slack_app_token:
+            raise AdapterError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write; "
+                               "or set SLACK_MODE=http and SLACK_SIGNING_SECRET")
+        if not settings.slack_app_token.startswith("xapp-"):
+            raise AdapterError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    elif not settings.slack_signing_secret:
+        raise AdapterError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests")
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def command_text(text: str) -> str:
+    """A slash command's text as typed: Slack sends `&`, `<`, `>` as entities, and (with escaping
+    on) a mentioned user as `<@U123|name>`, which the core knows by id."""
+    text = _MENTION.sub(r"\1", text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def core_text(command: str, text: str) -> tuple[str | None, str]:
+    """A slash command as the core's typed command: (`/lesson 7 deep`, sub) or (None, sub) if unknown."""
+    text = command_text(text).strip()
+    if command.startswith(ALIAS_PREFIX):
+        sub, rest = command[len(ALIAS_PREFIX):], text
+    else:
+        sub, _, rest = text.partition(" ")
+    sub = sub.lower()
+    if sub not in SUB_COMMANDS:
+        return None, sub
+    return f"/{sub} {rest.strip()}".strip(), sub
+
+
+def _is_dm(channel_id: str | None) -> bool:
+    return bool(channel_id) and channel_id.startswith("D")
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+class _SocketHandler(AsyncSocketModeHandler):
+    """bolt's handler, plus: an envelope delivered twice is acknowledged again but handled once."""
+
+    def __init__(self, app: AsyncApp, app_token: str, dedup: Dedup, **kwargs: Any):
+        super().__init__(app, app_token, **kwargs)
+        self.dedup = dedup
+
+    async def handle(self, client, req) -> None:  # type: ignore[override]
+        if req.envelope_id and not self.dedup.first_in_memory("envelope:" + req.envelope_id):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await super().handle(client, req)
+
+
+class SlackAdapter:
+    """One Slack workspace connection on one core. `start()`, then `close()`."""
+
+    def __init__(self, core: Companion, settings: Settings, host: str = "0.0.0.0", port: int | None = None,
+                 ping_interval: float = 10):
+        check_settings(settings)
+        self.core = core
+        self.settings = settings
+        self.mode = settings.slack_mode
+        self.host = host
+        self.port = settings.slack_port if port is None else port
+        self.ping_interval = ping_interval
+        self.dedup = Dedup(core.store, core.clock)
+        self._session: aiohttp.ClientSession | None = None
+        self.client: AsyncWebClient | None = None
+        self.app: AsyncApp | None = None
+        self.handler: _SocketHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._users: dict[str, tuple[float, str, bool]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.bot_user_id: str | None = None
+        core.live.subscribe(self.on_live_event)
+
+    # ---- life cycle -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self.client = AsyncWebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_base,
+                                     session=self._session, logger=logging.getLogger("slack_sdk.web"))
+        self.app = AsyncApp(client=self.client, signing_secret=self.settings.slack_signing_secret or "",
+                            request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt.companion"))
+        self._register(self.app)
+
+    async def start(self) -> None:
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(f, RedactTokens) for f in handler.filters):
+                handler.addFilter(RedactTokens())
+        self._build()
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            await self.close()
+            raise AdapterError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error', 'error')}); check the bot token") from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            await self.close()
+            raise AdapterError(f"cannot reach Slack's Web API at {self.settings.slack_api_base} ({type(exc).__name__})") from None
+        self.bot_user_id = auth.get("user_id")
+        if self.mode == "socket":
+            self.handler = _SocketHandler(self.app, self.settings.slack_app_token, self.dedup, web_client=self.client,
+                                          ping_interval=self.ping_interval)
+            try:
+                url = await self.handler.client.issue_new_wss_url()
+            except SlackApiError as exc:
+                await self.close()
+                raise AdapterError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error', 'error')}); "
+                                   "it needs the connections:write scope and Socket Mode enabled") from None
+            self.handler.client.wss_uri = url
+            await self.handler.connect_async()
+        else:
+            web_app = web.Application()
+            web_app.router.add_post("/slack/events", self._http_endpoint)
+            web_app.router.add_get("/health", _health)
+            self._runner = web.AppRunner(web_app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
+        log.info("Slack adapter running in %s mode as %s", self.mode, auth.get("user", "the bot"))
+
+    async def close(self) -> None:
+        if self.handler is not None:
+            await self.handler.close_async()
+            self.handler = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _http_endpoint(self, request: web.Request) -> web.Response:
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    def spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- who is asking ----------------------------------------------------------------------
+
+    async def _user_info(self, user_id: str) -> tuple[str, bool]:
+        cached = self._users.get(user_id)
+        if cached and time.monotonic() - cached[0] < USER_CACHE_SECONDS:
+            return cached[1], cached[2]
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+            profile = user.get("profile") or {}
+            name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+            admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, KeyError):
+            log.warning("users.info failed for a user; treating them as a student")
+            return (cached[1] if cached else user_id), False
+        self._users[user_id] = (time.monotonic(), name, admin)
+        return name, admin
+
+    async def actor(self, user_id: str, name: str | None, team: str | None, channel: str | None,
+                    need_role: bool = False) -> Actor:
+        admin = False
+        if need_role and not self.settings.is_instructor("slack", user_id):
+            info_name, admin = await self._user_info(user_id)
+            name = name or info_name
+        if not name:
+            name, _ = await self._user_info(user_id)
+        dm = channel is None or _is_dm(channel)
+        return Actor("slack", user_id, name, guild=None if dm else team, channel=channel, is_instructor=admin)
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    async def _send_file(self, actor: Actor, reply: Reply) -> Reply:
+        """Upload the reply's file to the person's DM; the reply says where it went."""
+        opened = await self.client.conversations_open(users=actor.user_id)
+        dm = opened["channel"]["id"]
+        await self.client.files_upload_v2(channel=dm, content=reply.file.content, filename=reply.file.filename,
+                                          title=reply.file.filename, initial_comment=blocks.fallback_text(reply))
+        return Reply(text=reply.text + "\n\nI've sent it to you as a file in our direct messages.", ephemeral=True, kind=reply.kind)
+
+    async def deliver(self, reply: Reply, actor: Actor, respond: Callable[..., Awaitable[Any]] | None = None,
+                      channel: str | None = None, replace: bool = False) -> None:
+        if reply.file is not None:
+            reply = await self._send_file(actor, reply)
+        payload = blocks.message(reply)
+        if respond is not None:
+            public = not reply.ephemeral and reply.kind in PUBLIC_KINDS and not _is_dm(channel)
+            if replace and not public:
+                await respond(**payload, replace_original=True)
+            else:
+                await respond(**payload, response_type="in_channel" if public else "ephemeral", replace_original=False)
+        elif channel is None or _is_dm(channel):
+            await self.client.chat_postMessage(channel=channel or actor.user_id, **payload)
+        else:
+            await self.client.chat_postEphemeral(channel=channel, user=actor.user_id, **payload)
+
+    async def _guard(self, what: str, work: Awaitable[None], tell: Callable[[Reply], Awaitable[None]] | None = None) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("Slack %s failed", what)
+            if tell is not None:
+                try:
+                    await tell(Reply(text="⚠️ Something went wrong on my side (it has been logged). Please try again.",
+                                     ephemeral=True, kind="error"))
+                except Exception:
+                    log.exception("could not tell the user about the failure")
+
+    # ---- listeners --------------------------------------------------------------------------
+
+    def _register(self, app: AsyncApp) -> None:
+        app.command(COMMAND_PATTERN)(self.on_command)
+        app.action(re.compile(r".+"))(self.on_action)
+        app.view(blocks.INPUT_CALLBACK)(self.on_input)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home)
+        app.error(self.on_error)
+
+    async def on_error(self, error: Exception, body: dict) -> None:
+        log.error("bolt could not handle a %s request: %s", body.get("type") or body.get("command") or "Slack", error)
+
+    async def on_command(self, ack, body: dict, respond) -> None:
+        await ack()
+        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
+        await self._guard("command", self._command(body, respond), tell)
+
+    def _plain_actor(self, body: dict) -> Actor:
+        return Actor("slack", body.get("user_id") or body.get("user", {}).get("id", "?"), "someone")
+
+    async def _command(self, body: dict, respond) -> None:
+        text, sub = core_text(body.get("command", MAIN_COMMAND), body.get("text", ""))
+        words = command_text(body.get("text", "")).split()
+        needs_role = sub == "course" or (sub == "live" and any(w.lower() in ("stop", "end", "skip", "next") for w in words))
+        actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
+        if text is None:
+            reply = self.core.help(actor)
+            if sub:
+                reply.text = f"I don't know the sub-command `{sub[:32]}`.\n\n" + reply.text
+        else:
+            reply = await self.core.handle_text(actor, text)
+        await self.deliver(reply, actor, respond, body.get("channel_id"))
+
+    async def on_action(self, ack, body: dict, action: dict, respond, client) -> None:
+        await ack()
+        tell = lambda r: self.deliver(r, self._plain_actor(body), respond if body.get("response_url") else None)
+        await self._guard("button", self._action(body, action, respond), tell)
+
+    async def _action(self, body: dict, action: dict, respond) -> None:
+        action_id: str = action.get("action_id", "")
+        user = body.get("user") or {}
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+        team = (body.get("team") or {}).get("id") or user.get("team_id")
+        if action_id.startswith(blocks.INPUT_PREFIX):
+            private = {"c": channel, "u": body.get("response_url"), "h": from_home, "e": bool(container.get("is_ephemeral"))}
+            await self.client.views_open(trigger_id=body["trigger_id"], view=blocks.input_modal(action["value"], private))
+            return
+        if action_id.startswith(blocks.CHOICES_PREFIX):
+            selected = action.get("selected_options") or ([action["selected_option"]] if action.get("selected_option") else [])
+            core_action = action_id[len(blocks.CHOICES_PREFIX):].split("#", 1)[0] + ",".join(o["value"] for o in selected)
+        else:
+            core_action = action.get("value") or action_id.split("#", 1)[0]
+        needs_role = core_action.startswith("live:") and core_action.endswith((":stop", ":skip"))
+        actor = await self.actor(user["id"], user.get("name") or user.get("username"), team, None if from_home else channel, needs_role)
+        reply = await self.core.handle_action(actor, core_action)
+        await self._show_action_reply(reply, actor, respond if body.get("response_url") else None, channel, from_home,
+                                      bool(container.get("is_ephemeral")))
+
+    async def _show_action_reply(self, reply: Reply, actor: Actor, respond, channel: str | None, from_home: bool,
+                                 ephemeral_source: bool) -> None:
+        if from_home or respond is None:
+            await self.deliver(reply, actor, None, None if from_home else channel)
+            if from_home:
+                await self.client.views_publish(user_id=actor.user_id, view=await build_home(self.core, actor))
+            return
+        # A step of one person's flow replaces the message it came from; an answer to a channel's
+        # live question, or an error, is a new ephemeral message and leaves the channel's message alone.
+        replace = (ephemeral_source or _is_dm(channel)) and reply.kind not in ASIDE_KINDS
+        await self.deliver(reply, actor, respond, channel, replace=replace)
+
+    async def on_input(self, ack, body: dict, view: dict) -> None:
+        await ack()
+        await self._guard("typed answer", self._input(body, view))
+
+    async def _input(self, body: dict, view: dict) -> None:
+        private = json.loads(view.get("private_metadata") or "{}")
+        text = view["state"]["values"]["answer"]["text"]["value"] or ""
+        user = body["user"]
+        channel = private.get("c")
+        actor = await self.actor(user["id"], user.get("name") or user.get("username"), (body.get("team") or {}).get("id"),
+                                 None if private.get("h") else channel)
+        reply = await self.core.handle_action(actor, private["a"] + " ".join(text.split()))
+        respond = None
+        if private.get("u"):
+            from slack_bolt.context.respond.async_respond import AsyncRespond
+
+            respond = AsyncRespond(response_url=private["u"])
+        await self._show_action_reply(reply, actor, respond, channel, bool(private.get("h")), bool(private.get("e")))
+
+    async def on_message(self, body: dict, event: dict) -> None:
+        # Events are acknowledged by bolt before this runs (auto-acknowledgement).
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if event.get("user") in (None, self.bot_user_id):
+            return
+        if not await self.dedup.first("event:" + body.get("event_id", event.get("client_msg_id", event.get("ts", "")))):
+            return
+        channel = event.get("channel")
+
+        async def tell(reply: Reply) -> None:
+            await self.client.chat_postMessage(channel=channel, **blocks.message(reply))
+
+        async def work() -> None:
+            actor = await self.actor(event["user"], None, body.get("team_id"), channel)
+            reply = await self.core.handle_text(actor, event.get("text") or "")
+            await self.deliver(reply, actor, None, channel)
+
+        await self._guard("direct message", work(), tell)
+
+    async def on_home(self, body: dict, event: dict) -> None:
+        if event.get("tab") != "home":
+            return
+        if not await self.dedup.first("event:" + body.get("event_id", "")):
+            return
+
+        async def work() -> None:
+            actor = await self.actor(event["user"], None, body.get("team_id"), None)
+            await self.client.views_publish(user_id=actor.user_id, view=await build_home(self.core, actor))
+
+        await self._guard("App Home", work())
+
+    # ---- live quizzes -----------------------------------------------------------------------
+
+    async def on_live_event(self, event: LiveEvent) -> None:
+        if event.place[0] != "slack" or self.client is None:
+            return
+        channel = event.place[2]
+        payload = blocks.message(event.reply)
+        if event.kind == "question":
+            sent = await self.client.chat_postMessage(channel=channel, **payload)
+            await self.core.store.run(lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts) VALUES (?, ?, ?, ?)",
+                (event.session_id, event.question_index, sent["channel"], sent["ts"])))
+            return
+        if event.kind == "closed":
+            row = await self.core.store.run(lambda conn: conn.execute(
+                "SELECT channel, ts FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
+                (event.session_id, event.question_index)).fetchone())
+            if row is not None:
+                await self.client.chat_update(channel=row["channel"], ts=row["ts"], **payload)
+                return
+        await self.client.chat_postMessage(channel=channel, **payload)

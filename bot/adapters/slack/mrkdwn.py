@@ -1,0 +1,178 @@
+"""Markdown → Slack mrkdwn, rendered from markdown-it-py tokens.
+
+Why not a string-rewriting converter: Slack treats `<…>` as a mention, a channel ping or a
+link (`<!channel>`, `<@U123>`, `<https://x|y>`), and `&` starts an entity. Converters that
+rewrite Markdown text keep those sequences intact, so lesson content or a student's message
+could ping a whole channel. Here every text token is entity-escaped (`&` `<` `>`), and the
+only `<…>` we emit come from trusted structures: a Markdown link token with an http(s) or
+mailto URL.
+
+What is rendered: bold (`*x*`), italics (`_x_`), strikethrough, inline code, fenced and
+indented code blocks, links, bullet and ordered lists (nested), headings (as bold lines),
+block quotes, rules, and tables (as a code block). Single line breaks inside a paragraph are
+kept, because chat text breaks lines where the author did.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"]).disable("autolink")
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities: nothing in `text` can form a mention or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _safe_url(url: str) -> str | None:
+    url = url.strip()
+    if not url.lower().startswith(SAFE_SCHEMES):
+        return None
+    # `|` ends the URL part of `<url|label>`, `>` ends the link: neither may appear raw.
+    return escape(url).replace("|", "%7C").replace(" ", "%20")
+
+
+def _inline(tokens: list[Token]) -> str:
+    out: list[str] = []
+    links: list[str | None] = []
+    for tok in tokens:
+        t = tok.type
+        if t == "text":
+            out.append(escape(tok.content))
+        elif t == "softbreak" or t == "hardbreak":
+            out.append("\n")
+        elif t == "code_inline":
+            # Backticks cannot be escaped in mrkdwn; drop them from the inside so the span stays closed.
+            out.append("`" + escape(tok.content.replace("`", "'")) + "`")
+        elif t == "strong_open" or t == "strong_close":
+            out.append("*")
+        elif t == "em_open" or t == "em_close":
+            out.append("_")
+        elif t == "s_open" or t == "s_close":
+            out.append("~")
+        elif t == "link_open":
+            url = _safe_url(str(tok.attrs.get("href", "")))
+            links.append(url)
+            out.append(f"<{url}|" if url else "")
+        elif t == "link_close":
+            url = links.pop() if links else None
+            out.append(">" if url else "")
+        elif t == "image":
+            url = _safe_url(str(tok.attrs.get("src", "")))
+            alt = escape(tok.content or "image")
+            out.append(f"<{url}|{alt}>" if url else alt)
+        elif t in ("html_inline", "html_block"):
+            out.append(escape(tok.content))
+        elif tok.children:
+            out.append(_inline(tok.children))
+        else:
+            out.append(escape(tok.content))
+    return "".join(out)
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Render Markdown as mrkdwn. Every piece of text is escaped; see the module docstring."""
+    tokens = _md.parse(markdown or "")
+    lines: list[str] = []
+    lists: list[list] = []  # stack of [ordered, counter]
+    quote = 0
+    pending_item: str | None = None  # the bullet waiting for its item's first paragraph
+    table_rows: list[list[str]] = []
+    row: list[str] | None = None
+
+    def emit(text: str) -> None:
+        nonlocal pending_item
+        indent = "    " * max(0, len(lists) - 1)
+        prefix = "> " * quote
+        body_lines = text.split("\n")
+        for i, line in enumerate(body_lines):
+            if pending_item is not None and i == 0:
+                line = f"{indent}{pending_item}{line}"
+            elif lists:
+                line = f"{indent}   {line}" if line else line
+            lines.append((prefix + line) if quote else line)
+        pending_item = None
+
+    def blank() -> None:
+        if lines and lines[-1] != "" and not lists:
+            lines.append("")
+
+    for i, tok in enumerate(tokens):
+        t = tok.type
+        if t == "heading_open":
+            blank()
+        elif t == "inline":
+            content = _inline(tok.children or [])
+            if row is not None:
+                row.append(content)
+                continue
+            prev = tokens[i - 1].type if i else ""
+            if prev == "heading_open":
+                content = f"*{content.replace('*', '')}*" if content.strip() else content
+            emit(content)
+        elif t in ("heading_close", "paragraph_close"):
+            if not lists:
+                blank()
+        elif t == "bullet_list_open":
+            lists.append([False, 0])
+        elif t == "ordered_list_open":
+            lists.append([True, int(tok.attrs.get("start", 1) or 1) - 1])
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            if not lists:
+                blank()
+        elif t == "list_item_open":
+            if pending_item is not None:
+                emit("")
+            current = lists[-1]
+            if current[0]:
+                current[1] += 1
+                pending_item = f"{current[1]}. "
+            else:
+                pending_item = "• " if len(lists) % 2 else "◦ "
+        elif t == "list_item_close":
+            if pending_item is not None:
+                emit("")
+        elif t == "blockquote_open":
+            quote += 1
+        elif t == "blockquote_close":
+            quote -= 1
+            if lines and lines[-1] == "":
+                lines.pop()
+            blank()
+        elif t in ("fence", "code_block"):
+            body = escape(tok.content.rstrip("\n").replace("```", "ˋˋˋ"))
+            emit(f"```\n{body}\n```")
+            if not lists:
+                blank()
+        elif t == "hr":
+            emit("──────────")
+            blank()
+        elif t == "html_block":
+            emit(escape(tok.content.rstrip("\n")))
+            blank()
+        elif t == "tr_open":
+            row = []
+        elif t == "tr_close":
+            if row is not None:
+                table_rows.append(row)
+            row = None
+        elif t == "table_close":
+            widths = [max(len(r[c]) if c < len(r) else 0 for r in table_rows) for c in range(max(len(r) for r in table_rows))]
+            text = "\n".join(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip() for r in table_rows)
+            emit(f"```\n{text.replace('```', 'ˋˋˋ')}\n```")
+            table_rows = []
+            blank()
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
+def plain(text: str) -> str:
+    """Text for a `plain_text` object (button labels, modal titles, headers): Slack does not
+    parse these, but escaping keeps every outgoing string uniform and safe."""
+    return escape(text)

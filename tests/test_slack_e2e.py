@@ -1,0 +1,445 @@
+"""End to end through the unmodified slack-bolt app and a local stand-in of Slack.
+
+Every scenario runs the real core on a real SQLite file; requests reach bolt as Socket Mode
+envelopes or as signed HTTP posts, and everything the adapter sends is read back from the
+stand-in's record of Web API and response_url calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.adapters import AdapterError
+from bot.adapters.slack.app import SlackAdapter, check_settings
+from bot.core.companion import Companion
+from bot.core.config import DEFAULT_CONTENT_DIR
+from bot.core.questions import typed_answer
+from tests.slack_fixtures import (  # noqa: F401
+    close_world,
+    open_world,
+    slack_settings,
+    socket_world,
+    standin,
+    world,
+)
+from tests.slack_standin import SIGNING_SECRET, TEAM_ID, elements, find, shown_text
+
+GENERAL = "C0GENERAL"
+
+
+async def command(w, text: str, user: str = "UANN", channel: str = GENERAL, name: str = "/companion"):
+    """Run a slash command; return the response_url post it caused."""
+    s = w.standin
+    payload = s.slash_command(name, text, user, channel)
+    mark = len(s.calls)
+    ack = await w.send(payload)
+    assert ack.seconds < 3 and ack.status in (None, 200)
+    url_id = payload["response_url"].rsplit("/", 1)[1]
+    call = await s.wait_for(lambda c: c.method == "response_url" and c.data["id"] == url_id, after=mark)
+    return call.data
+
+
+async def press(w, data: dict, label: str | None = None, element: dict | None = None, user: str = "UANN",
+                channel: str = GENERAL, ephemeral: bool = True, selected: list[str] | None = None, home: bool = False):
+    """Press a button (by label start) or use an element of a recorded payload; return what came back."""
+    s = w.standin
+    element = element or find(data["blocks"], label)
+    payload = s.block_action(user, element, channel=channel, ephemeral=ephemeral, selected=selected, home=home)
+    mark = len(s.calls)
+    ack = await w.send(payload)
+    assert ack.seconds < 3
+    if element["action_id"].startswith("input|"):
+        return (await s.wait_for(lambda c: c.method == "views.open", after=mark)).data
+    if home:
+        return (await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)).data
+    url_id = payload["response_url"].rsplit("/", 1)[1]
+    return (await s.wait_for(lambda c: c.method == "response_url" and c.data["id"] == url_id, after=mark)).data
+
+
+async def submit(w, opened: dict, text: str, user: str = "UANN"):
+    s = w.standin
+    view = opened["view"]
+    payload = s.view_submission(user, view, {"answer": {"text": {"type": "plain_text_input", "value": text}}})
+    mark = len(s.calls)
+    ack = await w.send(payload)
+    assert ack.seconds < 3
+    return (await s.wait_for(lambda c: c.method in ("response_url", "chat.postMessage", "chat.postEphemeral"), after=mark)).data
+
+
+async def current(core: Companion, user_id: str):
+    def read(conn):
+        return conn.execute("SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk"
+                            " WHERE u.platform = 'slack' AND u.user_id = ? AND t.status = 'open'", (user_id,)).fetchone()
+    attempt = await core.store.run(read)
+    if attempt is None:
+        return None, None
+    return attempt, core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+
+
+def assert_safe(calls) -> None:
+    """Nothing recorded forms a mention or a link except trusted links; every & is an entity."""
+    for call in calls:
+        if call.method in ("upload", "auth.test", "users.info", "conversations.open", "apps.connections.open",
+                           "files.getUploadURLExternal"):
+            continue
+        text = shown_text(call.data)
+        leftover = re.sub(r"<(https?|mailto):[^|<>\s]+\|[^<>]*>", "", text)
+        leftover = re.sub(r"(?m)^(> )+", "", leftover)  # block quote markers
+        assert "<" not in leftover and ">" not in leftover, (call.method, leftover[:500])
+        assert not re.search(r"&(?!amp;|lt;|gt;)", leftover), (call.method, leftover[:500])
+
+
+# ---- every command ----------------------------------------------------------------------------
+
+SUB_COMMANDS = ["help", "lesson 7 deep", "next", "prev", "page 2", "depth shallow", "lesson", "quiz 7 3", "hint", "answer B",
+                "review", "progress", "leaderboard", "chat hello there", "compare What is 2+2?", "mode base", "live status",
+                "forget-me", "", "frobnicate", "course stats"]
+
+
+async def test_every_command(world):  # noqa: F811
+    s = world.standin
+    seen = {}
+    for text in SUB_COMMANDS:
+        seen[text] = await command(world, text)
+    assert "Commands" in seen["help"]["text"] and "/companion lesson" in shown_text(seen["help"])
+    assert "Page 1 of" in shown_text(seen["lesson 7 deep"])
+    assert "Page 2 of" in shown_text(seen["next"]) and "Page 1 of" in shown_text(seen["prev"])
+    assert "Question 1 of 3" in shown_text(seen["quiz 7 3"])
+    assert seen["progress"]["response_type"] == "ephemeral"
+    assert seen["leaderboard"]["response_type"] in ("in_channel", "ephemeral")
+    assert "Delete everything" in shown_text(seen["forget-me"])
+    assert "Commands" in seen[""]["text"]
+    assert "don't know the sub-command" in shown_text(seen["frobnicate"]) and "Commands" in seen["frobnicate"]["text"]
+    assert "instructor" in shown_text(seen["course stats"]).lower()  # refused to a student
+    for text in ("chat hello there", "compare What is 2+2?", "mode base"):
+        assert seen[text]["blocks"]  # the assistant answers something; its words are not our business
+    # The short aliases from the manifest.
+    alias = await command(world, "7 shallow", name="/cc-lesson")
+    assert "Page 1 of" in shown_text(alias)
+    # my-data: a JSON file in the person's DM, and an ephemeral note in the channel.
+    note = await command(world, "my-data")
+    assert "direct messages" in shown_text(note)
+    upload = s.calls_to("upload")[-1]
+    data = json.loads(upload.data["content"])
+    assert "exported_at" in data and "about" in data
+    complete = s.calls_to("files.completeUploadExternal")[-1]
+    assert complete.data["channel_id"] == "DANN"
+    assert all(a.seconds < 3 for a in s.acks)
+    assert_safe(s.calls)
+
+
+async def test_instructor_commands_are_gated_on_the_server(socket_world):  # noqa: F811
+    w = socket_world
+    refused = await command(w, "course stats", user="UBOB")
+    assert "instructor" in shown_text(refused).lower() and "Class" not in shown_text(refused)
+    by_config = await command(w, "course stats", user="UTEACH")  # COMPANION_INSTRUCTORS=slack:UTEACH
+    by_admin = await command(w, "course stats", user="UADMIN")  # users.info says is_admin
+    for reply in (by_config, by_admin):
+        assert "instructor" not in shown_text(reply).lower() or "stat" in shown_text(reply).lower()
+        assert reply["blocks"] and shown_text(reply) != shown_text(refused)
+    assert any(c.method == "users.info" and c.data.get("user") == "UADMIN" for c in w.standin.calls)
+    reload = await command(w, "course reload", user="UADMIN")
+    assert shown_text(reload) != shown_text(refused)
+
+
+# ---- a solo quiz to the end ---------------------------------------------------------------------
+
+async def test_solo_quiz_to_the_end(socket_world):  # noqa: F811
+    w = socket_world
+    reply = await command(w, "quiz 7 6")
+    hinted = False
+    for step in range(6):
+        attempt, question = await current(w.core, "UANN")
+        assert f"Question {step + 1} of 6" in shown_text(reply)
+        if not hinted and "💡 Hint" in shown_text(reply):
+            hint = await press(w, reply, "💡 Hint")
+            assert "Hint" in shown_text(hint)
+            assert hint.get("replace_original") is False  # the question stays
+            hinted = True
+        elif step == 0:
+            hint = await command(w, "hint")
+            assert hint["response_type"] == "ephemeral" and hint["blocks"]
+        answer = typed_answer(question, attempt["seed"])
+        if question.type in ("single", "true_false"):
+            label = {"true": "True", "false": "False"}.get(answer, f"{answer})")
+            reply = await press(w, reply, label)
+        elif question.type == "multiple":
+            select = next(e for e in elements(reply["blocks"]) if e["type"] == "multi_static_select")
+            reply = await press(w, reply, element=select, selected=answer.split())
+        else:
+            opened = await press(w, reply, "✍️")
+            assert opened["view"]["type"] == "modal" and opened["trigger_id"]
+            reply = await submit(w, opened, answer)
+        assert reply.get("replace_original") is True  # one message, stepping through the quiz
+        assert "Correct" in shown_text(reply), shown_text(reply)
+    assert "Quiz finished: 6/6" in shown_text(reply)
+    progress = await press(w, reply, "📈 Progress")
+    assert "best 6/6" in shown_text(progress)
+    assert_safe(w.standin.calls)
+
+
+# ---- a live quiz with a crowd -------------------------------------------------------------------
+
+async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  # noqa: F811
+    w = await open_world(tmp_path, standin, "socket")
+    loop = asyncio.create_task(w.core.live.run())
+    try:
+        started = await command(w, "live 7 2", user="UTEACH")
+        assert "Live quiz started" in shown_text(started)
+        question = (await standin.wait_calls("chat.postMessage", 1))[-1]
+        assert question.data["channel"] == GENERAL and "question 1/2" in shown_text(question.data)
+        attempt_question = w.core.course.question(json.loads((await w.core.store.run(
+            lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
+        buttons = [e for e in elements(question.data["blocks"]) if e["type"] == "button" and ":a:" in e["value"]]
+        assert buttons, "the first live question has answer buttons"
+        players = [f"UP{i:03d}" for i in range(50)]
+        payloads = [standin.block_action(p, buttons[i % len(buttons)], channel=GENERAL, ephemeral=False, name=f"player{i}")
+                    for i, p in enumerate(players)]
+        # Everyone clicks at once; one of them clicks twice.
+        payloads.append(standin.block_action(players[0], buttons[0], channel=GENERAL, ephemeral=False, name="player0"))
+        acks = await asyncio.gather(*(standin.send(p) for p in payloads))
+        assert max(a.seconds for a in acks) < 3
+        urls = {p["response_url"].rsplit("/", 1)[1] for p in payloads}
+        for _ in range(100):
+            if len({c.data["id"] for c in standin.calls_to("response_url") if c.data["id"] in urls}) == len(urls):
+                break
+            await asyncio.sleep(0.05)
+        acked = [c.data for c in standin.calls_to("response_url") if c.data["id"] in urls]
+        assert len(acked) == 51
+        assert all(a["response_type"] == "ephemeral" and a.get("replace_original") is False for a in acked)
+        assert sum("Answer recorded" in shown_text(a) for a in acked) == 50
+        assert sum("already answered" in shown_text(a) for a in acked) == 1
+        count = await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM live_answers").fetchone()[0])
+        assert count == 50
+        # Restart mid-session: a new app on the same database; the old message and buttons still work.
+        await close_world(w)
+        loop.cancel()
+        w = await open_world(tmp_path, standin, "socket", clock=w.clock)
+        loop = asyncio.create_task(w.core.live.run())
+        late = standin.block_action("ULATE", buttons[0], channel=GENERAL, ephemeral=False, name="late")
+        await standin.send(late)
+        got = await standin.wait_for(lambda c: c.method == "response_url" and c.data["id"] == late["response_url"].rsplit("/", 1)[1])
+        assert "Answer recorded" in shown_text(got.data)
+        updates_before = len(standin.calls_to("chat.update"))
+        w.clock.advance(21)  # the question closes: the same message is updated with the reveal
+        update = (await standin.wait_calls("chat.update", updates_before + 1))[-1]
+        assert update.data["channel"] == GENERAL
+        assert "Time's up" in shown_text(update.data) and "Standings" in shown_text(update.data)
+        assert "correct" in shown_text(update.data)
+        # The reveal updates the message posted before the restart.
+        first_ts = (await w.core.store.run(lambda c: c.execute(
+            "SELECT ts FROM slack_live_messages WHERE question_index = 0").fetchone()))[0]
+        assert update.data["ts"] == first_ts
+        w.clock.advance(6)  # the reveal ends: question 2
+        second = await standin.wait_for(lambda c: c.method == "chat.postMessage" and "question 2/2" in shown_text(c.data))
+        skip = find(second.data["blocks"], "⏭ Skip")
+        refused = await press(w, second.data, element=skip, user="UP001", ephemeral=False)
+        assert "Only the person who started" in shown_text(refused)
+        stopped = await press(w, second.data, "⏹ Stop", user="UADMIN", ephemeral=False)  # a workspace admin may
+        assert "stopped" in shown_text(stopped)
+        final = await standin.wait_for(lambda c: c.method == "chat.postMessage" and "Final leaderboard" in shown_text(c.data))
+        assert "51 players" in shown_text(final.data)
+        assert attempt_question is not None
+        assert_safe(standin.calls)
+    finally:
+        loop.cancel()
+        await close_world(w)
+
+
+# ---- DMs, App Home, forget-me ---------------------------------------------------------------------
+
+async def test_dm_conversation_and_app_home(socket_world):  # noqa: F811
+    w = socket_world
+    s = w.standin
+    await w.send(s.dm_event("UANN", "hello, what is instruction tuning?"))
+    first = await s.wait_for(lambda c: c.method == "chat.postMessage" and c.data["channel"] == "DANN")
+    assert first.data["blocks"]
+    mark = len(s.calls)
+    await w.send(s.dm_event("UANN", "/lesson 7 shallow"))
+    lesson = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+    assert "Page 1 of" in shown_text(lesson.data)
+    # The bot's own messages and edits are ignored.
+    mark = len(s.calls)
+    bot = s.dm_event("UANN", "echo")
+    bot["event"].update({"bot_id": "B0STANDIN", "user": "UBOT0001"})
+    edit = s.dm_event("UANN", "edited")
+    edit["event"]["subtype"] = "message_changed"
+    await w.send(bot)
+    await w.send(edit)
+    await w.send(s.home_event("UANN"))
+    home = await s.wait_for(lambda c: c.method == "views.publish", after=mark)
+    assert [c.method for c in s.calls[mark:]].count("chat.postMessage") == 0
+    view = home.data["view"]
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    text = shown_text(home.data)
+    assert "Continue where you left off" in text and "chapter 7" in text and "Your progress" in text
+    # A Home button answers in the DM and refreshes the Home.
+    mark = len(s.calls)
+    page = await press(w, home.data["view"], "📖 Continue reading", home=True)
+    assert page["channel"] == "UANN" and "Page" in shown_text(page)
+    await s.wait_for(lambda c: c.method == "views.publish", after=mark)
+    assert_safe(s.calls)
+
+
+async def test_forget_me_with_confirmation(socket_world):  # noqa: F811
+    w = socket_world
+    await command(w, "lesson 7")
+    ask = await command(w, "forget-me")
+    cancel = await press(w, ask, "Cancel")
+    assert "Nothing was deleted" in shown_text(cancel)
+    users = lambda: w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM users WHERE user_id = 'UANN'").fetchone()[0])
+    assert await users() == 1
+    ask = await command(w, "forget-me")
+    done = await press(w, ask, "Delete everything")
+    assert "deleted" in shown_text(done) and done["replace_original"] is True
+    assert await users() == 0
+
+
+# ---- deliveries, signatures, retries ----------------------------------------------------------------
+
+async def test_bad_or_stale_signature_is_rejected(tmp_path, standin):  # noqa: F811
+    w = await open_world(tmp_path, standin, "http")
+    try:
+        import time
+
+        payload = standin.slash_command("/companion", "help", "UANN")
+        bad = await standin.http(w.url, payload, secret="not-the-secret")
+        stale = await standin.http(w.url, payload, timestamp=int(time.time()) - 600)
+        assert bad.status == 401 and stale.status == 401
+        good = await standin.http(w.url, payload)
+        assert good.status == 200
+        await standin.wait_for(lambda c: c.method == "response_url")
+        assert len(standin.calls_to("response_url")) == 1  # the rejected ones did nothing
+    finally:
+        await close_world(w)
+
+
+async def test_events_api_retry_is_handled_once_over_http(tmp_path, standin):  # noqa: F811
+    w = await open_world(tmp_path, standin, "http")
+    try:
+        event = standin.dm_event("UANN", "/help", event_id="Ev0RETRY")
+        first = await standin.http(w.url, event)
+        retry = await standin.http(w.url, event, retry_num=1)
+        assert first.status == 200 and retry.status == 200
+        await standin.wait_for(lambda c: c.method == "chat.postMessage")
+        await asyncio.sleep(0.2)
+        assert len(standin.calls_to("chat.postMessage")) == 1
+    finally:
+        await close_world(w)
+
+
+async def test_repeated_envelopes_and_event_retries_are_handled_once(tmp_path, standin):  # noqa: F811
+    w = await open_world(tmp_path, standin, "socket")
+    try:
+        payload = standin.slash_command("/companion", "help", "UANN")
+        a = await standin.envelope("slash_commands", payload, envelope_id="env-1")
+        b = await standin.envelope("slash_commands", payload, envelope_id="env-1")  # the same envelope again
+        assert a.acked_at and b.acked_at
+        event = standin.dm_event("UANN", "/help", event_id="Ev0SOCKET")
+        await standin.envelope("events_api", event)
+        await standin.envelope("events_api", event, retry_attempt=1)  # a redelivery in a new envelope
+        await standin.wait_for(lambda c: c.method == "chat.postMessage")
+        await asyncio.sleep(0.2)
+        assert len(standin.calls_to("response_url")) == 1
+        assert len(standin.calls_to("chat.postMessage")) == 1
+        # After a restart the event id is still known (kept in SQLite).
+        await close_world(w)
+        w = await open_world(tmp_path, standin, "socket")
+        await standin.envelope("events_api", event, retry_attempt=2)
+        await asyncio.sleep(0.2)
+        assert len(standin.calls_to("chat.postMessage")) == 1
+    finally:
+        await close_world(w)
+
+
+# ---- escaping -----------------------------------------------------------------------------------
+
+NASTY = "<!channel> <@U0VICTIM> <!here> & <https://evil.example|click me> 1 < 2 > 0"
+
+
+async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin):  # noqa: F811
+    content = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, content)
+    lesson = next(content.glob("ch07*/lesson.md"))
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("A base model completes text.", f"A base model completes text. {NASTY}", 1), encoding="utf-8")
+    assert NASTY in lesson.read_text(encoding="utf-8")
+    w = await open_world(tmp_path, standin, "socket", content_dir=content)
+    try:
+        standin.names["UEVIL"] = "<!channel> & <@U0VICTIM>"
+        page = await command(w, "lesson 7 shallow", user="UEVIL")
+        assert "&lt;!channel&gt;" in shown_text(page) and "&lt;@U0VICTIM&gt;" in shown_text(page)
+        await command(w, f"frob{NASTY}", user="UEVIL")
+        await command(w, f"answer {NASTY}", user="UEVIL")
+        await command(w, f"lesson {NASTY}", user="UEVIL")
+        await command(w, "course reset <@U0VICTIM> & <!channel>", user="UADMIN")
+        await w.send(standin.dm_event("UEVIL", NASTY))
+        await standin.wait_for(lambda c: c.method == "chat.postMessage")
+        await command(w, "leaderboard", user="UEVIL")
+        await command(w, "live 7 1", user="UEVIL")
+        await standin.wait_for(lambda c: c.method == "chat.postMessage" and "live quiz" in shown_text(c.data))
+        await command(w, "answer A", user="UEVIL")
+        await command(w, "live stop", user="UEVIL")
+        await standin.wait_for(lambda c: c.method == "chat.postMessage" and "final results" in shown_text(c.data))
+        assert_safe(standin.calls)
+    finally:
+        await close_world(w)
+
+
+# ---- settings ------------------------------------------------------------------------------------
+
+def test_missing_or_bad_tokens_give_one_line(tmp_path):
+    from dataclasses import replace
+
+    class Fake:
+        api_base = "http://127.0.0.1:9/api/"
+
+    base = slack_settings(tmp_path, Fake())
+    cases = [replace(base, slack_bot_token=None), replace(base, slack_bot_token="xoxp-user-token"),
+             replace(base, slack_app_token=None), replace(base, slack_app_token="xoxb-wrong"),
+             replace(base, slack_mode="http", slack_signing_secret=None)]
+    for settings in cases:
+        with pytest.raises(AdapterError) as info:
+            check_settings(settings)
+        message = str(info.value)
+        assert "\n" not in message and "xoxp-user-token" not in message and "xoxb-wrong" not in message
+
+
+async def test_a_refused_token_is_one_line(tmp_path, standin):  # noqa: F811
+    from dataclasses import replace
+
+    settings = replace(slack_settings(tmp_path, standin), slack_bot_token="xoxb-revoked-token")
+    core = await Companion.create(settings)
+    try:
+        adapter = SlackAdapter(core, settings)
+        with pytest.raises(AdapterError) as info:
+            await adapter.start()
+        assert "invalid_auth" in str(info.value) and "xoxb-revoked" not in str(info.value)
+    finally:
+        await core.close()
+
+
+def test_manifest_declares_everything(capsys):
+    import yaml
+
+    from bot.adapters.slack.cli import main
+
+    class Args:
+        slack_command = "manifest"
+
+    assert main(Args(), slack_settings(Path("/tmp"), type("S", (), {"api_base": "http://x/"})())) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert "/companion" in commands and all(c == "/companion" or c.startswith("/cc-") for c in commands)
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:history", "files:write", "users:read"} <= scopes
+    assert {"message.im", "app_home_opened"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] and manifest["features"]["app_home"]["messages_tab_enabled"]
+    assert TEAM_ID and SIGNING_SECRET  # the stand-in's constants are importable for other tests
