@@ -81,6 +81,7 @@ class SlackStandIn:
         self.acks: list[Ack] = []
         self.names: dict[str, str] = {}
         self._pending: dict[str, Ack] = {}
+        self._waiters: dict[str, asyncio.Future] = {}
         self._ts = itertools.count(1)
         self._ws: web.WebSocketResponse | None = None
         self._connected = asyncio.Event()
@@ -257,8 +258,18 @@ class SlackStandIn:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         data = await request.json()
-        await self._record("response_url", {"id": request.match_info["id"], **data})
+        url_id = request.match_info["id"]
+        await self._record("response_url", {"id": url_id, **data})
+        waiter = self._waiters.pop(url_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((time.perf_counter(), data))
         return web.Response(text="ok")
+
+    def expect_response(self, response_url: str) -> asyncio.Future:
+        """A future set to (time, body) when `response_url` is posted to (for the benchmark)."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiters[response_url.rsplit("/", 1)[1]] = future
+        return future
 
     def response_url(self) -> str:
         return f"{self.base}/response/{uuid.uuid4().hex}"

@@ -186,6 +186,29 @@ async def test_solo_quiz_to_the_end(socket_world):  # noqa: F811
 
 # ---- a live quiz with a crowd -------------------------------------------------------------------
 
+def answer_controls(blocks) -> list[dict]:
+    """A live question's answer controls: buttons, a menu, or a button that opens a typed-answer form."""
+    return [e for e in elements(blocks) if e["type"] in ("static_select", "multi_static_select")
+            or (e["type"] == "button" and (":a:" in e["value"] or e["action_id"].startswith("input|")))]
+
+
+async def play(w, controls: list[dict], player: str, i: int):
+    """`player` answers with the i-th control (or option); returns (ack, the response_url id answered on)."""
+    s = w.standin
+    control = controls[i % len(controls)]
+    selected = None
+    if "select" in control["type"]:
+        selected = [control["options"][i % len(control["options"])]["value"]]
+    click = s.block_action(player, control, channel=GENERAL, ephemeral=False, selected=selected, name=player.lower())
+    mark = len(s.calls)
+    ack = await w.send(click)
+    if control["action_id"].startswith("input|"):
+        opened = await s.wait_for(lambda c: c.method == "views.open" and c.data["trigger_id"] == click["trigger_id"], after=mark)
+        example = json.loads(control["value"]).get("p") or "an answer"  # a well-formed answer (ordering: all letters)
+        view = opened.data["view"]
+        ack = await w.send(s.view_submission(player, view, {"answer": {"text": {"type": "plain_text_input", "value": example}}}))
+    return ack, click["response_url"].rsplit("/", 1)[1]
+
 async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  # noqa: F811
     w = await open_world(tmp_path, standin, "socket")
     loop = asyncio.create_task(w.core.live.run())
@@ -196,16 +219,14 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         assert question.data["channel"] == GENERAL and "question 1/2" in shown_text(question.data)
         attempt_question = w.core.course.question(json.loads((await w.core.store.run(
             lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
-        buttons = [e for e in elements(question.data["blocks"]) if e["type"] == "button" and ":a:" in e["value"]]
-        assert buttons, "the first live question has answer buttons"
+        controls = answer_controls(question.data["blocks"])
+        assert controls, "the first live question can be answered"
         players = [f"UP{i:03d}" for i in range(50)]
-        payloads = [standin.block_action(p, buttons[i % len(buttons)], channel=GENERAL, ephemeral=False, name=f"player{i}")
-                    for i, p in enumerate(players)]
-        # Everyone clicks at once; one of them clicks twice.
-        payloads.append(standin.block_action(players[0], buttons[0], channel=GENERAL, ephemeral=False, name="player0"))
-        acks = await asyncio.gather(*(standin.send(p) for p in payloads))
+        # Everyone answers at once; one of them answers twice.
+        acks_and_urls = await asyncio.gather(*(play(w, controls, p, i) for i, p in enumerate(players + players[:1])))
+        acks = [a for a, _ in acks_and_urls]
         assert max(a.seconds for a in acks) < 3
-        urls = {p["response_url"].rsplit("/", 1)[1] for p in payloads}
+        urls = {u for _, u in acks_and_urls}
         for _ in range(100):
             if len({c.data["id"] for c in standin.calls_to("response_url") if c.data["id"] in urls}) == len(urls):
                 break
@@ -222,9 +243,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         loop.cancel()
         w = await open_world(tmp_path, standin, "socket", clock=w.clock)
         loop = asyncio.create_task(w.core.live.run())
-        late = standin.block_action("ULATE", buttons[0], channel=GENERAL, ephemeral=False, name="late")
-        await standin.send(late)
-        got = await standin.wait_for(lambda c: c.method == "response_url" and c.data["id"] == late["response_url"].rsplit("/", 1)[1])
+        _, late = await play(w, controls, "ULATE", 0)
+        got = await standin.wait_for(lambda c: c.method == "response_url" and c.data["id"] == late)
         assert "Answer recorded" in shown_text(got.data)
         updates_before = len(standin.calls_to("chat.update"))
         w.clock.advance(21)  # the question closes: the same message is updated with the reveal

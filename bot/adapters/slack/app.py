@@ -312,8 +312,23 @@ class SlackAdapter:
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("bolt could not handle a %s request: %s", body.get("type") or body.get("command") or "Slack", error)
 
-    async def on_command(self, ack, body: dict, respond) -> None:
+    def responder(self, response_url: str | None) -> Callable[..., Awaitable[None]] | None:
+        """Post to a request's `response_url` over the adapter's pooled HTTP session. (bolt's own
+        `respond` opens a new session, and a new connection, for every post.)"""
+        if not response_url:
+            return None
+
+        async def respond(**payload: Any) -> None:
+            body = {k: v for k, v in payload.items() if v is not None}
+            async with self._session.post(response_url, json=body) as resp:
+                if resp.status >= 400:
+                    log.warning("response_url post refused: HTTP %s", resp.status)
+
+        return respond
+
+    async def on_command(self, ack, body: dict) -> None:
         await ack()
+        respond = self.responder(body.get("response_url"))
         tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("command", self._command(body, respond), tell)
 
@@ -333,9 +348,10 @@ class SlackAdapter:
             reply = await self.core.handle_text(actor, text)
         await self.deliver(reply, actor, respond, body.get("channel_id"))
 
-    async def on_action(self, ack, body: dict, action: dict, respond, client) -> None:
+    async def on_action(self, ack, body: dict, action: dict) -> None:
         await ack()
-        tell = lambda r: self.deliver(r, self._plain_actor(body), respond if body.get("response_url") else None)
+        respond = self.responder(body.get("response_url"))
+        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("button", self._action(body, action, respond), tell)
 
     async def _action(self, body: dict, action: dict, respond) -> None:
@@ -357,8 +373,7 @@ class SlackAdapter:
         needs_role = core_action.startswith("live:") and core_action.endswith((":stop", ":skip"))
         actor = await self.actor(user["id"], user.get("name") or user.get("username"), team, None if from_home else channel, needs_role)
         reply = await self.core.handle_action(actor, core_action)
-        await self._show_action_reply(reply, actor, respond if body.get("response_url") else None, channel, from_home,
-                                      bool(container.get("is_ephemeral")))
+        await self._show_action_reply(reply, actor, respond, channel, from_home, bool(container.get("is_ephemeral")))
 
     async def _show_action_reply(self, reply: Reply, actor: Actor, respond, channel: str | None, from_home: bool,
                                  ephemeral_source: bool) -> None:
@@ -384,11 +399,7 @@ class SlackAdapter:
         actor = await self.actor(user["id"], user.get("name") or user.get("username"), (body.get("team") or {}).get("id"),
                                  None if private.get("h") else channel)
         reply = await self.core.handle_action(actor, private["a"] + " ".join(text.split()))
-        respond = None
-        if private.get("u"):
-            from slack_bolt.context.respond.async_respond import AsyncRespond
-
-            respond = AsyncRespond(response_url=private["u"])
+        respond = self.responder(private.get("u"))
         await self._show_action_reply(reply, actor, respond, channel, bool(private.get("h")), bool(private.get("e")))
 
     async def on_message(self, body: dict, event: dict) -> None:

@@ -15,6 +15,9 @@ kept, because chat text breaks lines where the author did.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -74,9 +77,25 @@ def _inline(tokens: list[Token]) -> str:
     return "".join(out)
 
 
+_BLOCK_GAP = re.compile(r"\n[ \t]*\n+(?=[^\s])")
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """Render Markdown as mrkdwn. Every piece of text is escaped; see the module docstring."""
-    tokens = _md.parse(markdown or "")
+    """Render Markdown as mrkdwn. Every piece of text is escaped; see the module docstring.
+
+    Replies are assembled from recurring parts (a question, its feedback, a heading with a
+    counter), so the text is rendered block by block, at blank lines that start a new top-level
+    block, and each block is cached. Text with a code fence is rendered whole, as a fence may
+    hold blank lines."""
+    markdown = markdown or ""
+    if "```" in markdown or "~~~" in markdown:
+        return _render(markdown)
+    return "\n\n".join(filter(None, (_render(chunk) for chunk in _BLOCK_GAP.split(markdown))))
+
+
+@lru_cache(maxsize=8192)
+def _render(markdown: str) -> str:
+    tokens = _md.parse(markdown)
     lines: list[str] = []
     lists: list[list] = []  # stack of [ordered, counter]
     quote = 0
