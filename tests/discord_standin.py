@@ -291,6 +291,8 @@ class DiscordStandIn:
             if not isinstance(body, dict):
                 continue
             if "/callback" in r["path"]:
+                if body.get("type") in (8, 9):  # autocomplete choices and modals carry no message
+                    continue
                 body = body.get("data") or {}
             if any(k in body for k in ("content", "embeds", "components")):
                 out.append(body)
@@ -322,7 +324,7 @@ class DiscordStandIn:
         stored = []
         for cmd in body:
             stored.append({**cmd, "id": snowflake(), "application_id": APP_ID, "version": snowflake(), "type": cmd.get("type", 1),
-                           **({"guild_id": guild} if guild else {}), "default_member_permissions": cmd.get("default_member_permissions"),
+                           **({"guild_id": guild} if guild else {}), "default_member_permissions": None if cmd.get("default_member_permissions") is None else str(cmd["default_member_permissions"]),
                            "nsfw": cmd.get("nsfw", False)})
         self.commands[guild] = stored
         return jr(stored)

@@ -240,7 +240,7 @@ class DiscordAdapter:
         opened = self.live_messages.pop(event.session_id, None)
         if opened is not None:
             try:  # the question's buttons go away once it has closed
-                await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None)
+                await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not close the buttons of live session %s", event.session_id)
         await target.send(**message_kwargs(event.reply))
