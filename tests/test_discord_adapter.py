@@ -445,3 +445,34 @@ def test_render_respects_discords_limits():
     assert len(select["options"]) == 25 and select["max_values"] == 25
     assert all(len(c["custom_id"]) <= 100 for r in rows for c in r["components"])
     assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+def test_companion_discord_invite_without_a_token_is_one_line(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("COMPANION_DB", str(tmp_path / "c.db"))
+    assert main(["discord", "invite"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("companion: DISCORD_TOKEN is not set")
+
+
+async def test_run_discord_serves_until_cancelled(standin, tmp_path):
+    from bot.adapters.discord.runner import run_discord
+    from bot.core.companion import Companion
+
+    settings = discord_settings(tmp_path, standin)
+    core = await Companion.create(settings)
+    try:
+        task = asyncio.create_task(run_discord(core, settings))
+        await asyncio.wait_for(standin.identified.wait(), 10)
+        await asyncio.sleep(0.1)
+        help_ = await standin.answer(await standin.slash(User.make("Ann"), "help"), timeout=10)
+        assert "Commands" in embed_text(help_)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not core.live.listeners  # the client unsubscribed on close
+    finally:
+        await core.close()

@@ -1,9 +1,10 @@
 """The Discord client: interactions in, core calls, Replies out — always inside the 3 s deadline.
 
-Acknowledging: every interaction runs its core call as a task and waits at most
-`ACK_BUDGET` seconds for it. A fast answer (nearly all of them: one SQLite transaction) is sent
-as the first and only response; a slow one is deferred (type 5 for commands, type 6 for
-components) when the budget runs out and the answer follows as an edit or a follow-up. The
+Acknowledging: every interaction runs its core call with a timer armed for `ACK_BUDGET`
+seconds. A fast answer (nearly all of them: one SQLite transaction) is sent as the first and
+only response; if the work is still running when the timer fires, the timer defers the
+interaction (type 5 for commands, type 6 for components) and the answer follows as an edit or
+a follow-up. The
 deadline cannot be missed however slow the work is, and the fast path costs one request.
 
 Instructors: Manage Server in the member's permissions (which Discord computes per channel and
@@ -33,7 +34,8 @@ from .views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-#: How long an interaction may work before it is deferred (Discord's deadline is 3 s).
+#: How long an interaction may work before a timer defers it (Discord's deadline is 3 s; this
+#: leaves room for a slow network and a busy event loop).
 ACK_BUDGET = 1.5
 QUIZ_ANSWER = re.compile(r"quiz:\d+:\d+:a:")
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
@@ -127,21 +129,29 @@ class DiscordAdapter:
 
     async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], *,
                       component: bool = False, action: str = "", thinking_ephemeral: bool = True) -> None:
-        """Run the work; answer directly if it is done within the budget, else defer then follow up."""
-        task = asyncio.ensure_future(self._work(call()))
-        done, _ = await asyncio.wait((task,), timeout=ACK_BUDGET)
-        if task in done:
-            reply = task.result()
+        """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
+        interaction meanwhile and the answer follows as an edit or a follow-up."""
+        deferring: asyncio.Task | None = None
+
+        def defer_now() -> None:
+            nonlocal deferring
+            if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                deferring = asyncio.ensure_future(interaction.response.defer())
+            else:  # type 5: "thinking…", shown as the answer will be
+                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=thinking_ephemeral, thinking=True))
+
+        timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
+        try:
+            reply = await self._work(call())
+        finally:
+            timer.cancel()
+        if deferring is None:
             if component and self._replaces(interaction, action, reply):
                 await interaction.response.edit_message(**message_kwargs(reply))
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
         else:
-            if component:
-                await interaction.response.defer()  # type 6: the clicked message stays; the answer follows
-            else:
-                await interaction.response.defer(ephemeral=thinking_ephemeral, thinking=True)  # type 5
-            reply = await task
+            await deferring
             await self._follow_up(interaction, reply, component, action)
         await self._achievements(interaction, reply)
 
