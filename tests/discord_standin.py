@@ -141,6 +141,44 @@ def _characters(item: dict[str, Any]) -> int:
     return total + sum(_characters(o) for o in item.get("options") or [])
 
 
+def check_message_limits(body: dict[str, Any]) -> list[str]:
+    """What Discord would reject in a message or modal payload (content, embeds, components)."""
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content longer than 2000")
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        problems.append("more than 10 embeds")
+    total = 0
+    for e in embeds:
+        if len(e.get("description") or "") > 4096:
+            problems.append("embed description longer than 4096")
+        if len(e.get("title") or "") > 256:
+            problems.append("embed title longer than 256")
+        if len(e.get("fields") or []) > 25:
+            problems.append("more than 25 embed fields")
+        total += len(e.get("description") or "") + len(e.get("title") or "") + len((e.get("footer") or {}).get("text") or "")
+    if total > 6000:
+        problems.append("more than 6000 characters across embeds")
+    if "title" in body and "custom_id" in body and len(body["title"]) > 45:
+        problems.append("modal title longer than 45")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        problems.append("more than 5 component rows")
+    for row in rows:
+        items = row.get("components") or []
+        if len(items) > 5 or (len(items) > 1 and any(c.get("type") in (3, 4) for c in items)):
+            problems.append("a row holds at most 5 buttons or one menu or input")
+        for c in items:
+            if len(c.get("custom_id") or "") > 100:
+                problems.append(f"custom_id longer than 100: {c.get('custom_id')!r}")
+            if len(c.get("label") or "") > (45 if c.get("type") == 4 else 80):
+                problems.append("component label too long")
+            if len(c.get("options") or []) > 25:
+                problems.append("more than 25 select options")
+    return problems
+
+
 def validate_top_level(commands: list[dict[str, Any]]) -> list[str]:
     problems = []
     for cmd in commands:
@@ -178,6 +216,7 @@ class DiscordStandIn:
         self.by_token: dict[str, Exchange] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.schema_problems: list[str] = []
+        self.limit_problems: list[str] = []
         self.role_grants: list[tuple[str, str, str]] = []
         self.deny_roles = False
         self.late: list[Exchange] = []
@@ -260,6 +299,10 @@ class DiscordStandIn:
         entry = {"method": request.method, "path": request.path, "query": dict(request.query), "body": body, "files": files,
                  "at": time.perf_counter(), "auth": bool(request.headers.get("Authorization"))}
         self.requests.append(entry)
+        if isinstance(body, dict):
+            message = body.get("data") if "/callback" in request.path else body
+            if isinstance(message, dict):
+                self.limit_problems += check_message_limits(message)
         request[BODY] = body
         request[FILES] = files
         try:

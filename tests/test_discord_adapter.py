@@ -37,6 +37,7 @@ async def standin():
     s = await DiscordStandIn().start()
     yield s
     assert not s.late, f"interactions acknowledged after 3 s: {[e.latency for e in s.late]}"
+    assert not s.limit_problems, s.limit_problems
     await s.close()
 
 
@@ -198,11 +199,14 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
 # ---- quizzes -----------------------------------------------------------------------------------
 
 async def test_solo_quiz_to_the_end_with_hint_and_every_control(bot, standin):
+    """All 31 questions of the chapter: buttons, menus and forms; right and wrong in turn."""
     ann = User.make("Ann")
-    message = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 6)])
+    message = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 50)])
     assert is_ephemeral(message) and "Quiz" in embed_text(message)
+    total = len(bot.core.course.chapter(CHAPTER).questions)
     hinted = False
-    for step in range(6):
+    controls = set()
+    for step in range(total):
         attempt, question = await current_attempt(bot.core, ann.id)
         assert question is not None
         hint = next((c for c in custom_ids(message) if c.endswith(":hint")), None)
@@ -210,12 +214,19 @@ async def test_solo_quiz_to_the_end_with_hint_and_every_control(bot, standin):
             tip = await standin.answer(await standin.click(ann, message, hint))
             assert is_ephemeral(tip) and "Hint" in embed_text(tip)
             hinted = True
+        ids = custom_ids(message)
+        controls.add("form" if any(c.startswith("t|") for c in ids) else "menu" if any(c.startswith("m|") for c in ids) else "button")
         answer = typed_answer(question, attempt["seed"]) if step % 2 == 0 else wrong(question, attempt["seed"])
         ex = await press(standin, ann, message, answer)
-        message = await standin.answer(ex)
-        assert is_ephemeral(message)
-        assert ("Correct" in embed_text(message)) == (step % 2 == 0)
-    assert "Quiz finished: 3/6" in embed_text(message)
+        following = await standin.answer(ex)
+        assert is_ephemeral(following)
+        if ex.type == 3:  # a button or menu on the question replaces it with the feedback and the next question
+            assert ex.callback["type"] == 7 and following["id"] == message["id"]
+        message = following
+        assert ("Correct" in embed_text(message)) == (step % 2 == 0), embed_text(message)
+    right = (total + 1) // 2
+    assert f"Quiz finished: {right}/{total}" in embed_text(message)
+    assert controls == {"button", "menu", "form"} and hinted
     assert (await current_attempt(bot.core, ann.id))[0] is None
 
 
