@@ -1,0 +1,256 @@
+"""The Discord client: interactions in, core calls, Replies out — always inside the 3 s deadline.
+
+Acknowledging: every interaction runs its core call with a timer armed for `ACK_BUDGET`
+seconds. A fast answer (nearly all of them: one SQLite transaction) is sent as the first and
+only response; if the work is still running when the timer fires, the timer defers the
+interaction (type 5 for commands, type 6 for components) and the answer follows as an edit or
+a follow-up. The
+deadline cannot be missed however slow the work is, and the fast path costs one request.
+
+Instructors: Manage Server in the member's permissions (which Discord computes per channel and
+sends with every interaction), or the configured instructor role. The `/course` group is also
+hidden by default permissions, but the server-side check is what counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.core.companion import Companion
+from bot.core.config import Settings
+from bot.core.live import LiveEvent
+from bot.core.replies import Reply, error
+from bot.core.users import Actor
+
+from .render import NO_MENTIONS, message_kwargs
+from .views import DYNAMIC_ITEMS
+
+log = logging.getLogger(__name__)
+
+#: How long an interaction may work before a timer defers it (Discord's deadline is 3 s; this
+#: leaves room for a slow network and a busy event loop).
+ACK_BUDGET = 1.5
+QUIZ_ANSWER = re.compile(r"quiz:\d+:\d+:a:")
+FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
+
+
+def actor_for(interaction_or_message: discord.Interaction | discord.Message, settings: Settings) -> Actor:
+    if isinstance(interaction_or_message, discord.Interaction):
+        user = interaction_or_message.user
+        guild_id = interaction_or_message.guild_id
+        channel_id = interaction_or_message.channel_id
+        permissions = interaction_or_message.permissions
+    else:
+        user = interaction_or_message.author
+        guild_id = interaction_or_message.guild.id if interaction_or_message.guild else None
+        channel_id = interaction_or_message.channel.id
+        permissions = None
+    instructor = False
+    if guild_id is not None and isinstance(user, discord.Member):
+        instructor = bool(permissions is not None and permissions.manage_guild) or _has_role(user, settings.discord_instructor_role)
+    return Actor("discord", str(user.id), user.display_name, guild=str(guild_id) if guild_id else None,
+                 channel=str(channel_id) if channel_id else None, is_instructor=instructor)
+
+
+def _has_role(member: discord.Member, wanted: str | None) -> bool:
+    if not wanted:
+        return False
+    if wanted.isdigit():
+        return int(wanted) in member._roles  # role ids come with the member, even if roles are not cached
+    return any(r.name.casefold() == wanted.casefold() for r in member.roles)
+
+
+class CompanionClient(discord.Client):
+    def __init__(self, companion: Companion, settings: Settings, **kwargs: Any):
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and roles (completion role by name), guild events
+        intents.dm_messages = True  # DMs go to the conversation engine; DM content needs no privileged intent
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS, **kwargs)
+        self.companion = companion
+        self.settings = settings
+        self.adapter = DiscordAdapter(self, companion, settings)
+        self.tree = app_commands.CommandTree(self)
+        from .commands import register
+
+        register(self.tree, self.adapter)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.companion.live.subscribe(self.adapter.on_live_event)
+        if self.settings.discord_sync_on_start:
+            for guild_id in self.settings.discord_dev_guilds:  # development guilds only; never global on start
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to development guild %s", len(synced), guild_id)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type == discord.InteractionType.modal_submit:
+            await self.adapter.on_modal_submit(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None and not message.author.bot and message.author != self.user:
+            await self.adapter.on_direct_message(message)
+
+    async def close(self) -> None:
+        try:
+            self.companion.live.listeners.remove(self.adapter.on_live_event)
+        except ValueError:
+            pass
+        await super().close()
+
+
+class DiscordAdapter:
+    def __init__(self, client: CompanionClient, companion: Companion, settings: Settings):
+        self.client = client
+        self.core = companion
+        self.settings = settings
+        #: session id → (channel id, message id) of the open question, to close its buttons.
+        self.live_messages: dict[int, tuple[int, int]] = {}
+
+    def actor(self, interaction: discord.Interaction) -> Actor:
+        return actor_for(interaction, self.settings)
+
+    # ---- acknowledging ----------------------------------------------------------------------
+
+    async def _work(self, call: Awaitable[Reply]) -> Reply:
+        try:
+            return await call
+        except Exception:
+            log.exception("a core call failed")
+            return error(FAILED)
+
+    async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], *,
+                      component: bool = False, action: str = "", thinking_ephemeral: bool = True) -> None:
+        """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
+        interaction meanwhile and the answer follows as an edit or a follow-up."""
+        deferring: asyncio.Task | None = None
+
+        def defer_now() -> None:
+            nonlocal deferring
+            if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                deferring = asyncio.ensure_future(interaction.response.defer())
+            else:  # type 5: "thinking…", shown as the answer will be
+                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=thinking_ephemeral, thinking=True))
+
+        timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
+        try:
+            reply = await self._work(call())
+        finally:
+            timer.cancel()
+        if deferring is None:
+            if component and self._replaces(interaction, action, reply):
+                await interaction.response.edit_message(**message_kwargs(reply))
+            else:
+                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
+        else:
+            await deferring
+            await self._follow_up(interaction, reply, component, action)
+        await self._achievements(interaction, reply)
+
+    def _replaces(self, interaction: discord.Interaction, action: str, reply: Reply) -> bool:
+        """A page turn or the next quiz question replaces the clicked message, if it is the clicker's own."""
+        if reply.kind == "error" or interaction.message is None:
+            return False
+        if not ((action.startswith("lesson:") and reply.kind == "lesson")
+                or (QUIZ_ANSWER.match(action) and reply.kind in ("question", "single", "multiple", "true_false",
+                                                                  "short", "ordering", "summary"))):
+            return False
+        message = interaction.message
+        if message.flags.ephemeral:
+            return True
+        meta = message.interaction_metadata
+        return meta is not None and meta.user.id == interaction.user.id
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str) -> None:
+        kwargs = message_kwargs(reply)
+        if component and self._replaces(interaction, action, reply):
+            await interaction.edit_original_response(**{k: v for k, v in kwargs.items() if k != "file"},
+                                                     **({"attachments": [kwargs["file"]]} if "file" in kwargs else {}))
+        elif not component:
+            # The deferred "thinking" message becomes the answer (same visibility as the defer).
+            files = [kwargs.pop("file")] if "file" in kwargs else []
+            if kwargs.get("view") is discord.utils.MISSING:
+                kwargs.pop("view")
+            await interaction.edit_original_response(attachments=files, **kwargs)
+        else:
+            await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+
+    async def _achievements(self, interaction: discord.Interaction, reply: Reply) -> None:
+        if "course-complete" not in reply.achievements or not self.settings.discord_completion_role or interaction.guild_id is None:
+            return
+        wanted = self.settings.discord_completion_role
+        role_id = int(wanted) if wanted.isdigit() else None
+        if role_id is None and interaction.guild is not None:
+            role = discord.utils.find(lambda r: r.name.casefold() == wanted.casefold(), interaction.guild.roles)
+            role_id = role.id if role else None
+        if role_id is None:
+            await interaction.followup.send(f"🎓 I wanted to give you the completion role “{wanted}”, but this server has no such role."
+                                            " An instructor can check DISCORD_COMPLETION_ROLE.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        try:
+            await self.client.http.add_role(interaction.guild_id, interaction.user.id, role_id, reason="Course completed")
+        except discord.Forbidden:
+            log.warning("cannot grant the completion role %s in guild %s: missing permissions", role_id, interaction.guild_id)
+            await interaction.followup.send(
+                "🎓 You completed the course, but I could not give you the completion role: I need the **Manage Roles** "
+                "permission and my role must sit above it. Please tell an instructor.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("granting the completion role failed: %s", exc.status)
+        else:
+            await interaction.followup.send("🎓 You now have the course completion role. Congratulations!", ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+
+    # ---- entry points -----------------------------------------------------------------------
+
+    async def on_action(self, interaction: discord.Interaction, action: str) -> None:
+        actor = self.actor(interaction)
+        await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
+
+    async def on_modal_submit(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        custom_id = data.get("custom_id", "")
+        if not custom_id.startswith("f|"):
+            return
+        text = ""
+        for row in data.get("components", []):
+            for component in row.get("components", [row.get("component")] if row.get("component") else []):
+                if component and component.get("custom_id") == "answer":
+                    text = component.get("value", "")
+        action = custom_id[2:] + text.strip().replace("\n", " ")
+        await self.on_action(interaction, action)
+
+    async def on_direct_message(self, message: discord.Message) -> None:
+        actor = actor_for(message, self.settings)
+        try:
+            async with message.channel.typing():
+                reply = await self._work(self.core.handle_text(actor, message.content))
+            await message.channel.send(**message_kwargs(reply))
+        except discord.HTTPException:
+            log.exception("could not answer a direct message")
+
+    # ---- live quizzes -----------------------------------------------------------------------
+
+    async def on_live_event(self, event: LiveEvent) -> None:
+        platform, _guild, channel = event.place
+        if platform != "discord" or not channel.isdigit():
+            return
+        target = self.client.get_partial_messageable(int(channel), guild_id=int(_guild) if _guild.isdigit() else None)
+        if event.kind == "question":
+            message = await target.send(**message_kwargs(event.reply, closes_at=event.closes_at))
+            self.live_messages[event.session_id] = (message.channel.id, message.id)
+            return
+        opened = self.live_messages.pop(event.session_id, None)
+        if opened is not None:
+            try:  # the question's buttons go away once it has closed
+                await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.info("could not close the buttons of live session %s", event.session_id)
+        await target.send(**message_kwargs(event.reply))

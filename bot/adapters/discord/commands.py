@@ -1,0 +1,160 @@
+"""The slash command tree: typed options in, the core's typed methods out.
+
+Names are lowercase and at most 32 characters, descriptions at most 100, required options come
+before optional ones; `tests/discord_standin.py` checks the synced tree against these rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.core.instructor import REFUSED
+from bot.core.replies import error
+
+if TYPE_CHECKING:
+    from .client import DiscordAdapter
+
+DEPTHS = [app_commands.Choice(name="shallow — the short version", value="shallow"),
+          app_commands.Choice(name="deep — the full version", value="deep")]
+MODES = [app_commands.Choice(name="assistant — instruction-tuned (default)", value="assistant"),
+         app_commands.Choice(name="base — a base model that only continues text", value="base")]
+
+
+def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
+    core = adapter.core
+
+    async def chapters(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        current = current.casefold().strip()
+        out = []
+        for c in core.course.chapters:
+            name = f"{c.number}: {c.title}"
+            if not current or current in name.casefold():
+                out.append(app_commands.Choice(name=name[:100], value=c.number))
+        return out[:25]
+
+    def run(interaction: discord.Interaction, call, *, public: bool = False):
+        actor = adapter.actor(interaction)
+        return adapter.respond(interaction, lambda: call(actor), thinking_ephemeral=not public)
+
+    @tree.command(name="lesson", description="Read a lesson page, where you left off by default")
+    @app_commands.describe(chapter="Which chapter", depth="Shallow (short) or deep (full)", page="Jump to a page")
+    @app_commands.autocomplete(chapter=chapters)
+    @app_commands.choices(depth=DEPTHS)
+    async def lesson(interaction: discord.Interaction, chapter: int | None = None, depth: app_commands.Choice[str] | None = None,
+                     page: app_commands.Range[int, 1, 999] | None = None):
+        await run(interaction, lambda a: core.lesson(a, chapter, depth.value if depth else None, page), public=True)
+
+    @tree.command(name="quiz", description="A quiz just for you (only you see it)")
+    @app_commands.describe(chapter="Which chapter", questions="How many questions", depth="Questions for shallow or deep readers")
+    @app_commands.autocomplete(chapter=chapters)
+    @app_commands.choices(depth=DEPTHS)
+    async def quiz(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None,
+                   depth: app_commands.Choice[str] | None = None):
+        await run(interaction, lambda a: core.quiz(a, chapter, questions, depth.value if depth else None))
+
+    @tree.command(name="answer", description="Answer your current question by typing (a letter, letters, true/false or words)")
+    @app_commands.describe(text="Your answer")
+    async def answer(interaction: discord.Interaction, text: app_commands.Range[str, 1, 200]):
+        await run(interaction, lambda a: core.answer(a, text))
+
+    @tree.command(name="hint", description="A hint for your current quiz question")
+    async def hint(interaction: discord.Interaction):
+        await run(interaction, core.hint)
+
+    @tree.command(name="review", description="Questions you missed, when spaced repetition says they are due")
+    async def review(interaction: discord.Interaction):
+        await run(interaction, core.review)
+
+    @tree.command(name="progress", description="Your progress, streak and review queue (only you see it)")
+    async def progress(interaction: discord.Interaction):
+        await run(interaction, core.progress)
+
+    @tree.command(name="leaderboard", description="Top scores in this server")
+    async def leaderboard(interaction: discord.Interaction):
+        await run(interaction, core.leaderboard, public=True)
+
+    @tree.command(name="help", description="What I can do")
+    async def help_(interaction: discord.Interaction):
+        async def call(a):
+            return core.help(a)
+        await run(interaction, call)
+
+    @tree.command(name="chat", description="Talk to the simulated instruction-tuned assistant (only you see it)")
+    @app_commands.describe(message="What you want to say")
+    async def chat(interaction: discord.Interaction, message: app_commands.Range[str, 1, 2000]):
+        await run(interaction, lambda a: core.chat(a, message))
+
+    @tree.command(name="compare", description="The base model and the instruction-tuned assistant, side by side")
+    @app_commands.describe(prompt="A prompt for both models")
+    async def compare(interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 2000]):
+        await run(interaction, lambda a: core.compare(a, prompt))
+
+    @tree.command(name="mode", description="Chat with the assistant (default) or with the raw base model")
+    @app_commands.describe(mode="Which model answers your chat")
+    @app_commands.choices(mode=MODES)
+    async def mode(interaction: discord.Interaction, mode: app_commands.Choice[str]):
+        await run(interaction, lambda a: core.set_mode(a, mode.value))
+
+    @tree.command(name="my-data", description="Everything I store about you, as a JSON file (only you see it)")
+    async def my_data(interaction: discord.Interaction):
+        await run(interaction, core.export)
+
+    @tree.command(name="forget-me", description="Delete everything I store about you (asks to confirm)")
+    async def forget_me(interaction: discord.Interaction):
+        await run(interaction, lambda a: core.forget(a, confirmed=False))
+
+    live = app_commands.Group(name="live", description="A live quiz for everyone in this channel", guild_only=True)
+
+    @live.command(name="start", description="Start a live quiz in this channel")
+    @app_commands.describe(chapter="Which chapter", questions="How many questions")
+    @app_commands.autocomplete(chapter=chapters)
+    async def live_start(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None):
+        await run(interaction, lambda a: core.live.start(a, chapter, questions))
+
+    @live.command(name="skip", description="Close the open question now (starter or instructor)")
+    async def live_skip(interaction: discord.Interaction):
+        await run(interaction, core.live.skip)
+
+    @live.command(name="stop", description="Stop the live quiz (starter or instructor)")
+    async def live_stop(interaction: discord.Interaction):
+        await run(interaction, core.live.stop)
+
+    @live.command(name="status", description="Where the live quiz in this channel stands")
+    async def live_status(interaction: discord.Interaction):
+        await run(interaction, core.live.status)
+
+    tree.add_command(live)
+
+    course = app_commands.Group(name="course", description="Instructor tools", guild_only=True,
+                                default_permissions=discord.Permissions(manage_guild=True))
+
+    def instructor_only(call):
+        async def checked(a):
+            if not core.is_instructor(a):  # the server-side check: default permissions only hide the group
+                return error(REFUSED)
+            return await call(a)
+        return checked
+
+    from bot.core import instructor
+
+    @course.command(name="reload", description="Reload the course content from disk")
+    async def course_reload(interaction: discord.Interaction):
+        await run(interaction, instructor_only(lambda a: instructor.reload(core, a)))
+
+    @course.command(name="stats", description="Class statistics for this server")
+    async def course_stats(interaction: discord.Interaction):
+        await run(interaction, instructor_only(lambda a: instructor.stats(core, a)))
+
+    @course.command(name="reset", description="Reset a student's progress (reading, quizzes, reviews)")
+    @app_commands.describe(student="The student whose progress to reset")
+    async def course_reset(interaction: discord.Interaction, student: discord.User):
+        await run(interaction, instructor_only(lambda a: instructor.reset(core, a, str(student.id))))
+
+    @course.command(name="stop", description="Stop the live quiz running in this channel")
+    async def course_stop(interaction: discord.Interaction):
+        await run(interaction, instructor_only(core.live.stop))
+
+    tree.add_command(course)

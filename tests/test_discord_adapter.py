@@ -1,0 +1,489 @@
+"""End to end through the unmodified discord.py client against the local stand-in of Discord
+(tests/discord_standin.py): slash commands, autocomplete, buttons, menus, modals, DMs, live
+quizzes with a crowd, restarts, privacy, instructor gating and mentions. Real Companion, real
+SQLite file; nothing of the core is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from discord_harness import Bot, discord_settings
+from discord_standin import (
+    COMPLETION_ROLE,
+    GUILD_ID,
+    INSTRUCTOR_ROLE,
+    DiscordStandIn,
+    User,
+    custom_ids,
+    embed_text,
+    validate_top_level,
+)
+
+from bot.adapters import AdapterError
+from bot.adapters.discord import cli as discord_cli
+from bot.adapters.discord import client as discord_client
+from bot.core.clock import ManualClock
+from bot.core.instructor import REFUSED
+from bot.core.questions import LETTERS, typed_answer
+
+CHAPTER = 7
+
+
+@pytest.fixture
+async def standin():
+    s = await DiscordStandIn().start()
+    yield s
+    assert not s.late, f"interactions acknowledged after 3 s: {[e.latency for e in s.late]}"
+    assert not s.limit_problems, s.limit_problems
+    await s.close()
+
+
+@pytest.fixture
+async def bot(standin, tmp_path):
+    b = Bot(standin, discord_settings(tmp_path, standin))
+    await b.start()
+    yield b
+    await b.stop()
+
+
+async def ask(standin: DiscordStandIn, user: User, name: str, options=None, **kw) -> dict:
+    ex = await standin.slash(user, name, options, **kw)
+    return await standin.answer(ex)
+
+
+def opt(name: str, value, kind: int = 4) -> dict:
+    return {"name": name, "type": kind, "value": value}
+
+
+def is_ephemeral(message: dict) -> bool:
+    return bool(message.get("flags", 0) & 64)
+
+
+async def current_attempt(core, user_id: str):
+    def read(conn):
+        row = conn.execute("SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND t.status = 'open'",
+                           (user_id,)).fetchone()
+        return dict(row) if row else None
+    attempt = await core.store.run(read)
+    if attempt is None:
+        return None, None
+    return attempt, core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+
+
+def wrong(question, seed: int) -> str:
+    if question.type == "single":
+        return LETTERS[(question.correct[0] + 1) % len(question.choices)]
+    if question.type == "multiple":
+        return next(LETTERS[i] for i in range(len(question.choices)) if i not in question.correct)
+    if question.type == "true_false":
+        return "false" if question.truth else "true"
+    if question.type == "short":
+        return "banana bread"
+    return " ".join(LETTERS[i] for i in range(len(question.items)))
+
+
+async def press(standin: DiscordStandIn, user: User, message: dict, answer: str):
+    """Answer the question shown in `message` the way a person would: its button, its menu, or
+    the button that opens a form and then the form."""
+    ids = custom_ids(message)
+    for cid in ids:
+        if not cid.startswith(("m|", "t|")) and ":a:" in cid and cid.rsplit(":a:", 1)[1].lower() == answer.lower():
+            return await standin.click(user, message, cid)
+    select = next((c for c in ids if c.startswith("m|")), None)
+    if select:
+        return await standin.click(user, message, select, values=answer.split())
+    form = next(c for c in ids if c.startswith("t|"))
+    opened = await standin.click(user, message, form)
+    modal = await standin.answer(opened)
+    assert modal["type"] == 9 and len(modal["data"]["title"]) <= 45
+    return await standin.submit(user, modal["data"]["custom_id"], answer, message)
+
+
+# ---- the command tree ---------------------------------------------------------------------------
+
+async def test_sync_is_explicit_and_the_tree_obeys_discords_rules(standin, tmp_path):
+    settings = discord_settings(tmp_path, standin)
+    lines = await discord_cli.sync(settings, [int(GUILD_ID)])
+    assert lines == [f"synced {len(standin.commands[GUILD_ID])} commands to guild {GUILD_ID}"]
+    assert None not in standin.commands  # a guild sync never touches the global commands
+    await discord_cli.sync(settings, None)
+    tree = standin.commands[None]
+    assert not standin.schema_problems and validate_top_level(tree) == []
+    names = {c["name"] for c in tree}
+    assert {"lesson", "quiz", "live", "review", "progress", "leaderboard", "help", "chat", "compare", "mode", "my-data",
+            "forget-me", "course"} <= names
+    course = next(c for c in tree if c["name"] == "course")
+    assert course["default_member_permissions"] == str(1 << 5)  # Manage Server
+    assert {o["name"] for o in course["options"]} == {"reload", "stats", "reset", "stop"}
+    live = next(c for c in tree if c["name"] == "live")
+    assert {o["name"] for o in live["options"]} == {"start", "skip", "stop", "status"}
+    lesson = next(c for c in tree if c["name"] == "lesson")
+    assert next(o for o in lesson["options"] if o["name"] == "chapter")["autocomplete"] is True
+    assert [c["value"] for c in next(o for o in lesson["options"] if o["name"] == "depth")["choices"]] == ["shallow", "deep"]
+
+
+def test_the_validator_catches_what_discord_rejects():
+    bad = [{"name": "Lesson", "description": "x" * 101, "options": [
+        {"name": "a", "description": "opt", "type": 3, "required": False},
+        {"name": "b", "description": "req", "type": 3, "required": True}]}]
+    problems = validate_top_level(bad)
+    assert any("lowercase" in p for p in problems)
+    assert any("description" in p for p in problems)
+    assert any("required option" in p for p in problems)
+    assert any("25 options" in p for p in validate_top_level([{"name": "x", "description": "d", "options": [
+        {"name": f"o{i}", "description": "d", "type": 3} for i in range(26)]}]))
+
+
+async def test_no_sync_on_start_unless_asked_and_then_only_dev_guilds(standin, tmp_path):
+    b = Bot(standin, discord_settings(tmp_path, standin))
+    await b.start()
+    await b.stop()
+    assert not any("/commands" in r["path"] for r in standin.requests)
+    b = Bot(standin, discord_settings(tmp_path, standin, discord_sync_on_start=True, discord_dev_guilds=(int(GUILD_ID),)))
+    await b.start()
+    await b.stop()
+    puts = [r["path"] for r in standin.requests if r["method"] == "PUT" and "/commands" in r["path"]]
+    assert puts == [f"/api/v10/applications/{standin_app()}/guilds/{GUILD_ID}/commands"]
+
+
+def standin_app() -> str:
+    from discord_standin import APP_ID
+    return APP_ID
+
+
+async def test_bad_or_missing_token_is_one_line(standin, tmp_path):
+    for token in ("wrong-token", None):
+        settings = discord_settings(tmp_path, standin, discord_token=token)
+        with pytest.raises(AdapterError) as info:
+            await discord_cli.invite(settings)
+        message = str(info.value)
+        assert "\n" not in message and "DISCORD_TOKEN" in message and "wrong-token" not in message
+
+
+async def test_invite_url_has_the_scopes_and_minimal_permissions(standin, tmp_path):
+    url = await discord_cli.invite(discord_settings(tmp_path, standin))
+    assert f"client_id={standin_app()}" in url and "scope=bot+applications.commands" in url
+    assert f"permissions={discord_cli.BOT_PERMISSIONS.value}" in url
+    perms = discord_cli.BOT_PERMISSIONS
+    assert perms.manage_roles and perms.send_messages and perms.embed_links and not perms.administrator and not perms.mention_everyone
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
+    ann = User.make("Ann")
+    auto = await standin.answer(await standin.autocomplete(ann, "lesson", "chapter", "fine"))
+    assert auto["type"] == 8 and auto["data"]["choices"][0]["value"] == CHAPTER
+    first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    assert not is_ephemeral(first) and "Page 1/" in first["embeds"][0]["footer"]["text"]
+    assert len(first["embeds"][0]["description"]) <= 4096
+    nxt = next(c for c in custom_ids(first) if c.endswith(":deep:2"))
+    ex = await standin.click(ann, first, nxt)
+    page2 = await standin.answer(ex)
+    assert ex.callback["type"] == 7 and page2["id"] == first["id"] and "Page 2/" in page2["embeds"][0]["footer"]["text"]
+    # Somebody else pressing Ann's public page gets their own copy instead of moving hers.
+    bob = User.make("Bob")
+    other = await standin.answer(await standin.click(bob, page2, next(c for c in custom_ids(page2) if c.endswith(":deep:3"))))
+    assert other["id"] != first["id"] and "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
+    # /lesson with no options: where Ann left off.
+    again = await ask(standin, ann, "lesson")
+    assert "Page 2/" in again["embeds"][0]["footer"]["text"]
+    switch = next(c for c in custom_ids(again) if ":shallow:L" in c)
+    shallow = await standin.answer(await standin.click(ann, again, switch))
+    assert "shallow" in embed_text(shallow)
+
+
+# ---- quizzes -----------------------------------------------------------------------------------
+
+async def test_solo_quiz_to_the_end_with_hint_and_every_control(bot, standin):
+    """All 31 questions of the chapter: buttons, menus and forms; right and wrong in turn."""
+    ann = User.make("Ann")
+    message = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 50)])
+    assert is_ephemeral(message) and "Quiz" in embed_text(message)
+    total = len(bot.core.course.chapter(CHAPTER).questions)
+    hinted = False
+    controls = set()
+    for step in range(total):
+        attempt, question = await current_attempt(bot.core, ann.id)
+        assert question is not None
+        hint = next((c for c in custom_ids(message) if c.endswith(":hint")), None)
+        if hint and not hinted:
+            tip = await standin.answer(await standin.click(ann, message, hint))
+            assert is_ephemeral(tip) and "Hint" in embed_text(tip)
+            hinted = True
+        ids = custom_ids(message)
+        controls.add("form" if any(c.startswith("t|") for c in ids) else "menu" if any(c.startswith("m|") for c in ids) else "button")
+        answer = typed_answer(question, attempt["seed"]) if step % 2 == 0 else wrong(question, attempt["seed"])
+        ex = await press(standin, ann, message, answer)
+        following = await standin.answer(ex)
+        assert is_ephemeral(following)
+        if ex.type == 3:  # a button or menu on the question replaces it with the feedback and the next question
+            assert ex.callback["type"] == 7 and following["id"] == message["id"]
+        message = following
+        assert ("Correct" in embed_text(message)) == (step % 2 == 0), embed_text(message)
+    right = (total + 1) // 2
+    assert f"Quiz finished: {right}/{total}" in embed_text(message)
+    assert controls == {"button", "menu", "form"} and hinted
+    assert (await current_attempt(bot.core, ann.id))[0] is None
+
+
+async def complete_course(bot: Bot, standin: DiscordStandIn, user: User) -> dict:
+    """Read every page of the lesson, then pass the chapter quiz with every answer right."""
+    page = await ask(standin, user, "lesson", [opt("chapter", CHAPTER), opt("depth", "shallow", 3)])
+    while True:
+        nxt = [c for c in custom_ids(page) if c.startswith(f"lesson:{CHAPTER}:shallow:") and ":L" not in c]
+        current = int(page["embeds"][0]["footer"]["text"].split()[1].split("/")[0])
+        forward = [c for c in nxt if int(c.rsplit(":", 1)[1]) == current + 1]
+        if not forward:
+            break
+        page = await standin.answer(await standin.click(user, page, forward[0]))
+    message = await ask(standin, user, "quiz", [opt("chapter", CHAPTER)])
+    while True:
+        attempt, question = await current_attempt(bot.core, user.id)
+        if question is None:
+            return message
+        message = await standin.answer(await press(standin, user, message, typed_answer(question, attempt["seed"])))
+
+
+async def test_course_completion_grants_the_role(bot, standin):
+    ann = User.make("Ann")
+    summary = await complete_course(bot, standin, ann)
+    assert "completed" in embed_text(summary)
+    await standin.wait_for(lambda: standin.role_grants)
+    assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
+
+
+async def test_a_missing_manage_roles_permission_is_explained_not_a_crash(bot, standin):
+    standin.deny_roles = True
+    ann = User.make("Ann")
+    await complete_course(bot, standin, ann)
+    told = await standin.wait_for(lambda: [m for m in standin.messages.values() if "Manage Roles" in embed_text(m)])
+    assert is_ephemeral(told[0])
+    assert "Commands" in embed_text(await ask(standin, ann, "help"))  # still alive
+
+
+# ---- live quizzes ------------------------------------------------------------------------------
+
+async def live_question(bot: Bot):
+    row = await bot.core.store.run(lambda c: c.execute(
+        "SELECT id, question_keys, seed, current FROM live_sessions WHERE phase != 'ended'").fetchone())
+    return row["id"], bot.core.course.question(json.loads(row["question_keys"])[row["current"]]), row["seed"]
+
+
+async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
+    clock = ManualClock()
+    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    await bot.start()
+    try:
+        host = User.make("Host")
+        started = await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
+        assert is_ephemeral(started) and "Live quiz started" in embed_text(started)
+        posted = await standin.wait_for(lambda: standin.channel_messages())
+        question_msg = posted[0]
+        assert not is_ephemeral(question_msg) and "<t:" in embed_text(question_msg) and ":R>" in embed_text(question_msg)
+        session, question, seed = await live_question(bot)
+        players = [User.make(f"Player {i:02d}") for i in range(50)]
+        answers = [typed_answer(question, seed) if i % 5 else wrong(question, seed) for i in range(50)]
+        clock.advance(seconds=2)
+        if question.type in ("short", "ordering"):  # forms: open them first, then submit all at once
+            form = next(c for c in custom_ids(question_msg) if c.startswith("t|"))
+            modals = await asyncio.gather(*[standin.answer(await standin.click(p, question_msg, form)) for p in players])
+            exchanges = await asyncio.gather(*[standin.submit(p, m["data"]["custom_id"], a, question_msg)
+                                               for p, m, a in zip(players, modals, answers, strict=True)])
+        else:
+            exchanges = await asyncio.gather(*[press(standin, p, question_msg, a) for p, a in zip(players, answers, strict=True)])
+        acks = await asyncio.gather(*[standin.answer(ex) for ex in exchanges])
+        assert all(is_ephemeral(a) and "Answer recorded" in embed_text(a) for a in acks)
+        again = await standin.answer(await press(standin, players[1], question_msg, answers[1]))
+        assert "already answered" in embed_text(again)
+
+        # Restart mid-question: a new client on the same database; the old buttons still work.
+        await bot.restart()
+        late = User.make("Late")
+        ack = await standin.answer(await press(standin, late, standin.messages[question_msg["id"]], typed_answer(question, seed)))
+        assert "Answer recorded" in embed_text(ack)
+        count = await bot.core.store.run(lambda c: tuple(c.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers WHERE session_id = ?", (session,)).fetchone()))
+        assert count == (51, 51)
+
+        clock.advance(seconds=30)
+        reveal = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Time's up" in embed_text(m)])
+        assert "41 of 51 answers correct" in embed_text(reveal[0]) and "Standings" in embed_text(reveal[0])
+        clock.advance(seconds=30)
+        final = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)])
+        board = embed_text(final[0])
+        assert "51 players" in board and "🥇" in board
+        top = await bot.core.store.run(lambda c: c.execute(
+            "SELECT u.display_name FROM live_answers a JOIN users u ON u.id = a.user_pk WHERE a.session_id = ?"
+            " GROUP BY a.user_pk ORDER BY SUM(a.points) DESC, MIN(a.answered_at) LIMIT 1", (session,)).fetchone())
+        assert f"🥇 **{top[0]}**" in board
+    finally:
+        await bot.stop()
+
+
+async def test_live_controls_status_skip_and_stop(bot, standin):
+    host, student = User.make("Host"), User.make("Student")
+    await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 3)])
+    status = await ask(standin, student, "live status")
+    assert "question 1 of 3" in embed_text(status)
+    refused = await ask(standin, student, "live skip")
+    assert "Only the person who started" in embed_text(refused)
+    skipped = await ask(standin, host, "live skip")
+    assert "Skipped" in embed_text(skipped)
+    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 2/3" in embed_text(m)])
+    stopped = await ask(standin, User.make("Teacher", manage_guild=True), "course stop")
+    assert "stopped" in embed_text(stopped)
+    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Live quiz stopped" in embed_text(m)])
+
+
+# ---- restarts, DMs, privacy, instructors, mentions ------------------------------------------------
+
+async def test_lesson_buttons_work_after_a_restart(bot, standin):
+    ann = User.make("Ann")
+    first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    await bot.restart()
+    nxt = next(c for c in custom_ids(first) if c.endswith(":2"))
+    page2 = await standin.answer(await standin.click(ann, first, nxt))
+    assert "Page 2/" in page2["embeds"][0]["footer"]["text"]
+    quiz = await standin.answer(await standin.click(ann, page2, next(c for c in custom_ids(page2) if c.startswith("quiz:start"))))
+    assert is_ephemeral(quiz) and "Quiz" in embed_text(quiz)
+
+
+async def test_direct_messages_go_to_the_conversation_engine(bot, standin):
+    ann = User.make("Ann")
+    await standin.direct_message(ann, "hello, what is instruction tuning?")
+    channel = standin.dm_channels[ann.id]
+    replies = await standin.wait_for(lambda: [m for m in standin.channel_messages(channel)])
+    assert any(r["path"] == f"/api/v10/channels/{channel}/typing" for r in standin.requests)
+    assert replies[0]["embeds"] and replies[0]["allowed_mentions"] == {"parse": []}
+    await standin.direct_message(ann, "/help")
+    await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if "Commands" in embed_text(m)])
+
+
+async def test_my_data_and_forget_me(bot, standin):
+    ann = User.make("Ann")
+    await ask(standin, ann, "lesson", [opt("chapter", CHAPTER)])
+    data = await ask(standin, ann, "my-data")
+    assert is_ephemeral(data) and data["attachments"]
+    exported = json.loads(data["_files"][0]["content"])
+    assert exported["user"]["user_id"] == ann.id
+    confirm = await ask(standin, ann, "forget-me")
+    assert "forget:confirm" in custom_ids(confirm)
+    done = await standin.answer(await standin.click(ann, confirm, "forget:confirm"))
+    assert "deleted" in embed_text(done)
+    assert "no data" in embed_text(await ask(standin, ann, "my-data"))
+
+
+async def test_instructor_commands_are_refused_to_students(bot, standin):
+    student = User.make("Student")
+    for name in ("course stats", "course reload", "course stop"):
+        refused = await ask(standin, student, name)
+        assert is_ephemeral(refused) and REFUSED[:40] in embed_text(refused)
+    teacher = User.make("Teacher", manage_guild=True)
+    assert "Class statistics" in embed_text(await ask(standin, teacher, "course stats"))
+    assert "Reloaded" in embed_text(await ask(standin, teacher, "course reload"))
+    by_role = User.make("Tutor", roles=[INSTRUCTOR_ROLE])
+    assert "Class statistics" in embed_text(await ask(standin, by_role, "course stats"))
+    await ask(standin, student, "lesson", [opt("chapter", CHAPTER)])
+    reset = await ask(standin, teacher, "course reset", [opt("student", student.id, 6)],
+                      resolved={"users": {student.id: student.payload()}})
+    assert "Reset the progress" in embed_text(reset)
+
+
+async def test_every_other_command_answers_in_time(bot, standin):
+    ann = User.make("Ann")
+    checks = [("review", None, "review"), ("progress", None, "progress"), ("leaderboard", None, "Leaderboard"),
+              ("help", None, "Commands"), ("chat", [opt("message", "hi", 3)], ""), ("compare", [opt("prompt", "hi", 3)], ""),
+              ("mode", [opt("mode", "base", 3)], ""), ("hint", None, "quiz"), ("answer", [opt("text", "B", 3)], "quiz")]
+    for name, options, expected in checks:
+        ex = await standin.slash(ann, name, options)
+        message = await standin.answer(ex)
+        assert ex.latency is not None and ex.latency < 3
+        assert expected.lower() in embed_text(message).lower(), name
+        if name in ("chat", "compare", "mode"):
+            assert is_ephemeral(message)
+
+
+async def test_no_mass_mentions_anywhere(bot, standin):
+    mallory = User.make("@everyone <@&820000000000000001>")
+    await ask(standin, mallory, "chat", [opt("message", "@everyone <@&820000000000000001> hi", 3)])
+    await ask(standin, mallory, "live start", [opt("chapter", CHAPTER), opt("questions", 1)])
+    question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
+    _session, question, seed = await live_question(bot)
+    await standin.answer(await press(standin, mallory, question_msg, typed_answer(question, seed)))
+    await ask(standin, mallory, "live stop")
+    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)])
+    await standin.direct_message(mallory, "/@everyone <@&820000000000000001>")
+    echoed = await standin.wait_for(lambda: standin.channel_messages(standin.dm_channels[mallory.id]))
+    assert "everyone" in embed_text(echoed[0])  # echoed, but defused
+    payloads = standin.payloads()
+    assert len(payloads) >= 8
+    for body in payloads:
+        assert body.get("allowed_mentions") == {"parse": []}, body
+        text = json.dumps(body, ensure_ascii=False)
+        assert "@everyone" not in text and "<@&" not in text
+
+
+async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
+    monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
+    ann = User.make("Ann")
+    ex = await standin.slash(ann, "progress")
+    message = await standin.answer(ex)
+    assert ex.callback["type"] == 5 and ex.callback["data"]["flags"] & 64 and "progress" in embed_text(message).lower()
+    lesson_ex = await standin.slash(ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    first = await standin.answer(lesson_ex)
+    assert lesson_ex.callback["type"] == 5 and not is_ephemeral(first)
+    click = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
+    page2 = await standin.answer(click)
+    assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"]
+
+
+def test_render_respects_discords_limits():
+    from bot.adapters.discord.render import message_kwargs
+    from bot.core.replies import Button, Choices, Reply, TextInput
+
+    reply = Reply(text="x" * 5000, title="t" * 300, buttons=[Button(f"b{i}", f"quiz:1:{i}:a:A") for i in range(30)],
+                  choices=Choices("quiz:1:0:a:", tuple((f"o{i}", str(i)) for i in range(30)), max_values=30),
+                  text_input=TextInput("quiz:1:0:a:", "Your answer"))
+    kwargs = message_kwargs(reply)
+    assert len(kwargs["embed"].description) == 4096 and len(kwargs["embed"].title) == 256
+    rows = kwargs["view"].to_components()
+    assert len(rows) <= 5 and all(len(r["components"]) <= 5 for r in rows)
+    select = next(c for r in rows for c in r["components"] if c["type"] == 3)
+    assert len(select["options"]) == 25 and select["max_values"] == 25
+    assert all(len(c["custom_id"]) <= 100 for r in rows for c in r["components"])
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+def test_companion_discord_invite_without_a_token_is_one_line(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("COMPANION_DB", str(tmp_path / "c.db"))
+    assert main(["discord", "invite"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("companion: DISCORD_TOKEN is not set")
+
+
+async def test_run_discord_serves_until_cancelled(standin, tmp_path):
+    from bot.adapters.discord.runner import run_discord
+    from bot.core.companion import Companion
+
+    settings = discord_settings(tmp_path, standin)
+    core = await Companion.create(settings)
+    try:
+        task = asyncio.create_task(run_discord(core, settings))
+        await asyncio.wait_for(standin.identified.wait(), 10)
+        await asyncio.sleep(0.1)
+        help_ = await standin.answer(await standin.slash(User.make("Ann"), "help"), timeout=10)
+        assert "Commands" in embed_text(help_)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not core.live.listeners  # the client unsubscribed on close
+    finally:
+        await core.close()
