@@ -187,7 +187,8 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
     # Somebody else pressing Ann's public page gets their own copy instead of moving hers.
     bob = User.make("Bob")
     other = await standin.answer(await standin.click(bob, page2, next(c for c in custom_ids(page2) if c.endswith(":deep:3"))))
-    assert other["id"] != first["id"] and "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
+    assert other["id"] != first["id"] and is_ephemeral(other)
+    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
     # /lesson with no options: where Ann left off.
     again = await ask(standin, ann, "lesson")
     assert "Page 2/" in again["embeds"][0]["footer"]["text"]
@@ -361,6 +362,20 @@ async def test_direct_messages_go_to_the_conversation_engine(bot, standin):
     assert replies[0]["embeds"] and replies[0]["allowed_mentions"] == {"parse": []}
     await standin.direct_message(ann, "/help")
     await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if "Commands" in embed_text(m)])
+    # Typed commands and buttons work in the DM too; a page turns in place there.
+    await standin.direct_message(ann, "/lesson 7 deep")
+    page = (await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if m.get("components")]))[0]
+    ex = await standin.click(ann, page, next(c for c in custom_ids(page) if c.endswith(":deep:2")), dm=True)
+    turned = await standin.answer(ex)
+    assert ex.callback["type"] == 7 and turned["id"] == page["id"] and "Page 2/" in turned["embeds"][0]["footer"]["text"]
+    # Messages from bots (including itself) are ignored.
+    before = len(standin.channel_messages(channel))
+    robot = User.make("Robot")
+    robot_payload = robot.payload
+    robot.payload = lambda: {**robot_payload(), "bot": True}
+    await standin.direct_message(robot, "hello")
+    await asyncio.sleep(0.2)
+    assert len(standin.channel_messages(channel)) == before and not standin.channel_messages(standin.dm_channels[robot.id])
 
 
 async def test_my_data_and_forget_me(bot, standin):
@@ -439,6 +454,11 @@ async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     click = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
     page2 = await standin.answer(click)
     assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"]
+    # A public "thinking…" that turns out to be a private error is replaced by an ephemeral follow-up.
+    missing = await standin.slash(ann, "lesson", [opt("chapter", 99)])
+    told = await standin.answer(missing)
+    assert missing.callback["type"] == 5 and is_ephemeral(told) and "no chapter 99" in embed_text(told).lower()
+    assert any(r["method"] == "DELETE" and missing.token in r["path"] for r in standin.requests)
 
 
 def test_render_respects_discords_limits():

@@ -149,16 +149,19 @@ class DiscordAdapter:
             if component and self._replaces(interaction, action, reply):
                 await interaction.response.edit_message(**message_kwargs(reply))
             else:
-                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
+                # A click never posts publicly on the clicker's behalf: their copy is for them.
+                await interaction.response.send_message(ephemeral=reply.ephemeral or component, **message_kwargs(reply))
         else:
             await deferring
-            await self._follow_up(interaction, reply, component, action)
+            await self._follow_up(interaction, reply, component, action, thinking_ephemeral)
         await self._achievements(interaction, reply)
 
     def _replaces(self, interaction: discord.Interaction, action: str, reply: Reply) -> bool:
         """A page turn or the next quiz question replaces the clicked message, if it is the clicker's own."""
         if reply.kind == "error" or interaction.message is None:
             return False
+        if interaction.guild_id is None and reply.kind in ("lesson", "question", "summary"):
+            return True  # a DM is the person's own conversation
         if not ((action.startswith("lesson:") and reply.kind == "lesson")
                 or (QUIZ_ANSWER.match(action) and reply.kind in ("question", "single", "multiple", "true_false",
                                                                   "short", "ordering", "summary"))):
@@ -169,11 +172,16 @@ class DiscordAdapter:
         meta = message.interaction_metadata
         return meta is not None and meta.user.id == interaction.user.id
 
-    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str) -> None:
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str,
+                         thinking_ephemeral: bool) -> None:
         kwargs = message_kwargs(reply)
         if component and self._replaces(interaction, action, reply):
             await interaction.edit_original_response(**{k: v for k, v in kwargs.items() if k != "file"},
                                                      **({"attachments": [kwargs["file"]]} if "file" in kwargs else {}))
+        elif not component and reply.ephemeral and not thinking_ephemeral:
+            # A public "thinking…" for what turned out private (an error): remove it, answer privately.
+            await interaction.delete_original_response()
+            await interaction.followup.send(ephemeral=True, **kwargs)
         elif not component:
             # The deferred "thinking" message becomes the answer (same visibility as the defer).
             files = [kwargs.pop("file")] if "file" in kwargs else []
@@ -181,7 +189,7 @@ class DiscordAdapter:
                 kwargs.pop("view")
             await interaction.edit_original_response(attachments=files, **kwargs)
         else:
-            await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+            await interaction.followup.send(ephemeral=True, **kwargs)
 
     async def _achievements(self, interaction: discord.Interaction, reply: Reply) -> None:
         if "course-complete" not in reply.achievements or not self.settings.discord_completion_role or interaction.guild_id is None:
