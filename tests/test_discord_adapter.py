@@ -257,6 +257,18 @@ async def test_course_completion_grants_the_role(bot, standin):
     assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
 
 
+async def test_the_completion_role_can_be_named(standin, tmp_path):
+    bot = Bot(standin, discord_settings(tmp_path, standin, discord_completion_role="graduate"))
+    await bot.start()
+    try:
+        ann = User.make("Ann")
+        await complete_course(bot, standin, ann)
+        await standin.wait_for(lambda: standin.role_grants)
+        assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
+    finally:
+        await bot.stop()
+
+
 async def test_a_missing_manage_roles_permission_is_explained_not_a_crash(bot, standin):
     standin.deny_roles = True
     ann = User.make("Ann")
@@ -313,6 +325,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
         clock.advance(seconds=30)
         reveal = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Time's up" in embed_text(m)])
         assert "41 of 51 answers correct" in embed_text(reveal[0]) and "Standings" in embed_text(reveal[0])
+        # The closed question loses its buttons, even though it was posted before the restart.
+        assert standin.messages[question_msg["id"]]["components"] == []
         clock.advance(seconds=30)
         final = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)])
         board = embed_text(final[0])

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 #: leaves room for a slow network and a busy event loop).
 ACK_BUDGET = 1.5
 QUIZ_ANSWER = re.compile(r"quiz:\d+:\d+:a:")
+LIVE_ANSWER = re.compile(r"live:(\d+):\d+:a:")
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
 
 
@@ -220,6 +221,11 @@ class DiscordAdapter:
 
     async def on_action(self, interaction: discord.Interaction, action: str) -> None:
         actor = self.actor(interaction)
+        live = LIVE_ANSWER.match(action)
+        if live and interaction.message is not None and not interaction.message.flags.ephemeral:
+            # After a restart the first click re-learns which message shows the session's question,
+            # so its buttons can still be closed when the question ends.
+            self.live_messages.setdefault(int(live[1]), (interaction.message.channel.id, interaction.message.id))
         await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
