@@ -192,6 +192,11 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
     # /lesson with no options: where Ann left off.
     again = await ask(standin, ann, "lesson")
     assert "Page 2/" in again["embeds"][0]["footer"]["text"]
+    assert "Page 3/" in (await ask(standin, ann, "next"))["embeds"][0]["footer"]["text"]
+    assert "Page 2/" in (await ask(standin, ann, "prev"))["embeds"][0]["footer"]["text"]
+    assert "Page 1/" in (await ask(standin, ann, "page", [opt("number", 1)]))["embeds"][0]["footer"]["text"]
+    assert "shallow" in embed_text(await ask(standin, ann, "depth", [opt("depth", "shallow", 3)]))
+    assert "deep" in embed_text(await ask(standin, ann, "depth", [opt("depth", "deep", 3)]))
     switch = next(c for c in custom_ids(again) if ":shallow:L" in c)
     shallow = await standin.answer(await standin.click(ann, again, switch))
     assert "shallow" in embed_text(shallow)
@@ -348,7 +353,13 @@ async def test_live_controls_status_skip_and_stop(bot, standin):
     assert "Only the person who started" in embed_text(refused)
     skipped = await ask(standin, host, "live skip")
     assert "Skipped" in embed_text(skipped)
-    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 2/3" in embed_text(m)])
+    second = (await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 2/3" in embed_text(m)
+                                               and m["components"]]))[0]
+    # The Skip button on the question message works for the starter, not for others.
+    skip = next(c for c in custom_ids(second) if c.endswith(":skip"))
+    assert "Only the person who started" in embed_text(await standin.answer(await standin.click(student, second, skip)))
+    assert "Skipped" in embed_text(await standin.answer(await standin.click(host, second, skip)))
+    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 3/3" in embed_text(m)])
     stopped = await ask(standin, User.make("Teacher", manage_guild=True), "course stop")
     assert "stopped" in embed_text(stopped)
     await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Live quiz stopped" in embed_text(m)])
@@ -425,7 +436,7 @@ async def test_instructor_commands_are_refused_to_students(bot, standin):
 async def test_every_other_command_answers_in_time(bot, standin):
     ann = User.make("Ann")
     checks = [("review", None, "review"), ("progress", None, "progress"), ("leaderboard", None, "Leaderboard"),
-              ("help", None, "Commands"), ("chat", [opt("message", "hi", 3)], ""), ("compare", [opt("prompt", "hi", 3)], ""),
+              ("help", None, "/live start"), ("chat", [opt("message", "hi", 3)], ""), ("compare", [opt("prompt", "hi", 3)], ""),
               ("mode", [opt("mode", "base", 3)], ""), ("hint", None, "quiz"), ("answer", [opt("text", "B", 3)], "quiz")]
     for name, options, expected in checks:
         ex = await standin.slash(ann, name, options)
