@@ -532,3 +532,13 @@ async def test_run_discord_serves_until_cancelled(standin, tmp_path):
         assert not core.live.listeners  # the client unsubscribed on close
     finally:
         await core.close()
+
+
+def test_a_replacing_edit_without_buttons_removes_the_old_ones():
+    """An edit that replaces a message with a reply without controls sends no view (None), so
+    the old answer buttons go; MISSING would keep them."""
+    from bot.adapters.discord.client import _replacing
+    from bot.adapters.discord.render import message_kwargs
+    from bot.core.replies import Reply
+
+    assert _replacing(message_kwargs(Reply(text="plain")))["view"] is None

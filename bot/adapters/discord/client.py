@@ -68,6 +68,13 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
 
 
+def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Edit arguments: a reply without components removes the old message's buttons."""
+    if kwargs.get("view") is discord.utils.MISSING:
+        kwargs["view"] = None
+    return kwargs
+
+
 class CompanionClient(discord.Client):
     def __init__(self, companion: Companion, settings: Settings, **kwargs: Any):
         intents = discord.Intents.none()
@@ -148,7 +155,7 @@ class DiscordAdapter:
             timer.cancel()
         if deferring is None:
             if component and self._replaces(interaction, action, reply):
-                await interaction.response.edit_message(**message_kwargs(reply))
+                await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
             else:
                 # A click never posts publicly on the clicker's behalf: their copy is for them.
                 await interaction.response.send_message(ephemeral=reply.ephemeral or component, **message_kwargs(reply))
@@ -177,8 +184,9 @@ class DiscordAdapter:
                          thinking_ephemeral: bool) -> None:
         kwargs = message_kwargs(reply)
         if component and self._replaces(interaction, action, reply):
-            await interaction.edit_original_response(**{k: v for k, v in kwargs.items() if k != "file"},
-                                                     **({"attachments": [kwargs["file"]]} if "file" in kwargs else {}))
+            kwargs = _replacing(kwargs)
+            files = [kwargs.pop("file")] if "file" in kwargs else []
+            await interaction.edit_original_response(attachments=files, **kwargs)
         elif not component and reply.ephemeral and not thinking_ephemeral:
             # A public "thinking…" for what turned out private (an error): remove it, answer privately.
             await interaction.delete_original_response()
