@@ -542,3 +542,25 @@ def test_a_replacing_edit_without_buttons_removes_the_old_ones():
     from bot.core.replies import Reply
 
     assert _replacing(message_kwargs(Reply(text="plain")))["view"] is None
+
+
+async def test_the_companion_command_syncs_and_invites_through_the_api_base(standin, tmp_path):
+    """`companion discord sync --guild ID` and `companion discord invite` as a person runs them."""
+    import os
+    import sys
+
+    from discord_standin import TOKEN
+
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_BASE": standin.api_base, "COMPANION_DB": str(tmp_path / "cli.db")}
+
+    async def companion(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = await companion("discord", "sync", "--guild", GUILD_ID)
+    assert code == 0 and f"to guild {GUILD_ID}" in out and TOKEN not in out + err
+    assert GUILD_ID in standin.commands and None not in standin.commands
+    code, out, err = await companion("discord", "invite")
+    assert code == 0 and out.startswith("https://discord.com/oauth2/authorize?client_id=") and TOKEN not in out + err
