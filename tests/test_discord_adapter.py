@@ -187,10 +187,16 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
     # Somebody else pressing Ann's public page gets their own copy instead of moving hers.
     bob = User.make("Bob")
     other = await standin.answer(await standin.click(bob, page2, next(c for c in custom_ids(page2) if c.endswith(":deep:3"))))
-    assert other["id"] != first["id"] and "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
+    assert other["id"] != first["id"] and is_ephemeral(other)
+    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
     # /lesson with no options: where Ann left off.
     again = await ask(standin, ann, "lesson")
     assert "Page 2/" in again["embeds"][0]["footer"]["text"]
+    assert "Page 3/" in (await ask(standin, ann, "next"))["embeds"][0]["footer"]["text"]
+    assert "Page 2/" in (await ask(standin, ann, "prev"))["embeds"][0]["footer"]["text"]
+    assert "Page 1/" in (await ask(standin, ann, "page", [opt("number", 1)]))["embeds"][0]["footer"]["text"]
+    assert "shallow" in embed_text(await ask(standin, ann, "depth", [opt("depth", "shallow", 3)]))
+    assert "deep" in embed_text(await ask(standin, ann, "depth", [opt("depth", "deep", 3)]))
     switch = next(c for c in custom_ids(again) if ":shallow:L" in c)
     shallow = await standin.answer(await standin.click(ann, again, switch))
     assert "shallow" in embed_text(shallow)
@@ -256,6 +262,18 @@ async def test_course_completion_grants_the_role(bot, standin):
     assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
 
 
+async def test_the_completion_role_can_be_named(standin, tmp_path):
+    bot = Bot(standin, discord_settings(tmp_path, standin, discord_completion_role="graduate"))
+    await bot.start()
+    try:
+        ann = User.make("Ann")
+        await complete_course(bot, standin, ann)
+        await standin.wait_for(lambda: standin.role_grants)
+        assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
+    finally:
+        await bot.stop()
+
+
 async def test_a_missing_manage_roles_permission_is_explained_not_a_crash(bot, standin):
     standin.deny_roles = True
     ann = User.make("Ann")
@@ -312,6 +330,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
         clock.advance(seconds=30)
         reveal = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Time's up" in embed_text(m)])
         assert "41 of 51 answers correct" in embed_text(reveal[0]) and "Standings" in embed_text(reveal[0])
+        # The closed question loses its buttons, even though it was posted before the restart.
+        assert standin.messages[question_msg["id"]]["components"] == []
         clock.advance(seconds=30)
         final = await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)])
         board = embed_text(final[0])
@@ -333,7 +353,13 @@ async def test_live_controls_status_skip_and_stop(bot, standin):
     assert "Only the person who started" in embed_text(refused)
     skipped = await ask(standin, host, "live skip")
     assert "Skipped" in embed_text(skipped)
-    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 2/3" in embed_text(m)])
+    second = (await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 2/3" in embed_text(m)
+                                               and m["components"]]))[0]
+    # The Skip button on the question message works for the starter, not for others.
+    skip = next(c for c in custom_ids(second) if c.endswith(":skip"))
+    assert "Only the person who started" in embed_text(await standin.answer(await standin.click(student, second, skip)))
+    assert "Skipped" in embed_text(await standin.answer(await standin.click(host, second, skip)))
+    await standin.wait_for(lambda: [m for m in standin.channel_messages() if "question 3/3" in embed_text(m)])
     stopped = await ask(standin, User.make("Teacher", manage_guild=True), "course stop")
     assert "stopped" in embed_text(stopped)
     await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Live quiz stopped" in embed_text(m)])
@@ -361,6 +387,20 @@ async def test_direct_messages_go_to_the_conversation_engine(bot, standin):
     assert replies[0]["embeds"] and replies[0]["allowed_mentions"] == {"parse": []}
     await standin.direct_message(ann, "/help")
     await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if "Commands" in embed_text(m)])
+    # Typed commands and buttons work in the DM too; a page turns in place there.
+    await standin.direct_message(ann, "/lesson 7 deep")
+    page = (await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if m.get("components")]))[0]
+    ex = await standin.click(ann, page, next(c for c in custom_ids(page) if c.endswith(":deep:2")), dm=True)
+    turned = await standin.answer(ex)
+    assert ex.callback["type"] == 7 and turned["id"] == page["id"] and "Page 2/" in turned["embeds"][0]["footer"]["text"]
+    # Messages from bots (including itself) are ignored.
+    before = len(standin.channel_messages(channel))
+    robot = User.make("Robot")
+    robot_payload = robot.payload
+    robot.payload = lambda: {**robot_payload(), "bot": True}
+    await standin.direct_message(robot, "hello")
+    await asyncio.sleep(0.2)
+    assert len(standin.channel_messages(channel)) == before and not standin.channel_messages(standin.dm_channels[robot.id])
 
 
 async def test_my_data_and_forget_me(bot, standin):
@@ -396,7 +436,7 @@ async def test_instructor_commands_are_refused_to_students(bot, standin):
 async def test_every_other_command_answers_in_time(bot, standin):
     ann = User.make("Ann")
     checks = [("review", None, "review"), ("progress", None, "progress"), ("leaderboard", None, "Leaderboard"),
-              ("help", None, "Commands"), ("chat", [opt("message", "hi", 3)], ""), ("compare", [opt("prompt", "hi", 3)], ""),
+              ("help", None, "/live start"), ("chat", [opt("message", "hi", 3)], ""), ("compare", [opt("prompt", "hi", 3)], ""),
               ("mode", [opt("mode", "base", 3)], ""), ("hint", None, "quiz"), ("answer", [opt("text", "B", 3)], "quiz")]
     for name, options, expected in checks:
         ex = await standin.slash(ann, name, options)
@@ -439,6 +479,11 @@ async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     click = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
     page2 = await standin.answer(click)
     assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"]
+    # A public "thinking…" that turns out to be a private error is replaced by an ephemeral follow-up.
+    missing = await standin.slash(ann, "lesson", [opt("chapter", 99)])
+    told = await standin.answer(missing)
+    assert missing.callback["type"] == 5 and is_ephemeral(told) and "no chapter 99" in embed_text(told).lower()
+    assert any(r["method"] == "DELETE" and missing.token in r["path"] for r in standin.requests)
 
 
 def test_render_respects_discords_limits():
@@ -487,3 +532,35 @@ async def test_run_discord_serves_until_cancelled(standin, tmp_path):
         assert not core.live.listeners  # the client unsubscribed on close
     finally:
         await core.close()
+
+
+def test_a_replacing_edit_without_buttons_removes_the_old_ones():
+    """An edit that replaces a message with a reply without controls sends no view (None), so
+    the old answer buttons go; MISSING would keep them."""
+    from bot.adapters.discord.client import _replacing
+    from bot.adapters.discord.render import message_kwargs
+    from bot.core.replies import Reply
+
+    assert _replacing(message_kwargs(Reply(text="plain")))["view"] is None
+
+
+async def test_the_companion_command_syncs_and_invites_through_the_api_base(standin, tmp_path):
+    """`companion discord sync --guild ID` and `companion discord invite` as a person runs them."""
+    import os
+    import sys
+
+    from discord_standin import TOKEN
+
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_BASE": standin.api_base, "COMPANION_DB": str(tmp_path / "cli.db")}
+
+    async def companion(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = await companion("discord", "sync", "--guild", GUILD_ID)
+    assert code == 0 and f"to guild {GUILD_ID}" in out and TOKEN not in out + err
+    assert GUILD_ID in standin.commands and None not in standin.commands
+    code, out, err = await companion("discord", "invite")
+    assert code == 0 and out.startswith("https://discord.com/oauth2/authorize?client_id=") and TOKEN not in out + err

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 #: leaves room for a slow network and a busy event loop).
 ACK_BUDGET = 1.5
 QUIZ_ANSWER = re.compile(r"quiz:\d+:\d+:a:")
+LIVE_ANSWER = re.compile(r"live:(\d+):\d+:a:")
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
 
 
@@ -65,6 +66,13 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     if wanted.isdigit():
         return int(wanted) in member._roles  # role ids come with the member, even if roles are not cached
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
+
+
+def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Edit arguments: a reply without components removes the old message's buttons."""
+    if kwargs.get("view") is discord.utils.MISSING:
+        kwargs["view"] = None
+    return kwargs
 
 
 class CompanionClient(discord.Client):
@@ -147,18 +155,21 @@ class DiscordAdapter:
             timer.cancel()
         if deferring is None:
             if component and self._replaces(interaction, action, reply):
-                await interaction.response.edit_message(**message_kwargs(reply))
+                await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
             else:
-                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
+                # A click never posts publicly on the clicker's behalf: their copy is for them.
+                await interaction.response.send_message(ephemeral=reply.ephemeral or component, **message_kwargs(reply))
         else:
             await deferring
-            await self._follow_up(interaction, reply, component, action)
+            await self._follow_up(interaction, reply, component, action, thinking_ephemeral)
         await self._achievements(interaction, reply)
 
     def _replaces(self, interaction: discord.Interaction, action: str, reply: Reply) -> bool:
         """A page turn or the next quiz question replaces the clicked message, if it is the clicker's own."""
         if reply.kind == "error" or interaction.message is None:
             return False
+        if interaction.guild_id is None and reply.kind in ("lesson", "question", "summary"):
+            return True  # a DM is the person's own conversation
         if not ((action.startswith("lesson:") and reply.kind == "lesson")
                 or (QUIZ_ANSWER.match(action) and reply.kind in ("question", "single", "multiple", "true_false",
                                                                   "short", "ordering", "summary"))):
@@ -169,11 +180,17 @@ class DiscordAdapter:
         meta = message.interaction_metadata
         return meta is not None and meta.user.id == interaction.user.id
 
-    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str) -> None:
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str,
+                         thinking_ephemeral: bool) -> None:
         kwargs = message_kwargs(reply)
         if component and self._replaces(interaction, action, reply):
-            await interaction.edit_original_response(**{k: v for k, v in kwargs.items() if k != "file"},
-                                                     **({"attachments": [kwargs["file"]]} if "file" in kwargs else {}))
+            kwargs = _replacing(kwargs)
+            files = [kwargs.pop("file")] if "file" in kwargs else []
+            await interaction.edit_original_response(attachments=files, **kwargs)
+        elif not component and reply.ephemeral and not thinking_ephemeral:
+            # A public "thinking…" for what turned out private (an error): remove it, answer privately.
+            await interaction.delete_original_response()
+            await interaction.followup.send(ephemeral=True, **kwargs)
         elif not component:
             # The deferred "thinking" message becomes the answer (same visibility as the defer).
             files = [kwargs.pop("file")] if "file" in kwargs else []
@@ -181,7 +198,7 @@ class DiscordAdapter:
                 kwargs.pop("view")
             await interaction.edit_original_response(attachments=files, **kwargs)
         else:
-            await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+            await interaction.followup.send(ephemeral=True, **kwargs)
 
     async def _achievements(self, interaction: discord.Interaction, reply: Reply) -> None:
         if "course-complete" not in reply.achievements or not self.settings.discord_completion_role or interaction.guild_id is None:
@@ -212,6 +229,11 @@ class DiscordAdapter:
 
     async def on_action(self, interaction: discord.Interaction, action: str) -> None:
         actor = self.actor(interaction)
+        live = LIVE_ANSWER.match(action)
+        if live and interaction.message is not None and not interaction.message.flags.ephemeral:
+            # After a restart the first click re-learns which message shows the session's question,
+            # so its buttons can still be closed when the question ends.
+            self.live_messages.setdefault(int(live[1]), (interaction.message.channel.id, interaction.message.id))
         await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:

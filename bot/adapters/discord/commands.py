@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DEPTHS = [app_commands.Choice(name="shallow — the short version", value="shallow"),
           app_commands.Choice(name="deep — the full version", value="deep")]
+#: On Discord a live quiz starts with the `start` sub-command (a group cannot also be a command).
+HELP_EXTRA = [("/live start [chapter] [questions]", "On Discord: start a live quiz in this channel")]
 MODES = [app_commands.Choice(name="assistant — instruction-tuned (default)", value="assistant"),
          app_commands.Choice(name="base — a base model that only continues text", value="base")]
 
@@ -46,6 +48,25 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     async def lesson(interaction: discord.Interaction, chapter: int | None = None, depth: app_commands.Choice[str] | None = None,
                      page: app_commands.Range[int, 1, 999] | None = None):
         await run(interaction, lambda a: core.lesson(a, chapter, depth.value if depth else None, page), public=True)
+
+    @tree.command(name="next", description="The next page of your lesson")
+    async def next_(interaction: discord.Interaction):
+        await run(interaction, lambda a: core.handle_text(a, "/next"), public=True)
+
+    @tree.command(name="prev", description="The previous page of your lesson")
+    async def prev(interaction: discord.Interaction):
+        await run(interaction, lambda a: core.handle_text(a, "/prev"), public=True)
+
+    @tree.command(name="page", description="Jump to a page of your lesson")
+    @app_commands.describe(number="The page number")
+    async def page_(interaction: discord.Interaction, number: app_commands.Range[int, 1, 999]):
+        await run(interaction, lambda a: core.handle_text(a, f"/page {number}"), public=True)
+
+    @tree.command(name="depth", description="Switch your lesson between shallow and deep")
+    @app_commands.describe(depth="Shallow (short) or deep (full)")
+    @app_commands.choices(depth=DEPTHS)
+    async def depth_(interaction: discord.Interaction, depth: app_commands.Choice[str]):
+        await run(interaction, lambda a: core.handle_text(a, f"/depth {depth.value}"), public=True)
 
     @tree.command(name="quiz", description="A quiz just for you (only you see it)")
     @app_commands.describe(chapter="Which chapter", questions="How many questions", depth="Questions for shallow or deep readers")
@@ -79,7 +100,7 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @tree.command(name="help", description="What I can do")
     async def help_(interaction: discord.Interaction):
         async def call(a):
-            return core.help(a)
+            return core.help(a, extra=HELP_EXTRA)
         await run(interaction, call)
 
     @tree.command(name="chat", description="Talk to the simulated instruction-tuned assistant (only you see it)")

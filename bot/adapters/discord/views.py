@@ -73,7 +73,9 @@ class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"t\|(?P<ac
         from .render import modal_for
 
         label = (self.item.label or "Your answer").removeprefix("✍️ ")
-        await interaction.response.send_modal(modal_for(self.action, label))
+        modal = modal_for(self.action, label)
+        await interaction.response.send_modal(modal)
+        modal.stop()  # not kept in memory: the submit is handled by its custom_id, even after a restart
 
 
 DYNAMIC_ITEMS = (ActionButton, ChoiceSelect, FormButton)
