@@ -146,6 +146,10 @@ async def test_instructor_commands_are_gated_on_the_server(socket_world):  # noq
     assert any(c.method == "users.info" and c.data.get("user") == "UADMIN" for c in w.standin.calls)
     reload = await command(w, "course reload", user="UADMIN")
     assert shown_text(reload) != shown_text(refused)
+    stop = await command(w, "course stop", user="UADMIN")
+    assert "no live quiz" in shown_text(stop).lower()
+    assert "/companion course" in shown_text(await command(w, "help", user="UADMIN"))  # admins see the instructor tools
+    assert "/companion course" not in shown_text(await command(w, "help", user="UBOB"))
 
 
 # ---- a solo quiz to the end ---------------------------------------------------------------------
@@ -413,6 +417,21 @@ async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin): 
 
 
 # ---- settings ------------------------------------------------------------------------------------
+
+async def test_tokens_never_reach_the_logs(tmp_path, standin, caplog):  # noqa: F811
+    import logging
+
+    from tests.slack_standin import APP_TOKEN, BOT_TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    w = await open_world(tmp_path, standin, "socket")
+    try:
+        await command(w, "help")
+        w.adapter.app.logger.info("a library printing a token: %s %s", BOT_TOKEN, APP_TOKEN)
+    finally:
+        await close_world(w)
+    assert caplog.records
+    assert BOT_TOKEN not in caplog.text and APP_TOKEN not in caplog.text
 
 def test_missing_or_bad_tokens_give_one_line(tmp_path):
     from dataclasses import replace

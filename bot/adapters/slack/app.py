@@ -338,7 +338,10 @@ class SlackAdapter:
     async def _command(self, body: dict, respond) -> None:
         text, sub = core_text(body.get("command", MAIN_COMMAND), body.get("text", ""))
         words = command_text(body.get("text", "")).split()
-        needs_role = sub == "course" or (sub == "live" and any(w.lower() in ("stop", "end", "skip", "next") for w in words))
+        # users.info (cached) only when the answer depends on being an instructor or admin.
+        needs_role = (sub in ("course", "help") or text is None
+                      or (sub == "live" and (self.settings.live_starters == "instructors"
+                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in words))))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
         if text is None:
             reply = self.core.help(actor)
