@@ -255,6 +255,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         update = (await standin.wait_calls("chat.update", updates_before + 1))[-1]
         assert update.data["channel"] == GENERAL
         assert "Time's up" in shown_text(update.data) and "Standings" in shown_text(update.data)
+        assert "Question 1 of 2" in shown_text(update.data)  # the question stays above its reveal
+        assert not [b for b in update.data["blocks"] if b["type"] == "actions"]  # and its buttons are gone
         assert "correct" in shown_text(update.data)
         # The reveal updates the message posted before the restart.
         first_ts = (await w.core.store.run(lambda c: c.execute(

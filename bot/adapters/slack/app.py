@@ -37,6 +37,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -167,8 +168,11 @@ class SlackAdapter:
 
     def _build(self) -> None:
         self._session = aiohttp.ClientSession()
+        # Rate limits (HTTP 429, e.g. about one chat.postMessage per second per channel) are waited
+        # out and retried, as Slack's Retry-After asks, on top of the default connection retries.
         self.client = AsyncWebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_base,
-                                     session=self._session, logger=logging.getLogger("slack_sdk.web"))
+                                     session=self._session, logger=logging.getLogger("slack_sdk.web"),
+                                     retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         self.app = AsyncApp(client=self.client, signing_secret=self.settings.slack_signing_secret or "",
                             request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt.companion"))
         self._register(self.app)
@@ -446,15 +450,21 @@ class SlackAdapter:
         payload = blocks.message(event.reply)
         if event.kind == "question":
             sent = await self.client.chat_postMessage(channel=channel, **payload)
+            shown = json.dumps([b for b in payload["blocks"] if b["type"] != "actions"])
             await self.core.store.run(lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts) VALUES (?, ?, ?, ?)",
-                (event.session_id, event.question_index, sent["channel"], sent["ts"])))
+                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts, question_blocks)"
+                " VALUES (?, ?, ?, ?, ?)", (event.session_id, event.question_index, sent["channel"], sent["ts"], shown)))
             return
         if event.kind == "closed":
             row = await self.core.store.run(lambda conn: conn.execute(
-                "SELECT channel, ts FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
+                "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
                 (event.session_id, event.question_index)).fetchone())
             if row is not None:
-                await self.client.chat_update(channel=row["channel"], ts=row["ts"], **payload)
+                # The same message, now closed: the question as it was asked, then the reveal and standings.
+                asked = json.loads(row["question_blocks"] or "[]")
+                reveal = payload["blocks"]
+                room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
+                shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
+                await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
                 return
         await self.client.chat_postMessage(channel=channel, **payload)
