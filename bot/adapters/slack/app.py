@@ -23,7 +23,6 @@ Instructors are the ids in COMPANION_INSTRUCTORS (`slack:U…`) and workspace ad
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -163,7 +162,6 @@ class SlackAdapter:
         self.handler: _SocketHandler | None = None
         self._runner: web.AppRunner | None = None
         self._users: dict[str, tuple[float, str, bool]] = {}
-        self._tasks: set[asyncio.Task] = set()
         self.bot_user_id: str | None = None
         core.live.subscribe(self.on_live_event)
 
@@ -212,7 +210,12 @@ class SlackAdapter:
             self._runner = web.AppRunner(web_app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await self.close()
+                raise AdapterError(f"cannot listen on {self.host}:{self.port} for Slack's requests ({exc.strerror or exc}); "
+                                   "set SLACK_PORT") from None
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
         log.info("Slack adapter running in %s mode as %s", self.mode, auth.get("user", "the bot"))
 
@@ -223,10 +226,7 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.client = None  # live quiz events for this core are no longer shown through this adapter
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -234,11 +234,6 @@ class SlackAdapter:
     async def _http_endpoint(self, request: web.Request) -> web.Response:
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
-
-    def spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # ---- who is asking ----------------------------------------------------------------------
 
