@@ -447,6 +447,12 @@ class SlackAdapter:
         channel = event.place[2]
         payload = blocks.message(event.reply)
         if event.kind == "question":
+            if event.closes_at is not None and len(payload["blocks"]) < blocks.MAX_BLOCKS_MESSAGE:
+                # Slack shows a date token in each reader's own time zone; the fallback is UTC.
+                epoch = int(event.closes_at.timestamp())
+                when = f"<!date^{epoch}^Answers close at {{time_secs}}|Answers close at {event.closes_at:%H:%M:%S} UTC>"
+                at = next((i for i, b in enumerate(payload["blocks"]) if b["type"] == "actions"), len(payload["blocks"]))
+                payload["blocks"].insert(at, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"⏳ {when}"}]})
             sent = await self.client.chat_postMessage(channel=channel, **payload)
             shown = json.dumps([b for b in payload["blocks"] if b["type"] != "actions"])
             await self.core.store.run(lambda conn: conn.execute(
