@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -464,3 +465,21 @@ def shown_text(data: dict[str, Any]) -> str:
 
     walk(data)
     return "\n".join(out)
+
+
+NOT_SHOWN = ("upload", "auth.test", "users.info", "conversations.open", "apps.connections.open", "files.getUploadURLExternal")
+
+
+def assert_safe(calls: list[Call]) -> None:
+    """Nothing shown in any recorded call forms a mention or a link, except the adapter's own
+    trusted structures (a Markdown link's `<url|label>`, a block quote's `>`, a `<!date^…>`
+    token), and every `&` is an entity."""
+    for call in calls:
+        if call.method in NOT_SHOWN:
+            continue
+        text = shown_text(call.data)
+        leftover = re.sub(r"<(https?|mailto):[^|<>\s]+\|[^<>]*>", "", text)
+        leftover = re.sub(r"(?m)^(> )+", "", leftover)
+        leftover = re.sub(r"<!date\^\d+\^[^|<>]*\|[^<>]*>", "", leftover)
+        assert "<" not in leftover and ">" not in leftover, (call.method, leftover[:500])
+        assert not re.search(r"&(?!amp;|lt;|gt;)", leftover), (call.method, leftover[:500])
