@@ -102,6 +102,7 @@ async def test_every_command(world):  # noqa: F811
     for text in SUB_COMMANDS:
         seen[text] = await command(world, text)
     assert "Commands" in seen["help"]["text"] and "/companion lesson" in shown_text(seen["help"])
+    assert "/cc-quiz" in shown_text(seen["help"])
     assert "Page 1 of" in shown_text(seen["lesson 7 deep"])
     assert "Page 2 of" in shown_text(seen["next"]) and "Page 1 of" in shown_text(seen["prev"])
     assert "Question 1 of 3" in shown_text(seen["quiz 7 3"])

@@ -60,6 +60,8 @@ MAIN_COMMAND = "/companion"
 #: Short aliases declared in the manifest: `/cc-lesson 7` is `/companion lesson 7`.
 ALIAS_PREFIX = "/cc-"
 ALIAS_COMMANDS = ("lesson", "quiz", "answer", "hint", "live", "progress")
+HELP_EXTRA = [(" · ".join(ALIAS_PREFIX + name for name in ALIAS_COMMANDS), "Short forms of `/companion lesson`, `quiz`, …"),
+              ("a direct message to me", "The chat assistant; my Home tab shows your progress")]
 COMMAND_PATTERN = re.compile(r"^/(companion|cc-[a-z-]+)$")
 SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "previous", "back"})
 #: Replies shown to the whole channel when the core does not mark them ephemeral.
@@ -346,9 +348,11 @@ class SlackAdapter:
                                              or any(w.lower() in ("stop", "end", "skip", "next") for w in words))))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
         if text is None:
-            reply = self.core.help(actor)
+            reply = self.core.help(actor, HELP_EXTRA)
             if sub:
                 reply.text = f"I don't know the sub-command `{sub[:32]}`.\n\n" + reply.text
+        elif sub == "help":
+            reply = self.core.help(actor, HELP_EXTRA)
         else:
             reply = await self.core.handle_text(actor, text)
         await self.deliver(reply, actor, respond, body.get("channel_id"))
