@@ -141,6 +141,9 @@ async def test_instructor_commands_are_gated_on_the_server(socket_world):  # noq
     assert any(c.method == "users.info" and c.data.get("user") == "UADMIN" for c in w.standin.calls)
     reload = await command(w, "course reload", user="UADMIN")
     assert shown_text(reload) != shown_text(refused)
+    await command(w, "lesson 7", user="UBOB")
+    reset = await command(w, "course reset <@UBOB|bob>", user="UADMIN")  # a mention, as Slack escapes it
+    assert "Reset the progress of" in shown_text(reset)
     stop = await command(w, "course stop", user="UADMIN")
     assert "no live quiz" in shown_text(stop).lower()
     assert "/companion course" in shown_text(await command(w, "help", user="UADMIN"))  # admins see the instructor tools
