@@ -328,7 +328,7 @@ async def main(args: argparse.Namespace) -> int:
         plan = {"1 user, one request at a time, the four request types taking turns": (1, 1, 500, None),
                 f"100 users, Poisson arrivals at {rate:g}/s in all, the four request types taking turns (latency under load)": (100, 1, 3000, rate),
                 "100 users, closed loop with no pause, one request type at a time (saturation; information only)": (100, 3, 1500, None)}
-    standin = await SlackStandIn().start()
+    standin = await SlackStandIn(record=False).start()
     try:
         with tempfile.TemporaryDirectory() as folder:
             results = {}

@@ -76,8 +76,11 @@ def _decode(value: Any) -> Any:
 
 
 class SlackStandIn:
-    def __init__(self, admins: set[str] | None = None):
+    def __init__(self, admins: set[str] | None = None, record: bool = True):
         self.admins = set(admins or ())
+        #: Keep every call and ack (tests); a benchmark turns this off so the heap, and the
+        #: garbage collector's pauses, do not grow with the run.
+        self.record = record
         self.calls: list[Call] = []
         self.acks: list[Ack] = []
         self.names: dict[str, str] = {}
@@ -132,6 +135,8 @@ class SlackStandIn:
     # ---- recording ----------------------------------------------------------------------------
 
     async def _record(self, method: str, data: dict[str, Any]) -> None:
+        if not self.record:
+            return
         self.calls.append(Call(method, data, time.perf_counter()))
         async with self._new_call:
             self._new_call.notify_all()
@@ -308,7 +313,8 @@ class SlackStandIn:
         await self.connected()
         envelope_id = envelope_id or str(uuid.uuid4())
         ack = Ack(envelope_id, kind, time.perf_counter())
-        self.acks.append(ack)
+        if self.record:
+            self.acks.append(ack)
         self._pending[envelope_id] = ack
         message: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
                                    "accepts_response_payload": kind == "slash_commands" or payload.get("type") == "view_submission"}
@@ -350,7 +356,8 @@ class SlackStandIn:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         ack = Ack(f"http-{uuid.uuid4().hex[:8]}", kind, time.perf_counter())
-        self.acks.append(ack)
+        if self.record:
+            self.acks.append(ack)
         async with self._client.post(url, data=body.encode(), headers=headers) as resp:
             ack.status = resp.status
             ack.payload = await resp.text()
