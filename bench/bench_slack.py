@@ -190,18 +190,20 @@ class Driver:
         if final is not None:
             samples.final.append(final - start)
 
-    async def run(self, scenario: str, users: list[str], total: int, rate: float | None = None) -> Samples:
-        """`total` requests: a closed loop of `users` with no pause, or (with `rate`) open-loop
-        Poisson arrivals at `rate` per second, each taken by an idle user (one request per user
-        at a time, so a quiz's answers stay in order); waiting for an idle user counts as latency."""
-        samples = Samples()
+    async def run(self, scenarios: tuple[str, ...], users: list[str], total: int, rate: float | None = None) -> dict[str, Samples]:
+        """`total` requests, the scenarios taking turns request by request (so a moment of noise on
+        this shared machine hits all of them alike): a closed loop of `users` with no pause, or
+        (with `rate`) open-loop Poisson arrivals at `rate` per second, each taken by an idle user
+        (one request per user at a time, so a quiz's answers stay in order); waiting for an idle
+        user counts as latency. With one scenario, CPU time per request is measured too."""
+        samples = {s: Samples() for s in scenarios}
+        turn = itertools.count()
         started, cpu, own = time.perf_counter(), cpu_seconds(self.pid), time.process_time()
         if rate is None:
-            left = itertools.count()
-
             async def worker(user: str) -> None:
-                while next(left) < total:
-                    await self.one(scenario, user, samples)
+                while (i := next(turn)) < total:
+                    scenario = scenarios[i % len(scenarios)]
+                    await self.one(scenario, user, samples[scenario])
 
             await asyncio.gather(*(worker(u) for u in users))
         else:
@@ -211,24 +213,29 @@ class Driver:
             rng = random.Random(len(users) * 7919 + total)
             tasks = []
 
-            async def request(user: str, at: float) -> None:
+            async def request(scenario: str, user: str, at: float) -> None:
                 try:
-                    await self.one(scenario, user, samples, since=at)
+                    await self.one(scenario, user, samples[scenario], since=at)
                 finally:
                     idle.put_nowait(user)
 
             moment = time.perf_counter()
-            for _ in range(total):
+            for i in range(total):
                 moment += rng.expovariate(rate)
                 delay = moment - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 user = await idle.get()
-                tasks.append(asyncio.ensure_future(request(user, moment)))
+                scenario = scenarios[i % len(scenarios)]
+                tasks.append(asyncio.ensure_future(request(scenario, user, moment)))
             await asyncio.gather(*tasks)
-        samples.seconds = time.perf_counter() - started
-        samples.child_cpu = cpu_seconds(self.pid) - cpu
-        samples.driver_cpu = time.process_time() - own
+        elapsed = time.perf_counter() - started
+        for one in samples.values():
+            one.seconds = elapsed
+        if len(scenarios) == 1:
+            only = samples[scenarios[0]]
+            only.child_cpu = cpu_seconds(self.pid) - cpu
+            only.driver_cpu = time.process_time() - own
         return samples
 
 
@@ -248,12 +255,15 @@ async def bench_mode(standin: SlackStandIn, mode: str, folder: Path, plan: dict[
             users = [f"U{mode[0].upper()}{n_users:03d}X{i:03d}" for i in range(n_users)]
             if users[0] not in driver.quiz:
                 await asyncio.gather(*(driver.start_quiz(u) for u in users))
-                for scenario in SCENARIOS:  # warm-up: connections, caches, the first auth
-                    await driver.run(scenario, users, max(len(users), 20))
+                await driver.run(SCENARIOS, users, 4 * max(len(users), 20))  # warm-up: connections, caches, the first auth
             results = {s: Samples() for s in SCENARIOS}
             for _ in range(rounds):
-                for scenario in SCENARIOS:
-                    results[scenario].add(await driver.run(scenario, users, per_round, rate))
+                if "saturation" in label:  # throughput: each request type on its own
+                    for scenario in SCENARIOS:
+                        results[scenario].add((await driver.run((scenario,), users, per_round))[scenario])
+                else:  # latency: the four take turns, request by request
+                    for scenario, samples in (await driver.run(SCENARIOS, users, 4 * per_round, rate)).items():
+                        results[scenario].add(samples)
             out[label] = results
         return out
     finally:
@@ -283,7 +293,7 @@ def report(all_results: dict, quick: bool) -> tuple[list[str], bool]:
             for scenario in SCENARIOS:
                 s = results[scenario]
                 slowest = max(slowest, max(s.ack))
-                rps = len(s.ack) / s.seconds
+                rps = len(s.ack) / s.seconds  # with mixed turns: this request type's share of the traffic
                 figures = [pct(s.ack, 50), pct(s.ack, 99)]
                 finals = [pct(s.final, 50), pct(s.final, 99)] if s.final else []
                 ratios = [f / b for f, b in zip(figures + finals, base + base, strict=False)]
@@ -297,7 +307,8 @@ def report(all_results: dict, quick: bool) -> tuple[list[str], bool]:
                     strict = " ".join(f"{f / b:4.2f}" for f, b in zip(finals, [pct(floor.final, 50), pct(floor.final, 99)], strict=True))
                 cells = " ".join(f"{1000 * f:8.2f}" for f in figures) + " " + (" ".join(f"{1000 * f:8.2f}" for f in finals) if finals else f"{'—':>8} {'—':>8}")
                 lines.append(f"  {NAMES[scenario]:<24} {rps:7.0f} {cells}   " + f"{' '.join(f'{r:4.2f}' for r in ratios):<24} {verdict:<4}"
-                             + f"       {strict:<9}      {1000 * s.child_cpu / len(s.ack):5.2f} {1000 * s.driver_cpu / len(s.ack):5.2f}")
+                             + f"       {strict:<9}      " + (f"{1000 * s.child_cpu / len(s.ack):5.2f} {1000 * s.driver_cpu / len(s.ack):5.2f}"
+                                                            if s.child_cpu else "  (mixed)"))
             lines.append("")
     late = slowest > 3.0
     ok &= not late
@@ -310,14 +321,14 @@ def report(all_results: dict, quick: bool) -> tuple[list[str], bool]:
 async def main(args: argparse.Namespace) -> int:
     rate = OPEN_RATE
     if args.quick:
-        plan = {"1 user, one request at a time": (1, 3, 20, None),
-                f"100 users, Poisson arrivals at {rate:g}/s (latency under load)": (100, 3, 150, rate),
-                "100 users, closed loop with no pause (saturation; information only)": (100, 2, 300, None)}
+        plan = {"1 user, one request at a time, the four request types taking turns": (1, 1, 60, None),
+                f"100 users, Poisson arrivals at {rate:g}/s in all, the four request types taking turns (latency under load)": (100, 1, 300, rate),
+                "100 users, closed loop with no pause, one request type at a time (saturation; information only)": (100, 1, 400, None)}
     else:
-        plan = {"1 user, one request at a time": (1, 5, 100, None),
-                f"100 users, Poisson arrivals at {rate:g}/s (latency under load)": (100, 5, 900, rate),
-                "100 users, closed loop with no pause (saturation; information only)": (100, 3, 1500, None)}
-    standin = await SlackStandIn().start()
+        plan = {"1 user, one request at a time, the four request types taking turns": (1, 1, 500, None),
+                f"100 users, Poisson arrivals at {rate:g}/s in all, the four request types taking turns (latency under load)": (100, 1, 3000, rate),
+                "100 users, closed loop with no pause, one request type at a time (saturation; information only)": (100, 3, 1500, None)}
+    standin = await SlackStandIn(record=False).start()
     try:
         with tempfile.TemporaryDirectory() as folder:
             results = {}

@@ -8,6 +8,7 @@ CREATE TABLE slack_live_messages (
     question_index INTEGER NOT NULL,
     channel TEXT NOT NULL,
     ts TEXT NOT NULL,
+    question_blocks TEXT,  -- the question as shown (JSON blocks, without its buttons), kept above the reveal
     PRIMARY KEY (session_id, question_index)
 );
 

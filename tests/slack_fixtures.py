@@ -12,7 +12,13 @@ from bot.adapters.slack.app import SlackAdapter
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from tests.slack_standin import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackStandIn
+from tests.slack_standin import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    SlackStandIn,
+    assert_safe,
+)
 
 
 def slack_settings(tmp_path: Path, standin: SlackStandIn, mode: str = "socket", **overrides) -> Settings:
@@ -70,6 +76,7 @@ async def standin():
     yield s
     await s.close()
     assert not s.slow_acks, f"acks later than 3 s: {[(a.kind, a.seconds) for a in s.slow_acks]}"
+    assert_safe(s.calls)  # in every Slack test: nothing sent could mention, ping or disguise a link
 
 
 @pytest.fixture(params=["socket", "http"])

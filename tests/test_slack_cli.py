@@ -56,3 +56,28 @@ async def test_run_slack_runs_until_cancelled(tmp_path, standin):  # noqa: F811
             await task
     finally:
         await core.close()
+
+
+async def test_a_busy_port_is_one_line(tmp_path, standin):  # noqa: F811
+    import socket
+    from dataclasses import replace
+
+    import pytest
+
+    from bot.adapters import AdapterError
+    from bot.adapters.slack.app import SlackAdapter
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        settings = replace(slack_settings(tmp_path, standin, "http"), slack_port=busy.getsockname()[1])
+        core = await Companion.create(settings)
+        try:
+            with pytest.raises(AdapterError) as info:
+                await SlackAdapter(core, settings, host="127.0.0.1").start()
+            assert "SLACK_PORT" in str(info.value) and "\n" not in str(info.value)
+        finally:
+            await core.close()
+    finally:
+        busy.close()

@@ -28,7 +28,14 @@ from tests.slack_fixtures import (  # noqa: F401
     standin,
     world,
 )
-from tests.slack_standin import SIGNING_SECRET, TEAM_ID, elements, find, shown_text
+from tests.slack_standin import (
+    SIGNING_SECRET,
+    TEAM_ID,
+    assert_safe,
+    elements,
+    find,
+    shown_text,
+)
 
 GENERAL = "C0GENERAL"
 
@@ -82,19 +89,6 @@ async def current(core: Companion, user_id: str):
     return attempt, core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
 
 
-def assert_safe(calls) -> None:
-    """Nothing recorded forms a mention or a link except trusted links; every & is an entity."""
-    for call in calls:
-        if call.method in ("upload", "auth.test", "users.info", "conversations.open", "apps.connections.open",
-                           "files.getUploadURLExternal"):
-            continue
-        text = shown_text(call.data)
-        leftover = re.sub(r"<(https?|mailto):[^|<>\s]+\|[^<>]*>", "", text)
-        leftover = re.sub(r"(?m)^(> )+", "", leftover)  # block quote markers
-        assert "<" not in leftover and ">" not in leftover, (call.method, leftover[:500])
-        assert not re.search(r"&(?!amp;|lt;|gt;)", leftover), (call.method, leftover[:500])
-
-
 # ---- every command ----------------------------------------------------------------------------
 
 SUB_COMMANDS = ["help", "lesson 7 deep", "next", "prev", "page 2", "depth shallow", "lesson", "quiz 7 3", "hint", "answer B",
@@ -108,6 +102,7 @@ async def test_every_command(world):  # noqa: F811
     for text in SUB_COMMANDS:
         seen[text] = await command(world, text)
     assert "Commands" in seen["help"]["text"] and "/companion lesson" in shown_text(seen["help"])
+    assert "/cc-quiz" in shown_text(seen["help"])
     assert "Page 1 of" in shown_text(seen["lesson 7 deep"])
     assert "Page 2 of" in shown_text(seen["next"]) and "Page 1 of" in shown_text(seen["prev"])
     assert "Question 1 of 3" in shown_text(seen["quiz 7 3"])
@@ -146,6 +141,13 @@ async def test_instructor_commands_are_gated_on_the_server(socket_world):  # noq
     assert any(c.method == "users.info" and c.data.get("user") == "UADMIN" for c in w.standin.calls)
     reload = await command(w, "course reload", user="UADMIN")
     assert shown_text(reload) != shown_text(refused)
+    await command(w, "lesson 7", user="UBOB")
+    reset = await command(w, "course reset <@UBOB|bob>", user="UADMIN")  # a mention, as Slack escapes it
+    assert "Reset the progress of" in shown_text(reset)
+    stop = await command(w, "course stop", user="UADMIN")
+    assert "no live quiz" in shown_text(stop).lower()
+    assert "/companion course" in shown_text(await command(w, "help", user="UADMIN"))  # admins see the instructor tools
+    assert "/companion course" not in shown_text(await command(w, "help", user="UBOB"))
 
 
 # ---- a solo quiz to the end ---------------------------------------------------------------------
@@ -217,6 +219,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         assert "Live quiz started" in shown_text(started)
         question = (await standin.wait_calls("chat.postMessage", 1))[-1]
         assert question.data["channel"] == GENERAL and "question 1/2" in shown_text(question.data)
+        assert re.search(r"<!date\^\d+\^Answers close at \{time_secs\}\|Answers close at \d\d:\d\d:\d\d UTC>", shown_text(question.data))
         attempt_question = w.core.course.question(json.loads((await w.core.store.run(
             lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
         controls = answer_controls(question.data["blocks"])
@@ -251,6 +254,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         update = (await standin.wait_calls("chat.update", updates_before + 1))[-1]
         assert update.data["channel"] == GENERAL
         assert "Time's up" in shown_text(update.data) and "Standings" in shown_text(update.data)
+        assert "Question 1 of 2" in shown_text(update.data)  # the question stays above its reveal
+        assert not [b for b in update.data["blocks"] if b["type"] == "actions"]  # and its buttons are gone
         assert "correct" in shown_text(update.data)
         # The reveal updates the message posted before the restart.
         first_ts = (await w.core.store.run(lambda c: c.execute(
@@ -413,6 +418,21 @@ async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin): 
 
 
 # ---- settings ------------------------------------------------------------------------------------
+
+async def test_tokens_never_reach_the_logs(tmp_path, standin, caplog):  # noqa: F811
+    import logging
+
+    from tests.slack_standin import APP_TOKEN, BOT_TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    w = await open_world(tmp_path, standin, "socket")
+    try:
+        await command(w, "help")
+        w.adapter.app.logger.info("a library printing a token: %s %s", BOT_TOKEN, APP_TOKEN)
+    finally:
+        await close_world(w)
+    assert caplog.records
+    assert BOT_TOKEN not in caplog.text and APP_TOKEN not in caplog.text
 
 def test_missing_or_bad_tokens_give_one_line(tmp_path):
     from dataclasses import replace

@@ -23,7 +23,6 @@ Instructors are the ids in COMPANION_INSTRUCTORS (`slack:U…`) and workspace ad
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -37,6 +36,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -57,6 +60,8 @@ MAIN_COMMAND = "/companion"
 #: Short aliases declared in the manifest: `/cc-lesson 7` is `/companion lesson 7`.
 ALIAS_PREFIX = "/cc-"
 ALIAS_COMMANDS = ("lesson", "quiz", "answer", "hint", "live", "progress")
+HELP_EXTRA = [(" · ".join(ALIAS_PREFIX + name for name in ALIAS_COMMANDS), "Short forms of `/companion lesson`, `quiz`, …"),
+              ("a direct message to me", "The chat assistant; my Home tab shows your progress")]
 COMMAND_PATTERN = re.compile(r"^/(companion|cc-[a-z-]+)$")
 SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "previous", "back"})
 #: Replies shown to the whole channel when the core does not mark them ephemeral.
@@ -159,7 +164,6 @@ class SlackAdapter:
         self.handler: _SocketHandler | None = None
         self._runner: web.AppRunner | None = None
         self._users: dict[str, tuple[float, str, bool]] = {}
-        self._tasks: set[asyncio.Task] = set()
         self.bot_user_id: str | None = None
         core.live.subscribe(self.on_live_event)
 
@@ -167,8 +171,11 @@ class SlackAdapter:
 
     def _build(self) -> None:
         self._session = aiohttp.ClientSession()
+        # Rate limits (HTTP 429, e.g. about one chat.postMessage per second per channel) are waited
+        # out and retried, as Slack's Retry-After asks, on top of the default connection retries.
         self.client = AsyncWebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_base,
-                                     session=self._session, logger=logging.getLogger("slack_sdk.web"))
+                                     session=self._session, logger=logging.getLogger("slack_sdk.web"),
+                                     retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         self.app = AsyncApp(client=self.client, signing_secret=self.settings.slack_signing_secret or "",
                             request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt.companion"))
         self._register(self.app)
@@ -205,7 +212,12 @@ class SlackAdapter:
             self._runner = web.AppRunner(web_app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await self.close()
+                raise AdapterError(f"cannot listen on {self.host}:{self.port} for Slack's requests ({exc.strerror or exc}); "
+                                   "set SLACK_PORT") from None
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
         log.info("Slack adapter running in %s mode as %s", self.mode, auth.get("user", "the bot"))
 
@@ -216,10 +228,7 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.client = None  # live quiz events for this core are no longer shown through this adapter
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -227,11 +236,6 @@ class SlackAdapter:
     async def _http_endpoint(self, request: web.Request) -> web.Response:
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
-
-    def spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # ---- who is asking ----------------------------------------------------------------------
 
@@ -338,12 +342,17 @@ class SlackAdapter:
     async def _command(self, body: dict, respond) -> None:
         text, sub = core_text(body.get("command", MAIN_COMMAND), body.get("text", ""))
         words = command_text(body.get("text", "")).split()
-        needs_role = sub == "course" or (sub == "live" and any(w.lower() in ("stop", "end", "skip", "next") for w in words))
+        # users.info (cached) only when the answer depends on being an instructor or admin.
+        needs_role = (sub in ("course", "help") or text is None
+                      or (sub == "live" and (self.settings.live_starters == "instructors"
+                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in words))))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
         if text is None:
-            reply = self.core.help(actor)
+            reply = self.core.help(actor, HELP_EXTRA)
             if sub:
                 reply.text = f"I don't know the sub-command `{sub[:32]}`.\n\n" + reply.text
+        elif sub == "help":
+            reply = self.core.help(actor, HELP_EXTRA)
         else:
             reply = await self.core.handle_text(actor, text)
         await self.deliver(reply, actor, respond, body.get("channel_id"))
@@ -442,16 +451,28 @@ class SlackAdapter:
         channel = event.place[2]
         payload = blocks.message(event.reply)
         if event.kind == "question":
+            if event.closes_at is not None and len(payload["blocks"]) < blocks.MAX_BLOCKS_MESSAGE:
+                # Slack shows a date token in each reader's own time zone; the fallback is UTC.
+                epoch = int(event.closes_at.timestamp())
+                when = f"<!date^{epoch}^Answers close at {{time_secs}}|Answers close at {event.closes_at:%H:%M:%S} UTC>"
+                at = next((i for i, b in enumerate(payload["blocks"]) if b["type"] == "actions"), len(payload["blocks"]))
+                payload["blocks"].insert(at, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"⏳ {when}"}]})
             sent = await self.client.chat_postMessage(channel=channel, **payload)
+            shown = json.dumps([b for b in payload["blocks"] if b["type"] != "actions"])
             await self.core.store.run(lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts) VALUES (?, ?, ?, ?)",
-                (event.session_id, event.question_index, sent["channel"], sent["ts"])))
+                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts, question_blocks)"
+                " VALUES (?, ?, ?, ?, ?)", (event.session_id, event.question_index, sent["channel"], sent["ts"], shown)))
             return
         if event.kind == "closed":
             row = await self.core.store.run(lambda conn: conn.execute(
-                "SELECT channel, ts FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
+                "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
                 (event.session_id, event.question_index)).fetchone())
             if row is not None:
-                await self.client.chat_update(channel=row["channel"], ts=row["ts"], **payload)
+                # The same message, now closed: the question as it was asked, then the reveal and standings.
+                asked = json.loads(row["question_blocks"] or "[]")
+                reveal = payload["blocks"]
+                room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
+                shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
+                await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
                 return
         await self.client.chat_postMessage(channel=channel, **payload)
