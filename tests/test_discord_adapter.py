@@ -385,11 +385,13 @@ async def test_direct_messages_go_to_the_conversation_engine(bot, standin):
     replies = await standin.wait_for(lambda: [m for m in standin.channel_messages(channel)])
     assert any(r["path"] == f"/api/v10/channels/{channel}/typing" for r in standin.requests)
     assert replies[0]["embeds"] and replies[0]["allowed_mentions"] == {"parse": []}
+    assert "Chapter 7" in embed_text(replies[0])  # the assistant answered from the lesson, with its source
     await standin.direct_message(ann, "/help")
     await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if "Commands" in embed_text(m)])
     # Typed commands and buttons work in the DM too; a page turns in place there.
     await standin.direct_message(ann, "/lesson 7 deep")
-    page = (await standin.wait_for(lambda: [m for m in standin.channel_messages(channel) if m.get("components")]))[0]
+    page = (await standin.wait_for(lambda: [m for m in standin.channel_messages(channel)
+                                            if any(c.endswith(":deep:2") for c in custom_ids(m))]))[0]
     ex = await standin.click(ann, page, next(c for c in custom_ids(page) if c.endswith(":deep:2")), dm=True)
     turned = await standin.answer(ex)
     assert ex.callback["type"] == 7 and turned["id"] == page["id"] and "Page 2/" in turned["embeds"][0]["footer"]["text"]
