@@ -312,8 +312,8 @@ async def test_dm_conversation_and_app_home(socket_world):  # noqa: F811
     assert_safe(s.calls)
 
 
-async def test_forget_me_with_confirmation(socket_world):  # noqa: F811
-    w = socket_world
+async def test_forget_me_with_confirmation(world):  # noqa: F811
+    w = world  # over Socket Mode and over HTTP (interactive payloads as a signed `payload=` form)
     await command(w, "lesson 7")
     ask = await command(w, "forget-me")
     cancel = await press(w, ask, "Cancel")
