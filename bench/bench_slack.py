@@ -182,13 +182,13 @@ class Driver:
 
     async def one(self, scenario: str, user: str, samples: Samples, since: float | None = None) -> None:
         """One request by `user`; times count from `since` (an open loop's scheduled arrival) or from sending."""
-        if scenario == "quiz" and self.quiz[user]["position"] >= len(self.quiz[user]["keys"]):
-            await self.start_quiz(user)
         sent, acked, final = await self.send(self.payload(scenario, user), final=scenario != "ack")
         start = sent if since is None else since
         samples.ack.append(acked - start)
         if final is not None:
             samples.final.append(final - start)
+        if scenario == "quiz" and self.quiz[user]["position"] >= len(self.quiz[user]["keys"]):
+            await self.start_quiz(user)  # the next quiz (a slash command), before this user's next request is timed
 
     async def run(self, scenarios: tuple[str, ...], users: list[str], total: int, rate: float | None = None) -> dict[str, Samples]:
         """`total` requests, the scenarios taking turns request by request (so a moment of noise on

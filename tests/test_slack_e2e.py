@@ -152,8 +152,8 @@ async def test_instructor_commands_are_gated_on_the_server(socket_world):  # noq
 
 # ---- a solo quiz to the end ---------------------------------------------------------------------
 
-async def test_solo_quiz_to_the_end(socket_world):  # noqa: F811
-    w = socket_world
+async def test_solo_quiz_to_the_end(world):  # noqa: F811
+    w = world
     reply = await command(w, "quiz 7 6")
     hinted = False
     for step in range(6):
@@ -279,8 +279,8 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
 
 # ---- DMs, App Home, forget-me ---------------------------------------------------------------------
 
-async def test_dm_conversation_and_app_home(socket_world):  # noqa: F811
-    w = socket_world
+async def test_dm_conversation_and_app_home(world):  # noqa: F811
+    w = world
     s = w.standin
     await w.send(s.dm_event("UANN", "hello, what is instruction tuning?"))
     first = await s.wait_for(lambda c: c.method == "chat.postMessage" and c.data["channel"] == "DANN")
@@ -312,8 +312,8 @@ async def test_dm_conversation_and_app_home(socket_world):  # noqa: F811
     assert_safe(s.calls)
 
 
-async def test_forget_me_with_confirmation(socket_world):  # noqa: F811
-    w = socket_world
+async def test_forget_me_with_confirmation(world):  # noqa: F811
+    w = world  # over Socket Mode and over HTTP (interactive payloads as a signed `payload=` form)
     await command(w, "lesson 7")
     ask = await command(w, "forget-me")
     cancel = await press(w, ask, "Cancel")
