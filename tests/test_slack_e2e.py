@@ -285,6 +285,7 @@ async def test_dm_conversation_and_app_home(world):  # noqa: F811
     await w.send(s.dm_event("UANN", "hello, what is instruction tuning?"))
     first = await s.wait_for(lambda c: c.method == "chat.postMessage" and c.data["channel"] == "DANN")
     assert first.data["blocks"]
+    assert "Chapter 7" in shown_text(first.data)  # the assistant answered from the lesson, with its source
     mark = len(s.calls)
     await w.send(s.dm_event("UANN", "/lesson 7 shallow"))
     lesson = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
