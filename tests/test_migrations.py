@@ -81,3 +81,20 @@ def test_db_migrate_command_is_idempotent(tmp_path):
     assert "0001_init" in first.stdout
     second = subprocess.run([sys.executable, "-m", "bot", "db", "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert second.returncode == 0 and "none pending" in second.stdout
+
+
+async def test_a_migration_numbered_into_a_gap_is_applied_when_it_lands(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_base.sql").write_text("CREATE TABLE a (x INTEGER);", encoding="utf-8")
+    (folder / "0003_later.sql").write_text("CREATE TABLE c (x INTEGER);", encoding="utf-8")
+    store = await Store.open(tmp_path / "gap.db", migrations=folder)
+    try:
+        (folder / "0002_reserved.sql").write_text("CREATE TABLE b (x INTEGER);", encoding="utf-8")
+        applied = await store.migrate(migrations=folder)
+        assert [m.version for m in applied] == [2]
+        tables = await store.run(lambda c: {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")})
+        assert {"a", "b", "c"} <= tables
+        assert await store.migrate(migrations=folder) == []
+    finally:
+        await store.close()

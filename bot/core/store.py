@@ -146,10 +146,13 @@ def _current_version(conn: sqlite3.Connection) -> int:
 
 
 def _apply_migrations(conn: sqlite3.Connection, migrations: list[Migration]) -> list[Migration]:
-    current = _current_version(conn)
+    """Apply, in order, every migration not yet recorded. Numbers may have gaps (they are reserved
+    per branch), so a lower number that lands later is still applied, not skipped."""
+    _current_version(conn)
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     applied = []
     for m in migrations:
-        if m.version <= current:
+        if m.version in done:
             continue
         sql = m.path.read_text(encoding="utf-8")
         # executescript runs the file as written; BEGIN/COMMIT around it make file and record one transaction.
