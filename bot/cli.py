@@ -105,15 +105,8 @@ async def _run_platforms(companion, settings: Settings) -> int:
         from bot.adapters.slack.runner import run_slack
 
         runners.append(run_slack(companion, settings))
-    timer = asyncio.create_task(companion.live.run(), name="live-quiz-loop")
-    try:
+    async with companion.live.running():
         await asyncio.gather(*runners)
-    finally:
-        timer.cancel()
-        try:
-            await timer
-        except asyncio.CancelledError:
-            pass
     return 0
 
 

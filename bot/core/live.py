@@ -14,10 +14,11 @@ an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per perso
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -361,6 +362,17 @@ class LiveQuizzes:
             row = conn.execute("SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'").fetchone()
             return parse_iso(row[0]) if row[0] else None
         return await self.core.store.run(read)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The supervised loop (`run`) in the background for as long as the block lasts."""
+        task = asyncio.create_task(self.run(), name="live-quiz-loop")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def run(self) -> None:
         """Sleep until the next deadline (or until a session changes), then advance. Never dies silently."""

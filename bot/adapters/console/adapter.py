@@ -171,16 +171,9 @@ class ConsoleAdapter:
 
 async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
     adapter = ConsoleAdapter(companion, out=out, mode=mode, user=user)
-    timer = asyncio.create_task(companion.live.run(), name="live-quiz-loop")
-    try:
+    async with companion.live.running():
         await companion.live.advance_due()  # resume or close sessions left from a previous run
         if mode == "interactive":
             await adapter.run_interactive()
         else:
             await adapter.run_lines(stdin or sys.stdin)
-    finally:
-        timer.cancel()
-        try:
-            await timer
-        except asyncio.CancelledError:
-            pass
