@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..replies import Button, Reply, quote_user_text
 from ..users import Actor
 from . import history, safety
-from .backend import ChatModel, ModelError
+from .backend import SYSTEM_PROMPT, ChatModel, ModelError
 from .base_model import NgramModel, build_base_model
 from .knowledge import load_facts, load_phrasebook
 from .retrieval import CourseIndex
@@ -122,7 +122,7 @@ class Assistant:
         passages = "\n\n".join(f"[Chapter {d.chapter.number} › {d.title}, {d.depth}]\n" + "\n".join(u.text for u in d.units)
                                for d in grounding) or "(none matched)"
         recent = await self.core.store.run(history.recent, actor, 6)
-        messages = [{"role": "system", "content": _system_prompt(self.core.course.title, passages)}]
+        messages = [{"role": "system", "content": SYSTEM_PROMPT.format(course=self.core.course.title, passages=passages)}]
         messages += [{"role": role, "content": text} for role, text in recent]
         messages.append({"role": "user", "content": message})
         try:
@@ -161,9 +161,3 @@ def _components(core: Companion) -> tuple[SimulatedAssistant, NgramModel, float]
     seconds = time.perf_counter() - started
     log.info("assistant ready in %.0f ms (base model: %d tokens)", seconds * 1000, base.tokens)
     return simulated, base, seconds
-
-
-def _system_prompt(course: str, passages: str) -> str:
-    from .backend import SYSTEM_PROMPT
-
-    return SYSTEM_PROMPT.format(course=course, passages=passages)
