@@ -17,6 +17,16 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
+class _NoVoiceNotice(logging.Filter):
+    """The companion never joins voice, so discord.py's "voice will NOT be supported" notices are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
+
+
 def point_at(settings: Settings) -> None:
     """discord.py builds every REST URL (webhooks and interaction callbacks too) from `Route.BASE`."""
     discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
