@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from ..content import Chapter, Course
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
-from .text import content_stems, normalise, stem, words
+from .text import content_stems, stem, words
 
 #: Words of the field that make a question a course question even without a glossary term.
 DOMAIN_WORDS = """
@@ -261,8 +261,3 @@ def expand(stems: list[str]) -> list[str]:
     for s in stems:
         out += EXPANSIONS.get(s, ())
     return out
-
-
-def plain(text: str) -> str:
-    """A unit's text for a chat reply: one line per line, whitespace tidy."""
-    return "\n".join(" ".join(line.split()) for line in normalise(text).splitlines() if line.strip()) if "\n" in text else normalise(text)

@@ -296,7 +296,3 @@ def _first_clause(text: str) -> str:
 def _novel(text: str, than: str) -> bool:
     a, b = set(content_stems(text)), set(content_stems(than))
     return bool(a) and len(a & b) / len(a) < 0.6
-
-
-def _expand_stems(stems: set[str]) -> list[str]:
-    return expand(list(stems))
