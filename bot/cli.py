@@ -77,17 +77,20 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
-    from bot.adapters.console.adapter import run_console
+    from bot.adapters.console.adapter import quiet_terminal_logging, run_console
     from bot.core.companion import Companion
 
+    platforms = mode is None and bool(settings.discord_token or settings.slack_bot_token)
+    if mode is None and not platforms:
+        mode = "interactive" if sys.stdin.isatty() and sys.stdout.isatty() else "plain"
+    if mode == "interactive":
+        quiet_terminal_logging()  # before start-up logs its INFO lines over the terminal
     companion = await Companion.create(settings)
     try:
         for warning in companion.course.warnings:
             logging.getLogger("bot.content").warning("%s", warning)
-        if mode is None and (settings.discord_token or settings.slack_bot_token):
+        if platforms:
             return await _run_platforms(companion, settings)
-        if mode is None:
-            mode = "interactive" if sys.stdin.isatty() and sys.stdout.isatty() else "plain"
         await run_console(companion, mode, user or "student")
     finally:
         await companion.close()

@@ -2,20 +2,29 @@
 
 Three modes, one loop:
 - interactive (a terminal): prompt with history, rich rendering, buttons pressed with `/1`, `/2`…;
-- piped (stdin is not a terminal): one command or message per line, plain replies on stdout,
-  exit 0 at end of input;
+  live quiz events print above the prompt, which is redrawn under them; the log shows warnings
+  and errors only (unless stderr goes to a file);
+- piped (stdin is not a terminal): one command or message per line, plain text replies on stdout
+  (Markdown made plain), exit 0 at end of input;
 - `--jsonl`: each input line is `{"user": "alice", "text": "/quiz 7"}` or
-  `{"user": "alice", "action": "<action id>"}`, each output line is a JSON object.
+  `{"user": "alice", "action": "<action id>"}`, each output line is a JSON object. A line that is
+  not such an object (bad JSON, wrong types, too long, too deep) gets one `{"error": …}` line.
 
-`/as NAME` switches the user, so several people can play a live quiz at one keyboard. All users
-share the guild "local" and the channel "main". Live quiz events (questions opening, results)
-are printed as they happen, driven by the live quiz loop in the background.
+`/as NAME` switches the user, so several people can play a live quiz at one keyboard: `/1`, `/2`…
+press the buttons of the newest of the open live question and the current user's own last reply
+with buttons. A reply without buttons (a hint, a correction, "answer recorded") leaves them
+pressable. All users share the guild "local" and the channel "main". Live quiz events
+(questions opening, results) are printed as they happen, driven by the live quiz loop in the
+background.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -28,43 +37,76 @@ from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
 from bot.core.users import Actor, clean_name
 
-from .render import jsonl, plain, rich_print, save_file
+from .render import jsonl, plain, rich_print, save_file, without_lone_surrogates
+
+log = logging.getLogger(__name__)
 
 CONSOLE_EXTRA = [("/as NAME", "Switch to another user (play a live quiz with friends)"),
-                 ("/1, /2, …", "Press a button of the last reply"),
+                 ("/1, /2, …", "Press a button: of the live question, or of your last reply"),
                  ("/quit", "Leave (Ctrl-D works too)")]
-_NAME = re.compile(r"^[\w.\-]{1,32}$")
+_NAME = re.compile(r"[\w.\-]{1,32}")
+NAME_RULE = "1-32 letters, digits, '.', '-' or '_'"
+#: Longest input line read (bytes); the rest of a longer line is skipped, and the line gets an error.
+MAX_LINE_BYTES = 1 << 20
+#: Longest `text` or `action` in a JSON line (Discord's longest typed input is 4,000 characters).
+MAX_FIELD = 4000
+#: What a bug in handling one input raises: the input gets an error and the session goes on.
+#: (A failing database, sqlite3.Error or OSError, is not caught here: the process exits on it.)
+INPUT_ERRORS = (ValueError, TypeError, ArithmeticError, LookupError, RecursionError, AttributeError)
+
+
+class LineTooLong(Exception):
+    pass
 
 
 class ConsoleAdapter:
-    def __init__(self, companion: Companion, out: IO[str] | None = None, mode: str = "plain", user: str = "student"):
+    def __init__(self, companion: Companion, out: IO[str] | None = None, mode: str = "plain", user: str = "student",
+                 export_dir: Path | None = None):
         self.companion = companion
         self.out = out or sys.stdout
         self.mode = mode  # "interactive" | "plain" | "jsonl"
         self.user = user
-        self.buttons: dict[str, list[str]] = {}  # user → action ids of the last reply's buttons
+        self._order = itertools.count()
+        #: user → (when, action ids) of that user's last reply that had buttons
+        self.buttons: dict[str, tuple[int, list[str]]] = {}
+        #: (when, action ids) of the open live question, if one is open
+        self.live_buttons: tuple[int, list[str]] | None = None
         self.console = Console(file=self.out, highlight=False) if mode == "interactive" else None
-        self.folder = Path.cwd()
+        self.export_dir = export_dir or export_folder(companion)
+        self.history_path: Path | None = Path.home() / ".companion_history"
         companion.live.subscribe(self._on_live_event)
 
     def actor(self, name: str | None = None) -> Actor:
         name = name or self.user
         return Actor("console", name.lower(), name, guild="local", channel="main")
 
+    # ---- buttons ----------------------------------------------------------------------------
+
+    def remember(self, user: str, reply: Reply) -> None:
+        """A reply with buttons becomes the user's own to press; one without (a hint, a
+        correction, "answer recorded") leaves the previous ones pressable."""
+        if reply.buttons:
+            self.buttons[user.lower()] = (next(self._order), [b.action for b in reply.buttons])
+
+    def pressable(self, user: str) -> list[str]:
+        """The buttons `/1`, `/2`… press for `user`: the newer of the open live question's and
+        the user's own last reply's."""
+        candidates = [c for c in (self.buttons.get(user.lower()), self.live_buttons) if c]
+        return max(candidates)[1] if candidates else []
+
     # ---- output ---------------------------------------------------------------------------
 
     def emit(self, reply: Reply, user: str | None = None, event: LiveEvent | None = None) -> None:
-        if user is not None:
-            self.buttons[user] = [b.action for b in reply.buttons]
-        saved = save_file(reply, self.folder) if self.mode != "jsonl" else None
+        saved = self._save(reply) if self.mode != "jsonl" else None
         if self.mode == "jsonl":
             obj: dict[str, Any] = {"reply": reply.to_dict()}
             if event is not None:
                 obj = {"event": event.kind, "session": event.session_id, "question": event.question_index + 1, **obj}
             elif user is not None:
                 obj = {"user": user, **obj}
-            self.out.write(jsonl(obj) + "\n")
-        elif self.mode == "interactive":
+            self._write_json(obj)
+            return
+        if self.mode == "interactive":
             rich_print(self.console, reply)
             if saved:
                 self.console.print(f"[dim]Saved to {saved}[/dim]")
@@ -75,11 +117,30 @@ class ConsoleAdapter:
             self.out.write("\n")
         self.out.flush()
 
+    def _save(self, reply: Reply) -> Path | str | None:
+        try:
+            return save_file(reply, self.export_dir)
+        except OSError as exc:
+            return f"nowhere: cannot write to {self.export_dir} ({exc.strerror or exc}); set COMPANION_EXPORT_DIR"
+
+    def _write_json(self, obj: dict[str, Any]) -> None:
+        self.out.write(jsonl(obj) + "\n")
+        self.out.flush()
+
+    def _json_error(self, message: str, line: str) -> None:
+        self._write_json({"error": message, "line": line.strip()[:200]})
+
     async def _on_live_event(self, event: LiveEvent) -> None:
-        if event.kind == "question":
-            for user in list(self.buttons):
-                self.buttons[user] = [b.action for b in event.reply.buttons]
-        self.emit(event.reply, event=event)
+        buttons = [b.action for b in event.reply.buttons]
+        self.live_buttons = (next(self._order), buttons) if event.kind == "question" and buttons else None
+        if self.mode == "interactive":
+            from prompt_toolkit.application import in_terminal
+
+            # Above the prompt: hide it, print, draw it again under the event.
+            async with in_terminal():
+                self.emit(event.reply, event=event)
+        else:
+            self.emit(event.reply, event=event)
 
     # ---- input ----------------------------------------------------------------------------
 
@@ -91,29 +152,59 @@ class ConsoleAdapter:
         text = line.strip()
         if not text:
             return
-        reply = await self._handle(self.user, text)
+        user = self.user
+        try:
+            reply = await self._handle(user, text)
+        except INPUT_ERRORS:
+            log.exception("console: could not handle %r", text[:200])
+            reply = error("Something went wrong with that line (it has been logged). Type `/help` to carry on.")
         if reply is not None:
             self.emit(reply, self.user)
+
+    def _read_json(self, line: str) -> tuple[str, str, str]:
+        """(user, "text" or "action", value) from a JSON line, or ValueError saying what is wrong."""
+        try:
+            obj = json.loads(line)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise ValueError("expected a JSON object")
+        user = obj.get("user", self.user)  # a missing user is the default user; null is not
+        if not isinstance(user, str):
+            raise ValueError(f'"user" must be a string of {NAME_RULE}')
+        if not _NAME.fullmatch(user):
+            raise ValueError(f'"user" must be {NAME_RULE}')
+        given = [key for key in ("text", "action") if key in obj]
+        if len(given) != 1:
+            raise ValueError('give "text" or "action"' if not given else 'give "text" or "action", not both')
+        key = given[0]
+        value = obj[key]
+        if not isinstance(value, str):
+            raise ValueError(f'"{key}" must be a string')
+        if len(value) > MAX_FIELD:
+            raise ValueError(f'"{key}" is longer than {MAX_FIELD} characters')
+        if key == "action" and not value.strip():
+            raise ValueError('"action" is empty')
+        return user, key, without_lone_surrogates(value)
 
     async def _handle_json(self, line: str) -> None:
         if not line.strip():
             return
         try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            user = str(obj.get("user") or self.user)
-            if not _NAME.match(user):
-                raise ValueError("user must be 1-32 letters, digits, '.', '-' or '_'")
-            if "action" in obj:
-                reply = await self.companion.handle_action(self.actor(user), str(obj["action"]))
-            elif "text" in obj:
-                reply = await self._handle(user, str(obj["text"]))
+            user, key, value = self._read_json(line)
+        except ValueError as exc:
+            self._json_error(f"bad input line: {exc}", line)
+            return
+        try:
+            if key == "action":
+                reply = await self.companion.handle_action(self.actor(user), value)
             else:
-                raise ValueError('give "text" or "action"')
-        except (ValueError, TypeError) as exc:
-            self.out.write(jsonl({"error": f"bad input line: {exc}", "line": line.strip()[:200]}) + "\n")
-            self.out.flush()
+                reply = await self._handle(user, value)
+        except INPUT_ERRORS:
+            log.exception("console: could not handle %s %r", key, value[:200])
+            self._json_error(f"could not handle this {key} (it has been logged)", line)
             return
         if reply is not None:
             self.emit(reply, user)
@@ -122,39 +213,54 @@ class ConsoleAdapter:
         word, _, rest = text.partition(" ")
         if word == "/as":
             name = rest.strip()
-            if not _NAME.match(name):
-                return error("Usage: `/as NAME` (letters, digits, '.', '-' or '_', up to 32).")
+            if not _NAME.fullmatch(name):
+                return error(f"Usage: `/as NAME` ({NAME_RULE}, up to 32).")
             self.user = name
             return Reply(text=f"You are now **{clean_name(name)}**.", kind="info")
         if word in ("/help", "/start"):
-            return self.companion.help(self.actor(user), CONSOLE_EXTRA)
-        if re.fullmatch(r"/\d+", word):
-            actions = self.buttons.get(user, [])
-            index = int(word[1:])
+            reply = self.companion.help(self.actor(user), CONSOLE_EXTRA)
+        elif re.fullmatch(r"/[0-9]+", word):
+            actions = self.pressable(user)
+            index = int(word[1:]) if len(word) < 10 else 0
             if not 1 <= index <= len(actions):
-                return error(f"There is no button {index} on your last reply." if actions else "Your last reply has no buttons.")
-            return await self.companion.handle_action(self.actor(user), actions[index - 1])
-        return await self.companion.handle_text(self.actor(user), text)
+                return error(f"There is no button {word[1:]}: the buttons to press are /1 to /{len(actions)}."
+                             if actions else "There is no button to press: no live question is open and your replies had none.")
+            reply = await self.companion.handle_action(self.actor(user), actions[index - 1])
+        else:
+            reply = await self.companion.handle_text(self.actor(user), text)
+        if reply is not None:
+            self.remember(user, reply)
+        return reply
 
     async def run_lines(self, lines: IO[str]) -> None:
-        """Piped or JSONL input: one line at a time until end of input."""
+        """Piped or JSONL input: one line at a time until end of input. Bytes that are not UTF-8
+        become U+FFFD; a line over MAX_LINE_BYTES gets an error and its rest is skipped."""
         while True:
-            line = await asyncio.to_thread(lines.readline)
-            if not line:
+            try:
+                line = await asyncio.to_thread(read_line, lines)
+            except LineTooLong:
+                message = f"that line is longer than {MAX_LINE_BYTES} bytes; it was skipped"
+                if self.mode == "jsonl":
+                    self._json_error(f"bad input line: {message}", "")
+                else:
+                    self.emit(error(message[0].upper() + message[1:] + "."), self.user)
+                continue
+            if line is None:
                 return
             if line.strip() in ("/quit", "/exit") and self.mode != "jsonl":
                 return
             await self.handle_line(line)
 
-    async def run_interactive(self) -> None:
+    async def run_interactive(self, input=None, output=None) -> None:  # noqa: A002 (prompt_toolkit's names)
         from prompt_toolkit import PromptSession
-        from prompt_toolkit.history import FileHistory
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
         from prompt_toolkit.patch_stdout import patch_stdout
 
-        history = Path.home() / ".companion_history"
-        session: PromptSession = PromptSession(history=FileHistory(str(history)))
+        history = FileHistory(str(self.history_path)) if self.history_path else InMemoryHistory()
+        session: PromptSession = PromptSession(history=history, input=input, output=output)
         self.console.print(f"[bold]{self.companion.course.title}[/bold] — course companion. "
                            "Type [bold]/help[/bold] for commands, [bold]/lesson[/bold] to start reading, Ctrl-D to leave.")
+        # Stray writes to stdout or stderr (a warning in the log) also go above the prompt.
         with patch_stdout(raw=True):
             while True:
                 try:
@@ -166,10 +272,71 @@ class ConsoleAdapter:
                 try:
                     await self.handle_line(line)
                 except Exception as exc:  # keep the session alive; the log has the details
+                    log.exception("console: could not handle %r", line[:200])
                     self.console.print(f"[red]Something went wrong: {exc}[/red]")
 
 
+def read_line(stream: IO[str]) -> str | None:
+    """The next line of `stream` (None at its end), read as bytes when it has a buffer so that
+    only `\\n` ends a line and undecodable bytes cannot stop the session."""
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+            while (rest := stream.readline(1 << 16)) and not rest.endswith("\n"):
+                pass
+            raise LineTooLong
+        return line or None
+    raw = binary.readline(MAX_LINE_BYTES + 1)
+    if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        while (rest := binary.readline(1 << 16)) and not rest.endswith(b"\n"):
+            pass
+        raise LineTooLong
+    return raw.decode("utf-8", "replace") if raw else None
+
+
+def export_folder(companion: Companion) -> Path:
+    """Where the console writes a reply's file (`/my-data`): COMPANION_EXPORT_DIR, or `exports/`
+    beside the database."""
+    configured = os.environ.get("COMPANION_EXPORT_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    return Path(companion.settings.database).parent / "exports"
+
+
+class _CurrentStderr:
+    """A stream that writes to whatever `sys.stderr` is at the moment: under prompt_toolkit's
+    patch_stdout, a log line prints above the prompt instead of over it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def quiet_terminal_logging(root: logging.Logger | None = None) -> None:
+    """The interactive console shows warnings and errors only. The log's handlers that write to
+    a terminal are raised to WARNING (a handler writing to a file, `companion 2>>companion.log`,
+    keeps COMPANION_LOG_LEVEL) and write above the prompt."""
+    root = root or logging.getLogger()
+    for handler in root.handlers:
+        stream = getattr(handler, "stream", None)
+        if not isinstance(handler, logging.StreamHandler) or isinstance(handler, logging.FileHandler):
+            continue
+        try:
+            to_terminal = stream is None or stream.isatty()
+        except (AttributeError, ValueError):
+            to_terminal = False
+        if to_terminal:
+            handler.setLevel(max(handler.level, logging.WARNING))
+            if stream in (sys.stderr, sys.__stderr__):
+                handler.setStream(_CurrentStderr())
+
+
 async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
+    if mode == "interactive":
+        quiet_terminal_logging()
     adapter = ConsoleAdapter(companion, out=out, mode=mode, user=user)
     async with companion.live.running():
         await companion.live.advance_due()  # resume or close sessions left from a previous run

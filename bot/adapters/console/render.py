@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
 from bot.core.replies import Reply
+
+# Chat text breaks lines where its author did (`breaks`); raw HTML stays text; tables as on the
+# course site.
+_md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"])
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def button_lines(reply: Reply) -> list[str]:
@@ -26,22 +35,160 @@ def button_lines(reply: Reply) -> list[str]:
 
 
 def save_file(reply: Reply, folder: Path) -> Path | None:
-    """The console has no attachments: a file in a reply is written next to the user."""
+    """The console has no attachments: a file in a reply (the `/my-data` export) is written to
+    `folder` (the exports folder, created if needed), readable by its owner only."""
     if reply.file is None:
         return None
-    path = folder / reply.file.filename
-    path.write_bytes(reply.file.content)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (Path(reply.file.filename).name or "file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(reply.file.content)
     return path
 
 
+# ---- plain text ---------------------------------------------------------------------------
+
+
+def _inline_plain(tokens: list[Token]) -> str:
+    """Inline Markdown as the words it shows: emphasis and code marks dropped, a link as
+    `label (url)` (just the label when it is the URL itself or points inside the page)."""
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (href, where its label starts in `out`)
+    for tok in tokens:
+        t = tok.type
+        if t in ("text", "code_inline", "html_inline"):
+            out.append(tok.content)
+        elif t in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif t == "link_open":
+            links.append((str(tok.attrs.get("href", "")), len(out)))
+        elif t == "link_close" and links:
+            href, start = links.pop()
+            label = "".join(out[start:])
+            shown = href.removeprefix("mailto:")
+            if href and not href.startswith("#") and shown not in (label, label.strip("<>")):
+                out.append(f" ({href})")
+        elif t == "image":
+            out.append(tok.content or str(tok.attrs.get("alt", "")) or "image")
+        elif tok.children:
+            out.append(_inline_plain(tok.children))
+        # strong/em/s open and close: nothing
+    return "".join(out)
+
+
+def markdown_to_plain(markdown: str) -> str:
+    """Markdown as readable plain text, from markdown-it-py's tokens: headings as their own
+    lines, no emphasis marks or backticks, links as `label (url)`, lists with `-` and `1.`,
+    quotes with `> `, code blocks indented, tables as aligned columns. Line breaks inside a
+    paragraph are kept, because chat text breaks lines where the author did."""
+    tokens = _md.parse(markdown or "")
+    lines: list[str] = []
+    lists: list[list] = []  # stack of [ordered, counter]
+    quote = 0
+    pending_item: str | None = None
+    rows: list[list[str]] = []
+    row: list[str] | None = None
+
+    def emit(text: str) -> None:
+        nonlocal pending_item
+        indent = "  " * max(0, len(lists) - 1)
+        for i, line in enumerate(text.split("\n")):
+            if pending_item is not None and i == 0:
+                line = f"{indent}{pending_item}{line}"
+            elif lists and line:
+                line = f"{indent}   {line}"
+            lines.append(("> " * quote + line).rstrip() if quote else line.rstrip())
+        pending_item = None
+
+    def blank() -> None:
+        if lines and lines[-1] != "" and not lists:
+            lines.append("")
+
+    for tok in tokens:
+        t = tok.type
+        if t == "heading_open":
+            blank()
+        elif t == "inline":
+            content = _inline_plain(tok.children or [])
+            if row is not None:
+                row.append(" ".join(content.split()))
+            else:
+                emit(content)
+        elif t in ("heading_close", "paragraph_close"):
+            blank()
+        elif t == "bullet_list_open":
+            lists.append([False, 0])
+        elif t == "ordered_list_open":
+            lists.append([True, int(tok.attrs.get("start", 1) or 1) - 1])
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            blank()
+        elif t == "list_item_open":
+            if pending_item is not None:
+                emit("")
+            current = lists[-1]
+            if current[0]:
+                current[1] += 1
+                pending_item = f"{current[1]}. "
+            else:
+                pending_item = "- "
+        elif t == "list_item_close":
+            if pending_item is not None:
+                emit("")
+        elif t == "blockquote_open":
+            quote += 1
+        elif t == "blockquote_close":
+            quote -= 1
+            if lines and lines[-1] == "":
+                lines.pop()
+            blank()
+        elif t in ("fence", "code_block"):
+            emit("\n".join("    " + line if line else "" for line in tok.content.rstrip("\n").split("\n")))
+            blank()
+        elif t == "hr":
+            emit("-" * 10)
+            blank()
+        elif t == "html_block":
+            emit(tok.content.rstrip("\n"))
+            blank()
+        elif t == "tr_open":
+            row = []
+        elif t == "tr_close":
+            if row is not None:
+                rows.append(row)
+            row = None
+        elif t == "thead_close" and rows:
+            rows.append([])  # the rule under the header row
+        elif t == "table_close":
+            cells = [r for r in rows if r]
+            count = max((len(r) for r in cells), default=0)
+            widths = [max((len(r[c]) for r in cells if c < len(r)), default=0) for c in range(count)]
+            table = []
+            for r in rows:
+                if r:
+                    table.append(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
+                else:
+                    table.append("-+-".join("-" * w for w in widths))
+            emit("\n".join(table))
+            rows = []
+            blank()
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
 def plain(reply: Reply) -> str:
-    """A reply as plain text: title, Markdown as written, then the buttons."""
+    """A reply as plain text: the title, the Markdown made plain, then the buttons."""
     lines = []
     if reply.title:
         lines.append(f"== {reply.title} ==")
-    lines.append(reply.text)
+    lines.append(markdown_to_plain(reply.text))
     lines += button_lines(reply)
     return "\n".join(lines)
+
+
+# ---- rich text ----------------------------------------------------------------------------
 
 
 def chat_markdown(text: str) -> str:
@@ -70,5 +217,16 @@ def rich_print(console: Console, reply: Reply) -> None:
         console.print(Text(line, style="dim"))
 
 
+# ---- JSON lines ---------------------------------------------------------------------------
+
+
 def jsonl(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    """One JSON line that any stream can take: ASCII only (everything else as `\\u` escapes), so
+    no character, not even a lone surrogate from a script's input, can make the writer fail."""
+    return json.dumps(obj, ensure_ascii=True)
+
+
+def without_lone_surrogates(text: str) -> str:
+    """A lone UTF-16 surrogate (`"\\ud83d"` in JSON) is no character: it cannot be stored or
+    printed as UTF-8. It becomes U+FFFD, the replacement character."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
