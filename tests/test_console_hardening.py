@@ -126,6 +126,13 @@ def test_my_data_goes_to_the_exports_folder_beside_the_database(tmp_path):
     assert json.loads((elsewhere / "my-data-console-bob.json").read_text())["user"]["user_id"] == "bob"
     assert f"(saved to {elsewhere / 'my-data-console-bob.json'})" in done.stdout.decode()
 
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    done = run(tmp_path, "/my-data\n/progress\n", COMPANION_EXPORT_DIR=str(blocked / "exports"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr.decode()
+    out = done.stdout.decode()
+    assert f"(could not save the file in {blocked / 'exports'} (Not a directory)" in out and "== Your progress ==" in out
+
 
 def test_exports_are_ignored_by_git():
     ignored = subprocess.run(["git", "check-ignore", "-q", "exports/my-data-console-x.json"], cwd=ROOT)

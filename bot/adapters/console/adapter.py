@@ -26,11 +26,13 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
+from rich.text import Text
 
 from bot.core.companion import Companion
 from bot.core.live import LiveEvent
@@ -97,7 +99,7 @@ class ConsoleAdapter:
     # ---- output ---------------------------------------------------------------------------
 
     def emit(self, reply: Reply, user: str | None = None, event: LiveEvent | None = None) -> None:
-        saved = self._save(reply) if self.mode != "jsonl" else None
+        saved = self._save(reply) if self.mode != "jsonl" else None  # "Saved to PATH", or why not
         if self.mode == "jsonl":
             obj: dict[str, Any] = {"reply": reply.to_dict()}
             if event is not None:
@@ -109,19 +111,20 @@ class ConsoleAdapter:
         if self.mode == "interactive":
             rich_print(self.console, reply)
             if saved:
-                self.console.print(f"[dim]Saved to {saved}[/dim]")
+                self.console.print(Text(saved, style="dim"))
         else:
             self.out.write(plain(reply) + "\n")
             if saved:
-                self.out.write(f"(saved to {saved})\n")
+                self.out.write(f"({saved[0].lower()}{saved[1:]})\n")
             self.out.write("\n")
         self.out.flush()
 
-    def _save(self, reply: Reply) -> Path | str | None:
+    def _save(self, reply: Reply) -> str | None:
         try:
-            return save_file(reply, self.export_dir)
+            path = save_file(reply, self.export_dir)
         except OSError as exc:
-            return f"nowhere: cannot write to {self.export_dir} ({exc.strerror or exc}); set COMPANION_EXPORT_DIR"
+            return f"Could not save the file in {self.export_dir} ({exc.strerror or exc}): set COMPANION_EXPORT_DIR to a folder you can write."
+        return f"Saved to {path}" if path else None
 
     def _write_json(self, obj: dict[str, Any]) -> None:
         self.out.write(jsonl(obj) + "\n")
@@ -271,6 +274,8 @@ class ConsoleAdapter:
                     return
                 try:
                     await self.handle_line(line)
+                except (sqlite3.Error, OSError):
+                    raise  # the database or the terminal failed: the companion exits with a message
                 except Exception as exc:  # keep the session alive; the log has the details
                     log.exception("console: could not handle %r", line[:200])
                     self.console.print(f"[red]Something went wrong: {exc}[/red]")
