@@ -60,11 +60,11 @@ def environment(tmp_path: Path, **env: str) -> dict[str, str]:
     return out
 
 
-def run(tmp_path: Path, stdin: str | bytes, *args: str, **env: str) -> subprocess.CompletedProcess:
+def run(tmp_path: Path, stdin: str | bytes, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin if isinstance(stdin, bytes) else stdin.encode(),
-                          cwd=work, env=environment(tmp_path, **env), capture_output=True, timeout=120)
+                          cwd=work, env=environment(tmp_path, **env), capture_output=True, timeout=timeout)
 
 
 # ---- piped mode: plain text -------------------------------------------------------------------
@@ -186,15 +186,27 @@ class Session:
         work.mkdir(exist_ok=True)
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "console", "--jsonl"], cwd=work,
                                      env=environment(tmp_path, **env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, bufsize=0)
+        self.pending = b""
+
+    def readline(self) -> bytes:
+        """The next output line; a process that stops answering fails the test instead of hanging it."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([fd], [], [], 60)
+            assert ready, "no answer within a minute"
+            chunk = os.read(fd, 1 << 16)
+            assert chunk, f"the process ended: {self.proc.stderr.read().decode()[-2000:]}"
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line
 
     def send(self, line: str | bytes | dict) -> dict:
         raw = line if isinstance(line, bytes) else (line if isinstance(line, str) else json.dumps(line)).encode()
-        self.proc.stdin.write(raw + b"\n")
-        self.proc.stdin.flush()
-        out = self.proc.stdout.readline()
-        assert out.endswith(b"\n"), (raw[:100], out)
-        return json.loads(out)
+        data = memoryview(raw + b"\n")
+        while data:  # an unbuffered pipe may take a long line in parts
+            data = data[self.proc.stdin.write(data):]
+        return json.loads(self.readline())
 
     def close(self) -> tuple[int, str]:
         self.proc.stdin.close()
@@ -292,7 +304,7 @@ def test_fuzzed_jsonl_gets_one_line_each_and_a_clean_exit(tmp_path):
     sane = json.dumps({"user": "zed", "text": "/progress"}).encode()
     stream = b"\n".join(lines + [sane]) + b"\n"
     expected = sum(1 for line in lines if line.decode("utf-8", "replace").strip()) + 1
-    done = run(tmp_path, stream, "console", "--jsonl")
+    done = run(tmp_path, stream, "console", "--jsonl", timeout=60)  # answers every line, then exits
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     out = done.stdout.decode("utf-8").splitlines()
     assert len(out) == expected
@@ -327,7 +339,7 @@ async def test_a_live_event_prints_above_a_redrawn_prompt(tmp_path):
             loop = asyncio.create_task(adapter.run_interactive(input=keys, output=output))
 
             async def until(text: str, start: int = 0) -> int:
-                for _ in range(500):
+                for _ in range(6000):  # a bound, not a timing: up to a minute on a busy machine
                     if (found := screen.getvalue().find(text, start)) >= 0:
                         return found
                     await asyncio.sleep(0.01)
