@@ -233,6 +233,12 @@ def test_jsonl_refuses_a_user_that_is_not_a_name(tmp_path):
     assert code == 0 and "Traceback" not in stderr
 
 
+def test_a_starting_user_that_is_not_a_name_is_one_line(tmp_path):
+    done = run(tmp_path, '{"text": "/progress"}\n', "console", "--jsonl", "--user", "bad name")
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr.decode().strip() == "companion: --user must be 1-32 letters, digits, '.', '-' or '_', got 'bad name'"
+
+
 def test_jsonl_refuses_wrong_fields(tmp_path):
     session = Session(tmp_path)
     bad = [{"user": "amy"}, {"user": "amy", "text": "/help", "action": "progress:show"}, {"user": "amy", "text": 7},

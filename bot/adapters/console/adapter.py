@@ -34,6 +34,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
+from bot.adapters import AdapterError
 from bot.core.companion import Companion
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
@@ -340,6 +341,8 @@ def quiet_terminal_logging(root: logging.Logger | None = None) -> None:
 
 
 async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
+    if not _NAME.fullmatch(user):
+        raise AdapterError(f"--user must be {NAME_RULE}, got {user[:40]!r}")
     if mode == "interactive":
         quiet_terminal_logging()
     adapter = ConsoleAdapter(companion, out=out, mode=mode, user=user)
