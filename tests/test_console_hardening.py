@@ -369,6 +369,27 @@ async def test_a_live_event_prints_above_a_redrawn_prompt(tmp_path):
         await companion.close()
 
 
+async def test_only_the_console_channel_quiz_shows_and_sets_the_buttons(tmp_path):
+    from bot.adapters.console.adapter import ConsoleAdapter
+    from bot.core.clock import ManualClock
+    from bot.core.companion import Companion
+    from bot.core.config import Settings
+    from bot.core.live import LiveEvent
+    from bot.core.replies import Button
+
+    companion = await Companion.create(Settings(database=tmp_path / "c.db", content_dir=tiny_course(tmp_path)), clock=ManualClock(), fuzzing=False)
+    try:
+        screen = io.StringIO()
+        adapter = ConsoleAdapter(companion, out=screen, mode="plain")
+        question = Reply(text="Elsewhere?", title="Slack quiz", buttons=[Button("A", "live:9:0:a:A")], kind="live-question")
+        await adapter._on_live_event(LiveEvent("question", 9, ("slack", "T1", "C1"), 0, question))
+        assert screen.getvalue() == "" and adapter.pressable("student") == []
+        await adapter._on_live_event(LiveEvent("question", 9, ("console", "local", "main"), 0, question))
+        assert "== Slack quiz ==" in screen.getvalue() and adapter.pressable("anyone") == ["live:9:0:a:A"]
+    finally:
+        await companion.close()
+
+
 def test_the_interactive_console_keeps_the_log_quiet(tmp_path):
     import pty
 

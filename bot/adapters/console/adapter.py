@@ -135,6 +135,8 @@ class ConsoleAdapter:
         self._write_json({"error": message, "line": line.strip()[:200]})
 
     async def _on_live_event(self, event: LiveEvent) -> None:
+        if event.place[0] != "console":
+            return  # a Discord or Slack channel's quiz, on a database this process shares
         buttons = [b.action for b in event.reply.buttons]
         self.live_buttons = (next(self._order), buttons) if event.kind == "question" and buttons else None
         if self.mode == "interactive":
