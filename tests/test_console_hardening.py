@@ -390,6 +390,29 @@ async def test_only_the_console_channel_quiz_shows_and_sets_the_buttons(tmp_path
         await companion.close()
 
 
+def test_a_log_sent_to_a_file_keeps_its_level_and_a_terminal_gets_warnings_only(tmp_path):
+    import logging
+
+    from bot.adapters.console.adapter import quiet_terminal_logging
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    root = logging.Logger("probe", level=logging.INFO)
+    terminal, log_file = Terminal(), open(tmp_path / "companion.log", "w")
+    try:
+        for stream in (terminal, log_file):
+            root.addHandler(logging.StreamHandler(stream))
+        quiet_terminal_logging(root)
+        root.info("applied migration 0001_init")
+        root.warning("content warning")
+    finally:
+        log_file.close()
+    assert terminal.getvalue() == "content warning\n"
+    assert (tmp_path / "companion.log").read_text() == "applied migration 0001_init\ncontent warning\n"
+
+
 def test_the_interactive_console_keeps_the_log_quiet(tmp_path):
     import pty
 
