@@ -84,6 +84,9 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.acks: list[Ack] = []
         self.names: dict[str, str] = {}
+        #: (method, channel) → the error Slack answers with (`not_in_channel`, `channel_not_found`,
+        #: or `ratelimited`, which is an HTTP 429 with Retry-After: 0 on every try).
+        self.failures: dict[tuple[str, str], str] = {}
         self._pending: dict[str, Ack] = {}
         self._waiters: dict[str, asyncio.Future] = {}
         self._ts = itertools.count(1)
@@ -193,6 +196,11 @@ class SlackStandIn:
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = self.failures.get((method, str(data.get("channel", ""))))
+        if failure == "ratelimited":  # for as long as the test says: every retry is limited too
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+        if failure is not None:
+            return web.json_response({"ok": False, "error": failure})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         if answer is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -337,12 +345,12 @@ class SlackStandIn:
     # ---- part 3: signed HTTP requests ---------------------------------------------------------
 
     @staticmethod
-    def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    def sign(body: str, timestamp: int | str | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
-    async def http(self, url: str, payload: dict[str, Any], timestamp: int | None = None, secret: str = SIGNING_SECRET,
+    async def http(self, url: str, payload: dict[str, Any], timestamp: int | str | None = None, secret: str = SIGNING_SECRET,
                    retry_num: int | None = None) -> Ack:
         """POST `payload` to a bolt app in HTTP mode as Slack would, signed; the Ack holds status and timing."""
         if "command" in payload:
@@ -351,6 +359,8 @@ class SlackStandIn:
             body, ctype, kind = json.dumps(payload), "application/json", "events_api"
         else:
             body, ctype, kind = urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", "interactive"
+        if timestamp is None and retry_num:
+            timestamp = int(time.time()) + retry_num  # Slack redelivers later: its own timestamp, its own signature
         headers = {"Content-Type": ctype, **self.sign(body, timestamp, secret)}
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
