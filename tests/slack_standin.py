@@ -29,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import ClientSession, WSMsgType, web
 
@@ -487,14 +487,28 @@ def shown_text(data: dict[str, Any]) -> str:
 NOT_SHOWN = ("upload", "auth.test", "users.info", "conversations.open", "apps.connections.open", "files.getUploadURLExternal")
 
 
+_ADDRESS = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://)?((?:[\w-]+\.)+[a-z]{2,})")
+
+
+def disguised_links(text: str) -> list[str]:
+    """Every `<url|label>` whose label names a host other than the url's (as Slack would show it)."""
+    found = []
+    for url, label in re.findall(r"<((?:https?|mailto):[^|<>\s]+)\|([^<>]*)>", text):
+        host = (urlsplit(url).hostname or url.rsplit("@", 1)[-1]).lower().removeprefix("www.")
+        if any(h.lower().removeprefix("www.") != host for h in _ADDRESS.findall(label)):
+            found.append(f"<{url}|{label}>")
+    return found
+
+
 def assert_safe(calls: list[Call]) -> None:
     """Nothing shown in any recorded call forms a mention or a link, except the adapter's own
-    trusted structures (a Markdown link's `<url|label>`, a block quote's `>`, a `<!date^…>`
-    token), and every `&` is an entity."""
+    trusted structures (a Markdown link's `<url|label>` whose label names no other address, a
+    block quote's `>`, a `<!date^…>` token), and every `&` is an entity."""
     for call in calls:
         if call.method in NOT_SHOWN:
             continue
         text = shown_text(call.data)
+        assert not disguised_links(text), (call.method, disguised_links(text))
         leftover = re.sub(r"<(https?|mailto):[^|<>\s]+\|[^<>]*>", "", text)
         leftover = re.sub(r"(?m)^(> )+", "", leftover)
         leftover = re.sub(r"<!date\^\d+\^[^|<>]*\|[^<>]*>", "", leftover)

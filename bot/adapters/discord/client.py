@@ -69,6 +69,25 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
 
 
+def handled_by_discord_py(interaction: discord.Interaction) -> bool:
+    """True if discord.py will run one of our dynamic items for this component interaction: its
+    custom_id matches an item's template and the clicked message carries that component."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    custom_id, kind = data.get("custom_id"), data.get("component_type")
+    if not isinstance(custom_id, str) or interaction.message is None:
+        return False
+    if not any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS):
+        return False
+
+    def walk(components):
+        for c in components:
+            yield c
+            yield from walk(getattr(c, "children", None) or [])
+
+    return any(getattr(c, "custom_id", None) == custom_id and getattr(c.type, "value", None) == kind
+               for c in walk(interaction.message.components))
+
+
 def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Edit arguments: a reply without components removes the old message's buttons."""
     if kwargs.get("view") is discord.utils.MISSING:
@@ -104,10 +123,10 @@ class CompanionClient(discord.Client):
         if interaction.type == discord.InteractionType.modal_submit:
             await self.adapter.on_modal_submit(interaction)
         elif interaction.type == discord.InteractionType.component:
-            custom_id = str((interaction.data or {}).get("custom_id", ""))
-            # discord.py hands a component to the dynamic item whose template matches its custom_id
-            # and drops any other silently ("This interaction failed"): answer those here.
-            if not any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS):
+            # discord.py hands a component to the dynamic item whose template matches its custom_id,
+            # if the message carries that component, and drops any other silently ("This interaction
+            # failed"): answer those here.
+            if not handled_by_discord_py(interaction):
                 log.info("a component with an unknown custom_id was pressed")
                 await self.adapter.no_longer_valid(interaction)
 
@@ -341,4 +360,8 @@ class DiscordAdapter:
                 await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not close the buttons of live session %s", event.session_id)
-        await target.send(**message_kwargs(event.reply))
+        try:
+            await target.send(**message_kwargs(event.reply))
+        except discord.HTTPException as exc:
+            log.warning("could not post live session %s's %s message in channel %s: HTTP %s (%s)", event.session_id,
+                        event.kind, channel, exc.status, exc.code)

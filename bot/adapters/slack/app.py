@@ -646,16 +646,20 @@ class SlackAdapter:
                 "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts, question_blocks)"
                 " VALUES (?, ?, ?, ?, ?)", (event.session_id, event.question_index, sent["channel"], sent["ts"], shown)))
             return
-        if event.kind == "closed":
-            row = await self.core.store.run(lambda conn: conn.execute(
-                "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
-                (event.session_id, event.question_index)).fetchone())
-            if row is not None:
-                # The same message, now closed: the question as it was asked, then the reveal and standings.
-                asked = json.loads(row["question_blocks"] or "[]")
-                reveal = payload["blocks"]
-                room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
-                shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
-                await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
-                return
-        await self.client.chat_postMessage(channel=channel, **payload)
+        try:
+            if event.kind == "closed":
+                row = await self.core.store.run(lambda conn: conn.execute(
+                    "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
+                    (event.session_id, event.question_index)).fetchone())
+                if row is not None:
+                    # The same message, now closed: the question as it was asked, then the reveal and standings.
+                    asked = json.loads(row["question_blocks"] or "[]")
+                    reveal = payload["blocks"]
+                    room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
+                    shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
+                    await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
+                    return
+            await self.client.chat_postMessage(channel=channel, **payload)
+        except SlackApiError as exc:
+            log.warning("could not show live session %s's %s message in channel %s: %s", event.session_id, event.kind, channel,
+                        exc.response.get("error"))
