@@ -354,7 +354,8 @@ class SlackStandIn:
                    retry_num: int | None = None) -> Ack:
         """POST `payload` to a bolt app in HTTP mode as Slack would, signed; the Ack holds status and timing."""
         if "command" in payload:
-            body, ctype, kind = urlencode(payload), "application/x-www-form-urlencoded", "slash_commands"
+            # A lone surrogate (a forged request) goes out as the bytes a careless client would send.
+            body, ctype, kind = urlencode(payload, errors="surrogatepass"), "application/x-www-form-urlencoded", "slash_commands"
         elif payload.get("type") == "event_callback":
             body, ctype, kind = json.dumps(payload), "application/json", "events_api"
         else:
