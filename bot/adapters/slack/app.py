@@ -19,6 +19,19 @@ Identity: a person is `("slack", user id)`; a place is `("slack", team id, chann
 direct message has no guild (the core's "DM"), so live quizzes run only in channels.
 Instructors are the ids in COMPANION_INSTRUCTORS (`slack:U…`) and workspace admins and owners
 (`users.info`), checked on the server side only when an instructor-only thing is asked for.
+
+What is checked, not trusted (each refusal says "That button is no longer valid", nothing runs):
+- a button's value must be the action id the app put there (its action_id, made unique with
+  `#n`); a text-input button's value must be the JSON the app wrote; a menu's values strings;
+- a modal's private_metadata carries an HMAC (keyed from the bot token) over what the app
+  wrote, so a view submission for a modal the app never opened, or altered metadata, is refused;
+- a `response_url` is posted to only if it is Slack's (`https://hooks.slack.com/`, or the
+  configured API base's host in tests); a request whose response_url is anything else is refused;
+- HTTP mode: a timestamp that is not a number is a 401 (bolt would answer 500), and a signature
+  already seen within its five minutes is a replay, refused with 401 (`dedup.Replays`, in SQLite);
+- ids with numbers too long to be real, and lone surrogates anywhere, never reach the core
+  (`bot/adapters/safety.py`).
+A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and tells the starter.
 """
 
 from __future__ import annotations
