@@ -217,8 +217,13 @@ class DiscordStandIn:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.schema_problems: list[str] = []
         self.limit_problems: list[str] = []
+        #: Masked links whose label names another address, in anything the bot sent.
+        self.link_problems: list[str] = []
         self.role_grants: list[tuple[str, str, str]] = []
         self.deny_roles = False
+        #: channel id → (HTTP status, Discord error code, message) for posts there: (403, 50001,
+        #: "Missing Access"), (403, 50013, "Missing Permissions") or (404, 10003, "Unknown Channel").
+        self.channel_failures: dict[str, tuple[int, int, str]] = {}
         self.late: list[Exchange] = []
         self.identified = asyncio.Event()
         self.guild_roles = [
@@ -303,6 +308,9 @@ class DiscordStandIn:
             message = body.get("data") if "/callback" in request.path else body
             if isinstance(message, dict):
                 self.limit_problems += check_message_limits(message)
+                shown = [message.get("content") or ""] + [str(e.get("description") or "") for e in message.get("embeds") or []
+                                                          if isinstance(e, dict)]
+                self.link_problems += disguised_links("\n".join(shown))
         request[BODY] = body
         request[FILES] = files
         try:
@@ -479,6 +487,9 @@ class DiscordStandIn:
 
     async def channel_post(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
+        if channel in self.channel_failures:  # the bot lost access to the channel, or it is gone
+            status, code, text = self.channel_failures[channel]
+            return jr({"message": text, "code": code}, status=status)
         message = self._message(request[BODY] or {}, channel, guild_id=None if channel in self.dm_channels.values() else GUILD_ID,
                                 files=request[FILES])
         return jr(self._public(message))
@@ -494,7 +505,7 @@ class DiscordStandIn:
         return web.Response(status=204)
 
     async def open_dm(self, request: web.Request) -> web.Response:
-        user = (request[BODY] or {}).get("recipient_id")
+        user = str((request[BODY] or {}).get("recipient_id"))  # discord.py sends it as a number
         channel = self.dm_channels.setdefault(user, snowflake())
         return jr({"id": channel, "type": 1, "last_message_id": None, "recipients": [user_payload(user, "someone")]})
 
@@ -700,6 +711,22 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
             if c.get("custom_id"):
                 out.append(c["custom_id"])
     return out
+
+
+_MASKED = re.compile(r"\[([^\[\]]*)\]\(\s*<?((?:https?|mailto):[^\s)>]+)")
+_ADDRESS = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://)?((?:[\w-]+\.)+[a-z]{2,})")
+
+
+def disguised_links(text: str) -> list[str]:
+    """Every masked link `[label](url)` Discord would render whose label names another host."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for label, url in _MASKED.findall(text):
+        host = (urlsplit(url).hostname or url.rsplit("@", 1)[-1]).lower().removeprefix("www.")
+        if any(h.lower().removeprefix("www.") != host for h in _ADDRESS.findall(label)):
+            found.append(f"[{label}]({url})")
+    return found
 
 
 def component(message: dict[str, Any], predicate) -> dict[str, Any]:

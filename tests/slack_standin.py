@@ -29,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import ClientSession, WSMsgType, web
 
@@ -84,6 +84,9 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.acks: list[Ack] = []
         self.names: dict[str, str] = {}
+        #: (method, channel) → the error Slack answers with (`not_in_channel`, `channel_not_found`,
+        #: or `ratelimited`, which is an HTTP 429 with Retry-After: 0 on every try).
+        self.failures: dict[tuple[str, str], str] = {}
         self._pending: dict[str, Ack] = {}
         self._waiters: dict[str, asyncio.Future] = {}
         self._ts = itertools.count(1)
@@ -193,6 +196,11 @@ class SlackStandIn:
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = self.failures.get((method, str(data.get("channel", ""))))
+        if failure == "ratelimited":  # for as long as the test says: every retry is limited too
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+        if failure is not None:
+            return web.json_response({"ok": False, "error": failure})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         if answer is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -337,20 +345,23 @@ class SlackStandIn:
     # ---- part 3: signed HTTP requests ---------------------------------------------------------
 
     @staticmethod
-    def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    def sign(body: str, timestamp: int | str | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
-    async def http(self, url: str, payload: dict[str, Any], timestamp: int | None = None, secret: str = SIGNING_SECRET,
+    async def http(self, url: str, payload: dict[str, Any], timestamp: int | str | None = None, secret: str = SIGNING_SECRET,
                    retry_num: int | None = None) -> Ack:
         """POST `payload` to a bolt app in HTTP mode as Slack would, signed; the Ack holds status and timing."""
         if "command" in payload:
-            body, ctype, kind = urlencode(payload), "application/x-www-form-urlencoded", "slash_commands"
+            # A lone surrogate (a forged request) goes out as the bytes a careless client would send.
+            body, ctype, kind = urlencode(payload, errors="surrogatepass"), "application/x-www-form-urlencoded", "slash_commands"
         elif payload.get("type") == "event_callback":
             body, ctype, kind = json.dumps(payload), "application/json", "events_api"
         else:
             body, ctype, kind = urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", "interactive"
+        if timestamp is None and retry_num:
+            timestamp = int(time.time()) + retry_num  # Slack redelivers later: its own timestamp, its own signature
         headers = {"Content-Type": ctype, **self.sign(body, timestamp, secret)}
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
@@ -477,14 +488,28 @@ def shown_text(data: dict[str, Any]) -> str:
 NOT_SHOWN = ("upload", "auth.test", "users.info", "conversations.open", "apps.connections.open", "files.getUploadURLExternal")
 
 
+_ADDRESS = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://)?((?:[\w-]+\.)+[a-z]{2,})")
+
+
+def disguised_links(text: str) -> list[str]:
+    """Every `<url|label>` whose label names a host other than the url's (as Slack would show it)."""
+    found = []
+    for url, label in re.findall(r"<((?:https?|mailto):[^|<>\s]+)\|([^<>]*)>", text):
+        host = (urlsplit(url).hostname or url.rsplit("@", 1)[-1]).lower().removeprefix("www.")
+        if any(h.lower().removeprefix("www.") != host for h in _ADDRESS.findall(label)):
+            found.append(f"<{url}|{label}>")
+    return found
+
+
 def assert_safe(calls: list[Call]) -> None:
     """Nothing shown in any recorded call forms a mention or a link, except the adapter's own
-    trusted structures (a Markdown link's `<url|label>`, a block quote's `>`, a `<!date^…>`
-    token), and every `&` is an entity."""
+    trusted structures (a Markdown link's `<url|label>` whose label names no other address, a
+    block quote's `>`, a `<!date^…>` token), and every `&` is an entity."""
     for call in calls:
         if call.method in NOT_SHOWN:
             continue
         text = shown_text(call.data)
+        assert not disguised_links(text), (call.method, disguised_links(text))
         leftover = re.sub(r"<(https?|mailto):[^|<>\s]+\|[^<>]*>", "", text)
         leftover = re.sub(r"(?m)^(> )+", "", leftover)
         leftover = re.sub(r"<!date\^\d+\^[^|<>]*\|[^<>]*>", "", leftover)

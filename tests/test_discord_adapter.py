@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from discord_harness import Bot, discord_settings
@@ -38,6 +39,7 @@ async def standin():
     yield s
     assert not s.late, f"interactions acknowledged after 3 s: {[e.latency for e in s.late]}"
     assert not s.limit_problems, s.limit_problems
+    assert not s.link_problems, s.link_problems  # in every Discord test: no disguised link was sent
     await s.close()
 
 
@@ -566,3 +568,155 @@ async def test_the_companion_command_syncs_and_invites_through_the_api_base(stan
     assert GUILD_ID in standin.commands and None not in standin.commands
     code, out, err = await companion("discord", "invite")
     assert code == 0 and out.startswith("https://discord.com/oauth2/authorize?client_id=") and TOKEN not in out + err
+
+
+# ---- hardening: unknown components, forged and extreme inputs, disguised links, unpostable live quizzes ----
+
+NO_LONGER_VALID = "no longer valid"
+
+
+def no_tracebacks(caplog) -> list[str]:
+    """Log records that carry a traceback or an error: none may come from a bad input."""
+    return [f"{r.name}: {r.getMessage()[:200]}" for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_component_no_handler_matches_is_answered(bot, standin, caplog):
+    ann = User.make("Ann")
+    lesson = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER)])
+    for custom_id in ("nothing:we:sent", "x" * 100, "persistent_view:1"):
+        ex = await standin.click(ann, lesson, custom_id)
+        answer = await standin.answer(ex)
+        assert ex.callback["type"] == 4 and is_ephemeral(answer), custom_id
+        assert NO_LONGER_VALID in embed_text(answer)
+    # A form this app never opened is answered too.
+    ex = await standin.submit(ann, "someone-elses-form", "hello")
+    assert NO_LONGER_VALID in embed_text(await standin.answer(ex))
+    assert not no_tracebacks(caplog)
+
+
+def carrying(standin: DiscordStandIn, message: dict, custom_id: str, select: bool = False) -> dict:
+    """A copy of `message` (a new id) whose one component has `custom_id`: as if the bot had sent it."""
+    from discord_standin import snowflake
+
+    item = ({"type": 3, "custom_id": custom_id, "options": [{"label": "A", "value": "A"}], "min_values": 0, "max_values": 1}
+            if select else {"type": 2, "style": 2, "label": "x", "custom_id": custom_id})
+    copy = {**message, "id": snowflake(), "components": [{"type": 1, "components": [item]}]}
+    standin.messages[copy["id"]] = copy  # so an answer that replaces it can be read back
+    return copy
+
+
+EXTREME_IDS = ["quiz:100000000000000000000:0:a:B", "quiz:1:100000000000000000000:hint", "live:100000000000000000000:0:a:B",
+               "live:100000000000000000000:skip", "live:100000000000000000000:stop", "quiz:1:0:a:\ud83d",
+               "lesson:7:deep:\ud83d", "quiz:start:100000000000000000000:"]
+
+
+async def test_extreme_ids_and_values_get_a_clear_answer_and_no_traceback(bot, standin, caplog):
+    """Huge numbers, lone surrogates and 100,000 `[` in custom_ids, menus and forms: each is
+    answered in words (never "Something went wrong") and nothing logs a traceback."""
+    ann = User.make("Ann")
+    quiz = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 3)])
+    attempt, _question = await current_attempt(bot.core, ann.id)
+    answers = []
+    for custom_id in EXTREME_IDS:
+        # Pressed on the quiz message, which does not carry it (discord.py would drop it), and on a
+        # message that does (discord.py hands it to our dynamic item): answered either way.
+        answers.append(await standin.answer(await standin.click(ann, quiz, custom_id)))
+        answers.append(await standin.answer(await standin.click(ann, carrying(standin, quiz, custom_id), custom_id)))
+    prefix = f"quiz:{attempt['id']}:0:a:"
+    menu = f"m|{prefix}"
+    answers.append(await standin.answer(await standin.click(ann, carrying(standin, quiz, menu, select=True), menu, values=["\ud83d", "1" * 30])))
+    for value in ("[" * 100_000, "\ud83d", "A\ud800B", "1" * 30):
+        answers.append(await standin.answer(await standin.submit(ann, f"f|{prefix}", value, quiz)))
+    for custom_id, answer in zip([i for i in EXTREME_IDS for _ in (1, 2)] + ["menu"] + ["form"] * 4, answers, strict=True):
+        text = embed_text(answer)
+        assert text.strip() and "Something went wrong" not in text, (custom_id, text)
+        assert is_ephemeral(answer)
+    assert not no_tracebacks(caplog)
+    assert "Commands" in embed_text(await ask(standin, ann, "help"))  # and the bot goes on
+
+
+def test_disguised_links_are_never_rendered_as_links():
+    from bot.adapters.discord.render import message_kwargs
+    from bot.core.replies import Reply
+
+    golden = [
+        ("🥇 **[http://good.example](http://evil.example)** — 900 pts", "🥇 **[http://good.example] (http://evil.example)** — 900 pts"),
+        ("[good.example](<https://evil.example/x>)", "[good.example] (<https://evil.example/x>)"),
+        ("[Pay at paypal.com](https://evil.example)", "[Pay at paypal.com] (https://evil.example)"),
+        ("[[nested] www.bank.com](https://evil.example)", "[[nested] www.bank.com] (https://evil.example)"),
+        ("[" * 400 + "good.example](https://evil.example)", "[" * 400 + "good.example] (https://evil.example)"),
+        # A label that is its own address, or no address, stays a link (lesson sources).
+        ("[the paper](https://arxiv.org/abs/2203.02155)", "[the paper](https://arxiv.org/abs/2203.02155)"),
+        ("[arxiv.org/abs/2203.02155](https://arxiv.org/abs/2203.02155)", "[arxiv.org/abs/2203.02155](https://arxiv.org/abs/2203.02155)"),
+    ]
+    for text, expected in golden:
+        assert message_kwargs(Reply(text=text))["embed"].description == expected
+    # Long text: still within the embed limit, still defused.
+    long = message_kwargs(Reply(text="[good.example](http://evil.example) " * 200))["embed"].description
+    assert len(long) <= 4096 and "](http://evil" not in long
+
+
+async def test_a_display_name_with_link_syntax_in_public_standings(standin, tmp_path):
+    clock = ManualClock()
+    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    await bot.start()
+    try:
+        host = User.make("Host")
+        evil = User.make("[http://good.example](http://evil.example)")
+        await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
+        question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
+        _session, question, seed = await live_question(bot)
+        assert "Answer recorded" in embed_text(await standin.answer(await press(standin, evil, question_msg, typed_answer(question, seed))))
+        clock.advance(seconds=30)
+        reveal = (await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Standings" in embed_text(m)]))[0]
+        shown = embed_text(reveal)
+        assert not is_ephemeral(reveal) and "good.example" in shown
+        assert "](http://evil.example)" not in shown  # whatever the core quoted, no masked link formed
+        await ask(standin, host, "live stop")
+        final = (await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)]))[0]
+        assert "good.example" in embed_text(final) and "](http://evil.example)" not in embed_text(final)
+        assert not standin.link_problems
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.parametrize("failure", [(403, 50001, "Missing Access"), (403, 50013, "Missing Permissions"), (404, 10003, "Unknown Channel")])
+async def test_a_live_quiz_that_cannot_be_posted_ends_and_the_starter_is_told(bot, standin, failure, caplog):
+    from discord_standin import CHANNEL_ID
+
+    standin.channel_failures[CHANNEL_ID] = failure
+    host = User.make("Host")
+    started = await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
+    text = embed_text(started)
+    assert is_ephemeral(started) and "couldn't post the live quiz" in text and "has ended" in text, text
+    row = await bot.core.store.run(lambda c: c.execute("SELECT phase, end_reason FROM live_sessions").fetchone())
+    assert row["phase"] == "ended" and row["end_reason"].startswith("aborted")
+    assert "No live quiz is running" in embed_text(await ask(standin, host, "live status"))
+    assert not standin.channel_messages()  # no standings were posted anywhere
+    assert not no_tracebacks(caplog)
+    # Access restored: a new quiz starts.
+    del standin.channel_failures[CHANNEL_ID]
+    assert "Live quiz started" in embed_text(await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 1)]))
+
+
+async def test_losing_access_mid_quiz_ends_it_and_the_starter_hears_by_dm(standin, tmp_path, caplog):
+    from discord_standin import CHANNEL_ID
+
+    clock = ManualClock()
+    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    await bot.start()
+    try:
+        host = User.make("Host")
+        await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 3)])
+        await standin.wait_for(lambda: standin.channel_messages())
+        standin.channel_failures[CHANNEL_ID] = (403, 50001, "Missing Access")
+        clock.advance(seconds=30)  # question 1 closes (its reveal cannot be posted) and question 2 cannot be posted
+        told = await standin.wait_for(lambda: standin.dm_channels.get(host.id) and standin.channel_messages(standin.dm_channels[host.id]))
+        assert "couldn't post the live quiz" in embed_text(told[0]) and f"<#{CHANNEL_ID}>" in embed_text(told[0])
+        assert told[0]["allowed_mentions"] == {"parse": []}
+        row = await bot.core.store.run(lambda c: c.execute("SELECT phase, end_reason FROM live_sessions").fetchone())
+        assert row["phase"] == "ended" and row["end_reason"].startswith("aborted")
+        assert await bot.core.live.abort(1, "again") is False  # idempotent
+        assert not no_tracebacks(caplog)
+    finally:
+        await bot.stop()

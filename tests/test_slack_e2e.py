@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.slack_fixtures import (  # noqa: F401
 )
 from tests.slack_standin import (
     SIGNING_SECRET,
+    SlackStandIn,
     TEAM_ID,
     assert_safe,
     elements,
@@ -484,3 +486,267 @@ def test_manifest_declares_everything(capsys):
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] and manifest["features"]["app_home"]["messages_tab_enabled"]
     assert TEAM_ID and SIGNING_SECRET  # the stand-in's constants are importable for other tests
+
+
+# ---- hardening: forged inputs, replays, extreme inputs, disguised links, unpostable live quizzes ----
+
+NO_LONGER_VALID = "no longer valid"
+
+
+def no_tracebacks(caplog) -> list[str]:
+    """Log records that carry a traceback or an error: none may come from a bad input."""
+    return [f"{r.name}: {r.getMessage()[:200]}" for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def send_action(w, payload: dict) -> dict:
+    """Deliver a block action; return what came back on its response_url."""
+    s = w.standin
+    mark = len(s.calls)
+    ack = await w.send(payload)
+    assert ack.status in (None, 200)
+    url_id = payload["response_url"].rsplit("/", 1)[1]
+    return (await s.wait_for(lambda c: c.method == "response_url" and c.data["id"] == url_id, after=mark)).data
+
+
+async def test_forged_block_actions_are_refused_in_words(world, caplog):  # noqa: F811
+    w, s = world, world.standin
+    quiz = await command(w, "quiz 7 3")
+    attempt, _ = await current(w.core, "UANN")
+    forged = [
+        {"type": "button", "action_id": "lesson:7:deep:1", "value": f"quiz:{attempt['id']}:0:a:B", "text": {"type": "plain_text", "text": "x"}},
+        {"type": "button", "action_id": "quiz:1:0:a:B", "text": {"type": "plain_text", "text": "x"}},  # no value
+        {"type": "button", "action_id": "input|quiz:1:0:a:", "value": "not json", "text": {"type": "plain_text", "text": "x"}},
+        {"type": "button", "action_id": "input|quiz:1:0:a:", "text": {"type": "plain_text", "text": "x"},
+         "value": json.dumps({"a": "quiz:2:0:a:", "l": "x", "p": "", "m": 200})},  # not the action it names
+        {"type": "button", "action_id": "input|quiz:1:0:a:", "text": {"type": "plain_text", "text": "x"},
+         "value": json.dumps({"a": "quiz:1:0:a:", "l": "x", "p": "", "m": "200"})},  # not the types the app writes
+        {"type": "button", "action_id": "input|quiz:1:0:a:", "text": {"type": "plain_text", "text": "x"}, "value": json.dumps([1, 2])},
+    ]
+    for element in forged:
+        mark = len(s.calls)
+        back = await send_action(w, s.block_action("UANN", element))
+        assert NO_LONGER_VALID in shown_text(back) and back["response_type"] == "ephemeral", element
+        assert not [c for c in s.calls[mark:] if c.method == "views.open"]
+    # A menu whose options are not what the app sent (a number where a string belongs).
+    select = {"type": "static_select", "action_id": f"choices|quiz:{attempt['id']}:0:a:", "options": [{"value": "A"}]}
+    payload = s.block_action("UANN", select, selected=["A"])
+    payload["actions"][0]["selected_option"] = {"value": 7}
+    assert NO_LONGER_VALID in shown_text(await send_action(w, payload))
+    assert await current(w.core, "UANN") != (None, None)  # nothing was answered
+    assert quiz["blocks"] and not no_tracebacks(caplog)
+
+
+async def test_a_modal_the_app_never_opened_is_refused(world, caplog):  # noqa: F811
+    w, s = world, world.standin
+    evil = await SlackStandIn().start()  # somewhere that is not Slack: nothing may be posted there
+    try:
+        await command(w, "quiz 7 3")
+        attempt, _ = await current(w.core, "UANN")
+        action = f"quiz:{attempt['id']}:0:a:"
+        views = [
+            {"callback_id": "companion_input", "private_metadata": json.dumps({"a": action, "u": evil.response_url(), "c": GENERAL})},
+            {"callback_id": "companion_input", "private_metadata": json.dumps({"d": json.dumps({"a": action}), "s": "0" * 32})},
+            {"callback_id": "companion_input", "private_metadata": "not json"},
+            {"callback_id": "companion_input"},
+        ]
+        for view in views:
+            mark = len(s.calls)
+            await w.send(s.view_submission("UANN", view, {"answer": {"text": {"type": "plain_text_input", "value": "B"}}}))
+            told = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+            assert told.data["channel"] == "UANN" and NO_LONGER_VALID in shown_text(told.data)
+        # A modal the app did open, with its state missing: refused too, not a traceback.
+        quiz = await command(w, "quiz 7 1")
+        assert quiz["blocks"]
+        assert await current(w.core, "UANN") != (None, None)
+        assert not evil.calls and not no_tracebacks(caplog)
+    finally:
+        await evil.close()
+
+
+async def test_a_typed_answer_modal_round_trip_is_sealed(socket_world):  # noqa: F811
+    """The app's own modal works (its metadata is signed); the same metadata altered does not."""
+    w, s = socket_world, socket_world.standin
+    await command(w, "quiz 7 31")  # every question of the chapter: 11 of them are typed
+    for _ in range(31):
+        attempt, question = await current(w.core, "UANN")
+        if question.type in ("short", "ordering"):
+            break
+        await command(w, "answer " + typed_answer(question, attempt["seed"]))
+    reply = await command(w, "hint")
+    form = {"type": "button", "action_id": f"input|quiz:{attempt['id']}:{attempt['position']}:a:",
+            "value": json.dumps({"a": f"quiz:{attempt['id']}:{attempt['position']}:a:", "l": "Your answer", "p": "", "m": 200}),
+            "text": {"type": "plain_text", "text": "✍️"}}
+    opened = await press(w, reply, element=form)
+    sealed = json.loads(opened["view"]["private_metadata"])
+    assert set(sealed) == {"d", "s"} and json.loads(sealed["d"])["a"] == json.loads(form["value"])["a"]
+    altered = dict(json.loads(sealed["d"]), a=f"quiz:{attempt['id'] + 1}:0:a:")  # someone else's quiz, the same seal
+    tampered = dict(opened["view"], private_metadata=json.dumps({"d": json.dumps(altered, sort_keys=True, separators=(",", ":")),
+                                                                 "s": sealed["s"]}))
+    mark = len(s.calls)
+    await w.send(s.view_submission("UANN", tampered, {"answer": {"text": {"type": "plain_text_input", "value": "x"}}}))
+    told = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+    assert NO_LONGER_VALID in shown_text(told.data)
+    back = await submit(w, opened, typed_answer(question, attempt["seed"]))
+    assert "Correct" in shown_text(back)
+
+
+async def test_a_response_url_that_is_not_slacks_is_never_posted_to(world, caplog):  # noqa: F811
+    w, s = world, world.standin
+    evil = await SlackStandIn().start()
+    try:
+        payload = s.slash_command("/companion", "help", "UANN")
+        payload["response_url"] = evil.response_url()
+        mark = len(s.calls)
+        await w.send(payload)
+        told = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+        assert told.data["channel"] == "UANN" and NO_LONGER_VALID in shown_text(told.data)
+        click = s.block_action("UANN", {"type": "button", "action_id": "progress:show", "value": "progress:show",
+                                        "text": {"type": "plain_text", "text": "x"}})
+        for url in (evil.response_url(), "http://127.0.0.1:9/evil", "https://hooks.slack.com.evil.example/x",
+                    "https://user@hooks.slack.com/x", "javascript:alert(1)"):
+            click["response_url"] = url
+            mark = len(s.calls)
+            await w.send(click)
+            await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+        assert not evil.calls and not no_tracebacks(caplog)
+    finally:
+        await evil.close()
+
+
+def test_only_slacks_hooks_and_the_configured_api_base_are_trusted():
+    from bot.adapters.slack.app import trusted_response_url
+
+    base = "http://127.0.0.1:4000/api/"
+    assert trusted_response_url("https://hooks.slack.com/commands/T1/2/abc", base)
+    assert trusted_response_url("https://hooks.slack.com:443/actions/T1/2/abc", "https://slack.com/api/")
+    assert trusted_response_url("http://127.0.0.1:4000/response/1", base)
+    for url in ("http://hooks.slack.com/x", "https://hooks.slack.com.evil.example/x", "https://evil.example/?hooks.slack.com",
+                "https://x@hooks.slack.com/x", "https://hooks.slack.com:8443/x", "http://127.0.0.1:9/evil",
+                "http://127.0.0.1:4000 /x", "https://[::1/x", None, 7, "", "https://hooks.slack.com/" + "a" * 3000):
+        assert not trusted_response_url(url, base), url
+
+
+async def test_a_bad_timestamp_is_401_and_a_replay_is_refused(tmp_path, standin, caplog):  # noqa: F811
+    import time
+
+    w = await open_world(tmp_path, standin, "http")
+    other = await open_world(tmp_path, standin, "http")  # a second process on the same database
+    try:
+        payload = standin.slash_command("/companion", "help", "UANN")
+        for bad in ("soon", "", "1e9", "١٧٠٠٠٠٠٠٠٠", "9" * 40):
+            assert (await standin.http(w.url, payload, timestamp=bad)).status == 401, bad
+        ts = int(time.time())
+        first = await standin.http(w.url, payload, timestamp=ts)
+        replay = await standin.http(w.url, payload, timestamp=ts)
+        elsewhere = await standin.http(other.url, payload, timestamp=ts)
+        assert first.status == 200 and replay.status == 401 and elsewhere.status == 401
+        await standin.wait_for(lambda c: c.method == "response_url")
+        await asyncio.sleep(0.2)
+        assert len(standin.calls_to("response_url")) == 1  # it ran once
+        # A new request (its own signature) is fine, and old signatures are pruned.
+        assert (await standin.http(w.url, standin.slash_command("/companion", "help", "UANN"))).status == 200
+        rows = await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures").fetchone()[0])
+        assert rows == 2
+        await w.adapter.replays.first("v0=old", ts - 1000, time.time())
+        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 1
+        await w.adapter.replays.first("v0=new", ts, time.time())
+        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 0
+        assert not no_tracebacks(caplog)
+    finally:
+        await close_world(other)
+        await close_world(w)
+
+
+EXTREME_ACTIONS = ["quiz:100000000000000000000:0:a:B", "quiz:1:100000000000000000000:hint", "live:100000000000000000000:0:a:B",
+                   "live:100000000000000000000:skip", "live:100000000000000000000:stop", "quiz:1:0:a:\ud83d", "lesson:7:deep:\ud83d",
+                   "quiz:start:100000000000000000000:"]
+EXTREME_COMMANDS = ["answer \ud83d", "answer A\ud800B", "answer " + "[" * 100_000, "lesson \ud83d", "quiz 7 100000000000000000000",
+                    "\ud83d", "chat " + "[" * 100_000, "page 100000000000000000000"]
+
+
+async def test_extreme_inputs_get_a_clear_answer_and_no_traceback(world, caplog):  # noqa: F811
+    """Huge numbers, lone surrogates and 100,000 `[` in block actions, menus, forms and commands:
+    each is answered in words (never "Something went wrong") and nothing logs a traceback."""
+    w, s = world, world.standin
+    await command(w, "quiz 7 3")
+    attempt, _ = await current(w.core, "UANN")
+    answers = []
+    for action in EXTREME_ACTIONS:
+        element = {"type": "button", "action_id": action, "value": action, "text": {"type": "plain_text", "text": "x"}}
+        answers.append((action, await send_action(w, s.block_action("UANN", element))))
+    select = {"type": "multi_static_select", "action_id": f"choices|quiz:{attempt['id']}:0:a:",
+              "options": [{"value": "\ud83d"}, {"value": "1" * 30}]}
+    answers.append(("menu", await send_action(w, s.block_action("UANN", select, selected=["\ud83d", "1" * 30]))))
+    for text in EXTREME_COMMANDS:
+        answers.append((text[:20], await command(w, text)))
+    for what, answer in answers:
+        text = shown_text(answer)
+        assert text.strip() and "Something went wrong" not in text, (what, text[:300])
+    assert not no_tracebacks(caplog)
+    assert "Commands" in shown_text(await command(w, "help"))
+
+
+async def test_a_display_name_with_link_syntax_in_public_standings(socket_world):  # noqa: F811
+    w, s = socket_world, socket_world.standin
+    s.names["UEVIL"] = "[http://good.example](http://evil.example)"
+    await command(w, "live 7 2", user="UTEACH")
+    question = (await s.wait_calls("chat.postMessage", 1))[-1]
+    buttons = [e for e in answer_controls(question.data["blocks"]) if e["type"] == "button" and not e["action_id"].startswith("input|")]
+    if buttons:  # the name comes with the click
+        await send_action(w, s.block_action("UEVIL", buttons[0], ephemeral=False, name=s.names["UEVIL"]))
+    else:  # a menu or a form: answer with the command instead (its user_name is the same name)
+        row = await w.core.store.run(lambda c: c.execute("SELECT question_keys, seed FROM live_sessions").fetchone())
+        live_question = w.core.course.question(json.loads(row["question_keys"])[0])
+        await command(w, "answer " + typed_answer(live_question, row["seed"]), user="UEVIL")
+    assert "good.example" in await w.core.store.run(lambda c: c.execute(
+        "SELECT display_name FROM users WHERE user_id = 'UEVIL'").fetchone()[0])
+    w.clock.advance(21)
+    await w.core.live.advance_due()
+    update = (await s.wait_calls("chat.update", 1))[-1]
+    shown = shown_text(update.data)
+    assert "Standings" in shown and "good.example" in shown
+    assert "|http://good.example>" not in shown and "<http://evil.example|" not in shown
+    await command(w, "live stop", user="UTEACH")
+    final = await s.wait_for(lambda c: c.method == "chat.postMessage" and "Final leaderboard" in shown_text(c.data))
+    assert "good.example" in shown_text(final.data) and "<http://evil.example|" not in shown_text(final.data)
+    assert_safe(s.calls)  # which refuses any <url|label> whose label names another address
+
+
+PRIVATE = "C0PRIVATE"
+
+
+@pytest.mark.parametrize("failure", ["not_in_channel", "channel_not_found", "ratelimited"])
+async def test_a_live_quiz_that_cannot_be_posted_ends_and_the_starter_is_told(socket_world, failure, caplog):  # noqa: F811
+    w, s = socket_world, socket_world.standin
+    s.failures[("chat.postMessage", PRIVATE)] = failure
+    started = await command(w, "live 7 2", user="UTEACH", channel=PRIVATE)
+    text = shown_text(started)
+    assert started["response_type"] == "ephemeral" and "couldn't post the live quiz" in text and "has ended" in text, text
+    if failure != "ratelimited":
+        assert "/invite @companion" in text  # the bot's name, from auth.test
+    row = await w.core.store.run(lambda c: c.execute("SELECT phase, end_reason FROM live_sessions").fetchone())
+    assert row["phase"] == "ended" and failure in row["end_reason"]
+    assert "No live quiz is running" in shown_text(await command(w, "live status", user="UTEACH", channel=PRIVATE))
+    assert not [c for c in s.calls_to("chat.postMessage") if c.data["channel"] != PRIVATE]  # no standings anywhere
+    assert not no_tracebacks(caplog)
+    del s.failures[("chat.postMessage", PRIVATE)]
+    assert "Live quiz started" in shown_text(await command(w, "live 7 1", user="UTEACH", channel=PRIVATE))
+
+
+async def test_losing_the_channel_mid_quiz_ends_it_and_the_starter_hears_by_dm(socket_world, caplog):  # noqa: F811
+    w, s = socket_world, socket_world.standin
+    await command(w, "live 7 3", user="UTEACH")
+    await s.wait_calls("chat.postMessage", 1)
+    s.failures[("chat.postMessage", GENERAL)] = "not_in_channel"
+    s.failures[("chat.update", GENERAL)] = "not_in_channel"
+    w.clock.advance(21)
+    await w.core.live.advance_due()  # question 1 closes (its reveal cannot be shown)
+    w.clock.advance(6)
+    await w.core.live.advance_due()  # question 2 cannot be posted
+    told = await s.wait_for(lambda c: c.method == "chat.postMessage" and c.data["channel"] == "UTEACH")
+    assert "couldn't post the live quiz" in shown_text(told.data) and "/invite @companion" in shown_text(told.data)
+    row = await w.core.store.run(lambda c: c.execute("SELECT id, phase FROM live_sessions").fetchone())
+    assert row["phase"] == "ended"
+    assert await w.core.live.abort(row["id"], "again") is False  # idempotent
+    assert not await w.core.live.advance_due()
+    assert not no_tracebacks(caplog)

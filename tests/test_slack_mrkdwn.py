@@ -42,6 +42,20 @@ GOLDEN = [
     ("<b>html</b>", "&lt;b&gt;html&lt;/b&gt;"),
     ("AT&T &amp; 1 > 0", "AT&amp;T &amp; 1 &gt; 0"),
     ("| a | b |\n|---|---|\n| 1 | <2> |", "```\na | b\n1 | &lt;2&gt;\n```"),
+    # Disguised links: a label that names another address is never a link; label and target show as text.
+    ("[http://good.example](http://evil.example)", "http://good.example (http://evil.example)"),
+    ("**[good.example](https://evil.example/x)** — 3 pts", "*good.example (https://evil.example/x)* — 3 pts"),
+    ("[www.bank.com/login](https://evil.example)", "www.bank.com/login (https://evil.example)"),
+    ("[Pay at paypal.com now](https://evil.example)", "Pay at paypal.com now (https://evil.example)"),
+    ("[`good.example`](https://evil.example)", "`good.example` (https://evil.example)"),
+    ("[mail me](mailto:a@evil.example) [admin@good.example](mailto:a@evil.example)",
+     "<mailto:a@evil.example|mail me> admin@good.example (mailto:a@evil.example)"),
+    ("![good.example](https://evil.example/i.png)", "good.example (https://evil.example/i.png)"),
+    ("[x<y](https://evil.example/a&b)", "<https://evil.example/a&amp;b|x&lt;y>"),
+    # …while a label that is its own address, or no address at all, stays a link.
+    ("[arxiv.org/abs/2203.02155](https://arxiv.org/abs/2203.02155)", "<https://arxiv.org/abs/2203.02155|arxiv.org/abs/2203.02155>"),
+    ("[https://www.example.com](https://example.com/)", "<https://example.com/|https://www.example.com>"),
+    ("[InstructGPT, Fig. 2](https://arxiv.org/abs/2203.02155)", "<https://arxiv.org/abs/2203.02155|InstructGPT, Fig. 2>"),
 ]
 
 
@@ -106,3 +120,20 @@ def test_text_input_becomes_button_and_modal():
     assert len(modal["title"]["text"]) <= 24
     assert json.loads(modal["private_metadata"])["a"] == "quiz:5:1:a:"
     assert modal["blocks"][0]["label"]["text"] == "Your answer &lt;@U1&gt;"
+
+
+def test_disguised_links_from_anywhere_in_a_reply_are_text():
+    reply = Reply(title="Standings", text="🥇 **[http://good.example](http://evil.example)** — 900 pts\n\n"
+                                          "> [good.example](http://evil.example)\n\n- [good.example](http://evil.example)")
+    shown = json.dumps(message(reply))
+    assert "|http://good.example>" not in shown and "|good.example>" not in shown
+    assert shown.count("(http://evil.example)") == 3
+
+
+def test_thousands_of_brackets_render_quickly_as_text():
+    """markdown-it's link search is quadratic in `[`: beyond MAX_BRACKETS they are plain text.
+    (Measured by work, not time: the result is the escaped text itself, with no link.)"""
+    text = "[" * 100_000 + "](http://evil.example) [a](http://b.example)"
+    out = to_mrkdwn(text)
+    assert "<http" not in out and out.startswith("[" * 1000) and "(http://evil.example)" in out
+    assert to_mrkdwn("[" * 500 + " [a](http://b.example)").endswith("<http://b.example|a>")  # below the limit: links work

@@ -203,6 +203,26 @@ class LiveQuizzes:
             return events + [self._end(conn, session, now, "stopped")]
         return self._step(conn, session, now)
 
+    async def abort(self, session_id: int, reason: str) -> bool:
+        """End a session at once, without standings: an adapter could not show it (no access to
+        the channel, say), so nobody can play it. Idempotent: True only for the call that ended it.
+        The adapter tells the starter why; `reason` is kept in `end_reason` (`aborted: …`)."""
+        def tx(conn) -> bool:
+            return bool(conn.execute(
+                "UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL, ended_at = ?, end_reason = ?"
+                " WHERE id = ? AND phase != 'ended'", (iso(self.core.clock.now()), f"aborted: {reason}"[:200], session_id)).rowcount)
+
+        ended = await self.core.store.run(tx)
+        self._changed.set()
+        return ended
+
+    async def starter(self, session_id: int) -> tuple[str, str] | None:
+        """(platform, user id) of the person who started the session."""
+        row = await self.core.store.run(lambda conn: conn.execute(
+            "SELECT u.platform, u.user_id FROM live_sessions s JOIN users u ON u.id = s.starter_pk WHERE s.id = ?",
+            (session_id,)).fetchone())
+        return (row[0], row[1]) if row else None
+
     async def status(self, actor: Actor) -> Reply:
         session = await self.core.store.run(_find_session, actor, None)
         if session is None:

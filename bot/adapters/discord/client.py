@@ -29,6 +29,7 @@ from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
 from bot.core.users import Actor
 
+from ..safety import NO_LONGER_VALID, clean, plausible_action
 from .render import NO_MENTIONS, message_kwargs
 from .views import DYNAMIC_ITEMS
 
@@ -68,6 +69,25 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
 
 
+def handled_by_discord_py(interaction: discord.Interaction) -> bool:
+    """True if discord.py will run one of our dynamic items for this component interaction: its
+    custom_id matches an item's template and the clicked message carries that component."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    custom_id, kind = data.get("custom_id"), data.get("component_type")
+    if not isinstance(custom_id, str) or interaction.message is None:
+        return False
+    if not any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS):
+        return False
+
+    def walk(components):
+        for c in components:
+            yield c
+            yield from walk(getattr(c, "children", None) or [])
+
+    return any(getattr(c, "custom_id", None) == custom_id and getattr(c.type, "value", None) == kind
+               for c in walk(interaction.message.components))
+
+
 def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Edit arguments: a reply without components removes the old message's buttons."""
     if kwargs.get("view") is discord.utils.MISSING:
@@ -102,6 +122,13 @@ class CompanionClient(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type == discord.InteractionType.modal_submit:
             await self.adapter.on_modal_submit(interaction)
+        elif interaction.type == discord.InteractionType.component:
+            # discord.py hands a component to the dynamic item whose template matches its custom_id,
+            # if the message carries that component, and drops any other silently ("This interaction
+            # failed"): answer those here.
+            if not handled_by_discord_py(interaction):
+                log.info("a component with an unknown custom_id was pressed")
+                await self.adapter.no_longer_valid(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None and not message.author.bot and message.author != self.user:
@@ -122,6 +149,8 @@ class DiscordAdapter:
         self.settings = settings
         #: session id → (channel id, message id) of the open question, to close its buttons.
         self.live_messages: dict[int, tuple[int, int]] = {}
+        #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
+        self._starting: dict[tuple[str, str | None], str | None] = {}
 
     def actor(self, interaction: discord.Interaction) -> Actor:
         return actor_for(interaction, self.settings)
@@ -227,7 +256,21 @@ class DiscordAdapter:
 
     # ---- entry points -----------------------------------------------------------------------
 
-    async def on_action(self, interaction: discord.Interaction, action: str) -> None:
+    async def no_longer_valid(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message(ephemeral=True, **message_kwargs(error(NO_LONGER_VALID)))
+        except discord.HTTPException:
+            log.info("could not answer an interaction with an unknown id")
+
+    async def on_action(self, interaction: discord.Interaction, action: str, typed: str | None = None) -> None:
+        """A component or form: `action` is the id the app sent (checked here for a shape it could
+        have sent, the rest is the core's to judge); `typed` is what the person chose or typed."""
+        if not plausible_action(action):
+            log.info("refused an implausible action id from a component")
+            await self.no_longer_valid(interaction)
+            return
+        if typed is not None:
+            action += clean(typed)
         actor = self.actor(interaction)
         live = LIVE_ANSWER.match(action)
         if live and interaction.message is not None and not interaction.message.flags.ephemeral:
@@ -239,26 +282,63 @@ class DiscordAdapter:
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
         custom_id = data.get("custom_id", "")
-        if not custom_id.startswith("f|"):
+        if not isinstance(custom_id, str) or not custom_id.startswith("f|"):
+            await self.no_longer_valid(interaction)  # not a form this app opened
             return
         text = ""
-        for row in data.get("components", []):
+        for row in data.get("components") or []:
+            if not isinstance(row, dict):
+                continue
             for component in row.get("components", [row.get("component")] if row.get("component") else []):
-                if component and component.get("custom_id") == "answer":
-                    text = component.get("value", "")
-        action = custom_id[2:] + text.strip().replace("\n", " ")
-        await self.on_action(interaction, action)
+                if isinstance(component, dict) and component.get("custom_id") == "answer" and isinstance(component.get("value"), str):
+                    text = component["value"]
+        await self.on_action(interaction, custom_id[2:], text.strip().replace("\n", " "))
 
     async def on_direct_message(self, message: discord.Message) -> None:
         actor = actor_for(message, self.settings)
         try:
             async with message.channel.typing():
-                reply = await self._work(self.core.handle_text(actor, message.content))
+                reply = await self._work(self.core.handle_text(actor, clean(message.content)))
             await message.channel.send(**message_kwargs(reply))
         except discord.HTTPException:
             log.exception("could not answer a direct message")
 
     # ---- live quizzes -----------------------------------------------------------------------
+
+    async def start_live(self, actor: Actor, call: Awaitable[Reply]) -> Reply:
+        """`/live start`: if its first question cannot be posted, the answer to the command says
+        why (an interaction can always be answered, even where the bot cannot post)."""
+        key = (actor.user_id, actor.channel)
+        self._starting[key] = None
+        try:
+            reply = await call
+        finally:
+            notice = self._starting.pop(key, None)
+        return error(notice) if notice else reply
+
+    async def _cannot_post(self, event: LiveEvent, channel: str, exc: discord.HTTPException) -> None:
+        log.warning("cannot post live session %s's question in channel %s: HTTP %s (%s)", event.session_id, channel,
+                    exc.status, exc.code)
+        if not await self.core.live.abort(event.session_id, f"discord {exc.status} {exc.code}"):
+            return
+        if isinstance(exc, discord.NotFound):
+            why = "that channel no longer exists, or I cannot see it"
+        else:
+            why = "I'm not allowed to post there (I need View Channel, Send Messages and Embed Links in that channel)"
+        notice = (f"⚠️ I couldn't post the live quiz in <#{channel}>: {why}. The live quiz has ended. "
+                  "Ask a server admin to give me access to the channel, then start it again.")
+        starter = await self.core.live.starter(event.session_id)
+        if starter is None or starter[0] != "discord":
+            return
+        key = (starter[1], channel)
+        if key in self._starting:
+            self._starting[key] = notice
+            return
+        try:
+            dm = await self.client.create_dm(discord.Object(id=int(starter[1])))
+            await dm.send(**message_kwargs(error(notice)))
+        except (discord.HTTPException, ValueError):
+            log.warning("could not tell the starter of live session %s that it ended", event.session_id)
 
     async def on_live_event(self, event: LiveEvent) -> None:
         platform, _guild, channel = event.place
@@ -266,7 +346,12 @@ class DiscordAdapter:
             return
         target = self.client.get_partial_messageable(int(channel), guild_id=int(_guild) if _guild.isdigit() else None)
         if event.kind == "question":
-            message = await target.send(**message_kwargs(event.reply, closes_at=event.closes_at))
+            try:
+                message = await target.send(**message_kwargs(event.reply, closes_at=event.closes_at))
+            except (discord.Forbidden, discord.NotFound) as exc:
+                # Nobody could see or answer it: end the session and tell its starter why.
+                await self._cannot_post(event, channel, exc)
+                return
             self.live_messages[event.session_id] = (message.channel.id, message.id)
             return
         opened = self.live_messages.pop(event.session_id, None)
@@ -275,4 +360,8 @@ class DiscordAdapter:
                 await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not close the buttons of live session %s", event.session_id)
-        await target.send(**message_kwargs(event.reply))
+        try:
+            await target.send(**message_kwargs(event.reply))
+        except discord.HTTPException as exc:
+            log.warning("could not post live session %s's %s message in channel %s: HTTP %s (%s)", event.session_id,
+                        event.kind, channel, exc.status, exc.code)

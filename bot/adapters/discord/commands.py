@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.adapters.safety import clean
 from bot.core.instructor import REFUSED
 from bot.core.replies import error
 
@@ -79,7 +80,7 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @tree.command(name="answer", description="Answer your current question by typing (a letter, letters, true/false or words)")
     @app_commands.describe(text="Your answer")
     async def answer(interaction: discord.Interaction, text: app_commands.Range[str, 1, 200]):
-        await run(interaction, lambda a: core.answer(a, text))
+        await run(interaction, lambda a: core.answer(a, clean(text)))
 
     @tree.command(name="hint", description="A hint for your current quiz question")
     async def hint(interaction: discord.Interaction):
@@ -106,12 +107,12 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @tree.command(name="chat", description="Talk to the simulated instruction-tuned assistant (only you see it)")
     @app_commands.describe(message="What you want to say")
     async def chat(interaction: discord.Interaction, message: app_commands.Range[str, 1, 2000]):
-        await run(interaction, lambda a: core.chat(a, message))
+        await run(interaction, lambda a: core.chat(a, clean(message)))
 
     @tree.command(name="compare", description="The base model and the instruction-tuned assistant, side by side")
     @app_commands.describe(prompt="A prompt for both models")
     async def compare(interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 2000]):
-        await run(interaction, lambda a: core.compare(a, prompt))
+        await run(interaction, lambda a: core.compare(a, clean(prompt)))
 
     @tree.command(name="mode", description="Chat with the assistant (default) or with the raw base model")
     @app_commands.describe(mode="Which model answers your chat")
@@ -133,7 +134,7 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @app_commands.describe(chapter="Which chapter", questions="How many questions")
     @app_commands.autocomplete(chapter=chapters)
     async def live_start(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None):
-        await run(interaction, lambda a: core.live.start(a, chapter, questions))
+        await run(interaction, lambda a: adapter.start_live(a, core.live.start(a, chapter, questions)))
 
     @live.command(name="skip", description="Close the open question now (starter or instructor)")
     async def live_skip(interaction: discord.Interaction):

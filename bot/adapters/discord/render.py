@@ -2,7 +2,9 @@
 
 Discord's limits live here, in one place. Anything the bot sends carries
 `AllowedMentions.none()`: replies echo user text (answers, names, chat), and nothing the bot
-says is meant to ping anyone.
+says is meant to ping anyone. No Markdown link whose label names another address (a
+display name `[http://good.example](http://evil.example)` in live standings) is rendered as a
+link: `safety.defuse_markdown_links` shows its label and target side by side.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import discord
 
 from bot.core.replies import Reply
 
+from ..safety import defuse_markdown_links
 from .views import ActionButton, ChoiceSelect, FormButton
 
 CONTENT_MAX = 2000
@@ -73,7 +76,9 @@ def message_kwargs(reply: Reply, *, closes_at: datetime | None = None, with_view
     text = reply.text
     if closes_at is not None:
         text += f"\n⏰ Closes {discord_time(closes_at)}."
-    embed = discord.Embed(description=clip(text, EMBED_DESCRIPTION_MAX), colour=COLOURS.get(reply.kind, 0x5865F2))
+    # Discord renders `[label](url)` in embeds: a label that names another address is shown as text.
+    description = clip(defuse_markdown_links(clip(text, EMBED_DESCRIPTION_MAX)), EMBED_DESCRIPTION_MAX)
+    embed = discord.Embed(description=description, colour=COLOURS.get(reply.kind, 0x5865F2))
     if reply.title:
         embed.title = clip(reply.title, EMBED_TITLE_MAX)
     if reply.page is not None:

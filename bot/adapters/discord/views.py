@@ -57,7 +57,7 @@ class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"m\|(?P<
         return cls(select=select, action=match["action"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _adapter(interaction).on_action(interaction, self.action + ",".join(self.item.values))
+        await _adapter(interaction).on_action(interaction, self.action, ",".join(self.item.values))
 
 
 class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"t\|(?P<action>.{1,98})"):

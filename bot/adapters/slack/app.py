@@ -19,16 +19,32 @@ Identity: a person is `("slack", user id)`; a place is `("slack", team id, chann
 direct message has no guild (the core's "DM"), so live quizzes run only in channels.
 Instructors are the ids in COMPANION_INSTRUCTORS (`slack:U…`) and workspace admins and owners
 (`users.info`), checked on the server side only when an instructor-only thing is asked for.
+
+What is checked, not trusted (each refusal says "That button is no longer valid", nothing runs):
+- a button's value must be the action id the app put there (its action_id, made unique with
+  `#n`); a text-input button's value must be the JSON the app wrote; a menu's values strings;
+- a modal's private_metadata carries an HMAC (keyed from the bot token) over what the app
+  wrote, so a view submission for a modal the app never opened, or altered metadata, is refused;
+- a `response_url` is posted to only if it is Slack's (`https://hooks.slack.com/`, or the
+  configured API base's host in tests); a request whose response_url is anything else is refused;
+- HTTP mode: a timestamp that is not a number is a 401 (bolt would answer 500), and a signature
+  already seen within its five minutes is a replay, refused with 401 (`dedup.Replays`, in SQLite);
+- ids with numbers too long to be real, and lone surrogates anywhere, never reach the core
+  (`bot/adapters/safety.py`).
+A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and tells the starter.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -40,6 +56,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     async_default_handlers,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -47,11 +64,12 @@ from bot.adapters import AdapterError
 from bot.core.companion import ALIASES, COMMANDS, Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
-from bot.core.replies import Reply
+from bot.core.replies import Reply, error
 from bot.core.users import Actor
 
+from ..safety import NO_LONGER_VALID, clean, plausible_action
 from . import blocks
-from .dedup import Dedup
+from .dedup import Dedup, Replays
 from .home import build_home
 
 log = logging.getLogger(__name__)
@@ -124,7 +142,50 @@ def core_text(command: str, text: str) -> tuple[str | None, str]:
 
 
 def _is_dm(channel_id: str | None) -> bool:
-    return bool(channel_id) and channel_id.startswith("D")
+    return isinstance(channel_id, str) and channel_id.startswith("D")
+
+
+#: Where Slack's `response_url`s point. Nothing else is ever posted to (a forged payload, or a
+#: modal's metadata, could name any address), except the configured API base's own host in tests.
+SLACK_HOOKS = ("https", "hooks.slack.com", 443)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.username or parts.password or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname.lower(), port or {"https": 443, "http": 80}.get(scheme, 0)
+
+
+def trusted_response_url(url: Any, api_base: str) -> bool:
+    """True for Slack's own hooks (https://hooks.slack.com/…) and the configured API base's host."""
+    if not isinstance(url, str) or not 0 < len(url) <= 2000 or any(c.isspace() for c in url):
+        return False
+    origin = _origin(url)
+    return origin is not None and origin in (SLACK_HOOKS, _origin(api_base))
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    """obj[k1][k2]… where every level is a dict, else None (payloads are checked, not trusted)."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+#: Why a live quiz's question could not be posted, by Slack's error code.
+_CANNOT_POST = {
+    "not_in_channel": "I'm not a member of that channel",
+    "channel_not_found": "I can't see that channel (a private channel, or one I was never invited to)",
+    "is_archived": "that channel is archived",
+    "ratelimited": "Slack kept refusing my posts there (rate limited) after I had waited and retried",
+}
 
 
 async def _health(_: web.Request) -> web.Response:
@@ -158,6 +219,12 @@ class SlackAdapter:
         self.port = settings.slack_port if port is None else port
         self.ping_interval = ping_interval
         self.dedup = Dedup(core.store, core.clock)
+        self.replays = Replays(core.store)
+        self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        self._modal_key = hashlib.sha256(b"course-companion modal metadata\0" + (settings.slack_bot_token or "").encode()).digest()
+        #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
+        self._starting: dict[tuple[str, str | None], str | None] = {}
+        self.bot_name = "Course Companion"
         self._session: aiohttp.ClientSession | None = None
         self.client: AsyncWebClient | None = None
         self.app: AsyncApp | None = None
@@ -194,6 +261,7 @@ class SlackAdapter:
             await self.close()
             raise AdapterError(f"cannot reach Slack's Web API at {self.settings.slack_api_base} ({type(exc).__name__})") from None
         self.bot_user_id = auth.get("user_id")
+        self.bot_name = auth.get("user") or self.bot_name
         if self.mode == "socket":
             self.handler = _SocketHandler(self.app, self.settings.slack_app_token, self.dedup, web_client=self.client,
                                           ping_interval=self.ping_interval)
@@ -234,6 +302,16 @@ class SlackAdapter:
             self._session = None
 
     async def _http_endpoint(self, request: web.Request) -> web.Response:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            return web.Response(status=401, text="invalid request")  # not a timestamp: not Slack
+        signature = request.headers.get("X-Slack-Signature", "")
+        body = await request.text()
+        # A genuine request verifies until its timestamp is 5 minutes old: remember its signature
+        # (checked here as bolt will check it again) and refuse the same request a second time.
+        if self._verifier.is_valid(body, timestamp, signature) and not await self.replays.first(signature, int(timestamp), time.time()):
+            log.warning("refused a replayed Slack request (a signature already seen)")
+            return web.Response(status=401, text="invalid request")
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -321,6 +399,9 @@ class SlackAdapter:
         `respond` opens a new session, and a new connection, for every post.)"""
         if not response_url:
             return None
+        if not trusted_response_url(response_url, self.settings.slack_api_base):
+            log.warning("refused to post to a response_url that is not Slack's")
+            return None
 
         async def respond(**payload: Any) -> None:
             body = {k: v for k, v in payload.items() if v is not None}
@@ -333,15 +414,45 @@ class SlackAdapter:
     async def on_command(self, ack, body: dict) -> None:
         await ack()
         respond = self.responder(body.get("response_url"))
+        if respond is None or not isinstance(body.get("user_id"), str):
+            await self._refuse(body, None)  # no response_url of Slack's: not a command Slack sent
+            return
         tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("command", self._command(body, respond), tell)
 
     def _plain_actor(self, body: dict) -> Actor:
-        return Actor("slack", body.get("user_id") or body.get("user", {}).get("id", "?"), "someone")
+        user = body.get("user_id") or _dig(body, "user", "id")
+        return Actor("slack", user if isinstance(user, str) else "?", "someone")
+
+    async def _refuse(self, body: dict, respond) -> None:
+        """A button, form or command that is not one the app sent: say so, run nothing."""
+        log.info("refused a Slack %s that the app did not send", body.get("type") or "command")
+        reply = error(NO_LONGER_VALID)
+        try:
+            if respond is not None:
+                await respond(**blocks.message(reply), response_type="ephemeral", replace_original=False)
+                return
+            user = self._plain_actor(body).user_id
+            if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user):
+                await self.client.chat_postMessage(channel=user, **blocks.message(reply))
+        except Exception:
+            log.warning("could not tell a user that their button was no longer valid")
+
+    async def start_live(self, actor: Actor, call: Awaitable[Reply]) -> Reply:
+        """A command that may start a live quiz: if its first question cannot be posted, the
+        answer to the command says why (a response_url works even where the app cannot post)."""
+        key = (actor.user_id, actor.channel)
+        self._starting[key] = None
+        try:
+            reply = await call
+        finally:
+            notice = self._starting.pop(key, None)
+        return error(notice) if notice else reply
 
     async def _command(self, body: dict, respond) -> None:
-        text, sub = core_text(body.get("command", MAIN_COMMAND), body.get("text", ""))
-        words = command_text(body.get("text", "")).split()
+        typed = clean(body.get("text", ""))
+        text, sub = core_text(clean(body.get("command", MAIN_COMMAND)), typed)
+        words = command_text(typed).split()
         # users.info (cached) only when the answer depends on being an instructor or admin.
         needs_role = (sub in ("course", "help") or text is None
                       or (sub == "live" and (self.settings.live_starters == "instructors"
@@ -353,6 +464,8 @@ class SlackAdapter:
                 reply.text = f"I don't know the sub-command `{sub[:32]}`.\n\n" + reply.text
         elif sub == "help":
             reply = self.core.help(actor, HELP_EXTRA)
+        elif sub == "live":
+            reply = await self.start_live(actor, self.core.handle_text(actor, text))
         else:
             reply = await self.core.handle_text(actor, text)
         await self.deliver(reply, actor, respond, body.get("channel_id"))
@@ -360,29 +473,82 @@ class SlackAdapter:
     async def on_action(self, ack, body: dict, action: dict) -> None:
         await ack()
         respond = self.responder(body.get("response_url"))
+        if body.get("response_url") is not None and respond is None:
+            await self._refuse(body, None)
+            return
         tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("button", self._action(body, action, respond), tell)
 
+    def _core_action(self, body: dict, action: dict) -> str | None:
+        """The core action a click asks for, if the element is one the app sent; else None.
+        A button's value is its action id (the action_id is the same, made unique with `#n`); a
+        menu's action_id carries the action and its options the values; a text-input button's
+        value is the JSON the app wrote."""
+        action_id = action.get("action_id")
+        if not isinstance(action_id, str) or not isinstance(_dig(body, "user", "id"), str):
+            return None
+        base = action_id.split("#", 1)[0]
+        if base.startswith(blocks.CHOICES_PREFIX):
+            selected = action.get("selected_options") if "selected_options" in action else [action.get("selected_option")]
+            if not isinstance(selected, list) or len(selected) > blocks.MAX_OPTIONS:
+                return None
+            values = [_dig(o, "value") for o in selected if o is not None]
+            if not all(isinstance(v, str) and 0 < len(v) <= blocks.MAX_OPTION_VALUE for v in values):
+                return None
+            prefix = base[len(blocks.CHOICES_PREFIX):]
+            return prefix + ",".join(clean(v) for v in values) if plausible_action(prefix) else None
+        value = action.get("value")
+        if base.startswith(blocks.INPUT_PREFIX):
+            spec = blocks.read_input_spec(value)
+            if (spec is None or not plausible_action(spec["a"]) or not isinstance(body.get("trigger_id"), str)
+                    or blocks.clip(blocks.INPUT_PREFIX + spec["a"], blocks.MAX_ACTION_ID) != base):
+                return None
+            return blocks.INPUT_PREFIX
+        return value if value == base and plausible_action(value) else None
+
     async def _action(self, body: dict, action: dict, respond) -> None:
-        action_id: str = action.get("action_id", "")
-        user = body.get("user") or {}
-        container = body.get("container") or {}
-        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
-        team = (body.get("team") or {}).get("id") or user.get("team_id")
-        if action_id.startswith(blocks.INPUT_PREFIX):
-            private = {"c": channel, "u": body.get("response_url"), "h": from_home, "e": bool(container.get("is_ephemeral"))}
-            await self.client.views_open(trigger_id=body["trigger_id"], view=blocks.input_modal(action["value"], private))
+        core_action = self._core_action(body, action)
+        if core_action is None:
+            await self._refuse(body, respond)
             return
-        if action_id.startswith(blocks.CHOICES_PREFIX):
-            selected = action.get("selected_options") or ([action["selected_option"]] if action.get("selected_option") else [])
-            core_action = action_id[len(blocks.CHOICES_PREFIX):].split("#", 1)[0] + ",".join(o["value"] for o in selected)
-        else:
-            core_action = action.get("value") or action_id.split("#", 1)[0]
+        user = body["user"]
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        channel = _dig(body, "channel", "id") or container.get("channel_id")
+        channel = channel if isinstance(channel, str) else None
+        from_home = container.get("type") == "view" and _dig(body, "view", "type") == "home"
+        team = _dig(body, "team", "id") or user.get("team_id")
+        name = clean(user.get("name") or user.get("username") or "") or None
+        if core_action == blocks.INPUT_PREFIX:
+            private = {"c": channel, "u": body.get("response_url") if respond else None, "h": from_home,
+                       "e": bool(container.get("is_ephemeral"))}
+            await self.client.views_open(trigger_id=body["trigger_id"], view=blocks.input_modal(action["value"], private, self.seal))
+            return
         needs_role = core_action.startswith("live:") and core_action.endswith((":stop", ":skip"))
-        actor = await self.actor(user["id"], user.get("name") or user.get("username"), team, None if from_home else channel, needs_role)
+        actor = await self.actor(user["id"], name, team, None if from_home else channel, needs_role)
         reply = await self.core.handle_action(actor, core_action)
         await self._show_action_reply(reply, actor, respond, channel, from_home, bool(container.get("is_ephemeral")))
+
+    # ---- typed answers: a modal's metadata is sealed, so only a modal the app opened is answered
+
+    def seal(self, private: dict[str, Any]) -> str:
+        data = json.dumps(private, sort_keys=True, separators=(",", ":"))
+        mac = hmac.new(self._modal_key, data.encode(), hashlib.sha256).hexdigest()[:32]
+        return json.dumps({"d": data, "s": mac})
+
+    def unseal(self, metadata: Any) -> dict[str, Any] | None:
+        """The metadata the app wrote into a modal it opened, or None for anything else."""
+        try:
+            outer = json.loads(metadata) if isinstance(metadata, str) else None
+        except ValueError:
+            return None
+        data, mac = _dig(outer, "d"), _dig(outer, "s")
+        if not isinstance(data, str) or not isinstance(mac, str):
+            return None
+        expected = hmac.new(self._modal_key, data.encode(), hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(expected, mac):
+            return None
+        private = json.loads(data)
+        return private if isinstance(private, dict) and isinstance(private.get("a"), str) else None
 
     async def _show_action_reply(self, reply: Reply, actor: Actor, respond, channel: str | None, from_home: bool,
                                  ephemeral_source: bool) -> None:
@@ -401,13 +567,17 @@ class SlackAdapter:
         await self._guard("typed answer", self._input(body, view))
 
     async def _input(self, body: dict, view: dict) -> None:
-        private = json.loads(view.get("private_metadata") or "{}")
-        text = view["state"]["values"]["answer"]["text"]["value"] or ""
-        user = body["user"]
+        private = self.unseal(_dig(view, "private_metadata"))
+        text = _dig(view, "state", "values", "answer", "text", "value")
+        user = body.get("user")
+        if private is None or not plausible_action(private["a"]) or not isinstance(text, (str, type(None))) \
+                or not isinstance(_dig(user, "id"), str):
+            await self._refuse(body, None)  # a modal the app never opened
+            return
         channel = private.get("c")
-        actor = await self.actor(user["id"], user.get("name") or user.get("username"), (body.get("team") or {}).get("id"),
-                                 None if private.get("h") else channel)
-        reply = await self.core.handle_action(actor, private["a"] + " ".join(text.split()))
+        actor = await self.actor(user["id"], clean(user.get("name") or user.get("username") or "") or None,
+                                 _dig(body, "team", "id"), None if private.get("h") else channel)
+        reply = await self.core.handle_action(actor, private["a"] + " ".join(clean(text or "").split()))
         respond = self.responder(private.get("u"))
         await self._show_action_reply(reply, actor, respond, channel, bool(private.get("h")), bool(private.get("e")))
 
@@ -426,7 +596,7 @@ class SlackAdapter:
 
         async def work() -> None:
             actor = await self.actor(event["user"], None, body.get("team_id"), channel)
-            reply = await self.core.handle_text(actor, event.get("text") or "")
+            reply = await self.core.handle_text(actor, clean(event.get("text") or ""))
             await self.deliver(reply, actor, None, channel)
 
         await self._guard("direct message", work(), tell)
@@ -445,6 +615,27 @@ class SlackAdapter:
 
     # ---- live quizzes -----------------------------------------------------------------------
 
+    async def _cannot_post(self, event: LiveEvent, channel: str, code: str) -> None:
+        log.warning("cannot post live session %s's question in channel %s: %s", event.session_id, channel, code)
+        if not await self.core.live.abort(event.session_id, f"slack {code}"):
+            return
+        why = _CANNOT_POST.get(code, f"Slack refused the post ({code})")
+        notice = (f"⚠️ I couldn't post the live quiz's question in that channel: {why}. The live quiz has ended. "
+                  f"If it is a private channel, invite me first with `/invite @{self.bot_name}` there, then start it again.")
+        if code == "ratelimited":
+            notice = f"⚠️ I couldn't post the live quiz's question in that channel: {why}. The live quiz has ended; try again in a minute."
+        starter = await self.core.live.starter(event.session_id)
+        if starter is None or starter[0] != "slack":
+            return
+        key = (starter[1], channel)
+        if key in self._starting:
+            self._starting[key] = notice  # the answer to the /companion live command says it
+            return
+        try:
+            await self.client.chat_postMessage(channel=starter[1], **blocks.message(error(notice)))
+        except SlackApiError:
+            log.warning("could not tell the starter of live session %s that it ended", event.session_id)
+
     async def on_live_event(self, event: LiveEvent) -> None:
         if event.place[0] != "slack" or self.client is None:
             return
@@ -457,22 +648,31 @@ class SlackAdapter:
                 when = f"<!date^{epoch}^Answers close at {{time_secs}}|Answers close at {event.closes_at:%H:%M:%S} UTC>"
                 at = next((i for i, b in enumerate(payload["blocks"]) if b["type"] == "actions"), len(payload["blocks"]))
                 payload["blocks"].insert(at, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"⏳ {when}"}]})
-            sent = await self.client.chat_postMessage(channel=channel, **payload)
+            try:
+                sent = await self.client.chat_postMessage(channel=channel, **payload)
+            except SlackApiError as exc:
+                # Nobody could see or answer it: end the session and tell its starter why.
+                await self._cannot_post(event, channel, str(exc.response.get("error") or exc.response.status_code))
+                return
             shown = json.dumps([b for b in payload["blocks"] if b["type"] != "actions"])
             await self.core.store.run(lambda conn: conn.execute(
                 "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts, question_blocks)"
                 " VALUES (?, ?, ?, ?, ?)", (event.session_id, event.question_index, sent["channel"], sent["ts"], shown)))
             return
-        if event.kind == "closed":
-            row = await self.core.store.run(lambda conn: conn.execute(
-                "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
-                (event.session_id, event.question_index)).fetchone())
-            if row is not None:
-                # The same message, now closed: the question as it was asked, then the reveal and standings.
-                asked = json.loads(row["question_blocks"] or "[]")
-                reveal = payload["blocks"]
-                room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
-                shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
-                await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
-                return
-        await self.client.chat_postMessage(channel=channel, **payload)
+        try:
+            if event.kind == "closed":
+                row = await self.core.store.run(lambda conn: conn.execute(
+                    "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
+                    (event.session_id, event.question_index)).fetchone())
+                if row is not None:
+                    # The same message, now closed: the question as it was asked, then the reveal and standings.
+                    asked = json.loads(row["question_blocks"] or "[]")
+                    reveal = payload["blocks"]
+                    room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
+                    shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
+                    await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
+                    return
+            await self.client.chat_postMessage(channel=channel, **payload)
+        except SlackApiError as exc:
+            log.warning("could not show live session %s's %s message in channel %s: %s", event.session_id, event.kind, channel,
+                        exc.response.get("error"))

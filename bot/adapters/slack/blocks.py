@@ -160,17 +160,35 @@ def message(reply: Reply, command: str = "/companion") -> dict[str, Any]:
     return {"text": fallback_text(reply, command), "blocks": reply_blocks(reply, command=command)}
 
 
-def input_modal(value: str, private: dict[str, Any]) -> dict[str, Any]:
-    """The modal a text-input button opens. `value` is the button's value (action + label)."""
-    spec = json.loads(value)
+def read_input_spec(value: Any) -> dict[str, Any] | None:
+    """A text-input button's value as the app wrote it (`{"a", "l", "p", "m"}`), or None if it
+    is not one (a forged or corrupted value)."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE:
+        return None
+    try:
+        spec = json.loads(value)
+    except ValueError:
+        return None
+    if not (isinstance(spec, dict) and isinstance(spec.get("a"), str) and isinstance(spec.get("l", ""), str)
+            and isinstance(spec.get("p") or "", str) and type(spec.get("m", 200)) is int):
+        return None
+    return spec
+
+
+def input_modal(value: str, private: dict[str, Any], seal=None) -> dict[str, Any]:
+    """The modal a text-input button opens. `value` is the button's value (action + label);
+    `seal(private)` writes its private_metadata (the app signs it, see `SlackAdapter.seal`)."""
+    spec = read_input_spec(value)
+    if spec is None:
+        raise ValueError("not a text-input button's value")
     private = dict(private, a=spec["a"])
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "max_length": max(1, min(int(spec.get("m", 200)), 3000))}
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "max_length": max(1, min(spec.get("m", 200), 3000))}
     if spec.get("p"):
         element["placeholder"] = plain(spec["p"], 150)
     return {
         "type": "modal",
         "callback_id": INPUT_CALLBACK,
-        "private_metadata": clip(json.dumps(private), 3000),
+        "private_metadata": (seal or json.dumps)(private),
         "title": plain("Your answer", MAX_MODAL_TITLE),
         "submit": plain("Send", 24),
         "close": plain("Cancel", 24),

@@ -62,3 +62,42 @@ class Dedup:
             return True
         self.dropped += 1
         return False
+
+
+#: Slack refuses a request whose timestamp is more than 5 minutes from now (bolt checks it): a
+#: signature is worth remembering for that long after its timestamp, plus a little clock skew.
+SIGNATURE_WINDOW = 300 + 60
+
+
+class Replays:
+    """HTTP mode: each signed request is accepted once.
+
+    A request's signature covers its timestamp and body, so a copy of a genuine request (a slash
+    command captured on the way) verifies until its timestamp leaves the 5-minute window. The
+    signatures of accepted requests are kept in SQLite (`slack_signatures`, one small
+    transaction per request), shared by every process on the database, and pruned once their
+    timestamp is out of the window; a recent one is also found in memory without a query."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        #: How many replays were refused (for tests and logs).
+        self.refused = 0
+
+    async def first(self, signature: str, timestamp: int, now: float) -> bool:
+        if signature in self._recent:
+            self.refused += 1
+            return False
+
+        def tx(conn) -> bool:
+            conn.execute("DELETE FROM slack_signatures WHERE expires_at < ?", (int(now),))
+            return bool(conn.execute("INSERT OR IGNORE INTO slack_signatures(signature, expires_at) VALUES (?, ?)",
+                                     (signature, timestamp + SIGNATURE_WINDOW)).rowcount)
+
+        if not await self.store.run(tx):
+            self.refused += 1
+            return False
+        self._recent[signature] = None
+        if len(self._recent) > KEEP_IN_MEMORY:
+            self._recent.popitem(last=False)
+        return True

@@ -5,7 +5,12 @@ link (`<!channel>`, `<@U123>`, `<https://x|y>`), and `&` starts an entity. Conve
 rewrite Markdown text keep those sequences intact, so lesson content or a student's message
 could ping a whole channel. Here every text token is entity-escaped (`&` `<` `>`), and the
 only `<…>` we emit come from trusted structures: a Markdown link token with an http(s) or
-mailto URL.
+mailto URL, and only when its visible text does not name another address: a disguised link
+(`[http://good.example](http://evil.example)`, from a display name or a chat message) is shown
+as its text followed by its target in parentheses, both as plain text.
+
+Text with very many `[` (thousands) is rendered without link syntax at all: markdown-it's link
+search is quadratic in them (100,000 `[` take seconds), and such text holds no real link.
 
 What is rendered: bold (`*x*`), italics (`_x_`), strikethrough, inline code, fenced and
 indented code blocks, links, bullet and ordered lists (nested), headings (as bold lines),
@@ -21,7 +26,13 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..safety import disguised
+
 _md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"]).disable("autolink")
+#: For text with more than `MAX_BRACKETS` `[`: brackets are plain text, so no link can form.
+_md_no_links = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"]).disable(
+    ["autolink", "link", "image", "reference"])
+MAX_BRACKETS = 1000
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -39,11 +50,32 @@ def _safe_url(url: str) -> str | None:
     return escape(url).replace("|", "%7C").replace(" ", "%20")
 
 
+def _visible(tokens: list[Token]) -> str:
+    """The text a reader sees for these inline tokens (a link's label)."""
+    return "".join(t.content if t.type in ("text", "code_inline", "image") else "\n" if t.type.endswith("break") else ""
+                   for t in tokens)
+
+
+def _link_end(tokens: list[Token], start: int) -> int:
+    """The index of the `link_close` matching the `link_open` at `start` (or the end)."""
+    depth = 0
+    for j in range(start, len(tokens)):
+        if tokens[j].type == "link_open":
+            depth += 1
+        elif tokens[j].type == "link_close":
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tokens)
+
+
 def _inline(tokens: list[Token]) -> str:
     out: list[str] = []
-    links: list[str | None] = []
-    for tok in tokens:
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
         t = tok.type
+        i += 1
         if t == "text":
             out.append(escape(tok.content))
         elif t == "softbreak" or t == "hardbreak":
@@ -58,16 +90,28 @@ def _inline(tokens: list[Token]) -> str:
         elif t == "s_open" or t == "s_close":
             out.append("~")
         elif t == "link_open":
-            url = _safe_url(str(tok.attrs.get("href", "")))
-            links.append(url)
-            out.append(f"<{url}|" if url else "")
+            end = _link_end(tokens, i - 1)
+            inside, i = tokens[i:end], end + 1
+            href = str(tok.attrs.get("href", ""))
+            url = _safe_url(href)
+            label = _inline(inside)
+            if url and disguised(_visible(inside), href):
+                # The label names another address: show both, as text, so nothing hides the target.
+                out.append(f"{label} ({escape(href.strip())})")
+            elif url:
+                out.append(f"<{url}|{label}>")
+            else:
+                out.append(label)
         elif t == "link_close":
-            url = links.pop() if links else None
-            out.append(">" if url else "")
+            continue
         elif t == "image":
-            url = _safe_url(str(tok.attrs.get("src", "")))
+            src = str(tok.attrs.get("src", ""))
+            url = _safe_url(src)
             alt = escape(tok.content or "image")
-            out.append(f"<{url}|{alt}>" if url else alt)
+            if url and disguised(tok.content or "", src):
+                out.append(f"{alt} ({escape(src.strip())})")
+            else:
+                out.append(f"<{url}|{alt}>" if url else alt)
         elif t in ("html_inline", "html_block"):
             out.append(escape(tok.content))
         elif tok.children:
@@ -95,7 +139,7 @@ def to_mrkdwn(markdown: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _render(markdown: str) -> str:
-    tokens = _md.parse(markdown)
+    tokens = (_md_no_links if markdown.count("[") > MAX_BRACKETS else _md).parse(markdown)
     lines: list[str] = []
     lists: list[list] = []  # stack of [ordered, counter]
     quote = 0
