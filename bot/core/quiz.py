@@ -82,11 +82,13 @@ def _start(conn, core: Companion, actor: Actor, chapter: int | None, count: int 
         if not keys:
             return None, f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet."
     conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
-    prune_attempts(conn, user_pk)
     attempt_id = conn.execute(
         "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps(keys), iso(now)),
     ).lastrowid
+    # After the insert: SQLite gives a new row the largest id + 1, so deleting the row holding the
+    # largest id first would hand its id (and its old buttons, `quiz:ID:…`) to the new attempt.
+    prune_attempts(conn, user_pk)
     return (attempt_id, chapter_no, seed, keys), None
 
 
