@@ -107,8 +107,10 @@ class LiveQuizzes:
         #: Adapters' tables of per-session message rows (each with a `session_id` column).
         self._message_tables: set[str] = set()
         self._sweep_pending = False
-        #: Rounds of the loop completed (tests wait on it instead of on wall-clock time).
+        #: Rounds of the loop completed, and when the waiting loop will next look at the database
+        #: by itself (None while it works): tests wait on these instead of on wall-clock time.
         self.rounds = 0
+        self.asleep_until: datetime | None = None
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -474,9 +476,11 @@ class LiveQuizzes:
                     wake = min(wake, deadline)
                 waits = [asyncio.ensure_future(self._changed.wait()),
                          asyncio.ensure_future(self.core.clock.sleep_until(wake))]
+                self.asleep_until = wake
                 try:
                     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 finally:
+                    self.asleep_until = None
                     for task in waits:
                         task.cancel()
                 await self.advance_due()
