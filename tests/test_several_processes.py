@@ -185,6 +185,35 @@ def _companion(db: Path, *, stdin=subprocess.PIPE) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def test_a_migration_applied_by_another_process_meanwhile_is_skipped_not_an_error(tmp_path):
+    """Two processes starting on a new file both find a migration pending; the one that gets the
+    write lock second must see it recorded and carry on (it used to fail: "table … already exists")."""
+    import sqlite3
+
+    from bot.core.store import _apply_migrations, find_migrations
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (x INTEGER);", encoding="utf-8")
+    (folder / "0002_b.sql").write_text("CREATE TABLE b (x INTEGER);", encoding="utf-8")
+    migrations = find_migrations(folder)
+    mine = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    other = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    try:
+        def the_other_process_goes_first(statement: str) -> None:
+            if statement.startswith("BEGIN IMMEDIATE") and not other.execute(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = 'a'").fetchone()[0]:
+                _apply_migrations(other, migrations)  # after we read what was done, before we lock
+
+        mine.set_trace_callback(the_other_process_goes_first)
+        assert _apply_migrations(mine, migrations) == []  # nothing left for us, and no error
+        mine.set_trace_callback(None)
+        assert [r[0] for r in mine.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+    finally:
+        mine.close()
+        other.close()
+
+
 def _lines(process: subprocess.Popen) -> queue.Queue:
     """The process's stdout, line by line, read on a thread so the test can wait with a timeout."""
     lines: queue.Queue = queue.Queue()
@@ -202,6 +231,9 @@ def test_two_real_processes_one_exits_mid_question_and_the_other_carries_on(tmp_
     waiting = _companion(db)  # B: up first, with nothing to do
     try:
         lines = _lines(waiting)
+        waiting.stdin.write('{"user": "someone", "text": "/help"}\n')
+        waiting.stdin.flush()
+        assert '"reply"' in lines.get(timeout=60)  # B is up (and the database migrated)
         starter = _companion(db)  # A: starts a live quiz and exits at the end of its input, mid-question
         out, err = starter.communicate('{"user": "host", "text": "/live 7 1"}\n', timeout=60)
         assert starter.returncode == 0, err
