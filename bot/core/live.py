@@ -465,10 +465,15 @@ class LiveQuizzes:
                 await task
 
     async def run(self) -> None:
-        """Sleep until the next deadline, a local change or the next poll of the database (for
-        sessions other processes started or left), then advance. Never dies silently."""
+        """Advance what is due (at once on start: sessions left by a previous run or another
+        process), then sleep until the next deadline, a local change or the next poll of the
+        database (for sessions other processes started or left). Never dies silently."""
         while True:
             try:
+                await self.advance_due()
+                self.rounds += 1
+                # Cleared after advancing (which sets it) and before reading the next deadline, so
+                # a change made meanwhile is in what is read, and one made later wakes the wait.
                 self._changed.clear()
                 deadline = await self.next_deadline()
                 wake = self.core.clock.now() + timedelta(seconds=self.core.settings.live_poll_seconds)
@@ -483,8 +488,6 @@ class LiveQuizzes:
                     self.asleep_until = None
                     for task in waits:
                         task.cancel()
-                await self.advance_due()
-                self.rounds += 1
             except asyncio.CancelledError:
                 raise
             except Exception:
