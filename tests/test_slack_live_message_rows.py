@@ -37,7 +37,6 @@ async def test_a_live_quizs_message_rows_go_when_it_ends_and_are_swept_at_start(
         # ...until a Slack process starts: the first round of its live loop sweeps them.
         w = await open_world(tmp_path, standin, "socket", clock=w.clock, live_reveal_seconds=0)
         async with w.core.live.running({"slack"}):
-            w.core.live._changed.set()
             for _ in range(2000):
                 if not await w.core.store.run(lambda c: c.execute(ROWS).fetchone()[0]):
                     break
