@@ -256,3 +256,28 @@ def test_two_real_processes_one_exits_mid_question_and_the_other_carries_on(tmp_
             waiting.kill()
             waiting.wait()
         waiting.stderr.close()
+
+
+@pytest.mark.parametrize("tokens, expected", [({"discord_token": "x"}, {"discord"}), ({"slack_bot_token": "x"}, {"slack"}),
+                                              ({"discord_token": "x", "slack_bot_token": "x"}, {"discord", "slack"})])
+async def test_the_platform_runner_serves_the_live_quizzes_of_the_adapters_it_runs(settings, monkeypatch, tokens, expected):
+    from dataclasses import replace
+
+    import bot.adapters.discord.runner as discord_runner
+    import bot.adapters.slack.runner as slack_runner
+    from bot.cli import _run_platforms
+
+    seen = []
+
+    async def adapter(companion, _settings):
+        await until(lambda: companion.live.rounds >= 1, "the live loop's first round")
+        seen.append(companion.live.platforms)
+
+    monkeypatch.setattr(discord_runner, "run_discord", adapter)
+    monkeypatch.setattr(slack_runner, "run_slack", adapter)
+    core = await Companion.create(replace(settings, **tokens), clock=ManualClock(), fuzzing=False)
+    try:
+        assert await _run_platforms(core, core.settings) == 0
+    finally:
+        await core.close()
+    assert seen and all(platforms == expected for platforms in seen)
