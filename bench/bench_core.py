@@ -200,7 +200,8 @@ async def main() -> int:
     rates = (100, 1000, 2000)
 
     folder = Path(tempfile.mkdtemp(prefix="companion-bench-"))
-    env = {**os.environ, "COMPANION_DB": str(folder / "companion.db"), "COMPANION_LIVE_QUESTION_SECONDS": "600"}
+    env = {**os.environ, "COMPANION_DB": str(folder / "companion.db"), "COMPANION_LIVE_QUESTION_SECONDS": "600",
+           "COMPANION_RATE_LIMIT": "0", "COMPANION_CHAT_RATE_LIMIT": "0"}  # a load generator is not a person: no rate limits
     settings = load_settings(env, dotenv=False)
 
     started = time.perf_counter()

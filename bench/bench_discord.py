@@ -58,7 +58,8 @@ async def serve(api_base: str, database: str) -> None:
     from bot.core.companion import Companion
     from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 
-    settings = Settings(database=Path(database), content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN, discord_api_base=api_base)
+    settings = Settings(database=Path(database), content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN, discord_api_base=api_base,
+                        start_rate=None, chat_rate=None)  # a load generator is not a person: no rate limits
     core = await Companion.create(settings)
     client = make_client(core, settings, guild_ready_timeout=0.05)
 

@@ -76,7 +76,8 @@ async def serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = Settings(database=Path(args.db), content_dir=DEFAULT_CONTENT_DIR, quiz_questions=QUIZ_LENGTH,
                         slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                        slack_api_base=args.api_base, slack_mode=args.mode, slack_port=0)
+                        slack_api_base=args.api_base, slack_mode=args.mode, slack_port=0,
+                        start_rate=None, chat_rate=None)  # a load generator is not a person: no rate limits
     core = await Companion.create(settings)
     adapter = SlackAdapter(core, settings, host="127.0.0.1", port=0)
     await adapter.start()

@@ -99,16 +99,20 @@ async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
 
 async def _run_platforms(companion, settings: Settings) -> int:
     """Discord and/or Slack, side by side on one core, until interrupted."""
-    runners = []
+    runners, platforms = [], set()
     if settings.discord_token:
         from bot.adapters.discord.runner import run_discord
 
         runners.append(run_discord(companion, settings))
+        platforms.add("discord")
     if settings.slack_bot_token:
         from bot.adapters.slack.runner import run_slack
 
         runners.append(run_slack(companion, settings))
-    async with companion.live.running():
+        platforms.add("slack")
+    # Only these platforms' live quizzes are advanced here: another process on the same database
+    # (the console, or the other platform run separately) advances and shows its own.
+    async with companion.live.running(platforms):
         await asyncio.gather(*runners)
     return 0
 

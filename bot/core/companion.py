@@ -17,6 +17,7 @@ from .clock import Clock
 from .config import Settings
 from .content import Course, load_course
 from .live import LiveQuizzes
+from .ratelimit import RateLimiter
 from .reading import PageRequest
 from .replies import Reply, error, quote_user_text
 from .review import make_scheduler
@@ -71,6 +72,7 @@ class Companion:
         self.settings = settings
         self.clock = clock or Clock()
         self.scheduler = make_scheduler(fuzzing)
+        self.limits = RateLimiter(self.clock)
         self.live = LiveQuizzes(self)
         #: The conversation engine (the simulated assistant and the base model), built by `create`.
         self.assistant: Assistant | None = None
@@ -94,6 +96,12 @@ class Companion:
     def is_instructor(self, actor: Actor) -> bool:
         return actor.is_instructor or self.settings.is_instructor(actor.platform, actor.user_id)
 
+    def too_fast(self, kind: str, actor: Actor) -> Reply | None:
+        """The refusal when `actor` uses a row-creating command faster than its rate limit allows."""
+        limit = self.settings.chat_rate if kind == "chat" else self.settings.start_rate
+        refusal = self.limits.check(kind, actor.platform, actor.user_id, limit)
+        return error(refusal) if refusal else None
+
     def chapter_list(self) -> str:
         return ", ".join(f"{c.number} ({c.title})" for c in self.course.chapters)
 
@@ -103,10 +111,10 @@ class Companion:
         return await reading.open_page(self, actor, PageRequest(chapter, depth, page))
 
     async def quiz(self, actor: Actor, chapter: int | None = None, count: int | None = None, depth: str | None = None) -> Reply:
-        return await quiz.start(self, actor, chapter, count, depth)
+        return self.too_fast("quiz", actor) or await quiz.start(self, actor, chapter, count, depth)
 
     async def review(self, actor: Actor) -> Reply:
-        return await quiz.start(self, actor, review=True)
+        return self.too_fast("review", actor) or await quiz.start(self, actor, review=True)
 
     async def answer(self, actor: Actor, text: str) -> Reply:
         """A typed answer: to the live quiz running in this channel if there is one, else to the solo quiz."""
@@ -131,10 +139,10 @@ class Companion:
         return await progress.leaderboard(self, actor)
 
     async def chat(self, actor: Actor, message: str) -> Reply:
-        return await self._engine().reply(actor, message)
+        return self.too_fast("chat", actor) or await self._engine().reply(actor, message)
 
     async def compare(self, actor: Actor, prompt: str) -> Reply:
-        return await self._engine().compare(actor, prompt)
+        return self.too_fast("compare", actor) or await self._engine().compare(actor, prompt)
 
     async def set_mode(self, actor: Actor, mode: str) -> Reply:
         return await self._engine().set_mode(actor, mode)
@@ -147,7 +155,7 @@ class Companion:
         return self.assistant
 
     async def export(self, actor: Actor) -> Reply:
-        return await privacy.export(self, actor)
+        return self.too_fast("export", actor) or await privacy.export(self, actor)
 
     async def forget(self, actor: Actor, confirmed: bool = False) -> Reply:
         return await privacy.forget(self, actor) if confirmed else privacy.confirm_forget()

@@ -56,6 +56,11 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 8.0
+    # Bounded growth: per-user rate limits as (count, seconds), None when off
+    start_rate: tuple[int, float] | None = (20, 60.0)  # each of /quiz, /review, /live start, /compare, /my-data
+    chat_rate: tuple[int, float] | None = (30, 60.0)  # chat messages to the assistant
+    # How often the live quiz loop reads the database for sessions another process started or left
+    live_poll_seconds: float = 2.0
 
     def is_instructor(self, platform: str, user_id: str) -> bool:
         return f"{platform}:{user_id}" in self.instructors
@@ -155,6 +160,23 @@ def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high
     return value
 
 
+def _rate(env: Mapping[str, str], name: str, default: tuple[int, float] | None) -> tuple[int, float] | None:
+    """`COUNT/SECONDS` (e.g. `20/60`: at most 20 in any 60 seconds, per user), or `0` / `off` for no limit."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("0", "off", "none"):
+        return None
+    count, sep, seconds = raw.partition("/")
+    try:
+        value = (int(count), float(seconds))
+    except ValueError:
+        value = None
+    if not sep or value is None or not 1 <= value[0] <= 100_000 or not 0 < value[1] <= 86_400:
+        raise ConfigError(f"{name} must look like COUNT/SECONDS (e.g. 20/60), or 0 for no limit, got {raw!r}")
+    return value
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -199,4 +221,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         llm_model=env.get("COMPANION_LLM_MODEL", "").strip() or None,
         llm_api_key=_secret(env, "COMPANION_LLM_API_KEY"),
         llm_timeout=_seconds(env, "COMPANION_LLM_TIMEOUT", 8.0, 0.1, 120),
+        start_rate=_rate(env, "COMPANION_RATE_LIMIT", (20, 60.0)),
+        chat_rate=_rate(env, "COMPANION_CHAT_RATE_LIMIT", (30, 60.0)),
+        live_poll_seconds=_seconds(env, "COMPANION_LIVE_POLL_SECONDS", 2.0, 0.1, 60),
     )

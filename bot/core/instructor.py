@@ -51,10 +51,10 @@ def _stats(conn, core: Companion, actor: Actor):
         readers = conn.execute(f"SELECT COUNT(DISTINCT user_pk) FROM pages_read WHERE chapter = ? AND user_pk IN ({marks})",
                                (chapter.number, *members)).fetchone()[0]
         attempts = conn.execute(
-            f"SELECT user_pk, correct, json_array_length(question_keys) FROM quiz_attempts WHERE chapter = ? AND kind = 'quiz'"
+            f"SELECT user_pk, correct, json_array_length(question_keys), pruned_before FROM quiz_attempts WHERE chapter = ? AND kind = 'quiz'"
             f" AND status = 'finished' AND user_pk IN ({marks})", (chapter.number, *members)).fetchall()
         best: dict[int, float] = {}
-        for user_pk, correct, total in attempts:
+        for user_pk, correct, total, _ in attempts:
             best[user_pk] = max(best.get(user_pk, 0.0), correct / total if total else 0.0)
         passed = sum(1 for v in best.values() if v >= core.settings.pass_threshold)
         hardest = conn.execute(
@@ -62,7 +62,7 @@ def _stats(conn, core: Companion, actor: Actor):
             f" WHERE t.chapter = ? AND t.user_pk IN ({marks}) GROUP BY a.question_key HAVING COUNT(*) >= 1"
             f" ORDER BY AVG(a.correct), COUNT(*) DESC LIMIT 3", (chapter.number, *members)).fetchall()
         out["chapters"].append({
-            "number": chapter.number, "title": chapter.title, "readers": readers, "attempts": len(attempts),
+            "number": chapter.number, "title": chapter.title, "readers": readers, "attempts": sum(1 + a[3] for a in attempts),
             "quiz_takers": len(best), "passed": passed,
             "average_best": round(100 * sum(best.values()) / len(best)) if best else None,
             "hardest": [(k, round(100 * r), n) for k, r, n in hardest],

@@ -7,6 +7,14 @@ deadline has passed, and the supervised `run()` loop calls it when the next dead
 Adapters only show the `LiveEvent`s (question opened, question closed with standings,
 session ended); the answers themselves are acknowledged ephemerally.
 
+Several processes may share one database (Discord and Slack run separately, say). Each one's
+loop advances only the sessions of the platforms it serves (`running(platforms)`), since only
+its adapters can show their events; it also reads the database every `live_poll_seconds`, so a
+session started by another process, or left mid-question by one that exited, is picked up.
+Every step is a compare-and-set on the session's phase, question and deadline inside one
+transaction: when two processes see the same deadline pass, one moves the session and emits
+its events, the other finds it already moved and emits nothing.
+
 Scoring: a correct answer earns `round(1000 × (1 − elapsed / limit / 2))` points (1000 for
 an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per person per question.
 """
@@ -18,7 +26,8 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -74,23 +83,78 @@ def _find_session(conn, actor: Actor, session_id: int | None):
                         actor.place).fetchone()
 
 
+def _claim(conn, session, **changes) -> bool:
+    """Compare-and-set: apply `changes` to the session only if it is still in the state it was read
+    in (phase, question, deadline). False when another process (or command) moved it first."""
+    sets = ", ".join(f"{column} = ?" for column in changes)
+    return conn.execute(
+        f"UPDATE live_sessions SET {sets} WHERE id = ? AND phase = ? AND current = ? AND phase_ends_at IS ?",
+        (*changes.values(), session["id"], session["phase"], session["current"], session["phase_ends_at"]),
+    ).rowcount == 1
+
+
+_TABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
 class LiveQuizzes:
     def __init__(self, core: Companion):
         self.core = core
         self.listeners: list[Listener] = []
         self._changed = asyncio.Event()
+        #: The platforms whose sessions this process advances (None: every platform, as in tests
+        #: that drive `advance_due` by hand). Set by `running(platforms)`.
+        self.platforms: frozenset[str] | None = None
+        #: Adapters' tables of per-session message rows (each with a `session_id` column).
+        self._message_tables: set[str] = set()
+        self._sweep_pending = False
+        #: Rounds of the loop completed, and when the waiting loop will next look at the database
+        #: by itself (None while it works): tests wait on these instead of on wall-clock time.
+        self.rounds = 0
+        self.asleep_until: datetime | None = None
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
+    def own_messages(self, table: str) -> None:
+        """An adapter keeps rows about a session's messages in `table` (keyed by `session_id`): they
+        are deleted once the session has ended and its last events were shown, and the rows of
+        sessions that ended earlier (while no process showed them) are swept by the next round."""
+        if not _TABLE.match(table):
+            raise ValueError(f"not a table name: {table!r}")
+        self._message_tables.add(table)
+        self._sweep_pending = True
+
     async def _publish(self, events: list[LiveEvent]) -> None:
+        ended = []
         for event in events:
             for listener in self.listeners:
                 try:
                     await listener(event)
                 except Exception:  # one adapter failing to show an event must not stop the quiz
                     log.exception("live event listener failed for session %s", event.session_id)
+            if event.kind == "ended":
+                ended.append(event.session_id)
+        if ended and self._message_tables:
+            await self.core.store.run(self._delete_messages, ended)
         self._changed.set()
+
+    def _delete_messages(self, conn, session_ids: list[int] | None) -> None:
+        """Delete adapters' message rows of these ended sessions (None: of every ended session)."""
+        for table in sorted(self._message_tables):
+            if session_ids is None:
+                conn.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM live_sessions WHERE phase = 'ended')")
+            else:
+                conn.executemany(f"DELETE FROM {table} WHERE session_id = ?", [(i,) for i in session_ids])
+
+    def _serves(self, platform: str) -> bool:
+        return self.platforms is None or platform in self.platforms
+
+    def _platform_filter(self) -> tuple[str, tuple[str, ...]]:
+        """SQL (and parameters) limiting live_sessions rows to the platforms this process serves."""
+        if self.platforms is None:
+            return "", ()
+        names = tuple(sorted(self.platforms))
+        return f" AND platform IN ({', '.join('?' * len(names)) or 'NULL'})", names
 
     # ---- commands -------------------------------------------------------------------------
 
@@ -102,6 +166,8 @@ class LiveQuizzes:
             return error("Only instructors can start a live quiz here.")
         if count is not None and not 1 <= count <= 50:
             return error("Ask for between 1 and 50 questions.")
+        if refused := core.too_fast("live", actor):
+            return refused
         result, problem = await core.store.run(self._start, actor, chapter, count)
         if problem:
             return error(problem)
@@ -197,10 +263,7 @@ class LiveQuizzes:
         if not (core.is_instructor(actor) or session["starter_pk"] == user_pk):
             return error(f"Only the person who started this quiz or an instructor can {what} it.")
         if what == "stop":
-            events = []
-            if session["phase"] == "question":
-                events.append(self._close_question(conn, session, now, last=False))
-            return events + [self._end(conn, session, now, "stopped")]
+            return self._finish(conn, session, now, "stopped")
         return self._step(conn, session, now)
 
     async def abort(self, session_id: int, reason: str) -> bool:
@@ -236,7 +299,11 @@ class LiveQuizzes:
     # ---- the clock ------------------------------------------------------------------------
 
     async def advance_due(self) -> list[LiveEvent]:
-        """Move every session whose deadline has passed; publish and return the events."""
+        """Move every due session of the platforms served; publish and return the events this
+        process won (a session another process moved first yields nothing here)."""
+        if self._sweep_pending:
+            self._sweep_pending = False
+            await self.core.store.run(self._delete_messages, None)
         ids = await self.core.store.run(self._due_ids)
         events: list[LiveEvent] = []
         for session_id in ids:
@@ -250,16 +317,18 @@ class LiveQuizzes:
 
     def _due_ids(self, conn) -> list[int]:
         now = iso(self.core.clock.now())
-        return [r[0] for r in conn.execute("SELECT id FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ? ORDER BY id", (now,))]
+        where, names = self._platform_filter()
+        return [r[0] for r in conn.execute(f"SELECT id FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id",
+                                           (now, *names))]
 
     def _advance_one(self, conn, session_id: int) -> list[LiveEvent]:
         now = self.core.clock.now()
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
-        if session is None or session["phase"] == "ended" or parse_iso(session["phase_ends_at"]) > now:
-            return []
+        if (session is None or session["phase"] == "ended" or not self._serves(session["platform"])
+                or parse_iso(session["phase_ends_at"]) > now):
+            return []  # gone, ended, not ours to show, or already moved on by another process
         if now - parse_iso(session["phase_ends_at"]) > STALE_AFTER:
-            events = [self._close_question(conn, session, now, last=False)] if session["phase"] == "question" else []
-            return events + [self._end(conn, session, now, "interrupted")]
+            return self._finish(conn, session, now, "interrupted")
         return self._step(conn, session, now)
 
     def _fail(self, conn, session_id: int) -> list[LiveEvent]:
@@ -269,28 +338,39 @@ class LiveQuizzes:
         return [self._end(conn, session, self.core.clock.now(), "error")]
 
     def _step(self, conn, session, now: datetime) -> list[LiveEvent]:
-        """From 'question' close it (and end after the last); from 'reveal' open the next question."""
+        """From 'question' close it (and end after the last); from 'reveal' open the next question.
+
+        `session` is the row as read; each move is claimed with a compare-and-set against it, and
+        its events are built only once the claim won, so a move happens (and is shown) once."""
         total = len(json.loads(session["question_keys"]))
         if session["phase"] == "question":
-            last = session["current"] + 1 >= total
-            events = [self._close_question(conn, session, now, last)]
-            if last:
-                return events + [self._end(conn, session, now, "finished")]
+            if session["current"] + 1 >= total:
+                return self._finish(conn, session, now, "finished")
             if session["reveal_seconds"] > 0:
-                conn.execute("UPDATE live_sessions SET phase = 'reveal', phase_started_at = ?, phase_ends_at = ? WHERE id = ?",
-                             (iso(now), iso(now + timedelta(seconds=session["reveal_seconds"])), session["id"]))
-                return events
-            session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session["id"],)).fetchone()
-            return events + self._open_next(conn, session, now)
-        return self._open_next(conn, session, now)
+                if not _claim(conn, session, phase="reveal", phase_started_at=iso(now),
+                              phase_ends_at=iso(now + timedelta(seconds=session["reveal_seconds"]))):
+                    return []
+                return [self._close_question(conn, session, now, last=False)]
+            if not self._claim_next(conn, session, now):
+                return []
+            return [self._close_question(conn, session, now, last=False), self._current_question(conn, session["id"])]
+        if not self._claim_next(conn, session, now):
+            return []
+        return [self._current_question(conn, session["id"])]
 
-    def _open_next(self, conn, session, now: datetime) -> list[LiveEvent]:
-        conn.execute(
-            "UPDATE live_sessions SET current = current + 1, phase = 'question', phase_started_at = ?, phase_ends_at = ? WHERE id = ?",
-            (iso(now), iso(now + timedelta(seconds=session["question_seconds"])), session["id"]),
-        )
-        session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session["id"],)).fetchone()
-        return [self._question_event(session)]
+    def _claim_next(self, conn, session, now: datetime) -> bool:
+        return _claim(conn, session, current=session["current"] + 1, phase="question", phase_started_at=iso(now),
+                      phase_ends_at=iso(now + timedelta(seconds=session["question_seconds"])))
+
+    def _current_question(self, conn, session_id: int) -> LiveEvent:
+        return self._question_event(conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone())
+
+    def _finish(self, conn, session, now: datetime, reason: str) -> list[LiveEvent]:
+        """End the session as read (closing its open question first), if nobody moved it meanwhile."""
+        if not _claim(conn, session, phase="ended", phase_ends_at=None, ended_at=iso(now), end_reason=reason):
+            return []
+        events = [self._close_question(conn, session, now, last=reason == "finished")] if session["phase"] == "question" else []
+        return events + [self._ended_event(conn, session, reason)]
 
     # ---- what the channel sees ------------------------------------------------------------
 
@@ -359,6 +439,9 @@ class LiveQuizzes:
     def _end(self, conn, session, now: datetime, reason: str) -> LiveEvent:
         conn.execute("UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL, ended_at = ?, end_reason = ? WHERE id = ?",
                      (iso(now), reason, session["id"]))
+        return self._ended_event(conn, session, reason)
+
+    def _ended_event(self, conn, session, reason: str) -> LiveEvent:
         rows = self._standings(conn, session["id"], limit=None)
         heading = {
             "finished": "🏁 **Live quiz finished!**",
@@ -378,14 +461,21 @@ class LiveQuizzes:
     # ---- the supervised loop --------------------------------------------------------------
 
     async def next_deadline(self) -> datetime | None:
+        where, names = self._platform_filter()
+
         def read(conn):
-            row = conn.execute("SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'").fetchone()
+            row = conn.execute(f"SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'{where}", names).fetchone()
             return parse_iso(row[0]) if row[0] else None
         return await self.core.store.run(read)
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """The supervised loop (`run`) in the background for as long as the block lasts."""
+    async def running(self, platforms: Iterable[str] | None = None) -> AsyncIterator[None]:
+        """The supervised loop (`run`) in the background for as long as the block lasts.
+
+        `platforms`: those whose adapters run in this process (None: all, for a lone process);
+        only their sessions are advanced here, since only this process's adapters show events."""
+        if platforms is not None:
+            self.platforms = frozenset(platforms)
         task = asyncio.create_task(self.run(), name="live-quiz-loop")
         try:
             yield
@@ -395,20 +485,29 @@ class LiveQuizzes:
                 await task
 
     async def run(self) -> None:
-        """Sleep until the next deadline (or until a session changes), then advance. Never dies silently."""
+        """Advance what is due (at once on start: sessions left by a previous run or another
+        process), then sleep until the next deadline, a local change or the next poll of the
+        database (for sessions other processes started or left). Never dies silently."""
         while True:
             try:
+                await self.advance_due()
+                self.rounds += 1
+                # Cleared after advancing (which sets it) and before reading the next deadline, so
+                # a change made meanwhile is in what is read, and one made later wakes the wait.
                 self._changed.clear()
                 deadline = await self.next_deadline()
-                waits = [asyncio.ensure_future(self._changed.wait())]
+                wake = self.core.clock.now() + timedelta(seconds=self.core.settings.live_poll_seconds)
                 if deadline is not None:
-                    waits.append(asyncio.ensure_future(self.core.clock.sleep_until(deadline)))
+                    wake = min(wake, deadline)
+                waits = [asyncio.ensure_future(self._changed.wait()),
+                         asyncio.ensure_future(self.core.clock.sleep_until(wake))]
+                self.asleep_until = wake
                 try:
                     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 finally:
+                    self.asleep_until = None
                     for task in waits:
                         task.cancel()
-                await self.advance_due()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -24,7 +24,7 @@ USER_TABLES = {
     "reading_positions": "SELECT chapter, depth, page, updated_at FROM reading_positions WHERE user_pk = ?",
     "pages_read": "SELECT chapter, depth, page, first_read_at FROM pages_read WHERE user_pk = ? ORDER BY chapter, depth, page",
     "activity_days": "SELECT day FROM activity_days WHERE user_pk = ? ORDER BY day",
-    "quiz_attempts": "SELECT id, chapter, kind, depth, seed, question_keys, position, correct, status, started_at, finished_at FROM quiz_attempts WHERE user_pk = ? ORDER BY id",
+    "quiz_attempts": "SELECT id, chapter, kind, depth, seed, question_keys, position, correct, status, started_at, finished_at, pruned_before FROM quiz_attempts WHERE user_pk = ? ORDER BY id",
     "quiz_answers": "SELECT a.* FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id WHERE t.user_pk = ? ORDER BY a.attempt_id, a.position",
     "quiz_hints": "SELECT h.* FROM quiz_hints h JOIN quiz_attempts t ON t.id = h.attempt_id WHERE t.user_pk = ?",
     "review_cards": "SELECT question_key, due, state, step, stability, difficulty, last_review, reviews, fsrs_version FROM review_cards WHERE user_pk = ? ORDER BY due",

@@ -57,12 +57,12 @@ def chapter_state(conn: sqlite3.Connection, core: Companion, user_pk: int, chapt
         state.pages_read[depth] = min(count, state.pages_total[depth])
     need = min(MIN_PASSING_QUESTIONS, len(chapter.questions))
     threshold = core.settings.pass_threshold
-    for correct, total in conn.execute(
-        "SELECT correct, json_array_length(question_keys) FROM quiz_attempts"
+    for correct, total, pruned_before in conn.execute(
+        "SELECT correct, json_array_length(question_keys), pruned_before FROM quiz_attempts"
         " WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
         (user_pk, chapter.number),
     ):
-        state.attempts += 1
+        state.attempts += 1 + pruned_before  # attempts pruned for bounded growth still count
         if state.best is None or correct / total > state.best[0] / state.best[1] or (
             correct / total == state.best[0] / state.best[1] and total > state.best[1]
         ):

@@ -86,7 +86,54 @@ def _start(conn, core: Companion, actor: Actor, chapter: int | None, count: int 
         "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps(keys), iso(now)),
     ).lastrowid
+    # After the insert: SQLite gives a new row the largest id + 1, so deleting the row holding the
+    # largest id first would hand its id (and its old buttons, `quiz:ID:…`) to the new attempt.
+    prune_attempts(conn, user_pk)
     return (attempt_id, chapter_no, seed, keys), None
+
+
+#: Finished attempts kept per user, kind and chapter: the latest ones, besides each quiz length's best.
+KEEP_FINISHED = 10
+#: Abandoned attempts with answers kept per user (their answers feed the class statistics).
+KEEP_ABANDONED = 10
+
+
+def prune_attempts(conn: sqlite3.Connection, user_pk: int) -> None:
+    """Bound a user's attempts, keeping all that progress, the leaderboard and reviews read.
+
+    - an abandoned attempt without a single answer holds nothing: deleted;
+    - abandoned attempts with answers: the latest KEEP_ABANDONED;
+    - finished attempts, per kind and chapter: the latest KEEP_FINISHED, and for each quiz length
+      the best one (most correct, earliest). Progress's best score and pass (the pass mark and the
+      minimum length only compare correct answers within one length), and the leaderboard's best
+      per chapter, are all read from those. The latest finished attempt carries the number pruned
+      (`pruned_before`), so the number of attempts shown stays true.
+
+    Review cards are separate rows (`review_cards`) and are never touched here.
+    """
+    conn.execute(
+        "DELETE FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned'"
+        " AND NOT EXISTS (SELECT 1 FROM quiz_answers a WHERE a.attempt_id = quiz_attempts.id)", (user_pk,))
+    conn.execute(
+        "DELETE FROM quiz_attempts WHERE id IN (SELECT id FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned'"
+        " ORDER BY id DESC LIMIT -1 OFFSET ?)", (user_pk, KEEP_ABANDONED))
+    doomed = conn.execute(
+        "SELECT id, kind, chapter, pruned_before FROM ("
+        " SELECT id, kind, chapter, pruned_before,"
+        "  ROW_NUMBER() OVER (PARTITION BY kind, chapter ORDER BY id DESC) AS latest,"
+        "  ROW_NUMBER() OVER (PARTITION BY kind, chapter, json_array_length(question_keys) ORDER BY correct DESC, id) AS best"
+        " FROM quiz_attempts WHERE user_pk = ? AND status = 'finished')"
+        " WHERE latest > ? AND best > 1", (user_pk, KEEP_FINISHED)).fetchall()
+    if not doomed:
+        return
+    carried: dict[tuple[str, int], int] = {}
+    for _, kind, chapter, before in doomed:
+        carried[(kind, chapter)] = carried.get((kind, chapter), 0) + 1 + before
+    conn.executemany("DELETE FROM quiz_attempts WHERE id = ?", [(row[0],) for row in doomed])
+    conn.executemany(  # the latest finished attempt is never pruned, so it can carry the count
+        "UPDATE quiz_attempts SET pruned_before = pruned_before + ? WHERE id = (SELECT MAX(id) FROM quiz_attempts"
+        " WHERE user_pk = ? AND kind = ? AND chapter = ? AND status = 'finished')",
+        [(n, user_pk, kind, chapter) for (kind, chapter), n in carried.items()])
 
 
 def _when(moment, now) -> str:
@@ -141,10 +188,12 @@ def _current(conn, core: Companion, actor: Actor, attempt_id: int | None, positi
     """(user, the attempt a button or /answer refers to, or why it cannot be used)."""
     user_pk = touch_user(conn, actor, now)
     attempt = _find_attempt(conn, user_pk, attempt_id)
-    return user_pk, attempt, _stale(attempt, position)
+    return user_pk, attempt, _stale(attempt, position, attempt_id)
 
 
-def _stale(attempt, position: int | None) -> str | None:
+def _stale(attempt, position: int | None, attempt_id: int | None = None) -> str | None:
+    if attempt is None and attempt_id is not None:  # a button of an attempt since replaced (and pruned)
+        return "That quiz has already ended. Start a new one with `/quiz`."
     if attempt is None:
         return "You have no quiz running. Start one with `/quiz`, or `/review` for what is due."
     if attempt["status"] != "open":

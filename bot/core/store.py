@@ -163,6 +163,8 @@ def _apply_migrations(conn: sqlite3.Connection, migrations: list[Migration]) -> 
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)).fetchone():
+                continue  # another process sharing the file applied it after we looked: nothing to do
             raise MigrationError(f"{m.path.name}: {exc}") from exc
         applied.append(m)
     return applied

@@ -348,7 +348,7 @@ async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str]
     if mode == "interactive":
         quiet_terminal_logging()
     adapter = ConsoleAdapter(companion, out=out, mode=mode, user=user)
-    async with companion.live.running():
+    async with companion.live.running({"console"}):
         await companion.live.advance_due()  # resume or close sessions left from a previous run
         if mode == "interactive":
             await adapter.run_interactive()

@@ -233,6 +233,7 @@ class SlackAdapter:
         self._users: dict[str, tuple[float, str, bool]] = {}
         self.bot_user_id: str | None = None
         core.live.subscribe(self.on_live_event)
+        core.live.own_messages("slack_live_messages")  # deleted when their session ends, swept at start
 
     # ---- life cycle -------------------------------------------------------------------------
 
