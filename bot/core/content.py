@@ -17,6 +17,7 @@ from typing import Any
 import ftfy
 
 from .glossary import GlossaryTerm, check_glossary
+from .inputs import is_ascii_number
 from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
 from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question
 from .yamlsource import LineDict, LineList, YamlSyntaxError, load_yaml
@@ -63,7 +64,7 @@ class Course:
     def question(self, key: str) -> Question | None:
         """A question by its course-wide key, `chapter:id`."""
         number, _, qid = key.partition(":")
-        chapter = self.chapter(int(number)) if number.isdigit() else None
+        chapter = self.chapter(int(number)) if is_ascii_number(number) else None
         return chapter.question(qid) if chapter else None
 
 

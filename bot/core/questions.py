@@ -18,6 +18,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .inputs import ascii_number, is_blank
 from .replies import Button, Choices, Reply, TextInput, quote_user_text
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "short", "ordering")
@@ -86,16 +87,16 @@ def _positions(text: str, count: int, what: str) -> list[int]:
     """Read letters or numbers ("B D", "b,d", "2 4", "BD") as 0-based positions."""
     cleaned = text.strip().upper()
     tokens = [t for t in re.split(r"[\s,;/&+]+|\band\b", cleaned, flags=re.IGNORECASE) if t]
-    if len(tokens) == 1 and tokens[0].isalpha() and len(tokens[0]) > 1 and len(tokens[0]) <= count:
+    if len(tokens) == 1 and 1 < len(tokens[0]) <= count and all(ch in LETTERS for ch in tokens[0]):
         tokens = list(tokens[0])  # "BCA"
     last = LETTERS[count - 1]
     positions = []
     for token in tokens:
         token = token.strip(").:")
-        if len(token) == 1 and token.isalpha():
+        if len(token) == 1 and token in LETTERS:
             index = LETTERS.index(token)
-        elif token.isdigit():
-            index = int(token) - 1
+        elif (number := ascii_number(token, high=999)) is not None:
+            index = number - 1
         else:
             raise AnswerError(f"I couldn't read “{quote_user_text(token[:20])}” as {what}: use the letters A–{last}.")
         if not 0 <= index < count:
@@ -114,7 +115,7 @@ def parse_answer(question: Question, text: str, seed: int = 0) -> Any:
     """
     text = (text or "").strip()
     kind = question.type
-    if not text:
+    if is_blank(text):  # "", spaces, or only zero-width / direction marks
         raise AnswerError("That answer was empty. " + answer_help(question))
     if len(text) > MAX_TYPED_ANSWER:
         raise AnswerError(f"That answer is too long ({len(text)} characters); keep it under {MAX_TYPED_ANSWER}.")
