@@ -111,6 +111,10 @@ class ConsoleAdapter:
                 reply = await self._handle(user, str(obj["text"]))
             else:
                 raise ValueError('give "text" or "action"')
+        except RecursionError:  # json's parser on thousands of nested `[`: a bad line, not a crash
+            self.out.write(jsonl({"error": "bad input line: nested too deeply", "line": line.strip()[:200]}) + "\n")
+            self.out.flush()
+            return
         except (ValueError, TypeError) as exc:
             self.out.write(jsonl({"error": f"bad input line: {exc}", "line": line.strip()[:200]}) + "\n")
             self.out.flush()
