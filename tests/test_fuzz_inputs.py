@@ -201,3 +201,36 @@ async def test_unknown_commands_never_suggest_a_destructive_one(core):
         for command in destructive:
             assert f"`{command.usage}`" not in reply.text, (typo, reply.text)
     assert "Did you mean `/quiz" in (await core.handle_text(person("ann"), "/quzz")).text  # suggestions still help
+
+
+def test_the_console_survives_each_crashing_line_as_a_real_process(tmp_path):
+    """The three lines that ended the console: nested `[` (json's parser recurses), a forged id
+    above 2⁶³, and a lone surrogate; each gets one JSON line back and the session goes on."""
+    import os
+    import subprocess
+    import sys
+
+    lines = ["[" * 100_000, json.dumps({"user": "ann", "action": "quiz:100000000000000000000:0:a:B"}),
+             json.dumps({"user": "ann", "text": "/answer \ud83d"}), json.dumps({"user": "ann", "text": "\ud83d hello"}),
+             json.dumps({"user": "ann", "text": "[" * 100_000}), json.dumps({"user": "ann", "text": "/page ²"}),
+             json.dumps({"user": "ann", "text": "/help"})]
+    environment = {**os.environ, "COMPANION_DB": str(tmp_path / "console.db"), "COMPANION_LOG_LEVEL": "warning"}
+    environment.pop("DISCORD_TOKEN", None)
+    environment.pop("SLACK_BOT_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "bot", "console", "--jsonl"], input="\n".join(lines) + "\n", cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert "error" in out[0] and INVALID in out[1]["reply"]["text"] and "too long" in out[4]["reply"]["text"]
+    assert "I didn't understand" in out[5]["reply"]["text"] and out[6]["reply"]["kind"] == "help"
+
+
+@pytest.mark.parametrize("name", ["\ud83d", "Ann \udc00", "\u200b\u200b", "\u202e", "", "[x](http://evil.example)", "a" * 500, "\x00"])
+async def test_any_display_name_is_stored_and_shown(core, name):
+    actor = Actor("test", "u1", name, "g1", "quiz")
+    assert_sane(await core.handle_text(actor, "/quiz 7 1"))
+    stored = await core.store.run(lambda c: c.execute("SELECT display_name FROM users WHERE user_id = 'u1'").fetchone()[0])
+    stored.encode("utf-8")
+    assert stored.strip("\u200b") and len(stored) <= 80 and "[" not in stored and "\x00" not in stored
