@@ -151,3 +151,20 @@ async def test_display_names_cannot_form_links_in_live_standings_or_leaderboards
         assert_no_link(text)
     assert "［http://good.example］(http://evil.example)" in "".join(shown)  # shown, just not as a link
     assert_no_link((await core.handle_text(host, "/leaderboard")).text)
+
+
+@pytest.mark.parametrize("model_text", PAYLOADS + [
+    "Sure! Here is your link: [http://good.example](http://evil.example).",
+    "See ![diagram](http://evil.example/d.png) and [the docs]( <http://evil.example/docs> \"Docs\").",
+    "Read [this][ref].\n\n   [ref]: http://evil.example",
+])
+def test_a_chat_models_reply_shows_every_link_target_in_plain_sight(model_text):
+    """What a real model writes (it may repeat the user's text) goes through `safe` too: a link
+    becomes its text followed by its address, so nothing hides where it points."""
+    from bot.core.assistant.engine import safe
+
+    shown = safe(model_text)
+    assert not links_in(shown), shown
+    if EVIL in model_text:
+        assert EVIL in shown  # the address is shown, not dropped
+    assert safe("x[0] = y[1] and [brackets] stay") == "x[0] = y[1] and [brackets] stay"
