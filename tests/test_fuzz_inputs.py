@@ -234,3 +234,16 @@ async def test_any_display_name_is_stored_and_shown(core, name):
     stored = await core.store.run(lambda c: c.execute("SELECT display_name FROM users WHERE user_id = 'u1'").fetchone()[0])
     stored.encode("utf-8")
     assert stored.strip("\u200b") and len(stored) <= 80 and "[" not in stored and "\x00" not in stored
+
+
+async def test_a_quiz_whose_last_questions_were_removed_ends_cleanly(core):
+    """Content reloaded without the attempt's remaining questions: every path says so, none raises."""
+    ann = person("ann")
+    await core.quiz(ann, 7, 1)
+    attempt, _ = await ids(core)
+    await core.store.run(lambda c: c.execute("UPDATE quiz_attempts SET question_keys = ? WHERE id = ?", ('["7:gone"]', attempt)))
+    assert "removed" in (await core.handle_text(ann, "/answer B")).text  # skipped: the position moves past the end
+    reply = await core.handle_action(ann, f"quiz:{attempt}:1:a:B")
+    assert reply.kind == "error" and "no questions left" in reply.text, reply.text
+    assert "already ended" in (await core.handle_action(ann, f"quiz:{attempt}:1:hint")).text
+    assert "no quiz running" in (await core.handle_text(ann, "/answer B")).text
