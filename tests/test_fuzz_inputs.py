@@ -247,3 +247,15 @@ async def test_a_quiz_whose_last_questions_were_removed_ends_cleanly(core):
     assert reply.kind == "error" and "no questions left" in reply.text, reply.text
     assert "already ended" in (await core.handle_action(ann, f"quiz:{attempt}:1:hint")).text
     assert "no quiz running" in (await core.handle_text(ann, "/answer B")).text
+
+
+@pytest.mark.parametrize("number", [10**30, 2**63, -(2**63) - 1, -1, 0])
+async def test_typed_methods_take_any_integer_an_adapter_passes(core, number):
+    """Discord's integer options reach the typed methods directly: out-of-range numbers are refused, never stored."""
+    ann = person("ann")
+    for call in (core.lesson(ann, number), core.lesson(ann, 7, "deep", number), core.quiz(ann, number),
+                 core.quiz(ann, 7, number), core.live.start(ann, number), core.live.start(ann, 7, number)):
+        reply = await call
+        assert_sane(reply)
+        assert reply.kind in ("error", "info"), (number, reply.text)
+    assert await ids(core) == (None, None)  # no attempt, no session was created with such a number
