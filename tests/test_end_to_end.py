@@ -294,7 +294,11 @@ async def test_instructor_reload_keeps_good_content_and_reset_clears_a_student(t
     teacher = student("teacher", instructor=True)
     try:
         await core.lesson(student("ann"), CHAPTER, "deep")
-        assert "Reset the progress of **Ann**" in (await core.handle_text(teacher, "/course reset ann")).text
+        asked = await core.handle_text(teacher, "/course reset ann")
+        assert "Reset the progress of **Ann**" in asked.text and asked.kind == "confirm"
+        assert "1/3 pages" in (await core.progress(student("ann"))).text  # nothing happens before the confirmation
+        confirm = next(b for b in asked.buttons if b.style == "danger")
+        assert "Reset the progress of **Ann**" in (await core.handle_action(teacher, confirm.action)).text
         assert "0/3 pages" in (await core.progress(student("ann"))).text
         quiz = content / "ch07-fine-tuning-to-follow-instructions" / "quiz.yaml"
         quiz.write_text(quiz.read_text(encoding="utf-8").replace("answer: 2", "answer: 9", 1), encoding="utf-8")

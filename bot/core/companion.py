@@ -9,6 +9,7 @@ Adapters with native slash commands call the same typed methods (`lesson`, `quiz
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from . import instructor, privacy, progress, quiz, reading
 from .clock import Clock
 from .config import Settings
 from .content import Course, load_course
+from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
 from .live import LiveQuizzes
 from .ratelimit import RateLimiter
 from .reading import PageRequest
@@ -36,6 +38,8 @@ class Command:
     usage: str
     summary: str
     instructor: bool = False
+    #: Deletes data: never offered as a guess for a mistyped command.
+    destructive: bool = False
 
 
 COMMANDS = [
@@ -55,8 +59,8 @@ COMMANDS = [
     Command("compare", "/compare PROMPT", "The base model and the instruction-tuned assistant, side by side"),
     Command("mode", "/mode assistant|base", "Chat with the assistant (default) or with the raw base model"),
     Command("my-data", "/my-data", "Everything I store about you, as a JSON file"),
-    Command("forget-me", "/forget-me", "Delete everything I store about you"),
-    Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True),
+    Command("forget-me", "/forget-me", "Delete everything I store about you", destructive=True),
+    Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True, destructive=True),
 ]
 
 #: Aliases typed by people who guess.
@@ -118,6 +122,7 @@ class Companion:
 
     async def answer(self, actor: Actor, text: str) -> Reply:
         """A typed answer: to the live quiz running in this channel if there is one, else to the solo quiz."""
+        text = clean_input(text)
         if actor.guild is not None and await self._live_open_here(actor):
             return await self.live.answer(actor, None, None, text)
         return await quiz.answer(self, actor, text)
@@ -139,9 +144,15 @@ class Companion:
         return await progress.leaderboard(self, actor)
 
     async def chat(self, actor: Actor, message: str) -> Reply:
+        message = clean_input(message)
+        if len(message) > MAX_TEXT:
+            return error(f"That message is too long ({len(message):,} characters): keep it under {MAX_TEXT:,}.")
         return self.too_fast("chat", actor) or await self._engine().reply(actor, message)
 
     async def compare(self, actor: Actor, prompt: str) -> Reply:
+        prompt = clean_input(prompt)
+        if len(prompt) > MAX_TEXT:
+            return error(f"That message is too long ({len(prompt):,} characters): keep it under {MAX_TEXT:,}.")
         return self.too_fast("compare", actor) or await self._engine().compare(actor, prompt)
 
     async def set_mode(self, actor: Actor, mode: str) -> Reply:
@@ -172,9 +183,11 @@ class Companion:
 
     async def handle_text(self, actor: Actor, text: str) -> Reply:
         """A line someone typed: a /command, or a message for the assistant."""
-        text = text.strip()
-        if not text:
+        text = clean_input(text if isinstance(text, str) else "").strip()
+        if is_blank(text):
             return error("Say something, or `/help` for the commands.")
+        if len(text) > MAX_TEXT:  # before any parsing: nothing below has to cope with 100,000 `[`
+            return error(f"That message is too long ({len(text):,} characters): keep it under {MAX_TEXT:,}.")
         if not text.startswith("/"):
             return await self.chat(actor, text)
         name, _, rest = text[1:].partition(" ")
@@ -183,11 +196,9 @@ class Companion:
         canonical = ALIASES.get(name, name)
         if name in ("prev", "previous", "back"):
             return await reading.open_page(self, actor, PageRequest(step=-1))
-        handler = getattr(self, "_cmd_" + canonical.replace("-", "_"), None)
+        handler = getattr(self, "_cmd_" + canonical.replace("-", "_"), None) if _COMMAND_NAME.fullmatch(canonical) else None
         if handler is None:
-            close = [c.usage for c in COMMANDS if c.name.startswith(name[:2])] if name else []
-            hint = f" Did you mean `{close[0]}`?" if close else ""
-            return error(f"I don't know the command /{quote_user_text(name[:32])}.{hint} Type `/help` for the list.")
+            return error(f"I don't know the command /{quote_user_text(name[:32])}.{_suggestion(name)} Type `/help` for the list.")
         try:
             return await handler(actor, rest)
         except UsageError as exc:
@@ -291,10 +302,17 @@ class Companion:
     # ---- button presses ---------------------------------------------------------------------
 
     async def handle_action(self, actor: Actor, action: str) -> Reply:
-        """A button, menu or form submitted: the action id says what, and for which attempt or session."""
+        """A button, menu or form submitted: the action id says what, and for which attempt or session.
+
+        Action ids come back from the platform, so they are read as untrusted input: every
+        number is ASCII digits within bounds, every word one the companion wrote. Anything else
+        is "no longer valid", never an exception."""
+        action = clean_input(action if isinstance(action, str) else "")
+        if len(action) > MAX_ACTION:
+            return error("That button is no longer valid (its data is too long). Type `/help` to carry on.")
         try:
             return await self._action(actor, action)
-        except (ValueError, IndexError):
+        except InvalidAction:
             log.info("unreadable action id %r", action[:100])
             return error("That button is no longer valid. Type `/help` to carry on.")
 
@@ -303,31 +321,39 @@ class Companion:
         if kind == "lesson":
             if rest == "continue":
                 return await reading.open_page(self, actor, PageRequest())
-            chapter, depth, where = rest.split(":", 2)
+            chapter, depth, where = _fields(rest, 3)
+            if depth not in ("shallow", "deep"):
+                raise InvalidAction(action)
             if where.startswith("L"):
-                return await reading.open_page(self, actor, PageRequest(int(chapter), depth, near_line=int(where[1:])))
-            return await reading.open_page(self, actor, PageRequest(int(chapter), depth, int(where)))
+                return await reading.open_page(self, actor, PageRequest(_number(chapter), depth, near_line=_number(where[1:])))
+            return await reading.open_page(self, actor, PageRequest(_number(chapter), depth, _number(where)))
         if kind == "quiz":
             first, _, tail = rest.partition(":")
             if first == "start":
                 chapter, _, depth = tail.partition(":")
-                return await self.quiz(actor, int(chapter), None, depth or None)
+                if depth not in ("", "shallow", "deep"):
+                    raise InvalidAction(action)
+                return await self.quiz(actor, _number(chapter), None, depth or None)
             position, _, verb = tail.partition(":")
             if verb == "hint":
-                return await quiz.hint(self, actor, int(first), int(position))
+                return await quiz.hint(self, actor, _number(first), _number(position))
             if verb.startswith("a:"):
-                return await quiz.answer(self, actor, verb[2:], int(first), int(position))
-            raise ValueError(action)
+                return await quiz.answer(self, actor, verb[2:], _number(first), _number(position))
+            raise InvalidAction(action)
         if kind == "live":
             session, _, tail = rest.partition(":")
             if tail == "skip":
-                return await self.live.skip(actor, int(session))
+                return await self.live.skip(actor, _number(session))
             if tail == "stop":
-                return await self.live.stop(actor, int(session))
+                return await self.live.stop(actor, _number(session))
             index, _, verb = tail.partition(":")
             if verb.startswith("a:"):
-                return await self.live.answer(actor, int(session), int(index), verb[2:])
-            raise ValueError(action)
+                return await self.live.answer(actor, _number(session), _number(index), verb[2:])
+            raise InvalidAction(action)
+        if action.startswith(instructor.RESET_ACTION):
+            return await instructor.confirm_reset(self, actor, _number(action[len(instructor.RESET_ACTION):]))
+        if action == instructor.RESET_CANCEL:
+            return Reply(text="Nothing was reset.", ephemeral=True)
         if action == "review:start":
             return await self.review(actor)
         if action == "progress:show":
@@ -338,7 +364,40 @@ class Companion:
             return await self.forget(actor, confirmed=True)
         if action == "forget:cancel":
             return Reply(text="Nothing was deleted.", ephemeral=True)
-        raise ValueError(action)
+        raise InvalidAction(action)
+
+
+class InvalidAction(ValueError):
+    """An action id the companion did not write (forged, truncated, or from an old version)."""
+
+
+#: Action ids are at most 100 characters (Discord's custom_id); a form appends its text (≤ 4,000).
+MAX_ACTION = 4200
+
+
+def _number(text: str) -> int:
+    """A number from an action id: ASCII digits only (not `²`, `٣` or `-1`), and bounded."""
+    number = ascii_number(text)
+    if number is None:
+        raise InvalidAction(text)
+    return number
+
+
+def _fields(text: str, count: int) -> list[str]:
+    parts = text.split(":")
+    if len(parts) != count:
+        raise InvalidAction(text)
+    return parts
+
+
+_COMMAND_NAME = re.compile(r"[a-z][a-z-]{0,20}")
+
+
+def _suggestion(name: str) -> str:
+    """ "Did you mean …?" for a mistyped command: never a destructive one (forget-me, course),
+    which a guess must not put one click or one paste away."""
+    close = [c.usage for c in COMMANDS if not c.destructive and name and c.name.startswith(name[:2])]
+    return f" Did you mean `{close[0]}`?" if close else ""
 
 
 class UsageError(ValueError):
@@ -352,8 +411,8 @@ def _args(rest: str, usage: str, max_numbers: int, depth_ok: bool = True) -> tup
         word = token.lower().strip(",")
         if word in ("shallow", "deep") and depth_ok:
             depth = word
-        elif word.isdigit() and len(numbers) < max_numbers:
-            numbers.append(int(word))
+        elif ascii_number(word) is not None and len(numbers) < max_numbers:
+            numbers.append(ascii_number(word))
         else:
             raise UsageError(f"I didn't understand “{quote_user_text(token[:40])}”. Usage: `{usage}`")
     return numbers, depth

@@ -132,7 +132,7 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     raw = env.get(name, "").strip()
     out = []
     for item in filter(None, (i.strip() for i in raw.split(","))):
-        if not item.isdigit():
+        if not (item.isascii() and item.isdigit()):  # isdigit alone accepts ², which int() rejects
             raise ConfigError(f"{name} must be comma-separated numeric ids, got {item!r}")
         out.append(int(item))
     return tuple(out)

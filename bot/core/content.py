@@ -17,8 +17,9 @@ from typing import Any
 import ftfy
 
 from .glossary import GlossaryTerm, check_glossary
+from .inputs import is_ascii_number
 from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
-from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question
+from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question, normalise
 from .yamlsource import LineDict, LineList, YamlSyntaxError, load_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -31,7 +32,7 @@ _FIELDS = {
     "single": _COMMON | {"choices", "answer"},
     "multiple": _COMMON | {"choices", "answers"},
     "true_false": _COMMON | {"answer"},
-    "short": _COMMON | {"accept", "threshold"},
+    "short": _COMMON | {"accept", "reject", "threshold"},
     "ordering": _COMMON | {"items"},
 }
 
@@ -63,7 +64,7 @@ class Course:
     def question(self, key: str) -> Question | None:
         """A question by its course-wide key, `chapter:id`."""
         number, _, qid = key.partition(":")
-        chapter = self.chapter(int(number)) if number.isdigit() else None
+        chapter = self.chapter(int(number)) if is_ascii_number(number) else None
         return chapter.question(qid) if chapter else None
 
 
@@ -160,6 +161,19 @@ class _QuizChecker:
             return None
         return tuple(out)
 
+    def rejects(self, q: LineDict, reject: tuple[str, ...], accept: tuple[str, ...]) -> tuple[str, ...]:
+        """Each near miss must be something a student could type, and never an accepted answer."""
+        accepted = {normalise(a): a for a in accept}
+        items = q["reject"]
+        for i, no in enumerate(reject):
+            line = items.line_of(i) if isinstance(items, LineList) else q.line_of("reject")
+            key = normalise(no)
+            if not key:
+                self.err(line, f"reject entry {i + 1} ({no!r}) is empty once normalised (case, punctuation, a leading article)")
+            elif key in accepted:
+                self.err(line, f"reject entry {i + 1} ({no!r}) is also accepted (as {accepted[key]!r}): a near miss cannot be right and wrong")
+        return reject
+
     def question(self, q: Any, index: int, where: int, seen: dict[str, int]) -> Question | None:
         if not isinstance(q, LineDict):
             self.err(where, f"question {index + 1} must be a mapping with id, type, prompt, …")
@@ -207,6 +221,10 @@ class _QuizChecker:
             accept = self.strings(q, "accept", 1, 20, None)
             if accept:
                 fields["accept"] = accept
+            if "reject" in q:  # near misses that name another concept: wrong even though close
+                reject = self.strings(q, "reject", 1, 20, None)
+                if reject:
+                    fields["reject"] = self.rejects(q, reject, accept or ())
             threshold = q.get("threshold", DEFAULT_THRESHOLD)
             if isinstance(threshold, bool) or not isinstance(threshold, int) or not 50 <= threshold <= 100:
                 self.err(q.line_of("threshold"), f"threshold must be a whole number from 50 to 100, got {threshold!r}")
@@ -250,6 +268,10 @@ def _parse_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         return None
     for line, key in duplicates:
         problems.append(Problem(shown, line, f"duplicate key {key!r}: the later value would silently win"))
+    if data is None:  # an empty file, only comments, or a bare `null` / `~`: never a valid document
+        content = [n for n, line in enumerate(text.split("\n"), 1) if line.strip() and not line.lstrip().startswith("#")]
+        problems.append(Problem(shown, content[0] if content else 1,
+                                f"{path.name} is empty (or only null): it must be a mapping, see README *Writing content*"))
     return data
 
 

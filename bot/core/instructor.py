@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .content import read_course
-from .replies import Reply, error, quote_user_text
+from .replies import Button, Reply, error, quote_user_text
 from .users import Actor
 
 if TYPE_CHECKING:
     from .companion import Companion
 
+IN_YOUR_SERVER = "Run {what} in your server or workspace: it {scope}."
 REFUSED = "🔒 That is an instructor command. Instructors are people with Manage Server (Discord), workspace admins (Slack), or those listed in COMPANION_INSTRUCTORS."
 
 
@@ -40,11 +41,7 @@ async def reload(core: Companion, actor: Actor) -> Reply:
 
 
 def _stats(conn, core: Companion, actor: Actor):
-    guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
-    if guild:
-        members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (guild,))]
-    else:
-        members = [r[0] for r in conn.execute("SELECT id FROM users WHERE platform = ?", (actor.platform,))]
+    members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (_guild(actor),))]
     marks = ",".join("?" * len(members)) or "NULL"
     out = {"students": len(members), "chapters": []}
     for chapter in core.course.chapters:
@@ -73,6 +70,8 @@ def _stats(conn, core: Companion, actor: Actor):
 async def stats(core: Companion, actor: Actor) -> Reply:
     if not core.is_instructor(actor):
         return error(REFUSED)
+    if actor.guild is None:
+        return error(IN_YOUR_SERVER.format(what="`/course stats`", scope="shows the students of that server only"))
     data = await core.store.run(_stats, core, actor)
     lines = [f"👩‍🏫 **Class statistics** — {data['students']} student{'s' * (data['students'] != 1)}"]
     for c in data["chapters"]:
@@ -87,25 +86,92 @@ async def stats(core: Companion, actor: Actor) -> Reply:
     return Reply(text="\n".join(lines), ephemeral=True, kind="stats")
 
 
-def _reset(conn, actor: Actor, who: str):
-    rows = conn.execute("SELECT id, display_name FROM users WHERE platform = ? AND (user_id = ? OR display_name = ? COLLATE NOCASE)",
-                        (actor.platform, who, who)).fetchall()
-    if len(rows) != 1:
-        return None, len(rows)
-    user_pk = rows[0][0]
-    for table in ("reading_positions", "pages_read", "quiz_attempts", "review_cards"):
+#: The rows a reset removes: what the student did, not who they are (live results are kept).
+RESET_TABLES = ("reading_positions", "pages_read", "quiz_attempts", "review_cards")
+RESET_ACTION = "progress:reset:"  # + the student's users.id; an existing action kind, so every adapter routes it
+RESET_CANCEL = "progress:reset-cancel"
+
+
+def _guild(actor: Actor) -> str | None:
+    """The instructor's server or workspace as `memberships.guild` stores it; None in a DM."""
+    return f"{actor.platform}:{actor.guild}" if actor.guild else None
+
+
+def _has_progress(conn, user_pk: int) -> bool:
+    return any(conn.execute(f"SELECT 1 FROM {table} WHERE user_pk = ? LIMIT 1", (user_pk,)).fetchone() for table in RESET_TABLES)
+
+
+def _match(conn, actor: Actor, who: str):
+    """The members of the instructor's own server or workspace matching an id or a display name.
+
+    Only memberships of `actor.guild` are searched, so an instructor never reaches, nor learns
+    about, a student who was never seen there."""
+    return conn.execute(
+        "SELECT u.id, u.user_id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
+        " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR u.display_name = ? COLLATE NOCASE"
+        " OR u.display_name = ? COLLATE NOCASE) ORDER BY u.user_id = ? DESC, u.id",
+        (_guild(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
+
+
+def _find_student(conn, actor: Actor, who: str):
+    rows = _match(conn, actor, who)
+    if rows and rows[0]["user_id"] == who:  # an exact id wins over names
+        rows = rows[:1]
+    if len(rows) > 1:
+        return None, "several"
+    if not rows:
+        return None, "none"
+    if not _has_progress(conn, rows[0]["id"]):
+        return rows[0], "empty"
+    return rows[0], None
+
+
+def _reset(conn, actor: Actor, user_pk: int):
+    """Delete the student's progress if they are still a member of the instructor's place."""
+    row = conn.execute("SELECT u.id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
+                       " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, _guild(actor))).fetchone()
+    if row is None or not _has_progress(conn, user_pk):
+        return None
+    for table in RESET_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE user_pk = ?", (user_pk,))
-    return rows[0][1], 1
+    return row["display_name"]
+
+
+def _no_progress(who: str) -> Reply:
+    return error(f"“{quote_user_text(who[:64])}” has no progress here.")
 
 
 async def reset(core: Companion, actor: Actor, who: str) -> Reply:
+    """Ask to confirm resetting a student of this server or workspace (`/course reset WHO`)."""
     if not core.is_instructor(actor):
         return error(REFUSED)
-    who = who.strip().lstrip("@")
+    if actor.guild is None:
+        return error(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
+    who = " ".join(who.split()).lstrip("@")
     if not who:
         return error("Whose progress? `/course reset NAME-or-ID`.")
-    name, found = await core.store.run(_reset, actor, who)
-    if name is None:
-        return error(f"No single student matches “{quote_user_text(who[:64])}” ({found} found): use their user id.")
-    return Reply(text=f"♻️ Reset the progress of **{name}**: reading, quiz attempts and review queue. Live quiz results are kept.", ephemeral=True)
+    if len(who) > 100:
+        return _no_progress(who)
+    row, problem = await core.store.run(_find_student, actor, who)
+    if problem == "several":  # never say how many: that would tell who else goes by the name
+        return error(f"More than one student here goes by “{quote_user_text(who[:64])}”: use their user id.")
+    if problem is not None:  # "none" and "empty" read the same, so nothing leaks about other servers
+        return _no_progress(who)
+    return Reply(
+        text=f"⚠️ Reset the progress of **{quote_user_text(row['display_name'])}** in this course: their reading, quiz attempts "
+             "and review queue are deleted (live quiz results are kept). It cannot be undone.",
+        buttons=[Button("Reset their progress", f"{RESET_ACTION}{row['id']}", "danger"), Button("Cancel", RESET_CANCEL)],
+        ephemeral=True, kind="confirm")
 
+
+async def confirm_reset(core: Companion, actor: Actor, user_pk: int) -> Reply:
+    """The confirmation button: the instructor and the membership are checked again, now."""
+    if not core.is_instructor(actor):
+        return error(REFUSED)
+    if actor.guild is None:
+        return error(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
+    name = await core.store.run(_reset, actor, user_pk)
+    if name is None:
+        return error("That student has no progress here (any more): nothing was reset.")
+    return Reply(text=f"♻️ Reset the progress of **{quote_user_text(name)}**: reading, quiz attempts and review queue. "
+                      "Live quiz results are kept.", ephemeral=True)

@@ -43,7 +43,7 @@ from .questions import (
     is_correct,
     parse_answer,
 )
-from .replies import Button, Reply, error
+from .replies import Button, Reply, error, quote_user_text
 from .users import Actor, touch_user
 
 if TYPE_CHECKING:
@@ -75,10 +75,27 @@ class LiveEvent:
 Listener = Callable[[LiveEvent], Awaitable[None]]
 
 
+class Elsewhere(Exception):
+    """A live action for a session that runs in another channel (or server, or platform)."""
+
+
+ELSEWHERE = "That live quiz is in another channel: answer, skip or stop it there."
+
+
+def _place(session) -> tuple[str, str, str]:
+    return (session["platform"], session["guild"], session["channel"])
+
+
 def _find_session(conn, actor: Actor, session_id: int | None):
-    """The session with this id, or else the one running in the actor's channel."""
+    """The session with this id, or else the one running in the actor's channel.
+
+    A session found by id (a button) must be in the actor's own platform, server and channel:
+    an action id is untrusted, and a forged `live:ID:…` from elsewhere raises `Elsewhere`."""
     if session_id is not None:
-        return conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+        session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+        if session is not None and _place(session) != actor.place:
+            raise Elsewhere(ELSEWHERE)
+        return session
     return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
                         actor.place).fetchone()
 
@@ -205,7 +222,10 @@ class LiveQuizzes:
         return [self._question_event(session)], None
 
     async def answer(self, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        return await self.core.store.run(self._answer, actor, session_id, index, text)
+        try:
+            return await self.core.store.run(self._answer, actor, session_id, index, text)
+        except Elsewhere as exc:
+            return error(str(exc))
 
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
         core = self.core
@@ -247,7 +267,10 @@ class LiveQuizzes:
         return await self._control(actor, session_id, "stop")
 
     async def _control(self, actor: Actor, session_id: int | None, what: str) -> Reply:
-        result = await self.core.store.run(self._control_tx, actor, session_id, what)
+        try:
+            result = await self.core.store.run(self._control_tx, actor, session_id, what)
+        except Elsewhere as exc:
+            return error(str(exc))
         if isinstance(result, Reply):
             return result
         await self._publish(result)
@@ -402,7 +425,10 @@ class LiveQuizzes:
     @staticmethod
     def _format_standings(rows) -> list[str]:
         medals = ["🥇", "🥈", "🥉"]
-        return [f"{medals[i] if i < 3 else f'{i + 1}.'} **{name}** — {points} pts ({correct} correct)" for i, (name, points, correct) in enumerate(rows)]
+        # A display name is the player's own text, shown to the whole channel: quoted again here
+        # (quoting is idempotent) so no name stored by an older version can form a link or mention.
+        return [f"{medals[i] if i < 3 else f'{i + 1}.'} **{quote_user_text(name)}** — {points} pts ({correct} correct)"
+                for i, (name, points, correct) in enumerate(rows)]
 
     def _close_question(self, conn, session, now: datetime, last: bool) -> LiveEvent:
         index = session["current"]

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from .lessons import DEPTHS
-from .replies import Button, Reply, progress_bar
+from .replies import Button, Reply, progress_bar, quote_user_text
 from .review import queue_summary
 from .users import Actor, touch_user
 
@@ -164,7 +164,7 @@ def _leaderboard(conn, core: Companion, actor: Actor):
     out = []
     for user_pk, name, score in rows:
         chapters = sum(chapter_state(conn, core, user_pk, c).complete for c in core.course.chapters)
-        out.append((name, score, chapters))
+        out.append((quote_user_text(name), score, chapters))  # again when shown: names stored by older versions
     return out
 
 

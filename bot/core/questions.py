@@ -18,6 +18,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .inputs import ascii_number, is_blank
 from .replies import Button, Choices, Reply, TextInput, quote_user_text
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "short", "ordering")
@@ -44,6 +45,7 @@ class Question:
     correct: tuple[int, ...] = ()  # 0-based choice indices (single, multiple)
     truth: bool | None = None  # true_false
     accept: tuple[str, ...] = ()  # short
+    reject: tuple[str, ...] = ()  # short: near misses that name another concept ("reward modeling")
     threshold: int = DEFAULT_THRESHOLD  # short
     items: tuple[str, ...] = ()  # ordering, in the correct order
     line: int = 0
@@ -86,16 +88,16 @@ def _positions(text: str, count: int, what: str) -> list[int]:
     """Read letters or numbers ("B D", "b,d", "2 4", "BD") as 0-based positions."""
     cleaned = text.strip().upper()
     tokens = [t for t in re.split(r"[\s,;/&+]+|\band\b", cleaned, flags=re.IGNORECASE) if t]
-    if len(tokens) == 1 and tokens[0].isalpha() and len(tokens[0]) > 1 and len(tokens[0]) <= count:
+    if len(tokens) == 1 and 1 < len(tokens[0]) <= count and all(ch in LETTERS for ch in tokens[0]):
         tokens = list(tokens[0])  # "BCA"
     last = LETTERS[count - 1]
     positions = []
     for token in tokens:
         token = token.strip(").:")
-        if len(token) == 1 and token.isalpha():
+        if len(token) == 1 and token in LETTERS:
             index = LETTERS.index(token)
-        elif token.isdigit():
-            index = int(token) - 1
+        elif (number := ascii_number(token, high=999)) is not None:
+            index = number - 1
         else:
             raise AnswerError(f"I couldn't read “{quote_user_text(token[:20])}” as {what}: use the letters A–{last}.")
         if not 0 <= index < count:
@@ -114,7 +116,7 @@ def parse_answer(question: Question, text: str, seed: int = 0) -> Any:
     """
     text = (text or "").strip()
     kind = question.type
-    if not text:
+    if is_blank(text):  # "", spaces, or only zero-width / direction marks
         raise AnswerError("That answer was empty. " + answer_help(question))
     if len(text) > MAX_TYPED_ANSWER:
         raise AnswerError(f"That answer is too long ({len(text)} characters); keep it under {MAX_TYPED_ANSWER}.")
@@ -154,13 +156,54 @@ def is_correct(question: Question, answer: Any) -> bool:
     if kind == "true_false":
         return answer is question.truth
     if kind == "short":
-        given = normalise(str(answer))
-        if not given:
-            return False
-        return any(fuzz.ratio(given, normalise(ok)) >= question.threshold for ok in question.accept)
+        return short_answer_matches(question, str(answer))
     if kind == "ordering":
         return list(answer) == list(range(len(question.items)))
     return False
+
+
+#: A word of the answer within this rapidfuzz ratio of the accepted word is a typo of it
+#: (with the same first letter and nearly the same length, below).
+TOKEN_RATIO = 75
+
+
+def _token_close(given: str, ok: str) -> bool:
+    """Is `given` a typo of the accepted word `ok`? A typo keeps the first letter and about the
+    length: "distilation" is "distillation", but "instillation" is another word and
+    "modeling" another concept than "model". Acronyms and numbers must be exact ("DPO" ≠ "PPO")."""
+    if given == ok:
+        return True
+    if len(ok) <= 3 or ok.isdigit() or given.isdigit():
+        return False
+    if given[0] != ok[0] or abs(len(given) - len(ok)) > max(1, len(ok) // 5):
+        return False
+    return fuzz.ratio(given, ok) >= TOKEN_RATIO
+
+
+def _close(given: str, ok: str, threshold: int) -> bool:
+    """Both normalised: the whole answer within the threshold, and word by word a typo at most."""
+    if given == ok or given.replace(" ", "") == ok.replace(" ", ""):
+        return True
+    if fuzz.ratio(given, ok) < threshold:
+        return False  # whole-string: "paris london rome" is not "paris"
+    words, oks = given.split(), ok.split()
+    return len(words) == len(oks) and all(_token_close(g, o) for g, o in zip(words, oks))
+
+
+def short_answer_matches(question: Question, text: str) -> bool:
+    """A typed short answer against the question's `accept` list, minus its `reject` list.
+
+    An exact (normalised) accepted answer always counts; otherwise an answer close to a listed
+    near miss (`reject`) is wrong, and one close to an accepted answer, typos allowed, is right."""
+    given = normalise(text)
+    if not given:
+        return False
+    accepted = [normalise(ok) for ok in question.accept]
+    if given in accepted:
+        return True
+    if any(_close(given, normalise(no), question.threshold) for no in question.reject):
+        return False
+    return any(_close(given, ok, question.threshold) for ok in accepted if ok)
 
 
 def answer_help(question: Question) -> str:

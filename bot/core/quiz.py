@@ -203,6 +203,11 @@ def _stale(attempt, position: int | None, attempt_id: int | None = None) -> str 
     return None
 
 
+def _run_out(conn, attempt, now) -> str:
+    conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
+    return "That quiz has no questions left (the last were removed from the course). Start a new one with `/quiz`."
+
+
 def _answer(conn, core: Companion, actor: Actor, text: str, attempt_id: int | None, position: int | None):
     now = core.clock.now()
     user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
@@ -210,6 +215,8 @@ def _answer(conn, core: Companion, actor: Actor, text: str, attempt_id: int | No
         return None, problem
     keys = json.loads(attempt["question_keys"])
     pos = attempt["position"]
+    if pos >= len(keys):  # its last questions were removed from the course by a reload
+        return None, _run_out(conn, attempt, now)
     question = core.course.question(keys[pos])
     if question is None:  # content reloaded without it: skip it, do not count it
         conn.execute("UPDATE quiz_attempts SET position = position + 1 WHERE id = ?", (attempt["id"],))
@@ -312,7 +319,10 @@ def _hint(conn, core: Companion, actor: Actor, attempt_id: int | None, position:
     user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
     if problem:
         return None, problem
-    question = core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+    keys = json.loads(attempt["question_keys"])
+    if attempt["position"] >= len(keys):
+        return None, _run_out(conn, attempt, now)
+    question = core.course.question(keys[attempt["position"]])
     if question is None or not question.hint:
         return None, "This question has no hint. Trust your reading!"
     conn.execute("INSERT OR IGNORE INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", (attempt["id"], attempt["position"], iso(now)))

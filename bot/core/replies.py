@@ -8,6 +8,7 @@ so a button pressed after a restart still finds its attempt, question and choice
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -94,10 +95,19 @@ class Reply:
         return {k: v for k, v in data.items() if v not in (None, [], False) or k == "text"}
 
 
+#: What user text may not contain when it is echoed: characters that form a mention
+#: (`@everyone`, `<@id>`, `<!channel>`) or a link (`[text](url)`, `[text][ref]`, `<url|text>`,
+#: `<http://…>`) on some platform. Each becomes a look-alike that no renderer reads as syntax.
+_NEUTRAL = str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］"})
+_AT = re.compile("@(?!\u200b)")
+
+
 def quote_user_text(text: str) -> str:
     """User text made safe to echo on any platform: no mention (`@everyone`, `<@id>`,
-    `<!channel>`) can form, whatever the adapter does. A zero-width space follows each `@`."""
-    return text.replace("@", "@\u200b").replace("<", "‹").replace(">", "›")
+    `<!channel>`) and no link (`[good](evil)`, `<evil|good>`) can form from it, whatever the
+    adapter does. A zero-width space follows each `@`; `<` `>` `[` `]` become look-alikes.
+    Quoting twice changes nothing, so a stored display name can be quoted again when shown."""
+    return _AT.sub("@\u200b", text.translate(_NEUTRAL))
 
 
 def error(text: str) -> Reply:

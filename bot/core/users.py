@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .clock import iso
+from .inputs import clean_input, is_blank
 from .replies import quote_user_text
 
 MAX_NAME = 64
@@ -33,7 +34,8 @@ class Actor:
 
 def clean_name(name: str) -> str:
     """A display name safe to show anywhere: one line, bounded, no mention syntax."""
-    return quote_user_text(" ".join((name or "").split())[:MAX_NAME] or "someone")
+    name = " ".join(clean_input(name or "").split())[:MAX_NAME]
+    return quote_user_text(name if not is_blank(name) else "someone")
 
 
 def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime) -> int:

@@ -15,6 +15,9 @@ from fractions import Fraction
 
 MAX_EXPONENT = 1000
 MAX_DIGITS = 60
+#: Operators and brackets in one expression: the walk below recurses once per operation, so a
+#: long chain ("1+1+…" 2,000 times) is refused before parsing instead of exhausting the stack.
+MAX_OPERATIONS = 100
 
 _UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                        "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
@@ -89,6 +92,8 @@ def find_expression(text: str) -> str | None:
 def evaluate(expression: str) -> Fraction | float:
     """The value of a bounded arithmetic expression; ArithmeticError_ explains what went wrong."""
     source = re.sub(r"\b(sqrt|cbrt|abs)\s+(\d+(?:\.\d+)?)", r"\1(\2)", expression)
+    if len(re.findall(r"\*\*|[-+*/%(]", source)) > MAX_OPERATIONS:
+        raise ArithmeticError_(f"that expression is too long for me (over {MAX_OPERATIONS} operations)")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError:

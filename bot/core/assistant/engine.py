@@ -38,8 +38,24 @@ WHY_INSTRUCTION = ("Why they differ: the base model treats your instruction as t
                    "writing it; instruction tuning trains on (instruction, response) pairs, so the assistant carries it out.")
 
 
+#: Link syntax a chat model may write (or repeat from the user): `[text](url)`, `![alt](url)`,
+#: `<url|text>`, `<url>`, and a reference definition `[1]: url`.
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+[^()]*)?\)")
+_ANGLE_LINK = re.compile(r"<((?:https?|mailto|ftp):[^<>|\s]*)(?:\|([^<>]*))?>", re.I)
+_REF_DEFINITION = re.compile(r"^(\s{0,3})\[([^\]\n]+)\]:", re.M)
+
+
 def safe(text: str) -> str:
-    """No mention can form in what the assistant sends, whatever a model or a user wrote."""
+    """No mention can form in what the assistant sends, whatever a model or a user wrote, and
+    no link hides its target: a link becomes its text followed by the address, in plain sight."""
+    for _ in range(8):  # nested links unwrap from the inside, one level a pass
+        text, found = _MD_LINK.subn(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1).strip() != m.group(2) else m.group(2), text)
+        if not found:
+            break
+    else:
+        text = text.replace("](", "] (")  # deeper than that: no inline link can form at all
+    text = _ANGLE_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
+    text = _REF_DEFINITION.sub(lambda m: f"{m.group(1)}{m.group(2)}:", text)
     return _MENTION.sub(lambda m: quote_user_text(m.group(0)), text)
 
 
