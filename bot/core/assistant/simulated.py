@@ -19,22 +19,32 @@ from ..content import Course
 from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
+from .faq_match import FaqIndex
 from .retrieval import CourseIndex
+from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import clip, normalise, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn
+from .understanding import Understanding, split_parts
+
+#: Replies of these skills mean a part of a question went unanswered.
+_UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that)\b", re.I)
+_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|translate|make|shorten|turn|convert|bullet|list)\b|:", re.I)
 
 
-class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
+class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
         self.index = index
         self.phrasebook = phrasebook
         self.facts = facts
+        self.understanding = Understanding(course)
+        self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._list, self._facts, self._course]
+                        self._concepts, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
@@ -43,15 +53,52 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
+        if len(parts) > 1:
+            answer = self._parts(parts, last, depth)
+        else:
+            answer = self._one(text, last, depth)
+        answer.text = clip(answer.text, MAX_ANSWER)
+        return answer
+
+    def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
+        """A message with several questions: each answered, or said to be unanswerable, in order.
+        A part that points back ("why is it needed?") refers to the concept of the part before it."""
+        answers: list[tuple[str, Answer]] = []
+        previous = last
+        topic: str | None = None
+        for part in parts[:4]:
+            concepts = self.understanding.concepts(part)
+            if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
+                part = _PRONOUN.sub(topic, part, count=1)
+            elif concepts:
+                topic = concepts[0].term.term
+            found = self._one(part, previous, depth)
+            answers.append((part, found))
+            previous = Turn(found.meta, found.text)
+            if topic is None and found.meta.get("term"):
+                topic = found.meta["term"]
+        lines = []
+        for part, found in answers:
+            body = found.text
+            if found.citation is not None and found is not answers[0][1] and found.citation != answers[0][1].citation:
+                body += f"\n_({found.citation.text()})_"
+            lines.append(f"**“{quote_user_text(clip(strip_end(part), 80))}”**: {body}")
+        missed = [part for part, found in answers if found.skill in _UNANSWERED]
+        if missed and len(missed) < len(answers):
+            lines.append("I answered the part" + ("s" if len(answers) - len(missed) > 1 else "") + " I know; I don't know "
+                         + " or ".join(f"“{quote_user_text(clip(strip_end(p), 60))}”" for p in missed) + ".")
+        cited = next((found for _, found in answers if found.citation is not None), answers[-1][1])
+        return Answer("\n\n".join(lines), answers[-1][1].skill, dict(answers[-1][1].meta), cited.citation)
+
+    def _one(self, text: str, last: Turn, depth: str) -> Answer:
         found = self._followup(text, last)
         if found is None:
             for skill in self._skills:
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        answer = found or self._unknown(text)
-        answer.text = clip(answer.text, MAX_ANSWER)
-        return answer
+        return found or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 
@@ -64,6 +111,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
+        if self.understanding.concepts(text) and not self._ALSO.match(text):
+            return None  # a concept the student names wins over the history
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
         if also and short:
             target = strip_end(also.group("x"))

@@ -1,0 +1,47 @@
+"""Matching a question to the chapter's FAQ (`faq.yaml`) by what it asks, not by shared words.
+
+Every phrasing of every entry is understood once, like a student's question: its intent and the
+concepts it names. A question can only match an entry that names the same concepts, and among
+those the closest wording wins (rapidfuzz `token_set_ratio` over the content words), with a bonus
+when the intent is the same. Below the threshold there is no match, and the reply falls back to
+the glossary and the lesson: a wrong FAQ answer would be a confident answer from the wrong place.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from ..content import Course
+from ..faq import FaqEntry
+from .text import STOPWORDS, words
+from .understanding import Question, Understanding
+
+#: How close (0-100, intent bonus included) a question must be to an FAQ phrasing.
+MIN_MATCH = 72
+INTENT_BONUS = 12
+
+
+def _content(text: str) -> str:
+    return " ".join(w for w in words(text) if w not in STOPWORDS)
+
+
+class FaqIndex:
+    def __init__(self, course: Course, understanding: Understanding):
+        self._phrasings: list[tuple[frozenset[str], str, str, FaqEntry]] = []
+        for chapter in course.chapters:
+            for entry in chapter.faq:
+                for phrasing in entry.phrasings:
+                    q = understanding.understand(phrasing)
+                    self._phrasings.append((frozenset(t.term for t in q.terms), q.intent, _content(phrasing), entry))
+
+    def match(self, question: Question) -> FaqEntry | None:
+        concepts = frozenset(t.term for t in question.terms)
+        asked = _content(question.text)
+        best, best_score = None, 0.0
+        for names, intent, content, entry in self._phrasings:
+            if names != concepts:
+                continue
+            score = fuzz.token_set_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
+            if score > best_score:
+                best, best_score = entry, score
+        return best if best_score >= MIN_MATCH else None

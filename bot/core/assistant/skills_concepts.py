@@ -1,0 +1,199 @@
+"""Answers by intent about the concepts a question names: the skill that uses `understanding`.
+
+A mixin of `SimulatedAssistant`. Once the question is understood (its intent, its concepts),
+the reply is chosen for *that* intent about *that* concept: a definition, what it is for, why it
+matters, how it differs from another, an example, the simple version, where the lesson explains
+it. Each comes from the glossary's field for that intent or the chapter's FAQ; when neither has
+it, from the lesson passage (`CourseSkills._course`), and when the lesson does not give what was
+asked (a formula, a number, a name), the reply says so before offering the nearest thing, clearly
+labelled. A concept taught in another chapter is named as such, with where this one mentions it.
+Saying less beats a confident answer from the wrong passage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..faq import FaqEntry
+from ..glossary import GlossaryTerm
+from .retrieval import SectionDoc
+from .text import content_stems
+from .turns import Answer, Turn, unit_line
+from .understanding import Concept, Question
+
+#: What a detail question asks for, as the reply names it.
+DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
+#: A text holds that kind of detail.
+DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"), "number": re.compile(r"\d"),
+                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
+_JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
+
+
+class ConceptSkills:
+    def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
+        question = self.understanding.understand(text)
+        if not question.concepts or question.intent == "list":
+            return None
+        local = [c for c in question.concepts if not c.elsewhere]
+        if not local and question.intent not in ("where",):
+            return self._elsewhere(question.concepts[0])
+        corrected = _corrected(text, question.concepts)
+        subject = (local or question.concepts)[0]
+        intent = question.intent
+        if intent == "detail":
+            return self._detail(question, subject, corrected, last, depth)
+        if intent == "where":
+            return self._where(question.concepts)
+        if intent == "difference":
+            return self._difference(question, corrected, last, depth)
+        if intent == "simpler":
+            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
+        if intent == "example":
+            return self._term_example(subject)
+        faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
+        if faq is not None:
+            return self._faq_answer(faq, subject)
+        if intent == "purpose" and subject.term.purpose:
+            return self._said(subject, "course", f"What **{subject.term.term}** is for: {subject.term.purpose}")
+        if intent == "why" and subject.term.why:
+            return self._said(subject, "course", f"Why **{subject.term.term}**: {subject.term.why}")
+        if intent == "define":
+            listed = _listed(question)
+            if len(listed) > 1:
+                return self._several(listed)
+            return self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        return self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+
+    # ---- one reply per intent ---------------------------------------------------------------
+
+    def _said(self, concept: Concept, skill: str, text: str) -> Answer:
+        doc = self.index.section_for(concept.term, concept.chapter)
+        meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
+                "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
+        return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _elsewhere(self, concept: Concept) -> Answer:
+        term = concept.term
+        doc = self.index.section_for(term, concept.chapter)
+        mention = self._mention(term, doc)
+        where = f", in *{doc.title}*" if doc else ""
+        text = (f"**{term.term}** belongs to another part of the course ({term.elsewhere}), not to this chapter, so I can't "
+                f"explain it from here and won't guess. Chapter {concept.chapter.number} only names it{where}"
+                + (f": “{mention}”" if mention else ".") + f"\nWhat this chapter says: {term.definition}")
+        meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
+                "depth": doc.depth if doc else term.depth, "chapter": concept.chapter.number, "elsewhere": True}
+        return Answer(text, "course", meta, doc.citation if doc else None)
+
+    def _mention(self, term: GlossaryTerm, doc: SectionDoc | None) -> str | None:
+        if doc is None:
+            return None
+        names = [n.casefold() for n in term.names]
+        for unit in doc.units:
+            low = unit.text.casefold()
+            if any(re.search(r"\b" + re.escape(n), low) for n in names):
+                return unit_line(unit)
+        return None
+
+    def _where(self, concepts: list[Concept]) -> Answer:
+        lines, first = [], None
+        for concept in concepts[:3]:
+            doc = self.index.section_for(concept.term, concept.chapter)
+            if doc is None:
+                continue
+            first = first or (concept, doc)
+            lines.append(f"**{concept.term.term}** is in Chapter {doc.chapter.number}, section *{doc.title}* ({doc.depth} depth): "
+                         f"`/lesson {doc.chapter.number} {doc.depth}` takes you there, or press the button.")
+        if first is None:
+            return None
+        concept, doc = first
+        meta = {"skill": "course-where", "term": concept.term.term, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course-where", meta, doc.citation)
+
+    def _term_example(self, concept: Concept) -> Answer:
+        term = concept.term
+        if term.example:
+            return self._said(concept, "course-example", f"An example of **{term.term}**, from the lesson: {term.example}")
+        answer = self._said(concept, "course-example",
+                            f"I don't know a grounded example of {term.term}: the lesson doesn't give one, and I won't make one up. "
+                            f"What it says: {term.definition}")
+        return answer
+
+    def _difference(self, question: Question, corrected: str, last: Turn, depth: str) -> Answer:
+        concepts = question.concepts
+        a = concepts[0]
+        others = concepts[1:]
+        if not others:  # "how is X different?": the one it is contrasted with, if the glossary says
+            if a.term.contrast:
+                other, how = a.term.contrast[0]
+                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {how}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
+            return self._course(corrected, last, depth) or self._definition(a.term, a.chapter, set(content_stems(corrected)))
+        b = others[0]
+        how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
+        lines = [f"**{a.term.term}** vs **{b.term.term}**:" + (f" {how}" if how else "")]
+        for c in (a, b):
+            note = f" (taught in {c.term.elsewhere}; this chapter only names it)" if c.elsewhere else ""
+            lines.append(f"• **{c.term.term}**{note}: {c.term.definition}")
+        if not how:
+            lines.append("The lesson doesn't compare them directly; that is what it says about each.")
+        answer = self._said(a if not a.elsewhere else b, "course", "\n".join(lines))
+        answer.meta["terms"] = [a.term.term, b.term.term]
+        return answer
+
+    def _several(self, concepts: list[Concept]) -> Answer:
+        lines = [f"• **{c.term.term}**: {c.term.definition}" + (f" (taught in {c.term.elsewhere})" if c.elsewhere else "")
+                 for c in concepts[:4]]
+        return self._said(next((c for c in concepts if not c.elsewhere), concepts[0]), "course", "\n".join(lines))
+
+    def _detail(self, question: Question, subject: Concept, corrected: str, last: Turn, depth: str) -> Answer:
+        kind = question.detail or "number"
+        present = DETAIL_PRESENT[kind]
+        term = subject.term
+        if present.search(term.definition) or present.search(term.example or ""):
+            return self._definition(term, subject.chapter, set(content_stems(corrected)))
+        found = self._course(corrected, last, depth)
+        if found is not None and present.search(found.text) and found.citation is not None:
+            return found
+        doc = self.index.section_for(term, subject.chapter)
+        text = (f"I don't know {DETAIL_NAMES[kind]} for {term.term}: the course doesn't give it, and I won't guess.\n"
+                f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
+        meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
+                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind}
+        return Answer(text, "course", meta, doc.citation if doc else None)
+
+    def _faq_answer(self, entry: FaqEntry, concept: Concept) -> Answer:
+        doc = next((d for d in self.index.sections if d.chapter is concept.chapter and d.depth == entry.depth
+                    and d.title.casefold() == entry.section.casefold()), None) or self.index.section_for(concept.term, concept.chapter)
+        meta = {"skill": "course", "term": concept.term.term, "section": doc.title if doc else entry.section,
+                "depth": doc.depth if doc else entry.depth, "chapter": concept.chapter.number, "faq": entry.question}
+        return Answer(entry.answer, "course", meta, doc.citation if doc else None)
+
+
+def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
+    names = {n.casefold() for n in b.names}
+    return next((how for other, how in a.contrast if other.casefold() in names), None)
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip())[0]
+
+
+def _listed(question: Question) -> list[Concept]:
+    """The concepts asked about together ("what are SFT and PPO?"): adjacent, joined by and/or/commas."""
+    from .understanding import tokens
+    toks = tokens(question.text)
+    out = [question.concepts[0]]
+    for prev, cur in zip(question.concepts, question.concepts[1:]):
+        between = " ".join(toks[prev.end:cur.start])
+        if not _JOINED.match(between or ","):
+            break
+        out.append(cur)
+    return out
+
+
+def _corrected(text: str, concepts: list[Concept]) -> str:
+    """The question with each typo'd concept name replaced by the term, so passage search sees the real name."""
+    for c in concepts:
+        if c.score < 100:
+            pattern = r"\b" + r"[\W_]+".join(re.escape(w) for w in c.said.split()) + r"\b"
+            text = re.sub(pattern, c.term.term, text, count=1, flags=re.I)
+    return text
