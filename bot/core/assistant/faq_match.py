@@ -2,7 +2,8 @@
 
 Every phrasing of every entry is understood once, like a student's question: its intent and the
 concepts it names. A question can only match an entry that names the same concepts, and among
-those the closest wording wins (rapidfuzz `token_set_ratio` over the content words), with a bonus
+those the closest wording wins (rapidfuzz `token_sort_ratio` over the content words, so
+sharing one word with a longer question is not a match), with a bonus
 when the intent is the same. Below the threshold there is no match, and the reply falls back to
 the glossary and the lesson: a wrong FAQ answer would be a confident answer from the wrong place.
 """
@@ -19,6 +20,8 @@ from .understanding import Question, Understanding
 #: How close (0-100, intent bonus included) a question must be to an FAQ phrasing.
 MIN_MATCH = 72
 INTENT_BONUS = 12
+#: A question that names no concept must be closer: the concepts no longer narrow the candidates.
+NO_CONCEPT_EXTRA = 10
 
 
 def _content(text: str) -> str:
@@ -34,14 +37,14 @@ class FaqIndex:
                     q = understanding.understand(phrasing)
                     self._phrasings.append((frozenset(t.term for t in q.terms), q.intent, _content(phrasing), entry))
 
-    def match(self, question: Question) -> FaqEntry | None:
+    def match(self, question: Question, minimum: float = MIN_MATCH) -> FaqEntry | None:
         concepts = frozenset(t.term for t in question.terms)
         asked = _content(question.text)
         best, best_score = None, 0.0
         for names, intent, content, entry in self._phrasings:
             if names != concepts:
                 continue
-            score = fuzz.token_set_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
+            score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
             if score > best_score:
                 best, best_score = entry, score
-        return best if best_score >= MIN_MATCH else None
+        return best if best_score >= minimum + (0 if concepts else NO_CONCEPT_EXTRA) else None

@@ -16,6 +16,7 @@ import re
 
 from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
+from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .text import content_stems
 from .turns import Answer, Turn, unit_line
@@ -24,16 +25,22 @@ from .understanding import Concept, Question
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
 #: A text holds that kind of detail.
-DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"), "number": re.compile(r"\d"),
+DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
+                  "number": re.compile(r"\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
                   "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
+#: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
+STRONG_FAQ = 90
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 
 
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
-        if not question.concepts or question.intent == "list":
+        if question.intent == "list":
             return None
+        if not question.concepts:
+            faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
+            return self._faq_answer(faq, None) if faq is not None else None
         local = [c for c in question.concepts if not c.elsewhere]
         if not local and question.intent not in ("where",):
             return self._elsewhere(question.concepts[0])
@@ -50,18 +57,24 @@ class ConceptSkills:
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
         if intent == "example":
             return self._term_example(subject)
-        faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
-        if faq is not None:
-            return self._faq_answer(faq, subject)
+        if self._names_heading(corrected):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
+            found = self._course(corrected, last, depth)
+            if found is not None:
+                return found
+        close = self.faq.match(question, STRONG_FAQ)
+        if close is not None:  # worded like an FAQ question: more specific than the term's generic field
+            return self._faq_answer(close, subject)
         if intent == "purpose" and subject.term.purpose:
             return self._said(subject, "course", f"What **{subject.term.term}** is for: {subject.term.purpose}")
         if intent == "why" and subject.term.why:
             return self._said(subject, "course", f"Why **{subject.term.term}**: {subject.term.why}")
+        faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
+        if faq is not None:
+            return self._faq_answer(faq, subject)
         if intent == "define":
             listed = _listed(question)
             if len(listed) > 1:
                 return self._several(listed)
-            return self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
         return self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
 
     # ---- one reply per intent ---------------------------------------------------------------
@@ -71,6 +84,17 @@ class ConceptSkills:
         meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
                 "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
         return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _names_heading(self, text: str) -> bool:
+        """The question names a lesson heading of two or more content words ("why does RLHF matter")."""
+        asked = set(content_stems(text))
+        return any(len(title) >= 2 and title <= asked for title in self._heading_stems())
+
+    def _heading_stems(self) -> list[set[str]]:
+        cached = getattr(self, "_headings_cache", None)
+        if cached is None:
+            cached = self._headings_cache = [set(content_stems(d.title)) for d in self.index.sections]
+        return cached
 
     def _elsewhere(self, concept: Concept) -> Answer:
         term = concept.term
@@ -101,6 +125,10 @@ class ConceptSkills:
             if doc is None:
                 continue
             first = first or (concept, doc)
+            if concept.elsewhere:
+                lines.append(f"**{concept.term.term}** is taught in another part of the course ({concept.term.elsewhere}); "
+                             f"Chapter {doc.chapter.number} only names it, in section *{doc.title}* ({doc.depth} depth).")
+                continue
             lines.append(f"**{concept.term.term}** is in Chapter {doc.chapter.number}, section *{doc.title}* ({doc.depth} depth): "
                          f"`/lesson {doc.chapter.number} {doc.depth}` takes you there, or press the button.")
         if first is None:
@@ -148,29 +176,39 @@ class ConceptSkills:
         kind = question.detail or "number"
         present = DETAIL_PRESENT[kind]
         term = subject.term
-        if present.search(term.definition) or present.search(term.example or ""):
-            return self._definition(term, subject.chapter, set(content_stems(corrected)))
         found = self._course(corrected, last, depth)
         if found is not None and present.search(found.text) and found.citation is not None:
             return found
+        if present.search(term.definition) or present.search(term.example or ""):
+            return self._definition(term, subject.chapter, set(content_stems(corrected)))
         doc = self.index.section_for(term, subject.chapter)
-        text = (f"I don't know {DETAIL_NAMES[kind]} for {term.term}: the course doesn't give it, and I won't guess.\n"
+        text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
                 f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
                 "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind}
         return Answer(text, "course", meta, doc.citation if doc else None)
 
-    def _faq_answer(self, entry: FaqEntry, concept: Concept) -> Answer:
-        doc = next((d for d in self.index.sections if d.chapter is concept.chapter and d.depth == entry.depth
-                    and d.title.casefold() == entry.section.casefold()), None) or self.index.section_for(concept.term, concept.chapter)
-        meta = {"skill": "course", "term": concept.term.term, "section": doc.title if doc else entry.section,
-                "depth": doc.depth if doc else entry.depth, "chapter": concept.chapter.number, "faq": entry.question}
+    def _faq_answer(self, entry: FaqEntry, concept: Concept | None) -> Answer:
+        doc = next((d for d in self.index.sections if d.depth == entry.depth and heading_key(d.title) == heading_key(entry.section)
+                    and (concept is None or d.chapter is concept.chapter)), None)
+        meta = {"skill": "course", "term": concept.term.term if concept else None, "section": doc.title if doc else entry.section,
+                "depth": doc.depth if doc else entry.depth, "chapter": doc.chapter.number if doc else None, "faq": entry.question}
         return Answer(entry.answer, "course", meta, doc.citation if doc else None)
 
 
 def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
     names = {n.casefold() for n in b.names}
     return next((how for other, how in a.contrast if other.casefold() in names), None)
+
+
+def _name(concept: Concept) -> str:
+    """The concept as the student named it, if that is one of its names ("ChatGPT", not "assistant")."""
+    from .understanding import tokens
+    for name in concept.term.names:
+        joined = " ".join(tokens(name))
+        if concept.said in (joined, joined + "s"):
+            return name
+    return concept.term.term
 
 
 def _first_sentence(text: str) -> str:

@@ -13,7 +13,7 @@ import re
 
 from .retrieval import EXPANSIONS, SectionDoc, Unit, expand
 from .summarise import key_sentences
-from .text import STOPWORDS, clip, content_stems, stem, words
+from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 
 #: How much a lesson passage must share with a question (rarity-weighted) to answer it…
@@ -116,9 +116,10 @@ class CourseSkills:
         """How much of what was asked (rarity-weighted; words the course never uses weigh most) a passage speaks to."""
         have = {s for u in units for s in u.stems} | set(content_stems(doc.title))
         unseen = 1.25 * self.index.max_idf
+        everyday = everyday_stems()
         total = covered = 0.0
         for stem_ in asked:
-            weight = self.index.idf(stem_) or unseen
+            weight = self.index.idf(stem_) or (0.4 * unseen if stem_ in everyday else unseen)
             total += weight
             if stem_ in have or any(e in have for e in EXPANSIONS.get(stem_, ())):
                 covered += weight
@@ -131,7 +132,7 @@ class CourseSkills:
         answer = self._definition(*matched, stems)
         names = set(content_stems(" ".join(matched[0].names)))
         strange = [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
-                   and stem(w) not in GENERIC_COURSE_WORDS]
+                   and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems()]
         if strange:  # "How does LoRA fine-tuning work?": the course never mentions LoRA
             answer.text = (f"I don't know about {', '.join(strange[:3])}: the course doesn't cover it, and I won't guess. "
                            f"What it says about {matched[0].term}:\n{answer.text}")

@@ -28,6 +28,26 @@ people person someone somebody thing things way ways actually exactly basically 
 """.split())
 
 
+#: Files of the base model's corpus in everyday English (not about machine learning).
+_EVERYDAY_FILES = ("encyclopedia.txt", "faq_library_and_city.txt", "recipes_or_stories.txt", "forum_thread.txt")
+
+
+@lru_cache(maxsize=1)
+def everyday_stems() -> frozenset[str]:
+    """Stems of ordinary English words, from the everyday part of the base model's corpus.
+
+    A question word the course never uses is either a topic the course lacks ("LoRA") or just
+    English ("make", "worse", "another"): only the first may be named as "not in the course"."""
+    from pathlib import Path
+    folder = Path(__file__).parent / "data" / "corpus"
+    found = set()
+    for name in _EVERYDAY_FILES:
+        path = folder / name
+        if path.is_file():
+            found.update(stem(w) for w in words(path.read_text(encoding="utf-8")))
+    return frozenset(found)
+
+
 def normalise(text: str) -> str:
     """NFKC, curly quotes straightened, whitespace collapsed (case kept)."""
     text = unicodedata.normalize("NFKC", text)
