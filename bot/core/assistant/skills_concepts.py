@@ -177,7 +177,7 @@ class ConceptSkills:
         present = DETAIL_PRESENT[kind]
         term = subject.term
         found = self._course(corrected, last, depth)
-        if found is not None and present.search(found.text) and found.citation is not None:
+        if found is not None and present.search(found.text) and found.citation is not None and _speaks_to(corrected, subject, found.text):
             return found
         if present.search(term.definition) or present.search(term.example or ""):
             return self._definition(term, subject.chapter, set(content_stems(corrected)))
@@ -199,6 +199,21 @@ class ConceptSkills:
 def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
     names = {n.casefold() for n in b.names}
     return next((how for other, how in a.contrast if other.casefold() in names), None)
+
+
+#: Words that ask for a detail without saying what about.
+_DETAIL_WORDS = frozenset(content_stems("how many much big large long number exact value roughly approximately typical "
+                                        "formula equation math compute calculate who invented created when year"))
+
+
+def _speaks_to(question: str, concept: Concept, text: str) -> bool:
+    """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
+    names = set(content_stems(" ".join(concept.term.names)))
+    rest = set(content_stems(question)) - names - _DETAIL_WORDS
+    if not rest:
+        return True
+    have = set(content_stems(text))
+    return len(rest & have) >= 0.5 * len(rest)
 
 
 def _name(concept: Concept) -> str:
