@@ -25,12 +25,14 @@ from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
-from .text import clip, normalise, strip_end, words
+from .text import STOPWORDS, clip, normalise, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn
 from .understanding import Understanding, split_parts
 
 #: Replies of these skills mean a part of a question went unanswered.
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
+#: After these, "and X?" means the same question about X, not a course concept.
+_WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that)\b", re.I)
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|translate|make|shorten|turn|convert|bullet|list)\b|:", re.I)
 
@@ -80,7 +82,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                 topic = found.meta["term"]
         lines = []
         for part, found in answers:
-            body = found.text
+            body = found.text if found.skill != "unknown" else (
+                "I don't know: that isn't in the course or in anything else I have, and I won't guess.")
             if found.citation is not None and found is not answers[0][1] and found.citation != answers[0][1].citation:
                 body += f"\n_({found.citation.text()})_"
             lines.append(f"**“{quote_user_text(clip(strip_end(part), 80))}”**: {body}")
@@ -111,8 +114,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
-        if self.understanding.concepts(text) and not self._ALSO.match(text):
-            return None  # a concept the student names wins over the history
+        if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
+            return None  # a concept the student names wins over the history ("and France?" after a capital is not one)
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
         if also and short:
             target = strip_end(also.group("x"))
@@ -149,13 +152,23 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                 return self._example(last)
             if self._MORE.match(text):
                 return self._more(last)
-        if short and last.skill is None and (self._SIMPLER.search(text) or self._MORE.match(text) or
+        if short and last.skill is None and ((self._SIMPLER.search(text) and not self._names_something(text)) or self._MORE.match(text) or
                                             (self._EXAMPLE.search(text) and REFERS.search(text)) or
                                             (also and len(words(text)) <= 4 and not self._known_target(also.group("x")))):
             return Answer("I don't know what “that” refers to yet: we haven't talked about anything. "
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    _POINTER_WORDS = frozenset("explain put say make it that this simpl simpler simply simple eli5 like i'm im five kid child "
+                               "plain english words terms language easier dumb down layman less technical please again".split())
+
+    def _names_something(self, text: str) -> bool:
+        """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
+        if REFERS.search(text):
+            return False
+        rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
+        return bool(rest)
 
     def _known_target(self, target: str) -> bool:
         return bool(self.phrasebook.language(strip_end(target)) is None and self.facts.country(strip_end(target)))

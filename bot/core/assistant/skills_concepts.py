@@ -30,6 +30,7 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
                   "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
+_YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 
 
@@ -71,11 +72,36 @@ class ConceptSkills:
         faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
         if faq is not None:
             return self._faq_answer(faq, subject)
+        if len(local) >= 2 and (intent == "how" or _YES_NO.match(text)) and len(_listed(question)) < 2:
+            return self._relation(local[0], local[1])
         if intent == "define":
             listed = _listed(question)
             if len(listed) > 1:
                 return self._several(listed)
         return self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+
+    def grounding(self, text: str, k: int = 3) -> tuple[list[SectionDoc], list[str]]:
+        """What a real model is given for a question: the sections of the concepts it names (not the
+        nearest words), and notes that say what the glossary and FAQ know about them, including a
+        concept taught in another chapter. With no concept named, the best sections by search."""
+        question = self.understanding.understand(text)
+        docs: list[SectionDoc] = []
+        notes: list[str] = []
+        for concept in question.concepts[:k]:
+            term = concept.term
+            doc = self.index.section_for(term, concept.chapter)
+            if doc is not None and doc not in docs:
+                docs.append(doc)
+            note = f"[Glossary: {term.term}] {term.definition}"
+            for label, value in (("Purpose", term.purpose), ("Why", term.why), ("Taught in", term.elsewhere)):
+                note += f" {label}: {value}" if value else ""
+            notes.append(note + (" (This chapter only names it; say so rather than explain it.)" if term.elsewhere else ""))
+        faq = self.faq.match(question)
+        if faq is not None:
+            notes.append(f"[FAQ: {faq.question}] {faq.answer}")
+        if not docs:
+            docs = [h.section for h in self.index.search(text)[:k]]
+        return docs[:k], notes
 
     # ---- one reply per intent ---------------------------------------------------------------
 
@@ -84,6 +110,27 @@ class ConceptSkills:
         meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
                 "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
         return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _relation(self, a: Concept, b: Concept) -> Answer:
+        """A question about how two concepts relate ("does ChatGPT use RLHF?"): the lesson passage that
+        names both (its heading counts), or, if none does, what it says about each and that it does not link them."""
+        for doc, unit in self.index.units:
+            named = self._unit_terms(doc, unit)
+            if a.term.term in named and b.term.term in named:
+                answer = self._said(a, "course", "\n".join(self._passage(doc, unit)))
+                answer.citation = doc.citation
+                answer.meta.update(section=doc.title, depth=doc.depth)
+                return answer
+        return self._said(a, "course", f"The lesson doesn't connect **{a.term.term}** and **{b.term.term}** directly, so I won't guess "
+                                       f"how they relate. What it says about each:\n• **{a.term.term}**: {a.term.definition}\n"
+                                       f"• **{b.term.term}**: {b.term.definition}")
+
+    def _unit_terms(self, doc: SectionDoc, unit) -> set[str]:
+        cache = self.__dict__.setdefault("_unit_terms_cache", {})
+        key = (id(doc), id(unit))
+        if key not in cache:
+            cache[key] = {c.term.term for c in self.understanding.concepts(unit.text + " . " + doc.title)}
+        return cache[key]
 
     def _names_heading(self, text: str) -> bool:
         """The question names a lesson heading of two or more content words ("why does RLHF matter")."""
@@ -101,7 +148,7 @@ class ConceptSkills:
         doc = self.index.section_for(term, concept.chapter)
         mention = self._mention(term, doc)
         where = f", in *{doc.title}*" if doc else ""
-        text = (f"**{term.term}** belongs to another part of the course ({term.elsewhere}), not to this chapter, so I can't "
+        text = (f"**{term.term}** belongs to another part of the course, not to this chapter ({term.elsewhere}), so I can't "
                 f"explain it from here and won't guess. Chapter {concept.chapter.number} only names it{where}"
                 + (f": “{mention}”" if mention else ".") + f"\nWhat this chapter says: {term.definition}")
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,

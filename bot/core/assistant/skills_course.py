@@ -22,7 +22,7 @@ MIN_COURSE_SCORE = 2.0
 MIN_COVERAGE = 0.5
 #: Words that say where to look, not what about.
 GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section mean means meaning explain explained say says "
-                                               "talk talks suggest suggests recommend define definition describe tell work works"))
+                                               "talk talks suggest suggests recommend define definition describe tell work works part bit page"))
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 

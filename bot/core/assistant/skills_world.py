@@ -60,7 +60,7 @@ class WorldSkills:
 
     def _translation(self, phrase: str, code: str) -> Answer:
         language = self.phrasebook.languages[code]
-        entry = self.phrasebook.lookup(phrase)
+        entry = self.phrasebook.lookup(phrase) or self.phrasebook.part_of(phrase)
         meta = {"skill": "translate", "phrase": phrase, "language": code}
         if entry is None:
             sample = ", ".join(f"“{k}”" for k, _ in list(self.phrasebook.phrases.values())[:6])
