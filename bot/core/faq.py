@@ -68,6 +68,11 @@ def check_faq(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str, set
             paraphrases = []
         if len(values["answer"]) > MAX_ANSWER:
             err(item.line_of("answer"), f"answer longer than {MAX_ANSWER} characters")
+        for phrasing in [values["question"], *paraphrases]:
+            key = " ".join(phrasing.casefold().split())
+            if key in seen:
+                err(item.line_of("question"), f"the question {phrasing!r} is already asked at line {seen[key]}")
+            seen.setdefault(key, item.line_of("question"))
         depth = values["depth"]
         if depth and depth not in lesson.sections:
             err(item.line_of("depth"), f"depth must be one of {', '.join(lesson.sections)}, not {depth!r}")
@@ -77,11 +82,6 @@ def check_faq(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str, set
             err(item.line_of("section"), f"no section {values['section']!r} in the lesson at depth {depth}"
                 f"{suggest(values['section'], titles)}")
             continue
-        for phrasing in [values["question"], *paraphrases]:
-            key = " ".join(phrasing.casefold().split())
-            if key in seen:
-                err(item.line_of("question"), f"the question {phrasing!r} is already asked at line {seen[key]}")
-            seen.setdefault(key, item.line_of("question"))
         if all(values.values()):
             entries.append(FaqEntry(values["question"], tuple(" ".join(p.split()) for p in paraphrases), values["answer"],
                                     values["section"], depth, item.line_of("question")))

@@ -177,5 +177,7 @@ def _score(name: str, said: str) -> float:
         return 100.0
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
         return 0.0  # short names (RLHF, PPO, KL) only exactly: a typo of four letters is another word; an adverb is not a term
+    if name.startswith(said) or said.startswith(name):
+        return 0.0  # "transform" is not a typo of "transformer": a shorter or longer word is another word
     score = fuzz.ratio(name, said)
     return score if score >= 88 else 0.0
