@@ -119,7 +119,7 @@ async def test_other_chapters_details_not_given_and_partial_knowledge_are_said(c
     both = await say(core, "capital of France and its population", user="d")
     assert "Paris" in both and "don't know the population" in both
     lora = await say(core, "how does LoRA fine-tuning work?", user="e")
-    assert lora.startswith("I don't know about lora")
+    assert lora.startswith("I don't know about LoRA")
     slang = await say(core, "yo what's rlhf", user="f")
     assert not slang.startswith("I don't know") and "reward modeling" in slang
 

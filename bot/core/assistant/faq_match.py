@@ -20,7 +20,7 @@ from .understanding import Question, Understanding
 #: How close (0-100, intent bonus included) a question must be to an FAQ phrasing.
 MIN_MATCH = 72
 INTENT_BONUS = 12
-#: A question that names no concept must be closer: the concepts no longer narrow the candidates.
+#: A question that names no concept must be closer, with the same intent: the concepts no longer narrow the candidates.
 NO_CONCEPT_EXTRA = 10
 
 
@@ -37,12 +37,12 @@ class FaqIndex:
                     q = understanding.understand(phrasing)
                     self._phrasings.append((frozenset(t.term for t in q.terms), q.intent, _content(phrasing), entry))
 
-    def match(self, question: Question, minimum: float = MIN_MATCH) -> FaqEntry | None:
+    def match(self, question: Question, minimum: float = MIN_MATCH, same_intent: bool = False) -> FaqEntry | None:
         concepts = frozenset(t.term for t in question.terms)
         asked = _content(question.text)
         best, best_score = None, 0.0
         for names, intent, content, entry in self._phrasings:
-            if names != concepts:
+            if names != concepts or ((same_intent or not concepts) and intent != question.intent):
                 continue
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
             if score > best_score:

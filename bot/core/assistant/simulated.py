@@ -180,7 +180,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
     _BYE = re.compile(r"^(?:(?:ok(?:ay)?|well|right|alright|thanks?)[,!. ]+)?(?:bye|bye-bye|goodbye|good night|see (?:you|ya)|cya|later|farewell|i'?m off|gotta go)\b.{0,20}$", re.I)
     _HOW_ARE_YOU = re.compile(r"\bhow are (?:you|u)\b|\bhow'?s it going\b|\bhow do you do\b", re.I)
     _IDENTITY = re.compile(r"\b(?:who|what)\b(?:\s+\w+){0,2}\s+(?:are|r) (?:you|u)\b|\b(?:is this|is it|are you|am i (?:talking|chatting|speaking) (?:to|with))\s+(?:really\s+)?(?:a |an |the )?(?:real|actual|genuine|true|human|person|bot|robot|ai|chatgpt|gpt|language model|model|llm|machine|computer)\b|\bwhat(?:'s| is) your name\b|\bare you (?:a |an |the )?(?:bot|robot|human|real|ai|chatgpt|gpt|person|model|llm|machine|language model)\b|\bintroduce yourself\b|\btell me about yourself\b|\bwho (?:made|built|created) you\b|\bhow do you work\b", re.I)
-    _CAPABILITIES = re.compile(r"\bwhat (?:can|could) (?:you|u) do\b|\bhow can you help\b|\bwhat do you do\b|^help\s*[?!.]*$|\bwhat are your (?:skills|capabilities|abilities)\b|\bwhat can i ask\b|\bwhat do you know\b", re.I)
+    _CAPABILITIES = re.compile(r"\bwhat (?:can|could) (?:you|u) (?:actually |really |even )?do\b|\bhow can you help\b|\bwhat do you do\b|^help\s*[?!.]*$|\bwhat are your (?:skills|capabilities|abilities)\b|\bwhat can i ask\b|\bwhat do you know\b", re.I)
 
     def _social(self, text: str, last: Turn, depth: str) -> Answer | None:
         if self._GREETING.match(text):

@@ -26,7 +26,7 @@ from .understanding import Concept, Question
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
 #: A text holds that kind of detail.
 DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
-                  "number": re.compile(r"\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+                  "number": re.compile(r"(?<![-\w])\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
                   "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
@@ -37,7 +37,7 @@ _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
-        if question.intent == "list":
+        if question.intent == "list" or self._CREATIVE.match(text):
             return None
         if not question.concepts:
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
@@ -50,6 +50,8 @@ class ConceptSkills:
         intent = question.intent
         if intent == "detail":
             return self._detail(question, subject, corrected, last, depth)
+        if intent not in ("where", "difference") and self._strange(corrected, subject.term):  # "what is BERT fine-tuning?"
+            return self._not_said(corrected, (subject.term, subject.chapter), set(content_stems(corrected)))
         if intent == "where":
             return self._where(question.concepts)
         if intent == "difference":
@@ -62,7 +64,7 @@ class ConceptSkills:
             found = self._course(corrected, last, depth)
             if found is not None:
                 return found
-        close = self.faq.match(question, STRONG_FAQ)
+        close = self.faq.match(question, STRONG_FAQ, same_intent=True)
         if close is not None:  # worded like an FAQ question: more specific than the term's generic field
             return self._faq_answer(close, subject)
         if intent == "purpose" and subject.term.purpose:
@@ -224,9 +226,10 @@ class ConceptSkills:
         present = DETAIL_PRESENT[kind]
         term = subject.term
         found = self._course(corrected, last, depth)
-        if found is not None and present.search(found.text) and found.citation is not None and _speaks_to(corrected, subject, found.text):
+        if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
+                and found.citation is not None and _speaks_to(corrected, subject, found.text)):
             return found
-        if present.search(term.definition) or present.search(term.example or ""):
+        if any(present.search(t) and _speaks_to(corrected, subject, t) for t in (term.definition, term.example or "")):
             return self._definition(term, subject.chapter, set(content_stems(corrected)))
         doc = self.index.section_for(term, subject.chapter)
         text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
@@ -255,12 +258,12 @@ _DETAIL_WORDS = frozenset(content_stems("how many much big large long number exa
 
 def _speaks_to(question: str, concept: Concept, text: str) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
-    names = set(content_stems(" ".join(concept.term.names)))
+    names = set(content_stems(concept.said))
     rest = set(content_stems(question)) - names - _DETAIL_WORDS
-    if not rest:
-        return True
     have = set(content_stems(text))
-    return len(rest & have) >= 0.5 * len(rest)
+    if not rest:  # "how big is Dolly?": the passage must be about Dolly, not about datasets in general
+        return bool(names & have)
+    return len(rest & have) > 0.5 * len(rest)
 
 
 def _name(concept: Concept) -> str:

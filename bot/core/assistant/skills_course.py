@@ -87,7 +87,7 @@ class CourseSkills:
     _DEFINITION = re.compile(r"^(?:so\s+)?(?:what(?:'s| is| are| does)|whats|define|definition of|meaning of|what do you mean by|explain|describe|tell me about|who is|what exactly is)\b|\bmean\??$|^[\w\s()-]{1,40}\?$", re.I)
 
     def _course(self, text: str, last: Turn, depth: str) -> Answer | None:
-        if not self.index.is_course_question(text):
+        if not self.index.is_course_question(text) or self._CREATIVE.match(text):
             return None
         matched = self.index.match_term(text)
         stems = set(expand(content_stems(text)))
@@ -130,16 +130,36 @@ class CourseSkills:
     def _not_said(self, text: str, matched, stems: set[str]) -> Answer:
         """A question about a known term that the lesson does not answer: what it does say, honestly framed."""
         answer = self._definition(*matched, stems)
-        names = set(content_stems(" ".join(matched[0].names)))
-        strange = [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
-                   and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems()]
+        strange = self._strange(text, matched[0])
         if strange:  # "How does LoRA fine-tuning work?": the course never mentions LoRA
-            answer.text = (f"I don't know about {', '.join(strange[:3])}: the course doesn't cover it, and I won't guess. "
+            shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]  # as typed: "LoRA"
+            answer.text = (f"I don't know about {', '.join(shown)}: the course doesn't cover it, and I won't guess. "
                            f"What it says about {matched[0].term}:\n{answer.text}")
         elif self._FACT_QUESTION.match(text):
             answer.text = (f"I don't know: the lesson doesn't say that about {matched[0].term}, and I won't guess. "
                            f"What it does say:\n{answer.text}")
         return answer
+
+    def _strange(self, text: str, term) -> list[str]:
+        """Topics in the question that the course never mentions ("LoRA" in "How does LoRA fine-tuning work?")."""
+        names = set(content_stems(" ".join(term.names)))
+        return [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
+                and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems() and self._names_a_topic(w, text)]
+
+    def _names_a_topic(self, word: str, text: str) -> bool:
+        """Whether an unknown word is a topic ("LoRA fine-tuning", "BERT") rather than slang or a typo ("wat is …"):
+        it is written like a name (capitals inside, digits) or stands right next to a course concept."""
+        if re.search(r"\b" + re.escape(word) + r"\b", text, re.I) and any(
+                (len(w) > 1 and w[1:] != w[1:].lower()) or any(c.isdigit() for c in w)
+                for w in re.findall(r"\b" + re.escape(word) + r"\b", text, re.I)):
+            return True
+        from .understanding import tokens
+        toks = tokens(text)
+        spots = {i for i, t in enumerate(toks) if t == word}
+        for concept in self.understanding.concepts(text):
+            if concept.start - 1 in spots or concept.end in spots:
+                return True
+        return False
 
     def _definition(self, term, chapter, stems: set[str]) -> Answer:
         doc = self.index.section_for(term, chapter)

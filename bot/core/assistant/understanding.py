@@ -150,6 +150,8 @@ class Understanding:
                 for width in {len(name) - 1, len(name), len(name) + 1}:
                     if width < 1 or i + width > len(toks):
                         continue
+                    if i + width < len(toks) and toks[i + width].isdigit() and not name[-1].isdigit():
+                        continue  # "GPT-4" is not "GPT": a version number makes it another name
                     said = " ".join(toks[i:i + width])
                     score = _score(joined, said)
                     if score:
@@ -173,11 +175,19 @@ class Understanding:
 
 def _score(name: str, said: str) -> float:
     """How well `said` is `name`: exact, a plural, or (for longer names) a typo away."""
-    if said == name or said == name + "s" or said == name + "es" or (name.endswith("y") and said == name[:-1] + "ies"):
+    if said == name or said == name + "s" or said == name + "es" or (name.endswith("y") and said == name[:-1] + "ies") or (
+            name.endswith("s") and len(name) > 4 and said == name[:-1]):
         return 100.0
+    if len(name) >= 4 and len(said) == len(name) and said[0] == name[0] and _one_swap(name, said):
+        return 90.0  # "rlfh": two neighbouring letters swapped, the commonest typo of an acronym
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
         return 0.0  # short names (RLHF, PPO, KL) only exactly: a typo of four letters is another word; an adverb is not a term
     if name.startswith(said) or said.startswith(name):
         return 0.0  # "transform" is not a typo of "transformer": a shorter or longer word is another word
     score = fuzz.ratio(name, said)
     return score if score >= 88 else 0.0
+
+
+def _one_swap(a: str, b: str) -> bool:
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
