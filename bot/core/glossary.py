@@ -4,6 +4,11 @@ Each term points at the lesson section that explains it, so an answer can say wh
 on. The glossary is content like the quiz: checked at load, every problem as `file:line`, and a
 section that does not exist in the lesson at the stated depth is an error, because a citation
 that leads nowhere is worse than none.
+
+Beyond the definition, a term can carry one answer per kind of question (`simple`, `example`,
+`purpose`, `why`, `contrast` with another term), because the sentence that defines a term rarely
+says what it is for or why it matters; and `elsewhere`, the part of the course that teaches a term
+this chapter only names, so the assistant says so instead of explaining it from a passing mention.
 """
 
 from __future__ import annotations

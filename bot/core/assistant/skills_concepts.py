@@ -134,6 +134,10 @@ class ConceptSkills:
             cache[key] = {c.term.term for c in self.understanding.concepts(unit.text + " . " + doc.title)}
         return cache[key]
 
+    def _rarity(self, stem_: str) -> float:
+        """How rare a word is in the lesson; a word it never uses is the rarest."""
+        return self.index.idf(stem_) or 2 * self.index.max_idf
+
     def _names_heading(self, text: str) -> bool:
         """The question names a lesson heading of two or more content words ("why does RLHF matter")."""
         asked = set(content_stems(text))
@@ -227,9 +231,9 @@ class ConceptSkills:
         term = subject.term
         found = self._course(corrected, last, depth)
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
-                and found.citation is not None and _speaks_to(corrected, subject, found.text)):
+                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)):
             return found
-        if any(present.search(t) and _speaks_to(corrected, subject, t) for t in (term.definition, term.example or "")):
+        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) for t in (term.definition, term.example or "")):
             return self._definition(term, subject.chapter, set(content_stems(corrected)))
         doc = self.index.section_for(term, subject.chapter)
         text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
@@ -256,13 +260,14 @@ _DETAIL_WORDS = frozenset(content_stems("how many much big large long number exa
                                         "formula equation math compute calculate who invented created when year"))
 
 
-def _speaks_to(question: str, concept: Concept, text: str) -> bool:
+def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
     names = set(content_stems(concept.said))
     rest = set(content_stems(question)) - names - _DETAIL_WORDS
     have = set(content_stems(text))
-    if not rest:  # "how big is Dolly?": the passage must be about Dolly, not about datasets in general
-        return bool(names & have)
+    if not rest:  # "how big is the Dolly dataset?": about Dolly (its rarest word), not about datasets in general
+        key = max(names, key=lambda s: idf(s) if idf else 0.0, default=None)
+        return key is not None and key in have
     return len(rest & have) > 0.5 * len(rest)
 
 
