@@ -134,12 +134,22 @@ class Understanding:
                     toks = tuple(t for t in tokens(name) if t not in _ARTICLES)
                     if toks:
                         self._names.append((toks, " ".join(toks), term, chapter))
+        self._memo: dict[str, list[Concept]] = {}
         self._first: dict[str, list[int]] = {}
         for i, (toks, _, _, _) in enumerate(self._names):
             self._first.setdefault(toks[0][:2], []).append(i)
 
     def concepts(self, text: str) -> list[Concept]:
-        """The concepts the text names, in order, each span claimed by its best (then longest) match."""
+        """The concepts the text names, in order, each span claimed by its best (then longest) match.
+        Remembered per text: the routing asks about the same message several times."""
+        found = self._memo.get(text)
+        if found is None:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            found = self._memo[text] = self._find(text)
+        return list(found)
+
+    def _find(self, text: str) -> list[Concept]:
         toks = tokens(text)
         candidates: list[tuple[float, int, int, int, Concept]] = []
         for i in range(len(toks)):
