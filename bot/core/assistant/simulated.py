@@ -97,6 +97,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
     def _one(self, text: str, last: Turn, depth: str) -> Answer:
         found = self._followup(text, last)
         if found is None:
+            text = self._resolve_pronoun(text, last)
+        if found is None:
             for skill in self._skills:
                 found = skill(text, last, depth)
                 if found is not None:
@@ -159,6 +161,17 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    def _resolve_pronoun(self, text: str, last: Turn) -> str:
+        """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question
+        that points back and names no concept of its own is asked about the last answer's concept."""
+        term = last.meta.get("term")
+        if not term or not last.skill or not last.skill.startswith("course") or len(words(text)) > 12 or not _PRONOUN.search(text):
+            return text
+        question = self.understanding.understand(text)
+        if question.concepts and not (question.intent == "difference" and len(question.concepts) == 1):
+            return text  # "how is it different from SFT?": the other side of the difference is the last concept
+        return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
 
     _POINTER_WORDS = frozenset("explain put say make it that this simpl simpler simply simple eli5 like i'm im five kid child "
                                "plain english words terms language easier dumb down layman less technical please again".split())

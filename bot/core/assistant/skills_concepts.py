@@ -50,8 +50,6 @@ class ConceptSkills:
         intent = question.intent
         if intent == "detail":
             return self._detail(question, subject, corrected, last, depth)
-        if intent not in ("where", "difference") and self._strange(corrected, subject.term):  # "what is BERT fine-tuning?"
-            return self._not_said(corrected, (subject.term, subject.chapter), set(content_stems(corrected)))
         if intent == "where":
             return self._where(question.concepts)
         if intent == "difference":
@@ -60,7 +58,7 @@ class ConceptSkills:
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
         if intent == "example":
             return self._term_example(subject)
-        if self._names_heading(corrected):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
+        if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
                 return found
@@ -76,6 +74,8 @@ class ConceptSkills:
             return self._faq_answer(faq, subject)
         if len(local) >= 2 and (intent == "how" or _YES_NO.match(text)) and len(_listed(question)) < 2:
             return self._relation(local[0], local[1])
+        if self._strange(corrected, subject.term):  # "what is BERT fine-tuning?": the course never names BERT
+            return self._not_said(corrected, (subject.term, subject.chapter), set(content_stems(corrected)))
         if intent == "define":
             listed = _listed(question)
             if len(listed) > 1:
@@ -138,10 +138,11 @@ class ConceptSkills:
         """How rare a word is in the lesson; a word it never uses is the rarest."""
         return self.index.idf(stem_) or 2 * self.index.max_idf
 
-    def _names_heading(self, text: str) -> bool:
-        """The question names a lesson heading of two or more content words ("why does RLHF matter")."""
+    def _names_heading(self, text: str, concept: Concept) -> bool:
+        """The question names a lesson heading that says more than the concept's name ("why does RLHF matter")."""
         asked = set(content_stems(text))
-        return any(len(title) >= 2 and title <= asked for title in self._heading_stems())
+        names = set(content_stems(" ".join(concept.term.names)))
+        return any(len(title) >= 2 and title - names and title <= asked for title in self._heading_stems())
 
     def _heading_stems(self) -> list[set[str]]:
         cached = getattr(self, "_headings_cache", None)
@@ -207,7 +208,7 @@ class ConceptSkills:
             if a.term.contrast:
                 other, how = a.term.contrast[0]
                 return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {how}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
-            return self._course(corrected, last, depth) or self._definition(a.term, a.chapter, set(content_stems(corrected)))
+            return self._definition(a.term, a.chapter, set(content_stems(corrected)))  # not a passage that says "different"
         b = others[0]
         how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
         lines = [f"**{a.term.term}** vs **{b.term.term}**:" + (f" {how}" if how else "")]
@@ -262,7 +263,7 @@ _DETAIL_WORDS = frozenset(content_stems("how many much big large long number exa
 
 def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
-    names = set(content_stems(concept.said))
+    names = set(content_stems(concept.said)) - _DETAIL_WORDS
     rest = set(content_stems(question)) - names - _DETAIL_WORDS
     have = set(content_stems(text))
     if not rest:  # "how big is the Dolly dataset?": about Dolly (its rarest word), not about datasets in general

@@ -102,6 +102,10 @@ class CourseSkills:
             return self._not_said(text, matched, stems) if matched else None
         score, doc, unit = ranked[0]
         asked = {stem(w) for w in words(text) if w not in STOPWORDS} - GENERIC_COURSE_WORDS  # whole words: "gpt-4" counts once
+        field = (asked & self.index.vocabulary) - GENERIC_COURSE_WORDS
+        have = {s for u in self._passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
+        if not matched and field and len(field & have) * 2 < len(field):
+            return None  # "why is it called reinforcement learning?" shares "called" with a passage, not its subject
         if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
             return self._not_said(text, matched, stems) if matched else None  # it shares a word, not the question
         lines = self._passage(doc, unit)

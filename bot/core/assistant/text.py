@@ -46,7 +46,13 @@ def everyday_stems() -> frozenset[str]:
         path = folder / name
         if path.is_file():
             found.update(stem(w) for w in words(path.read_text(encoding="utf-8")))
+    found.update(stem(w) for w in _COMMON)
     return frozenset(found)
+
+
+#: Common words the everyday corpus happens to lack.
+_COMMON = """better best worse worst faster slower bigger smaller larger cheaper harder easier good bad simple simply simpler
+kind sort type types wat wut whats happen happens happened different difference same called mean means meaning""".split()
 
 
 def normalise(text: str) -> str:

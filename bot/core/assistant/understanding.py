@@ -72,7 +72,8 @@ _DIFFERENCE = re.compile(r"\b(differen(?:ce|ces|t|tiate)|differ|distinguish|comp
                          r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
 _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mentioned|talk(?:ed|s)? about|taught|learn|look|part|bit|section)\b"
-                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b", re.I)
+                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
+                    r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
