@@ -42,8 +42,8 @@ class FaqIndex:
         asked = _content(question.text)
         best, best_score = None, 0.0
         for names, intent, content, entry in self._phrasings:
-            if names != concepts or ((same_intent or not concepts) and intent != question.intent):
-                continue
+            if (names != concepts and concepts) or ((same_intent or not concepts) and intent != question.intent):
+                continue  # a question naming no concept ("why does the model answer with another question?") may match by wording
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
             if score > best_score:
                 best, best_score = entry, score

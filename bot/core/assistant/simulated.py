@@ -33,7 +33,7 @@ from .understanding import Understanding, split_parts
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|translate|make|shorten|turn|convert|bullet|list)\b|:", re.I)
 
 

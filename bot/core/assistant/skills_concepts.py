@@ -18,6 +18,7 @@ from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
+from .summarise import key_sentences
 from .text import content_stems
 from .turns import Answer, Turn, unit_line
 from .understanding import Concept, Question
@@ -43,9 +44,12 @@ class ConceptSkills:
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
             return self._faq_answer(faq, None) if faq is not None else None
         local = [c for c in question.concepts if not c.elsewhere]
-        if not local and question.intent not in ("where",):
-            return self._elsewhere(question.concepts[0])
         corrected = _corrected(text, question.concepts)
+        if not local and question.intent not in ("where",):
+            first = question.concepts[0]
+            if question.intent in ("define", "how", "why", "purpose") and self._strange(corrected, first.term):
+                return self._not_said(corrected, (first.term, first.chapter), set(content_stems(corrected)))  # "cross entropy loss"
+            return self._elsewhere(first)
         subject = (local or question.concepts)[0]
         intent = question.intent
         if intent == "detail":
@@ -104,6 +108,23 @@ class ConceptSkills:
         if not docs:
             docs = [h.section for h in self.index.search(text)[:k]]
         return docs[:k], notes
+
+    def _summary_of_concept(self, text: str) -> Answer | None:
+        """"Summarise RLHF": the lesson section of the concept named, in its own words (short sections
+        whole, longer ones by their key sentences), or None when no concept of this chapter is named."""
+        concepts = [c for c in self.understanding.concepts(text) if not c.elsewhere]
+        if not concepts:
+            return None
+        concept = concepts[0]
+        doc = self.index.section_for(concept.term, concept.chapter)
+        if doc is None:
+            return None
+        lines = [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in doc.units]
+        body = "\n".join(lines)
+        if len(body) > 900:
+            body = "\n".join(key_sentences(" ".join(u.text.replace("\n", " ") for u in doc.units), 4))
+        answer = self._said(concept, "course", f"**Summary of *{doc.title}*** (where the lesson explains {concept.term.term}):\n{body}")
+        return answer
 
     # ---- one reply per intent ---------------------------------------------------------------
 

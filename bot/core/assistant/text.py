@@ -25,7 +25,8 @@ should will shall may might must not no yes please tell me explain describe give
 very really some any all each more most such own same too only other again further once s t don ll ve re d m
 o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go well
 people person someone somebody thing things way ways actually exactly basically use used using one ones
-yo pls plz u ur lol bro dude wtf btw um uh hmm ya yeah yep nope gonna wanna kinda sorta even here
+yo pls plz u ur r n lol bro dude wtf btw btwn abt bc cuz coz tho thx um uh hmm ya yeah yep nope gonna wanna kinda sorta
+even here wat wut
 """.split())
 
 

@@ -68,7 +68,7 @@ def tokens(text: str) -> list[str]:
 _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
                       r"|plain (?:english|words|language|terms)|easier|dumb(?:ed)? (?:it |this )?down|layman'?s?|less technical"
                       r"|for (?:a )?(?:beginners?|dummies|kids?|a child|a five[- ]year[- ]old)|in a nutshell|basic terms|non-?technical)\b", re.I)
-_DIFFERENCE = re.compile(r"\b(differen(?:ce|ces|t|tiate)|differ|distinguish|compare[ds]?|comparison|contrast|vs\.?|versus"
+_DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+rence|distinguish|compare[ds]?|comparison|contrast|vs\.?|versus"
                          r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
 _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mentioned|talk(?:ed|s)? about|taught|learn|look|part|bit|section)\b"
@@ -83,7 +83,7 @@ _WHY = re.compile(r"^(?:so |but |and |ok(?:ay)? )?(?:why|how come)\b|\bwhy\b|\br
 _HOW = re.compile(r"^(?:so |but |and )?how\b(?! (?:many|much|big|large|long|old|come)\b)|\bhow (?:does|do|is|are|can|would|did)\b|\bwork\b|\bprocess\b|\bsteps?\b", re.I)
 _DETAIL = (("formula", re.compile(r"\b(formula|equation|math(?:s|ematics)?|derivation|derive|computed?|calculated?|pseudo-?code|code for|loss function of)\b", re.I)),
            ("number", re.compile(r"\b(how (?:many|much|big|large|long)|number of|exact (?:value|number|size)|what value|learning rate|hyper-?parameters?|"
-                                 r"beta|coefficient|percent(?:age)?|how fast|cost)\b", re.I)),
+                                 r"beta|coefficient|percent(?:age)?|how fast|price)\b", re.I)),
            ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
                                  r"which (?:company|lab|team|person|researchers?)|whose idea)\b", re.I)),
            ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)))
