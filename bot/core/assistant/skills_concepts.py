@@ -41,6 +41,8 @@ class ConceptSkills:
         if question.intent == "list" or self._CREATIVE.match(text):
             return None
         if not question.concepts:
+            if question.intent == "where":
+                return self._where_heading(text)
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
             return self._faq_answer(faq, None) if faq is not None else None
         local = [c for c in question.concepts if not c.elsewhere]
@@ -55,6 +57,10 @@ class ConceptSkills:
         if intent == "detail":
             return self._detail(question, subject, corrected, last, depth)
         if intent == "where":
+            heading = self._where_heading(text)  # "where is the bit about why RLHF matters": that heading, not RLHF's
+            named = set(content_stems(" ".join(n for c in question.concepts for n in c.term.names)))
+            if heading is not None and set(content_stems(heading.meta["section"])) - named:
+                return heading
             return self._where(question.concepts)
         if intent == "difference":
             return self._difference(question, corrected, last, depth)
@@ -170,6 +176,23 @@ class ConceptSkills:
         if cached is None:
             cached = self._headings_cache = [set(content_stems(d.title)) for d in self.index.sections]
         return cached
+
+    def _where_heading(self, text: str) -> Answer | None:
+        """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
+        asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
+        best, best_share = None, 0.0
+        for doc, title in zip(self.index.sections, self._heading_stems()):
+            shared = len(asked & title)
+            share = shared / len(title) if title else 0.0
+            if shared >= 2 or (shared and len(title) == 1):
+                if share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep"):
+                    best, best_share = doc, share
+        if best is None or best_share < 0.6:
+            return None
+        return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
+                      f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
+                      {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
+                      best.citation)
 
     def _elsewhere(self, concept: Concept) -> Answer:
         term = concept.term

@@ -64,15 +64,18 @@ class CourseSkills:
 
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
         stems = content_stems(what)
-        want = set(stems)
+        want = set(_light(what))  # whole words: "learned" must not meet "Reinforcement Learning"
         head = set(expand(stems[:1]))  # the thing to list: "steps", "phases", "resources"
         best, best_score = None, 0.0
         for hit in self.index.search(what)[:6]:
             doc = hit.section
+            title_stems = set(_light(doc.title))
             for intro, items in _lists_of(doc):
-                intro_stems = set(content_stems(intro)) | set(content_stems(doc.title))
-                item_stems = {s for item in items for s in content_stems(item)}
-                score = 2 * len(want & intro_stems) + len(want & item_stems - intro_stems) + 0.3 * hit.score
+                intro_stems = set(_light(intro))
+                item_stems = {s for item in items for s in _light(item)}
+                # the line that introduces a list says what it lists; the section's title only where it is
+                score = (2 * len(want & intro_stems) + len(want & title_stems - intro_stems)
+                         + len(want & item_stems - intro_stems - title_stems) + 0.3 * hit.score)
                 score += 1.5 if wanted == len(items) else 0
                 heads = [content_stems(item)[:1] for item in items]
                 if all(h and h[0] in head for h in heads):
@@ -154,7 +157,7 @@ class CourseSkills:
         """Whether an unknown word is a topic ("LoRA fine-tuning", "BERT") rather than slang or a typo ("wat is …"):
         it is written like a name (capitals inside, digits) or stands right next to a course concept."""
         if re.search(r"\b" + re.escape(word) + r"\b", text, re.I) and any(
-                (len(w) > 1 and w[1:] != w[1:].lower()) or any(c.isdigit() for c in w)
+                (len(w) > 1 and w[1:] != w[1:].lower()) or (any(c.isdigit() for c in w) and any(c.isalpha() for c in w))
                 for w in re.findall(r"\b" + re.escape(word) + r"\b", text, re.I)):
             return True
         from .understanding import tokens
@@ -321,3 +324,14 @@ def _first_clause(text: str) -> str:
 def _novel(text: str, than: str) -> bool:
     a, b = set(content_stems(text)), set(content_stems(than))
     return bool(a) and len(a & b) / len(a) < 0.6
+
+
+def _light(text: str) -> list[str]:
+    """Content words with only a plural ending removed: "datasets" meets "dataset", "learned" stays apart from "learning"."""
+    out = []
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        for part in [w] + (w.split("-") if "-" in w else []):
+            out.append(part[:-1] if len(part) > 3 and part.endswith("s") and not part.endswith("ss") else part)
+    return out

@@ -53,7 +53,8 @@ def everyday_stems() -> frozenset[str]:
 
 #: Common words the everyday corpus happens to lack.
 _COMMON = """better best worse worst faster slower bigger smaller larger cheaper harder easier good bad simple simply simpler
-kind sort type types wat wut whats happen happens happened different difference same called mean means meaning""".split()
+kind sort type types wat wut whats happen happens happened different difference same called mean means meaning
+mention mentions mentioned say says talk talks stuff year years old kid kids child""".split()
 
 
 def normalise(text: str) -> str:

@@ -66,12 +66,13 @@ def tokens(text: str) -> list[str]:
 
 
 _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
+                      r"|(?:to|for) an? (?:\w+[- ])?(?:year[- ]old|kid|child|beginner|newbie|grandma|grandmother|non-?expert)"
                       r"|plain (?:english|words|language|terms)|easier|dumb(?:ed)? (?:it |this )?down|layman'?s?|less technical"
                       r"|for (?:a )?(?:beginners?|dummies|kids?|a child|a five[- ]year[- ]old)|in a nutshell|basic terms|non-?technical)\b", re.I)
 _DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+rence|distinguish|compare[ds]?|comparison|contrast|vs\.?|versus"
                          r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
 _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
-_WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mentioned|talk(?:ed|s)? about|taught|learn|look|part|bit|section)\b"
+_WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mention(?:ed|s)?|talk(?:ed|s)? about|taught|learn|look|part|bit|section|stuff)\b"
                     r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
                     r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
