@@ -19,7 +19,7 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .summarise import key_sentences
-from .text import content_stems
+from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 from .understanding import Concept, Question
 
@@ -43,6 +43,8 @@ class ConceptSkills:
         if not question.concepts:
             if question.intent == "where":
                 return self._where_heading(text)
+            if question.intent == "detail":
+                return self._detail_unnamed(question, text, last, depth)
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
             return self._faq_answer(faq, None) if faq is not None else None
         local = [c for c in question.concepts if not c.elsewhere]
@@ -54,6 +56,11 @@ class ConceptSkills:
             return self._elsewhere(first)
         subject = (local or question.concepts)[0]
         intent = question.intent
+        compound = _compound_head(question)
+        if compound is not None and intent not in ("difference", "where"):  # "the PPO loss function": about the loss function
+            if compound.elsewhere:
+                return self._elsewhere(compound)
+            subject = compound
         if intent == "detail":
             return self._detail(question, subject, corrected, last, depth)
         if intent == "where":
@@ -177,6 +184,25 @@ class ConceptSkills:
             cached = self._headings_cache = [set(content_stems(d.title)) for d in self.index.sections]
         return cached
 
+    def _unknown_words(self, text: str, term: GlossaryTerm) -> list[str]:
+        """Words of a question the course never uses and that are not ordinary English (a looser `_strange`)."""
+        names = set(content_stems(" ".join(term.names)))
+        everyday = everyday_stems()
+        return [w for w in words(text) if len(w) >= 3 and w not in STOPWORDS and stem(w) not in names
+                and not self.index.idf(stem(w)) and stem(w) not in everyday and stem(w) not in self.index.vocabulary
+                and not _DIFFERENCE_WORDS.match(w)]
+
+    def _detail_unnamed(self, question: Question, text: str, last: Turn, depth: str) -> Answer | None:
+        """A detail asked about no concept of the glossary ("how much data does GPT-4 generate?"): the passage
+        only if it holds that kind of detail, otherwise said to be missing, with the passage as the nearest thing."""
+        kind = question.detail or "number"
+        found = self._course(text, last, depth)
+        if found is None or found.text.startswith("I don't know") or DETAIL_PRESENT[kind].search(found.text):
+            return found
+        found.text = (f"I don't know {DETAIL_NAMES[kind]} for that: the course doesn't give it, and I won't guess.\n"
+                      f"The nearest thing it does say (not {DETAIL_NAMES[kind]}):\n{found.text}")
+        return found
+
     def _where_heading(self, text: str) -> Answer | None:
         """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
         asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
@@ -248,6 +274,11 @@ class ConceptSkills:
         concepts = question.concepts
         a = concepts[0]
         others = concepts[1:]
+        unknown = self._unknown_words(corrected, a.term) if not others else []
+        if unknown:  # "how does RLHF compare to DPO?": the other side is not in the course
+            shown = ", ".join(unknown[:2])
+            return self._said(a, "course", f"I don't know {shown}: the course doesn't cover it, so I can't compare it with "
+                                           f"{a.term.term}, and I won't guess. What the lesson says about **{a.term.term}**: {a.term.definition}")
         if not others:  # "how is X different?": the one it is contrasted with, if the glossary says
             if a.term.contrast:
                 other, how = a.term.contrast[0]
@@ -301,7 +332,7 @@ def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
 
 
 #: Words that ask for a detail without saying what about.
-_DETAIL_WORDS = frozenset(content_stems("how many much big large long number exact value roughly approximately typical "
+_DETAIL_WORDS = frozenset(content_stems("how many much big large long number exact value roughly approximately typical size sized "
                                         "formula equation math compute calculate who invented created when year"))
 
 
@@ -313,7 +344,19 @@ def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
     if not rest:  # "how big is the Dolly dataset?": about Dolly (its rarest word), not about datasets in general
         key = max(names, key=lambda s: idf(s) if idf else 0.0, default=None)
         return key is not None and key in have
-    return len(rest & have) > 0.5 * len(rest)
+    covered = [r for r in rest if r in have or any(len(h) >= 5 and (r.startswith(h) or h.startswith(r[:5])) for h in have)]
+    return len(covered) > 0.5 * len(rest)  # "parameters" meets "params"
+
+
+_DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
+
+
+def _compound_head(question: Question) -> Concept | None:
+    """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it."""
+    for first, second in zip(question.concepts, question.concepts[1:]):
+        if second.start == first.end:
+            return second
+    return None
 
 
 def _name(concept: Concept) -> str:
@@ -337,7 +380,7 @@ def _listed(question: Question) -> list[Concept]:
     out = [question.concepts[0]]
     for prev, cur in zip(question.concepts, question.concepts[1:]):
         between = " ".join(toks[prev.end:cur.start])
-        if not _JOINED.match(between or ","):
+        if not between or not _JOINED.match(between):  # nothing between: a compound ("PPO loss function"), not a list
             break
         out.append(cur)
     return out

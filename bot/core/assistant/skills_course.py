@@ -172,7 +172,9 @@ class CourseSkills:
         doc = self.index.section_for(term, chapter)
         lines = [f"**{term.term}**: {term.definition}"]
         if doc is not None:
-            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2) if _novel(u.text, term.definition)][:1]
+            named = {w for name in term.names for w in _light(name)}
+            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2)
+                     if _novel(u.text, term.definition) and named & set(_light(u.text))][:1]  # a line about the term, not its neighbour
             lines += [f"From the lesson: {unit_line(u)}" for u in extra]
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
                 "depth": doc.depth if doc else term.depth, "chapter": chapter.number}
