@@ -6,7 +6,6 @@ real SQLite file; the FAQ and the new glossary fields checked with file:line and
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 
 import pytest
 from test_content_errors import errors, tree
