@@ -41,7 +41,11 @@ class FaqIndex:
         concepts = frozenset(t.term for t in question.terms)
         asked = _content(question.text)
         best, best_score = None, 0.0
+        if not asked:
+            return None  # "???": nothing to match
         for names, intent, content, entry in self._phrasings:
+            if not content:
+                continue
             if (names != concepts and concepts) or ((same_intent or not concepts) and intent != question.intent):
                 continue  # a question naming no concept ("why does the model answer with another question?") may match by wording
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)

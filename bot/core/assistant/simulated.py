@@ -34,7 +34,7 @@ _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
-_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|translate|make|shorten|turn|convert|bullet|list)\b|:", re.I)
+_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
 class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
@@ -56,6 +56,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
         parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
+        if len(parts) == 1 and parts[0] != text:
+            text = parts[0]  # "thanks, and what is PPO?": the question is the part that counts
         if len(parts) > 1:
             answer = self._parts(parts, last, depth)
         else:
