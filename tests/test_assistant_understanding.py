@@ -11,7 +11,7 @@ import pytest
 from test_content_errors import errors, tree
 
 from bot.core.assistant.evaluation import Report, run_eval
-from bot.core.assistant.understanding import Understanding, intent_of, split_parts
+from bot.core.assistant.understanding import Understanding, depth_of, intent_of, split_parts
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
@@ -69,6 +69,19 @@ def test_concepts_are_whole_names_with_typos_and_plurals(understanding):
     assert names("honestly, what is it") == []
     assert names("what is the transformer architecture") == ["transformer architecture"]
     assert names("how do I bake bread") == []
+
+
+def test_the_asked_depth():
+    assert depth_of("explain RLHF in detail") == "deep" and depth_of("tell me everything about PPO") == "deep"
+    assert depth_of("what is the alignment tax, briefly") == "short" and depth_of("what is RLHF") is None
+
+
+async def test_an_answer_goes_as_deep_as_asked(core):
+    deep = await say(core, "explain the alignment tax in detail", user="deep")
+    short = await say(core, "what is RLHF briefly", user="short")
+    plain = await say(core, "what is RLHF", user="plain")
+    assert "The lesson, *The Alignment Tax*" in deep and "creative writing" in deep
+    assert "in short" in short and len(short) < len(plain) + 40
 
 
 def test_multi_part_questions_split_but_concept_lists_do_not():

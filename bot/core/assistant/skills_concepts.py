@@ -93,6 +93,10 @@ class ConceptSkills:
             return self._relation(local[0], local[1])
         if self._strange(corrected, subject.term):  # "what is BERT fine-tuning?": the course never names BERT
             return self._not_said(corrected, (subject.term, subject.chapter), set(content_stems(corrected)))
+        if intent in ("define", "how") and question.depth == "deep":
+            return self._in_depth(subject)
+        if intent == "define" and question.depth == "short":
+            return self._said(subject, "course", f"**{subject.term.term}**, in short: {_first_sentence(subject.term.definition)}")
         if intent == "define":
             listed = _listed(question)
             if len(listed) > 1:
@@ -121,6 +125,16 @@ class ConceptSkills:
         if not docs:
             docs = [h.section for h in self.index.search(text)[:k]]
         return docs[:k], notes
+
+    def _in_depth(self, concept: Concept) -> Answer:
+        """"Explain RLHF in detail": the definition, then the whole lesson section that explains it."""
+        doc = self.index.section_for(concept.term, concept.chapter)
+        lines = [f"**{concept.term.term}**: {concept.term.definition}"]
+        if doc is not None:
+            lines.append(f"\nThe lesson, *{doc.title}* ({doc.depth} depth):")
+            lines += [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in doc.units]
+        answer = self._said(concept, "course-more", "\n".join(lines))
+        return answer
 
     def _summary_of_concept(self, text: str) -> Answer | None:
         """"Summarise RLHF": the lesson section of the concept named, in its own words (short sections

@@ -54,6 +54,7 @@ class Question:
     concepts: list[Concept] = field(default_factory=list)
     detail: str | None = None  # "formula" | "number" | "person" | "date"
     parts: list[str] = field(default_factory=list)
+    depth: str | None = None  # "deep" (in detail, everything about) | "short" (briefly, in one sentence) | None
 
     @property
     def terms(self) -> list[GlossaryTerm]:
@@ -88,6 +89,16 @@ _DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|der
            ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
                                  r"which (?:company|lab|team|person|researchers?)|whose idea)\b", re.I)),
            ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)))
+
+
+_DEEP = re.compile(r"\b(in (?:more |full |great )?detail|detailed|in depth|in-depth|deep(?:ly|er)? (?:dive|explanation)|thoroughly|everything (?:about|on)|"
+                   r"all about|fully|elaborate on|explain .{2,40} in full)\b", re.I)
+_SHORT = re.compile(r"\b(briefly|in (?:one|a single|1) (?:sentence|line)|in a few words|short(?:ly)? answer|quick(?:ly)?|tl;?dr|in short|short version)\b", re.I)
+
+
+def depth_of(text: str) -> str | None:
+    """How deep the answer should go: "explain RLHF in detail" → deep, "briefly" → short."""
+    return "deep" if _DEEP.search(text) else "short" if _SHORT.search(text) else None
 
 
 def intent_of(text: str) -> tuple[str, str | None]:
@@ -182,7 +193,7 @@ class Understanding:
     def understand(self, text: str) -> Question:
         intent, detail = intent_of(text)
         concepts = self.concepts(text)
-        return Question(text, intent, concepts, detail, split_parts(text))
+        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text))
 
 
 def _score(name: str, said: str) -> float:
