@@ -3,8 +3,8 @@
 Every phrasing of every entry is understood once, like a student's question: its intent and the
 concepts it names. A question can only match an entry that names the same concepts, and among
 those the closest wording wins (rapidfuzz `token_sort_ratio` over the content words, so
-sharing one word with a longer question is not a match), with a bonus
-when the intent is the same. Below the threshold there is no match, and the reply falls back to
+sharing one word with a longer question is not a match), with a bonus when the intent is the
+same and a malus when it is not (a why-question is not answered by a how-answer). Below the threshold there is no match, and the reply falls back to
 the glossary and the lesson: a wrong FAQ answer would be a confident answer from the wrong place.
 """
 
@@ -48,7 +48,7 @@ class FaqIndex:
                 continue
             if (names != concepts and concepts) or ((same_intent or not concepts) and intent != question.intent):
                 continue  # a question naming no concept ("why does the model answer with another question?") may match by wording
-            score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else 0)
+            score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else -INTENT_BONUS)
             if score > best_score:
                 best, best_score = entry, score
         return best if best_score >= minimum + (0 if concepts else NO_CONCEPT_EXTRA) else None

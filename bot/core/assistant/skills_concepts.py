@@ -101,7 +101,13 @@ class ConceptSkills:
             listed = _listed(question)
             if len(listed) > 1:
                 return self._several(listed)
-        return self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        found = self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        asks_reason = intent == "why" or (intent == "purpose" and _PURPOSE_WORDS.search(text))  # not "what does X do?"
+        if asks_reason and not found.text.startswith("I don't know") and not _GIVES_REASON[intent].search(found.text):
+            asked = "why" if intent == "why" else "what it is for"
+            found.text = (f"The lesson doesn't say {asked} in so many words, and I won't guess. "
+                          f"What it says about {subject.term.term}:\n{found.text}")  # saying less beats a wrong reason
+        return found
 
     def grounding(self, text: str, k: int = 3) -> tuple[list[SectionDoc], list[str]]:
         """What a real model is given for a question: the sections of the concepts it names (not the
@@ -362,6 +368,12 @@ def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
     return len(covered) > 0.5 * len(rest)  # "parameters" meets "params"
 
 
+#: A passage that gives a reason, or a purpose: without one, a why-answer says the lesson doesn't give it.
+_GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|prevents?|to prevent|aligns?|resembles|trade-?off|"
+                                   r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
+                 "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
+                                       r"judge|so that|prevents?|aligns?)\b", re.I)}
+_PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
 _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
 
 
