@@ -34,6 +34,7 @@ _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
+_BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
@@ -111,7 +112,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
 
     _ALSO = re.compile(r"^(?:and|what about|how about|what of|same (?:for|in)|now|ok(?:ay)?,? (?:and|now))\b[\s,]*(?:(?:in|into|for|to|with|of)\s+)?(?P<x>[^?!]+?)\s*[?.!]*$", re.I)
     _IN_LANGUAGE = re.compile(r"^(?:(?:in|into|to)\s+)(?P<x>[a-zà-ÿ ]+?)\s*(?:please)?\s*[?.!]*$", re.I)
-    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
+    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
     _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)
@@ -154,8 +155,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                 return self._simpler(last)
             if self._EXAMPLE.search(text) and (REFERS.search(text) or len(words(text)) <= 6):
                 return self._example(last)
-            if self._MORE.match(text):
-                return self._more(last)
+            if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
+                return self._more(last)  # a bare "why?" about a term is asked about the term, below
         if short and last.skill is None and ((self._SIMPLER.search(text) and not self._names_something(text)) or self._MORE.match(text) or
                                             (self._EXAMPLE.search(text) and REFERS.search(text)) or
                                             (also and len(words(text)) <= 4 and not self._known_target(also.group("x")))):
@@ -168,6 +169,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question
         that points back and names no concept of its own is asked about the last answer's concept."""
         term = last.meta.get("term")
+        if term and last.skill and last.skill.startswith("course") and _BARE_WHY_HOW.match(text):
+            return f"{_BARE_WHY_HOW.match(text).group(1)} {term}?"  # "why?" after SFT: "why SFT?"
         if not term or not last.skill or not last.skill.startswith("course") or len(words(text)) > 12 or not _PRONOUN.search(text):
             return text
         question = self.understanding.understand(text)
