@@ -18,7 +18,7 @@ from .text import STOPWORDS, words
 from .understanding import Question, Understanding
 
 #: How close (0-100, intent bonus included) a question must be to an FAQ phrasing.
-MIN_MATCH = 72
+MIN_MATCH = 78
 INTENT_BONUS = 12
 #: A question that names no concept must be closer, with the same intent: the concepts no longer narrow the candidates.
 NO_CONCEPT_EXTRA = 10
