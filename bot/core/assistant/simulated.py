@@ -6,9 +6,13 @@ an extractive summariser. The order of the skills is the order of trust: refuse 
 harmful, resolve follow-ups against the previous turn, then the specific skills, then the
 course, and when nothing grounds an answer, say "I don't know" instead of inventing one.
 
-The skills live in three mixins by what they work on: `skills_text` (the student's own text),
-`skills_world` (phrasebook and facts), `skills_course` (the lessons and glossary). This class
-holds the routing, the follow-ups that span them, small talk, and the honest "I don't know".
+The skills live in mixins by what they work on: `skills_text` (the student's own text),
+`skills_world` (phrasebook and facts), `skills_concepts` (answers by intent about the terms a
+question names, from `understanding`) and `skills_course` (lesson passages, lists, follow-ups).
+This class holds the routing, the follow-ups that span them, small talk, and the honest "I don't
+know". A message with several questions is answered part by part, each part said to be
+unanswerable when it is; a term the student names wins over the history, and a pointer ("why
+does it matter?") after a course answer is read as being about that answer's term.
 """
 
 from __future__ import annotations
