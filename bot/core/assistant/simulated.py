@@ -29,7 +29,7 @@ from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
-from .text import STOPWORDS, clip, normalise, strip_end, words
+from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn
 from .understanding import Understanding, split_parts
 
@@ -48,6 +48,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         self.index = index
         self.phrasebook = phrasebook
         self.facts = facts
+        everyday_stems()  # read once at start-up, not during a student's first question
         self.understanding = Understanding(course)
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,

@@ -26,6 +26,8 @@ from ..glossary import GlossaryTerm
 from .text import normalise
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+#: Concepts are looked for in a question's first words only: a question is short, a pasted text is not one.
+MAX_TOKENS = 120
 #: Words around a name that do not change which concept it is.
 _ARTICLES = frozenset({"the", "a", "an"})
 
@@ -163,7 +165,7 @@ class Understanding:
         return list(found)
 
     def _find(self, text: str) -> list[Concept]:
-        toks = tokens(text)
+        toks = tokens(text)[:MAX_TOKENS]
         candidates: list[tuple[float, int, int, int, Concept]] = []
         for i in range(len(toks)):
             if toks[i] in _ARTICLES:
