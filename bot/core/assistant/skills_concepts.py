@@ -51,9 +51,12 @@ class ConceptSkills:
         corrected = _corrected(text, question.concepts)
         if not local and question.intent not in ("where",):
             first = question.concepts[0]
-            if question.intent in ("define", "how", "why", "purpose") and self._strange(corrected, first.term):
-                return self._not_said(corrected, (first.term, first.chapter), set(content_stems(corrected)))  # "cross entropy loss"
-            return self._elsewhere(first)
+            answer = self._elsewhere(first)
+            strange = self._strange(corrected, first.term) if question.intent in ("define", "how", "why", "purpose") else []
+            if strange:  # "how does BPE tokenization work?": BPE is in no part of this course's text
+                shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]
+                answer.text = f"I don't know about {', '.join(shown)}: the course text doesn't cover it, and I won't guess.\n" + answer.text
+            return answer
         subject = (local or question.concepts)[0]
         intent = question.intent
         compound = _compound_head(question)

@@ -109,6 +109,8 @@ class CourseSkills:
         have = {s for u in self._passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
         if not matched and field and len(field & have) * 2 < len(field):
             return None  # "why is it called reinforcement learning?" shares "called" with a passage, not its subject
+        if not matched and len(asked & have) < min(2, len(asked)):
+            return None  # "how does text generation work?" shares one word ("text"), not the question
         if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
             return self._not_said(text, matched, stems) if matched else None  # it shares a word, not the question
         lines = self._passage(doc, unit)
