@@ -188,7 +188,8 @@ class ConceptSkills:
         cache = self.__dict__.setdefault("_unit_terms_cache", {})
         key = (id(doc), id(unit))
         if key not in cache:
-            cache[key] = {c.term.term for c in self.understanding.concepts(unit.text + " . " + doc.title)}
+            context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
+            cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
         return cache[key]
 
     def _rarity(self, stem_: str) -> float:
@@ -310,7 +311,7 @@ class ConceptSkills:
         b = others[0]
         how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
         lines = [f"**{a.term.term}** vs **{b.term.term}**:" + (f" {how}" if how else "")]
-        for c in (a, b):
+        for c in [a, *others][:4]:  # "RLHF vs SFT vs PPO": every side
             note = f" (taught in {c.term.elsewhere}; this chapter only names it)" if c.elsewhere else ""
             lines.append(f"• **{c.term.term}**{note}: {c.term.definition}")
         if not how:

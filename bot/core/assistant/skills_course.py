@@ -22,7 +22,8 @@ MIN_COURSE_SCORE = 2.0
 MIN_COVERAGE = 0.5
 #: Words that say where to look, not what about.
 GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section mean means meaning explain explained say says "
-                                               "talk talks suggest suggests recommend define definition describe tell work works part bit page"))
+                                               "talk talks suggest suggests recommend define definition describe tell work works part bit page "
+                                               "understand understanding confused confusing help clarify unclear deal"))
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -174,9 +175,9 @@ class CourseSkills:
         doc = self.index.section_for(term, chapter)
         lines = [f"**{term.term}**: {term.definition}"]
         if doc is not None:
-            named = {w for name in term.names for w in _light(name)}
-            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2)
-                     if _novel(u.text, term.definition) and named & set(_light(u.text))][:1]  # a line about the term, not its neighbour
+            names = [re.compile(r"\b" + re.escape(n.casefold()) + r"\b") for n in term.names]
+            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2)  # a line that names the term, not its neighbour
+                     if _novel(u.text, term.definition) and any(n.search(u.text.casefold()) for n in names)][:1]
             lines += [f"From the lesson: {unit_line(u)}" for u in extra]
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
                 "depth": doc.depth if doc else term.depth, "chapter": chapter.number}
