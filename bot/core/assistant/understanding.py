@@ -68,8 +68,8 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalise(text).casefold().replace("'s ", " "))
 
 
-_SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
-                      r"|(?:to|for) an? (?:\w+[- ])?(?:year[- ]old|kid|child|beginner|newbie|grandma|grandmother|non-?expert)"
+_SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way|explanation|version))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
+                      r"|(?:to|for) (?:an?|my) (?:\w+[- ])?(?:year[- ]old|kid|child|beginner|newbie|grandma|grandmother|grandpa|mom|mum|dad|parents?|non-?expert)"
                       r"|plain (?:english|words|language|terms)|easier|dumb(?:ed)? (?:it |this )?down|layman'?s?|less technical"
                       r"|for (?:a )?(?:beginners?|dummies|kids?|a child|a five[- ]year[- ]old)|in a nutshell|basic terms|non-?technical)\b", re.I)
 _DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+rence|distinguish|compare[ds]?|comparison|contrast|vs\.?|versus"
