@@ -214,3 +214,14 @@ async def test_the_report_counts_wrong_answers_that_cite_a_source(core):
     report: Report = await run_eval(core, cases)
     assert report.wrong_cited == 1 and report.judged_turns == 3
     assert "wrong answers that cite a source: 1 of 3" in report.table()
+
+
+def test_the_understanding_set_covers_every_intent():
+    from pathlib import Path
+
+    from bot.core.assistant.evaluation import load_cases
+
+    cases = load_cases(Path(__file__).parent / "assistant_eval_understanding.yaml")
+    assert len(cases) >= 60 and len({c["id"] for c in cases}) == len(cases)
+    assert {c["category"] for c in cases} == {"define", "purpose", "why", "how", "difference", "list", "example", "simpler",
+                                              "where", "multipart", "other_chapter", "not_in_course", "followup"}
