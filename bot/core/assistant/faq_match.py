@@ -24,6 +24,10 @@ INTENT_BONUS = 12
 NO_CONCEPT_EXTRA = 10
 
 
+#: Words too common in questions about a course to show two questions are the same.
+_GENERIC = frozenset({"course", "lesson", "chapter", "model", "models"})
+
+
 def _content(text: str) -> str:
     return " ".join(w for w in words(text) if w not in STOPWORDS)
 
@@ -48,6 +52,9 @@ class FaqIndex:
                 continue
             if (names != concepts and concepts) or ((same_intent or not concepts) and intent != question.intent):
                 continue  # a question naming no concept ("why does the model answer with another question?") may match by wording
+            said = set(content.split()) - _GENERIC
+            if not said or len(set(asked.split()) & said) * 2 < len(said):
+                continue  # close letters are not close words: "author" is not "after"
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else -INTENT_BONUS)
             if score > best_score:
                 best, best_score = entry, score

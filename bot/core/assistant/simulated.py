@@ -31,7 +31,7 @@ from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn
-from .understanding import Understanding, split_parts
+from .understanding import Understanding, intent_of, split_parts
 
 #: Replies of these skills mean a part of a question went unanswered.
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
@@ -81,6 +81,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
             concepts = self.understanding.concepts(part)
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
+            elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
+                part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
             elif concepts:
                 topic = concepts[0].term.term
             found = self._one(part, previous, depth)

@@ -223,6 +223,9 @@ class ConceptSkills:
         found = self._course(text, last, depth)
         if found is None or found.text.startswith("I don't know") or DETAIL_PRESENT[kind].search(found.text):
             return found
+        rest = set(content_stems(text)) - _DETAIL_WORDS - {"cours", "lesson", "chapter"}
+        if not rest or len(rest & set(content_stems(found.text))) * 2 < len(rest):
+            return None  # "how long is this course?": no passage is even about it
         found.text = (f"I don't know {DETAIL_NAMES[kind]} for that: the course doesn't give it, and I won't guess.\n"
                       f"The nearest thing it does say (not {DETAIL_NAMES[kind]}):\n{found.text}")
         return found

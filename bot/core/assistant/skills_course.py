@@ -24,6 +24,8 @@ MIN_COVERAGE = 0.5
 GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section mean means meaning explain explained say says "
                                                "talk talks suggest suggests recommend define definition describe tell work works part bit page "
                                                "understand understanding confused confusing help clarify unclear deal"))
+#: Words that ask how much of something, not what: alone they are no topic.
+QUANTITY_WORDS = frozenset(stem(w) for w in "long big many much large size number old often fast".split())
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -110,6 +112,8 @@ class CourseSkills:
         have = {s for u in self._passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
         if not matched and field and len(field & have) * 2 < len(field):
             return None  # "why is it called reinforcement learning?" shares "called" with a passage, not its subject
+        if not matched and not asked - QUANTITY_WORDS:
+            return None  # "how long is this course?": only "long" is asked about, and "[long text]" is not an answer
         if not matched and len(asked & have) < min(2, len(asked)):
             return None  # "how does text generation work?" shares one word ("text"), not the question
         if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
