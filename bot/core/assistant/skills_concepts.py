@@ -40,6 +40,9 @@ class ConceptSkills:
         question = self.understanding.understand(text)
         if question.intent == "list" or self._CREATIVE.match(text):
             return None
+        other = self._other_chapter(text)
+        if other is not None:
+            return other
         if not question.concepts:
             if question.intent == "where":
                 return self._where_heading(text)
@@ -230,6 +233,28 @@ class ConceptSkills:
                       f"The nearest thing it does say (not {DETAIL_NAMES[kind]}):\n{found.text}")
         return found
 
+    def _other_chapter(self, text: str) -> Answer | None:
+        """"What's in chapter 5?" when the course here has only chapter 7: what its lesson says that chapter
+        covers (the pipeline's "(Ch 5)"), or that it doesn't know."""
+        asked = _CHAPTER_NUMBER.search(text)
+        if asked is None:
+            return None
+        number = int(asked.group(1))
+        if self.course.chapter(number) is not None:
+            if not self.understanding.concepts(text) and re.search(r"\b(about|cover(?:s|ed)?|teach(?:es)?|taught|in (?:chapter|ch))\b", text, re.I):
+                return self._chapter_summary(number, "shallow")  # "what is in chapter 7?": the chapter, section by section
+            return None
+        have = ", ".join(str(c.number) for c in self.course.chapters)
+        for doc, unit in self.index.units:
+            for low, high in _CH_RANGE.findall(unit.text):
+                if int(low) <= number <= int(high or low):
+                    return Answer(f"Chapter {number} isn't in the content I have (this course has chapter {have} here), so I can't "
+                                  f"explain it. Chapter {doc.chapter.number}'s *{doc.title}* names what it covers: “{unit_line(unit)}”",
+                                  "course", {"skill": "course", "section": doc.title, "depth": doc.depth,
+                                             "chapter": doc.chapter.number}, doc.citation)
+        return Answer(f"I don't know what chapter {number} covers: the content I have is chapter {have}, and it doesn't name "
+                      f"a chapter {number}.", "unknown", {"skill": "unknown"})
+
     def _where_heading(self, text: str) -> Answer | None:
         """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
         asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
@@ -380,6 +405,8 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
                                    r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
                  "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
                                        r"judge|so that|prevents?|aligns?)\b", re.I)}
+_CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
+_CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
 _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
 
