@@ -1,4 +1,4 @@
-"""Assistant benchmark: reply latency over the evaluation set, and the start-up build time.
+"""Assistant benchmark: reply latency over every evaluation set's turns, and the start-up build time.
 
     python bench/bench_assistant.py           # 5 rounds over the evaluation set
     python bench/bench_assistant.py --quick   # 1 round
@@ -28,7 +28,8 @@ from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
-EVAL_SET = ROOT / "tests" / "assistant_eval.yaml"
+#: Every evaluation set: the development set, the held-out one and the understanding set (issue 14).
+EVAL_SETS = sorted((ROOT / "tests").glob("assistant_eval*.yaml"))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -47,7 +48,7 @@ async def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     rounds = 1 if args.quick else 5
-    cases = load_cases(EVAL_SET)
+    cases = [case for path in EVAL_SETS for case in load_cases(path)]
     with tempfile.TemporaryDirectory() as folder:
         core = await Companion.create(Settings(database=Path(folder) / "bench.db", content_dir=DEFAULT_CONTENT_DIR), clock=ManualClock())
         try:

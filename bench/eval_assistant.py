@@ -2,6 +2,10 @@
 
     python bench/eval_assistant.py             # the table
     python bench/eval_assistant.py --failures  # and what each failing case said
+    python bench/eval_assistant.py --cases tests/assistant_eval_understanding.yaml
+
+Also reported: the wrong answers that cite a source (a failed turn whose reply cites a lesson
+section), per category and overall, as a share of the judged turns.
 
 Targets: 95% overall, no category under 85%. Every case runs through the real companion on a
 fresh SQLite file, as a fresh user, so multi-turn cases exercise the stored history.
@@ -50,7 +54,7 @@ async def main() -> int:
     if args.failures:
         for result in report.results:
             for failure in result.failures:
-                print(f"- [{result.category}] {result.id}: {failure}")
+                print(f"- [{result.category}] {result.id}{' (cites a source)' if result.wrong_cited else ''}: {failure}")
     return 0 if report.meets_targets else 1
 
 

@@ -6,6 +6,9 @@ to phrasings nobody tuned for. Its first, blind run passed 55 of 60; the five mi
 general changes (spelt-out numbers, "divide X by Y", "Portuguese for X.", the harm check before
 courtesy is stripped, words the course never uses next to a known term), so it is no longer
 blind: a new held-out set is the honest check after further work.
+`assistant_eval_understanding.yaml` (issue 14) is a development set with one category per intent
+(define, purpose, why, how, difference, list, example, simpler, where, multipart, other_chapter,
+not_in_course, followup); it is held to the same targets.
 `python bench/eval_assistant.py --failures` shows what each case said.
 """
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import ftfy
 
+from .faq import FaqEntry, check_faq
 from .glossary import GlossaryTerm, check_glossary
 from .inputs import is_ascii_number
 from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
@@ -46,6 +47,7 @@ class Chapter:
     questions: list[Question]
     completion_section: str | None = None
     glossary: list[GlossaryTerm] = field(default_factory=list)
+    faq: list[FaqEntry] = field(default_factory=list)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -386,7 +388,12 @@ def _read_chapter(folder: Path, number: int, title: str, name: str, panels: dict
         glossary_data = _parse_yaml(glossary_path, glossary_shown, problems)
         if glossary_data is not None:
             glossary = check_glossary(glossary_data, glossary_shown, lesson, _suggest, problems)
-    return Chapter(number=number, title=title, folder=name, lesson=lesson, questions=questions, glossary=glossary)
+    faq: list[FaqEntry] = []
+    faq_path = folder / "faq.yaml"
+    if faq_path.is_file():
+        faq_data = _parse_yaml(faq_path, _shown(faq_path), problems)
+        faq = check_faq(faq_data, _shown(faq_path), lesson, _suggest, problems) if faq_data is not None else []
+    return Chapter(number=number, title=title, folder=name, lesson=lesson, questions=questions, glossary=glossary, faq=faq)
 
 
 def check_content(root: Path) -> list[Problem]:

@@ -1,8 +1,9 @@
 """An optional real model behind the assistant: any OpenAI-compatible chat-completions endpoint
 (Ollama, llama.cpp's server, vLLM), set by COMPANION_LLM_BASE_URL, _MODEL and _API_KEY.
 
-The model is given the retrieved lesson passages as grounding and a system prompt that keeps
-it on the course. The caller runs the harmfulness check first and falls back to the simulated
+The model is given, as grounding, the lesson sections of the concepts the question names (with
+their glossary entries and any matching FAQ answer: `ConceptSkills.grounding`), not the sections
+that merely share the most words, and a system prompt that keeps it on the course. The caller runs the harmfulness check first and falls back to the simulated
 assistant on any error or timeout, so a slow or absent model never leaves a student waiting.
 """
 

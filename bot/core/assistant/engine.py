@@ -134,9 +134,9 @@ class Assistant:
         harm = safety.check(message)
         if self.model is None or harm is not None:
             return self.simulated.answer(message, context.last, context.depth)
-        grounding = self.simulated.index.passages(message)
-        passages = "\n\n".join(f"[Chapter {d.chapter.number} › {d.title}, {d.depth}]\n" + "\n".join(u.text for u in d.units)
-                               for d in grounding) or "(none matched)"
+        grounding, notes = self.simulated.grounding(message)
+        passages = "\n\n".join(notes + [f"[Chapter {d.chapter.number} › {d.title}, {d.depth}]\n" + "\n".join(u.text for u in d.units)
+                                          for d in grounding]) or "(none matched)"
         recent = await self.core.store.run(history.recent, actor, 6)
         messages = [{"role": "system", "content": SYSTEM_PROMPT.format(course=self.core.course.title, passages=passages)}]
         messages += [{"role": role, "content": text} for role, text in recent]

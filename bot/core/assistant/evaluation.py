@@ -6,6 +6,11 @@ history and follow-ups included); a turn's `expect` names the behaviour the repl
 `admits_unknown` (says it does not know) and `cites` (names the chapter and that lesson
 section). Matching ignores case, accents, emoji and Markdown emphasis. Used by the pytest
 that holds the targets and by `bench/eval_assistant.py`, which prints the figures.
+
+Besides the pass rate per category, a report counts the **wrong answers that cite a source**: a
+judged turn that fails while its reply cites a lesson section. That is the worst outcome (a wrong
+passage presented as the answer, with the authority of a citation), so it is reported on its own:
+a reply that says less and fails is a smaller harm than one that is confidently wrong.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class CaseResult:
     passed: bool
     failures: list[str] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  # per turn, assistant reply latency
+    judged: int = 0  # turns with an expectation
+    wrong_cited: int = 0  # of those, failed while citing a lesson section
 
 
 @dataclass
@@ -55,16 +62,34 @@ class Report:
         return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 
     @property
+    def judged_turns(self) -> int:
+        return sum(r.judged for r in self.results)
+
+    @property
+    def wrong_cited(self) -> int:
+        return sum(r.wrong_cited for r in self.results)
+
+    @property
+    def wrong_cited_rate(self) -> float:
+        """The share of judged turns answered wrongly *with* a citation of the lesson."""
+        return self.wrong_cited / max(self.judged_turns, 1)
+
+    @property
     def meets_targets(self) -> bool:
         return self.overall >= TARGET_OVERALL and all(p / n >= TARGET_CATEGORY for p, n in self.by_category().values())
 
     def table(self) -> str:
-        lines = [f"{'category':<14}{'passed':>8}{'cases':>7}{'rate':>8}"]
+        lines = [f"{'category':<14}{'passed':>8}{'cases':>7}{'rate':>8}{'wrong+cited':>13}"]
+        cited: dict[str, int] = defaultdict(int)
+        for r in self.results:
+            cited[r.category] += r.wrong_cited
         for category, (passed, total) in self.by_category().items():
             mark = "" if passed / total >= TARGET_CATEGORY else "  below target"
-            lines.append(f"{category:<14}{passed:>8}{total:>7}{passed / total:>8.0%}{mark}")
+            lines.append(f"{category:<14}{passed:>8}{total:>7}{passed / total:>8.0%}{cited[category]:>13}{mark}")
         passed = sum(r.passed for r in self.results)
-        lines.append(f"{'overall':<14}{passed:>8}{len(self.results):>7}{self.overall:>8.0%}")
+        lines.append(f"{'overall':<14}{passed:>8}{len(self.results):>7}{self.overall:>8.0%}{self.wrong_cited:>13}")
+        lines.append(f"wrong answers that cite a source: {self.wrong_cited} of {self.judged_turns} judged turns "
+                     f"({self.wrong_cited_rate:.1%})")
         return "\n".join(lines)
 
 
@@ -116,6 +141,11 @@ def check(reply: str, expect: dict[str, Any]) -> list[str]:
     return failures
 
 
+def cites_lesson(reply: Any) -> bool:
+    """The reply presents a lesson section as its source (the citation line or a button to it)."""
+    return any(str(b.action).startswith("lesson:") for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
+
+
 async def run_eval(companion: Companion, cases: list[dict[str, Any]]) -> Report:
     results = []
     for n, case in enumerate(cases):
@@ -125,7 +155,11 @@ async def run_eval(companion: Companion, cases: list[dict[str, Any]]) -> Report:
             started = time.perf_counter()
             reply = await companion.chat(actor, turn["say"])
             result.seconds.append(time.perf_counter() - started)
-            failures = check(reply.text, turn.get("expect") or {})
+            expect = turn.get("expect") or {}
+            failures = check(reply.text, expect)
+            result.judged += bool(expect)
+            if failures and cites_lesson(reply):
+                result.wrong_cited += 1
             if failures:
                 result.passed = False
                 result.failures.append(f"{turn['say']!r} → {reply.text[:160]!r}: {'; '.join(failures)}")

@@ -81,6 +81,13 @@ class Phrasebook:
         return self.phrases[best[0]] if best else None
 
 
+    def part_of(self, phrase: str) -> tuple[str, dict[str, str]] | None:
+        """The longest phrasebook entry found word for word inside a longer phrase, for a partial answer."""
+        key = f" {fold(phrase)} "
+        best = max((k for k in self.phrases if len(k) > 2 and f" {k} " in key), key=len, default=None)
+        return self.phrases[best] if best else None
+
+
 class Facts:
     def __init__(self, countries: list[Country], aliases: dict[str, str]):
         self.countries = {fold(c.name): c for c in countries}

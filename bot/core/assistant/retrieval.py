@@ -166,6 +166,11 @@ class CourseIndex:
             self._df.update(set(doc.stems))
         self._avg = sum(sum(d.stems.values()) for d in self.sections) / max(len(self.sections), 1)
         self.vocabulary = set(DOMAIN_STEMS)
+        for chapter in course.chapters:  # what the lesson names in bold ("**Key Resources**") is the course's vocabulary too
+            for depth_sections in chapter.lesson.sections.values():
+                for section in depth_sections:
+                    for label in re.findall(r"\*\*([^*\n]{3,60})\*\*", section.text):
+                        self.vocabulary.update(s for s in content_stems(label) if len(s) >= 4)
         for term, _ in self.terms:
             for name in term.names:
                 self.vocabulary.update(content_stems(name))

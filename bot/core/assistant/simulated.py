@@ -6,9 +6,13 @@ an extractive summariser. The order of the skills is the order of trust: refuse 
 harmful, resolve follow-ups against the previous turn, then the specific skills, then the
 course, and when nothing grounds an answer, say "I don't know" instead of inventing one.
 
-The skills live in three mixins by what they work on: `skills_text` (the student's own text),
-`skills_world` (phrasebook and facts), `skills_course` (the lessons and glossary). This class
-holds the routing, the follow-ups that span them, small talk, and the honest "I don't know".
+The skills live in mixins by what they work on: `skills_text` (the student's own text),
+`skills_world` (phrasebook and facts), `skills_concepts` (answers by intent about the terms a
+question names, from `understanding`) and `skills_course` (lesson passages, lists, follow-ups).
+This class holds the routing, the follow-ups that span them, small talk, and the honest "I don't
+know". A message with several questions is answered part by part, each part said to be
+unanswerable when it is; a term the student names wins over the history, and a pointer ("why
+does it matter?") after a course answer is read as being about that answer's term.
 """
 
 from __future__ import annotations
@@ -19,22 +23,36 @@ from ..content import Course
 from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
+from .faq_match import FaqIndex
 from .retrieval import CourseIndex
+from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
-from .text import clip, normalise, strip_end, words
+from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn
+from .understanding import Understanding, intent_of, split_parts
+
+#: Replies of these skills mean a part of a question went unanswered.
+_UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
+#: After these, "and X?" means the same question about X, not a course concept.
+_WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
+_BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
+_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
-class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
+class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
         self.index = index
         self.phrasebook = phrasebook
         self.facts = facts
+        everyday_stems()  # read once at start-up, not during a student's first question
+        self.understanding = Understanding(course)
+        self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._list, self._facts, self._course]
+                        self._concepts, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
@@ -43,27 +61,73 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
+        if len(parts) == 1 and parts[0] != text:
+            text = parts[0]  # "thanks, and what is PPO?": the question is the part that counts
+        if len(parts) > 1:
+            answer = self._parts(parts, last, depth)
+        else:
+            answer = self._one(text, last, depth)
+        answer.text = clip(answer.text, MAX_ANSWER)
+        return answer
+
+    def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
+        """A message with several questions: each answered, or said to be unanswerable, in order.
+        A part that points back ("why is it needed?") refers to the concept of the part before it."""
+        answers: list[tuple[str, Answer]] = []
+        previous = last
+        topic: str | None = None
+        for part in parts[:4]:
+            concepts = self.understanding.concepts(part)
+            if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
+                part = _PRONOUN.sub(topic, part, count=1)
+            elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
+                part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
+            elif concepts:
+                topic = concepts[0].term.term
+            found = self._one(part, previous, depth)
+            answers.append((part, found))
+            previous = Turn(found.meta, found.text)
+            if topic is None and found.meta.get("term"):
+                topic = found.meta["term"]
+        lines = []
+        for part, found in answers:
+            body = found.text if found.skill != "unknown" else (
+                "I don't know: that isn't in the course or in anything else I have, and I won't guess.")
+            if found.citation is not None and found is not answers[0][1] and found.citation != answers[0][1].citation:
+                body += f"\n_({found.citation.text()})_"
+            lines.append(f"**“{quote_user_text(clip(strip_end(part), 80))}”**: {body}")
+        missed = [part for part, found in answers if found.skill in _UNANSWERED]
+        if missed and len(missed) < len(answers):
+            lines.append("I answered the part" + ("s" if len(answers) - len(missed) > 1 else "") + " I know; I don't know "
+                         + " or ".join(f"“{quote_user_text(clip(strip_end(p), 60))}”" for p in missed) + ".")
+        cited = next((found for _, found in answers if found.citation is not None), answers[-1][1])
+        return Answer("\n\n".join(lines), answers[-1][1].skill, dict(answers[-1][1].meta), cited.citation)
+
+    def _one(self, text: str, last: Turn, depth: str) -> Answer:
         found = self._followup(text, last)
+        if found is None:
+            text = self._resolve_pronoun(text, last)
         if found is None:
             for skill in self._skills:
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        answer = found or self._unknown(text)
-        answer.text = clip(answer.text, MAX_ANSWER)
-        return answer
+        return found or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 
     _ALSO = re.compile(r"^(?:and|what about|how about|what of|same (?:for|in)|now|ok(?:ay)?,? (?:and|now))\b[\s,]*(?:(?:in|into|for|to|with|of)\s+)?(?P<x>[^?!]+?)\s*[?.!]*$", re.I)
     _IN_LANGUAGE = re.compile(r"^(?:(?:in|into|to)\s+)(?P<x>[a-zà-ÿ ]+?)\s*(?:please)?\s*[?.!]*$", re.I)
-    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
+    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
     _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
+        if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
+            return None  # a concept the student names wins over the history ("and France?" after a capital is not one)
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
         if also and short:
             target = strip_end(also.group("x"))
@@ -98,15 +162,38 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
                 return self._simpler(last)
             if self._EXAMPLE.search(text) and (REFERS.search(text) or len(words(text)) <= 6):
                 return self._example(last)
-            if self._MORE.match(text):
-                return self._more(last)
-        if short and last.skill is None and (self._SIMPLER.search(text) or self._MORE.match(text) or
+            if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
+                return self._more(last)  # a bare "why?" about a term is asked about the term, below
+        if short and last.skill is None and ((self._SIMPLER.search(text) and not self._names_something(text)) or self._MORE.match(text) or
                                             (self._EXAMPLE.search(text) and REFERS.search(text)) or
                                             (also and len(words(text)) <= 4 and not self._known_target(also.group("x")))):
             return Answer("I don't know what “that” refers to yet: we haven't talked about anything. "
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    def _resolve_pronoun(self, text: str, last: Turn) -> str:
+        """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question
+        that points back and names no concept of its own is asked about the last answer's concept."""
+        term = last.meta.get("term")
+        if term and last.skill and last.skill.startswith("course") and _BARE_WHY_HOW.match(text):
+            return f"{_BARE_WHY_HOW.match(text).group(1)} {term}?"  # "why?" after SFT: "why SFT?"
+        if not term or not last.skill or not last.skill.startswith("course") or len(words(text)) > 12 or not _PRONOUN.search(text):
+            return text
+        question = self.understanding.understand(text)
+        if question.concepts and not (question.intent == "difference" and len(question.concepts) == 1):
+            return text  # "how is it different from SFT?": the other side of the difference is the last concept
+        return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
+
+    _POINTER_WORDS = frozenset("explain put say make it that this simpl simpler simply simple eli5 like i'm im five kid child "
+                               "plain english words terms language easier dumb down layman less technical please again".split())
+
+    def _names_something(self, text: str) -> bool:
+        """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
+        if REFERS.search(text):
+            return False
+        rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
+        return bool(rest)
 
     def _known_target(self, target: str) -> bool:
         return bool(self.phrasebook.language(strip_end(target)) is None and self.facts.country(strip_end(target)))
@@ -118,7 +205,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, CourseSkills):
     _BYE = re.compile(r"^(?:(?:ok(?:ay)?|well|right|alright|thanks?)[,!. ]+)?(?:bye|bye-bye|goodbye|good night|see (?:you|ya)|cya|later|farewell|i'?m off|gotta go)\b.{0,20}$", re.I)
     _HOW_ARE_YOU = re.compile(r"\bhow are (?:you|u)\b|\bhow'?s it going\b|\bhow do you do\b", re.I)
     _IDENTITY = re.compile(r"\b(?:who|what)\b(?:\s+\w+){0,2}\s+(?:are|r) (?:you|u)\b|\b(?:is this|is it|are you|am i (?:talking|chatting|speaking) (?:to|with))\s+(?:really\s+)?(?:a |an |the )?(?:real|actual|genuine|true|human|person|bot|robot|ai|chatgpt|gpt|language model|model|llm|machine|computer)\b|\bwhat(?:'s| is) your name\b|\bare you (?:a |an |the )?(?:bot|robot|human|real|ai|chatgpt|gpt|person|model|llm|machine|language model)\b|\bintroduce yourself\b|\btell me about yourself\b|\bwho (?:made|built|created) you\b|\bhow do you work\b", re.I)
-    _CAPABILITIES = re.compile(r"\bwhat (?:can|could) (?:you|u) do\b|\bhow can you help\b|\bwhat do you do\b|^help\s*[?!.]*$|\bwhat are your (?:skills|capabilities|abilities)\b|\bwhat can i ask\b|\bwhat do you know\b", re.I)
+    _CAPABILITIES = re.compile(r"\bwhat (?:can|could) (?:you|u) (?:actually |really |even )?do\b|\bhow can you help\b|\bwhat do you do\b|^help\s*[?!.]*$|\bwhat are your (?:skills|capabilities|abilities)\b|\bwhat can i ask\b|\bwhat do you know\b", re.I)
 
     def _social(self, text: str, last: Turn, depth: str) -> Answer | None:
         if self._GREETING.match(text):

@@ -13,7 +13,7 @@ import re
 
 from .retrieval import EXPANSIONS, SectionDoc, Unit, expand
 from .summarise import key_sentences
-from .text import STOPWORDS, clip, content_stems, stem, words
+from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 
 #: How much a lesson passage must share with a question (rarity-weighted) to answer it…
@@ -22,7 +22,10 @@ MIN_COURSE_SCORE = 2.0
 MIN_COVERAGE = 0.5
 #: Words that say where to look, not what about.
 GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section mean means meaning explain explained say says "
-                                               "talk talks suggest suggests recommend define definition describe tell work works"))
+                                               "talk talks suggest suggests recommend define definition describe tell work works part bit page "
+                                               "understand understanding confused confusing help clarify unclear deal"))
+#: Words that ask how much of something, not what: alone they are no topic.
+QUANTITY_WORDS = frozenset(stem(w) for w in "long big many much large size number old often fast".split())
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -64,15 +67,18 @@ class CourseSkills:
 
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
         stems = content_stems(what)
-        want = set(stems)
+        want = set(_light(what))  # whole words: "learned" must not meet "Reinforcement Learning"
         head = set(expand(stems[:1]))  # the thing to list: "steps", "phases", "resources"
         best, best_score = None, 0.0
         for hit in self.index.search(what)[:6]:
             doc = hit.section
+            title_stems = set(_light(doc.title))
             for intro, items in _lists_of(doc):
-                intro_stems = set(content_stems(intro)) | set(content_stems(doc.title))
-                item_stems = {s for item in items for s in content_stems(item)}
-                score = 2 * len(want & intro_stems) + len(want & item_stems - intro_stems) + 0.3 * hit.score
+                intro_stems = set(_light(intro))
+                item_stems = {s for item in items for s in _light(item)}
+                # the line that introduces a list says what it lists; the section's title only where it is
+                score = (2 * len(want & intro_stems) + len(want & title_stems - intro_stems)
+                         + len(want & item_stems - intro_stems - title_stems) + 0.3 * hit.score)
                 score += 1.5 if wanted == len(items) else 0
                 heads = [content_stems(item)[:1] for item in items]
                 if all(h and h[0] in head for h in heads):
@@ -87,7 +93,7 @@ class CourseSkills:
     _DEFINITION = re.compile(r"^(?:so\s+)?(?:what(?:'s| is| are| does)|whats|define|definition of|meaning of|what do you mean by|explain|describe|tell me about|who is|what exactly is)\b|\bmean\??$|^[\w\s()-]{1,40}\?$", re.I)
 
     def _course(self, text: str, last: Turn, depth: str) -> Answer | None:
-        if not self.index.is_course_question(text):
+        if not self.index.is_course_question(text) or self._CREATIVE.match(text):
             return None
         matched = self.index.match_term(text)
         stems = set(expand(content_stems(text)))
@@ -102,6 +108,14 @@ class CourseSkills:
             return self._not_said(text, matched, stems) if matched else None
         score, doc, unit = ranked[0]
         asked = {stem(w) for w in words(text) if w not in STOPWORDS} - GENERIC_COURSE_WORDS  # whole words: "gpt-4" counts once
+        field = (asked & self.index.vocabulary) - GENERIC_COURSE_WORDS
+        have = {s for u in self._passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
+        if not matched and field and len(field & have) * 2 < len(field):
+            return None  # "why is it called reinforcement learning?" shares "called" with a passage, not its subject
+        if not matched and not asked - QUANTITY_WORDS:
+            return None  # "how long is this course?": only "long" is asked about, and "[long text]" is not an answer
+        if not matched and len(asked & have) < min(2, len(asked)):
+            return None  # "how does text generation work?" shares one word ("text"), not the question
         if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
             return self._not_said(text, matched, stems) if matched else None  # it shares a word, not the question
         lines = self._passage(doc, unit)
@@ -116,9 +130,10 @@ class CourseSkills:
         """How much of what was asked (rarity-weighted; words the course never uses weigh most) a passage speaks to."""
         have = {s for u in units for s in u.stems} | set(content_stems(doc.title))
         unseen = 1.25 * self.index.max_idf
+        everyday = everyday_stems()
         total = covered = 0.0
         for stem_ in asked:
-            weight = self.index.idf(stem_) or unseen
+            weight = self.index.idf(stem_) or (0.4 * unseen if stem_ in everyday else unseen)
             total += weight
             if stem_ in have or any(e in have for e in EXPANSIONS.get(stem_, ())):
                 covered += weight
@@ -129,22 +144,44 @@ class CourseSkills:
     def _not_said(self, text: str, matched, stems: set[str]) -> Answer:
         """A question about a known term that the lesson does not answer: what it does say, honestly framed."""
         answer = self._definition(*matched, stems)
-        names = set(content_stems(" ".join(matched[0].names)))
-        strange = [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
-                   and stem(w) not in GENERIC_COURSE_WORDS]
+        strange = self._strange(text, matched[0])
         if strange:  # "How does LoRA fine-tuning work?": the course never mentions LoRA
-            answer.text = (f"I don't know about {', '.join(strange[:3])}: the course doesn't cover it, and I won't guess. "
+            shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]  # as typed: "LoRA"
+            answer.text = (f"I don't know about {', '.join(shown)}: the course doesn't cover it, and I won't guess. "
                            f"What it says about {matched[0].term}:\n{answer.text}")
         elif self._FACT_QUESTION.match(text):
             answer.text = (f"I don't know: the lesson doesn't say that about {matched[0].term}, and I won't guess. "
                            f"What it does say:\n{answer.text}")
         return answer
 
+    def _strange(self, text: str, term) -> list[str]:
+        """Topics in the question that the course never mentions ("LoRA" in "How does LoRA fine-tuning work?")."""
+        names = set(content_stems(" ".join(term.names)))
+        return [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
+                and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems() and self._names_a_topic(w, text)]
+
+    def _names_a_topic(self, word: str, text: str) -> bool:
+        """Whether an unknown word is a topic ("LoRA fine-tuning", "BERT") rather than slang or a typo ("wat is …"):
+        it is written like a name (capitals inside, digits) or stands right next to a course concept."""
+        if re.search(r"\b" + re.escape(word) + r"\b", text, re.I) and any(
+                (len(w) > 1 and w[1:] != w[1:].lower()) or (any(c.isdigit() for c in w) and any(c.isalpha() for c in w))
+                for w in re.findall(r"\b" + re.escape(word) + r"\b", text, re.I)):
+            return True
+        from .understanding import tokens
+        toks = tokens(text)
+        spots = {i for i, t in enumerate(toks) if t == word}
+        for concept in self.understanding.concepts(text):
+            if concept.start - 1 in spots or concept.end in spots:
+                return True
+        return False
+
     def _definition(self, term, chapter, stems: set[str]) -> Answer:
         doc = self.index.section_for(term, chapter)
         lines = [f"**{term.term}**: {term.definition}"]
         if doc is not None:
-            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2) if _novel(u.text, term.definition)][:1]
+            names = [re.compile(r"\b" + re.escape(n.casefold()) + r"\b") for n in term.names]
+            extra = [u for u in self.index.best_units(" ".join(stems), doc, k=2)  # a line that names the term, not its neighbour
+                     if _novel(u.text, term.definition) and any(n.search(u.text.casefold()) for n in names)][:1]
             lines += [f"From the lesson: {unit_line(u)}" for u in extra]
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
                 "depth": doc.depth if doc else term.depth, "chapter": chapter.number}
@@ -296,3 +333,14 @@ def _first_clause(text: str) -> str:
 def _novel(text: str, than: str) -> bool:
     a, b = set(content_stems(text)), set(content_stems(than))
     return bool(a) and len(a & b) / len(a) < 0.6
+
+
+def _light(text: str) -> list[str]:
+    """Content words with only a plural ending removed: "datasets" meets "dataset", "learned" stays apart from "learning"."""
+    out = []
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        for part in [w] + (w.split("-") if "-" in w else []):
+            out.append(part[:-1] if len(part) > 3 and part.endswith("s") and not part.endswith("ss") else part)
+    return out

@@ -77,6 +77,10 @@ class TextSkills:
             return None
         if payload and len(payload[1]) > 40:
             return self._summary_of(payload[1])
+        if not payload and not self._CHAPTER.search(text):
+            named = self._summary_of_concept(text)  # "summarise the alignment tax": its section, not the chapter
+            if named is not None:
+                return named
         if self._CHAPTER.search(text) or (not payload and re.search(r"\b(rlhf|instruction tuning|fine-?tuning)\b", text, re.I)):
             number = re.search(r"\b(?:chapter|ch\.?)\s*(\d+)", text, re.I)
             chosen = "deep" if DEEP_WORDS.search(text) else "shallow" if SHALLOW_WORDS.search(text) else depth

@@ -11,7 +11,9 @@ import re
 
 from ..replies import quote_user_text
 from .knowledge import Country
-from .text import clip, strip_end
+from rapidfuzz import fuzz
+
+from .text import clip, strip_end, words
 from .turns import Answer, Turn
 
 #: Languages people ask for that the phrasebook does not have: answered honestly.
@@ -58,7 +60,7 @@ class WorldSkills:
 
     def _translation(self, phrase: str, code: str) -> Answer:
         language = self.phrasebook.languages[code]
-        entry = self.phrasebook.lookup(phrase)
+        entry = self.phrasebook.lookup(phrase) or self.phrasebook.part_of(phrase)
         meta = {"skill": "translate", "phrase": phrase, "language": code}
         if entry is None:
             sample = ", ".join(f"“{k}”" for k, _ in list(self.phrasebook.phrases.values())[:6])
@@ -70,6 +72,12 @@ class WorldSkills:
         if code not in translations:
             return Answer(f"I don't know “{english}” in {language}: my phrasebook has no {language} entry for it.", "translate-unknown", meta)
         meta["phrase"] = english
+        rest = _untranslated(phrase, english)
+        if rest:  # "I love machine learning": the phrasebook has "machine learning", not the sentence
+            return Answer(f"I can only translate part of that, so this is not a translation of the whole sentence: "
+                          f"“{english}” is **{translations[code]}** in {language}. I don't know "
+                          f"“{quote_user_text(clip(rest, 60))}” in {language}: it isn't in my phrasebook, and I won't guess.",
+                          "translate", dict(meta, partial=True))
         return Answer(f"{translations[code]}\n_(“{english}” in {language}.)_", "translate", meta)
 
     def _no_language(self, language: str) -> Answer:
@@ -158,3 +166,11 @@ class WorldSkills:
         return Answer(f"I don't know the {attribute} of {subject}: my knowledge base has world capitals (and languages and "
                       f"currencies for some countries), not that, and I won't guess. {tip}",
                       "country-unknown", {"skill": "country-unknown", "country": country.name, "attribute": "capital"})
+
+
+def _untranslated(asked: str, entry: str) -> str:
+    """The words of what was asked that the phrasebook entry does not cover (typos forgiven), or ""."""
+    have = words(entry)
+    extra = [w for w in words(asked) if w not in ("the", "a", "an", "to")
+             and not any(w == h or (len(w) > 3 and fuzz.ratio(w, h) >= 80) for h in have)]
+    return " ".join(extra) if extra and len(words(asked)) > len(have) else ""

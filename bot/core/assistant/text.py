@@ -25,7 +25,36 @@ should will shall may might must not no yes please tell me explain describe give
 very really some any all each more most such own same too only other again further once s t don ll ve re d m
 o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go well
 people person someone somebody thing things way ways actually exactly basically use used using one ones
+yo pls plz u ur r n lol bro dude wtf btw btwn abt bc cuz coz tho thx um uh hmm ya yeah yep nope gonna wanna kinda sorta
+even here wat wut
 """.split())
+
+
+#: Files of the base model's corpus in everyday English (not about machine learning).
+_EVERYDAY_FILES = ("encyclopedia.txt", "faq_library_and_city.txt", "recipes_or_stories.txt", "forum_thread.txt")
+
+
+@lru_cache(maxsize=1)
+def everyday_stems() -> frozenset[str]:
+    """Stems of ordinary English words, from the everyday part of the base model's corpus.
+
+    A question word the course never uses is either a topic the course lacks ("LoRA") or just
+    English ("make", "worse", "another"): only the first may be named as "not in the course"."""
+    from pathlib import Path
+    folder = Path(__file__).parent / "data" / "corpus"
+    found = set()
+    for name in _EVERYDAY_FILES:
+        path = folder / name
+        if path.is_file():
+            found.update(stem(w) for w in words(path.read_text(encoding="utf-8")))
+    found.update(stem(w) for w in _COMMON)
+    return frozenset(found)
+
+
+#: Common words the everyday corpus happens to lack.
+_COMMON = """better best worse worst faster slower bigger smaller larger cheaper harder easier good bad simple simply simpler
+kind sort type types wat wut whats happen happens happened different difference same called mean means meaning
+mention mentions mentioned say says talk talks stuff year years old kid kids child""".split()
 
 
 def normalise(text: str) -> str:

@@ -1,0 +1,455 @@
+"""Answers by intent about the concepts a question names: the skill that uses `understanding`.
+
+A mixin of `SimulatedAssistant`. Once the question is understood (its intent, its concepts),
+the reply is chosen for *that* intent about *that* concept: a definition, what it is for, why it
+matters, how it differs from another, an example, the simple version, where the lesson explains
+it. Each comes from the glossary's field for that intent or the chapter's FAQ; when neither has
+it, from the lesson passage (`CourseSkills._course`), and when the lesson does not give what was
+asked (a formula, a number, a name), the reply says so before offering the nearest thing, clearly
+labelled. A concept taught in another chapter is named as such, with where this one mentions it.
+Saying less beats a confident answer from the wrong passage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..faq import FaqEntry
+from ..glossary import GlossaryTerm
+from ..lessons import heading_key
+from .retrieval import SectionDoc
+from .summarise import key_sentences
+from .text import STOPWORDS, content_stems, everyday_stems, stem, words
+from .turns import Answer, Turn, unit_line
+from .understanding import Concept, Question
+
+#: What a detail question asks for, as the reply names it.
+DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
+#: A text holds that kind of detail.
+DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
+                  "number": re.compile(r"(?<![-\w])\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
+#: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
+STRONG_FAQ = 90
+_YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
+_JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
+
+
+class ConceptSkills:
+    def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
+        question = self.understanding.understand(text)
+        if question.intent == "list" or self._CREATIVE.match(text):
+            return None
+        other = self._other_chapter(text)
+        if other is not None:
+            return other
+        if not question.concepts:
+            if question.intent == "where":
+                return self._where_heading(text)
+            if question.intent == "detail":
+                return self._detail_unnamed(question, text, last, depth)
+            faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
+            return self._faq_answer(faq, None) if faq is not None else None
+        local = [c for c in question.concepts if not c.elsewhere]
+        corrected = _corrected(text, question.concepts)
+        if not local and question.intent not in ("where",):
+            first = question.concepts[0]
+            answer = self._elsewhere(first)
+            strange = self._strange(corrected, first.term) if question.intent in ("define", "how", "why", "purpose") else []
+            if strange:  # "how does BPE tokenization work?": BPE is in no part of this course's text
+                shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]
+                answer.text = f"I don't know about {', '.join(shown)}: the course text doesn't cover it, and I won't guess.\n" + answer.text
+            return answer
+        subject = (local or question.concepts)[0]
+        intent = question.intent
+        compound = _compound_head(question)
+        if compound is not None and intent not in ("difference", "where"):  # "the PPO loss function": about the loss function
+            if compound.elsewhere:
+                return self._elsewhere(compound)
+            subject = compound
+        if intent == "detail":
+            return self._detail(question, subject, corrected, last, depth)
+        if intent == "where":
+            heading = self._where_heading(text)  # "where is the bit about why RLHF matters": that heading, not RLHF's
+            named = set(content_stems(" ".join(n for c in question.concepts for n in c.term.names)))
+            if heading is not None and set(content_stems(heading.meta["section"])) - named:
+                return heading
+            return self._where(question.concepts)
+        if intent == "difference":
+            return self._difference(question, corrected, last, depth)
+        if intent == "simpler":
+            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
+        if intent == "example":
+            return self._term_example(subject)
+        if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
+            found = self._course(corrected, last, depth)
+            if found is not None:
+                return found
+        close = self.faq.match(question, STRONG_FAQ, same_intent=True)
+        if close is not None:  # worded like an FAQ question: more specific than the term's generic field
+            return self._faq_answer(close, subject)
+        if intent == "purpose" and subject.term.purpose:
+            return self._said(subject, "course", f"What **{subject.term.term}** is for: {subject.term.purpose}")
+        if intent == "why" and subject.term.why:
+            return self._said(subject, "course", f"Why **{subject.term.term}**: {subject.term.why}")
+        faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
+        if faq is not None:
+            return self._faq_answer(faq, subject)
+        if len(local) >= 2 and (intent == "how" or _YES_NO.match(text)) and len(_listed(question)) < 2:
+            return self._relation(local[0], local[1])
+        if self._strange(corrected, subject.term):  # "what is BERT fine-tuning?": the course never names BERT
+            return self._not_said(corrected, (subject.term, subject.chapter), set(content_stems(corrected)))
+        if intent in ("define", "how") and question.depth == "deep":
+            return self._in_depth(subject)
+        if intent == "define" and question.depth == "short":
+            return self._said(subject, "course", f"**{subject.term.term}**, in short: {_first_sentence(subject.term.definition)}")
+        if intent == "define":
+            listed = _listed(question)
+            if len(listed) > 1:
+                return self._several(listed)
+        found = self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        asks_reason = intent == "why" or (intent == "purpose" and _PURPOSE_WORDS.search(text))  # not "what does X do?"
+        if asks_reason and not found.text.startswith("I don't know") and not _GIVES_REASON[intent].search(found.text):
+            asked = "why" if intent == "why" else "what it is for"
+            found.text = (f"The lesson doesn't say {asked} in so many words, and I won't guess. "
+                          f"What it says about {subject.term.term}:\n{found.text}")  # saying less beats a wrong reason
+        return found
+
+    def grounding(self, text: str, k: int = 3) -> tuple[list[SectionDoc], list[str]]:
+        """What a real model is given for a question: the sections of the concepts it names (not the
+        nearest words), and notes that say what the glossary and FAQ know about them, including a
+        concept taught in another chapter. With no concept named, the best sections by search."""
+        question = self.understanding.understand(text)
+        docs: list[SectionDoc] = []
+        notes: list[str] = []
+        for concept in question.concepts[:k]:
+            term = concept.term
+            doc = self.index.section_for(term, concept.chapter)
+            if doc is not None and doc not in docs:
+                docs.append(doc)
+            note = f"[Glossary: {term.term}] {term.definition}"
+            for label, value in (("Purpose", term.purpose), ("Why", term.why), ("Taught in", term.elsewhere)):
+                note += f" {label}: {value}" if value else ""
+            notes.append(note + (" (This chapter only names it; say so rather than explain it.)" if term.elsewhere else ""))
+        faq = self.faq.match(question)
+        if faq is not None:
+            notes.append(f"[FAQ: {faq.question}] {faq.answer}")
+        if not docs:
+            docs = [h.section for h in self.index.search(text)[:k]]
+        return docs[:k], notes
+
+    def _in_depth(self, concept: Concept) -> Answer:
+        """"Explain RLHF in detail": the definition, then the whole lesson section that explains it."""
+        doc = self.index.section_for(concept.term, concept.chapter)
+        lines = [f"**{concept.term.term}**: {concept.term.definition}"]
+        if doc is not None:
+            lines.append(f"\nThe lesson, *{doc.title}* ({doc.depth} depth):")
+            lines += [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in doc.units]
+        answer = self._said(concept, "course-more", "\n".join(lines))
+        return answer
+
+    def _summary_of_concept(self, text: str) -> Answer | None:
+        """"Summarise RLHF": the lesson section of the concept named, in its own words (short sections
+        whole, longer ones by their key sentences), or None when no concept of this chapter is named."""
+        concepts = [c for c in self.understanding.concepts(text) if not c.elsewhere]
+        if not concepts:
+            return None
+        concept = concepts[0]
+        doc = self.index.section_for(concept.term, concept.chapter)
+        if doc is None:
+            return None
+        lines = [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in doc.units]
+        body = "\n".join(lines)
+        if len(body) > 900:
+            body = "\n".join(key_sentences(" ".join(u.text.replace("\n", " ") for u in doc.units), 4))
+        answer = self._said(concept, "course", f"**Summary of *{doc.title}*** (where the lesson explains {concept.term.term}):\n{body}")
+        return answer
+
+    # ---- one reply per intent ---------------------------------------------------------------
+
+    def _said(self, concept: Concept, skill: str, text: str) -> Answer:
+        doc = self.index.section_for(concept.term, concept.chapter)
+        meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
+                "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
+        return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _relation(self, a: Concept, b: Concept) -> Answer:
+        """A question about how two concepts relate ("does ChatGPT use RLHF?"): the lesson passage that
+        names both (its heading counts), or, if none does, what it says about each and that it does not link them."""
+        for doc, unit in self.index.units:
+            named = self._unit_terms(doc, unit)
+            if a.term.term in named and b.term.term in named:
+                answer = self._said(a, "course", "\n".join(self._passage(doc, unit)))
+                answer.citation = doc.citation
+                answer.meta.update(section=doc.title, depth=doc.depth)
+                return answer
+        return self._said(a, "course", f"The lesson doesn't connect **{a.term.term}** and **{b.term.term}** directly, so I won't guess "
+                                       f"how they relate. What it says about each:\n• **{a.term.term}**: {a.term.definition}\n"
+                                       f"• **{b.term.term}**: {b.term.definition}")
+
+    def _unit_terms(self, doc: SectionDoc, unit) -> set[str]:
+        cache = self.__dict__.setdefault("_unit_terms_cache", {})
+        key = (id(doc), id(unit))
+        if key not in cache:
+            context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
+            cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
+        return cache[key]
+
+    def _rarity(self, stem_: str) -> float:
+        """How rare a word is in the lesson; a word it never uses is the rarest."""
+        return self.index.idf(stem_) or 2 * self.index.max_idf
+
+    def _names_heading(self, text: str, concept: Concept) -> bool:
+        """The question names a lesson heading that says more than the concept's name ("why does RLHF matter")."""
+        asked = set(content_stems(text))
+        names = set(content_stems(" ".join(concept.term.names)))
+        return any(len(title) >= 2 and title - names and title <= asked for title in self._heading_stems())
+
+    def _heading_stems(self) -> list[set[str]]:
+        cached = getattr(self, "_headings_cache", None)
+        if cached is None:
+            cached = self._headings_cache = [set(content_stems(d.title)) for d in self.index.sections]
+        return cached
+
+    def _unknown_words(self, text: str, term: GlossaryTerm) -> list[str]:
+        """Words of a question the course never uses and that are not ordinary English (a looser `_strange`)."""
+        names = set(content_stems(" ".join(term.names)))
+        everyday = everyday_stems()
+        return [w for w in words(text) if len(w) >= 3 and w not in STOPWORDS and stem(w) not in names
+                and not self.index.idf(stem(w)) and stem(w) not in everyday and stem(w) not in self.index.vocabulary
+                and not _DIFFERENCE_WORDS.match(w)]
+
+    def _detail_unnamed(self, question: Question, text: str, last: Turn, depth: str) -> Answer | None:
+        """A detail asked about no concept of the glossary ("how much data does GPT-4 generate?"): the passage
+        only if it holds that kind of detail, otherwise said to be missing, with the passage as the nearest thing."""
+        kind = question.detail or "number"
+        found = self._course(text, last, depth)
+        if found is None or found.text.startswith("I don't know") or DETAIL_PRESENT[kind].search(found.text):
+            return found
+        rest = set(content_stems(text)) - _DETAIL_WORDS - {"cours", "lesson", "chapter"}
+        if not rest or len(rest & set(content_stems(found.text))) * 2 < len(rest):
+            return None  # "how long is this course?": no passage is even about it
+        found.text = (f"I don't know {DETAIL_NAMES[kind]} for that: the course doesn't give it, and I won't guess.\n"
+                      f"The nearest thing it does say (not {DETAIL_NAMES[kind]}):\n{found.text}")
+        return found
+
+    def _other_chapter(self, text: str) -> Answer | None:
+        """"What's in chapter 5?" when the course here has only chapter 7: what its lesson says that chapter
+        covers (the pipeline's "(Ch 5)"), or that it doesn't know."""
+        asked = _CHAPTER_NUMBER.search(text)
+        if asked is None:
+            return None
+        number = int(asked.group(1))
+        if self.course.chapter(number) is not None:
+            if not self.understanding.concepts(text) and re.search(r"\b(about|cover(?:s|ed)?|teach(?:es)?|taught|in (?:chapter|ch))\b", text, re.I):
+                return self._chapter_summary(number, "shallow")  # "what is in chapter 7?": the chapter, section by section
+            return None
+        have = ", ".join(str(c.number) for c in self.course.chapters)
+        for doc, unit in self.index.units:
+            for low, high in _CH_RANGE.findall(unit.text):
+                if int(low) <= number <= int(high or low):
+                    return Answer(f"Chapter {number} isn't in the content I have (this course has chapter {have} here), so I can't "
+                                  f"explain it. Chapter {doc.chapter.number}'s *{doc.title}* names what it covers: “{unit_line(unit)}”",
+                                  "course", {"skill": "course", "section": doc.title, "depth": doc.depth,
+                                             "chapter": doc.chapter.number}, doc.citation)
+        return Answer(f"I don't know what chapter {number} covers: the content I have is chapter {have}, and it doesn't name "
+                      f"a chapter {number}.", "unknown", {"skill": "unknown"})
+
+    def _where_heading(self, text: str) -> Answer | None:
+        """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
+        asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
+        best, best_share = None, 0.0
+        for doc, title in zip(self.index.sections, self._heading_stems()):
+            shared = len(asked & title)
+            share = shared / len(title) if title else 0.0
+            if shared >= 2 or (shared and len(title) == 1):
+                if share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep"):
+                    best, best_share = doc, share
+        if best is None or best_share < 0.6:
+            return None
+        return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
+                      f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
+                      {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
+                      best.citation)
+
+    def _elsewhere(self, concept: Concept) -> Answer:
+        term = concept.term
+        doc = self.index.section_for(term, concept.chapter)
+        mention = self._mention(term, doc)
+        where = f", in *{doc.title}*" if doc else ""
+        text = (f"**{term.term}** belongs to another part of the course, not to this chapter ({term.elsewhere}), so I can't "
+                f"explain it from here and won't guess. Chapter {concept.chapter.number} only names it{where}"
+                + (f": “{mention}”" if mention else ".") + f"\nWhat this chapter says: {term.definition}")
+        meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
+                "depth": doc.depth if doc else term.depth, "chapter": concept.chapter.number, "elsewhere": True}
+        return Answer(text, "course", meta, doc.citation if doc else None)
+
+    def _mention(self, term: GlossaryTerm, doc: SectionDoc | None) -> str | None:
+        if doc is None:
+            return None
+        names = [n.casefold() for n in term.names]
+        for unit in doc.units:
+            low = unit.text.casefold()
+            if any(re.search(r"\b" + re.escape(n), low) for n in names):
+                return unit_line(unit)
+        return None
+
+    def _where(self, concepts: list[Concept]) -> Answer:
+        lines, first = [], None
+        for concept in concepts[:3]:
+            doc = self.index.section_for(concept.term, concept.chapter)
+            if doc is None:
+                continue
+            first = first or (concept, doc)
+            if concept.elsewhere:
+                lines.append(f"**{concept.term.term}** is taught in another part of the course ({concept.term.elsewhere}); "
+                             f"Chapter {doc.chapter.number} only names it, in section *{doc.title}* ({doc.depth} depth).")
+                continue
+            lines.append(f"**{concept.term.term}** is in Chapter {doc.chapter.number}, section *{doc.title}* ({doc.depth} depth): "
+                         f"`/lesson {doc.chapter.number} {doc.depth}` takes you there, or press the button.")
+        if first is None:
+            return None
+        concept, doc = first
+        meta = {"skill": "course-where", "term": concept.term.term, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course-where", meta, doc.citation)
+
+    def _term_example(self, concept: Concept) -> Answer:
+        term = concept.term
+        if term.example:
+            return self._said(concept, "course-example", f"An example of **{term.term}**, from the lesson: {term.example}")
+        answer = self._said(concept, "course-example",
+                            f"I don't know a grounded example of {term.term}: the lesson doesn't give one, and I won't make one up. "
+                            f"What it says: {term.definition}")
+        return answer
+
+    def _difference(self, question: Question, corrected: str, last: Turn, depth: str) -> Answer:
+        concepts = question.concepts
+        a = concepts[0]
+        others = concepts[1:]
+        unknown = self._unknown_words(corrected, a.term) if not others else []
+        if unknown:  # "how does RLHF compare to DPO?": the other side is not in the course
+            shown = ", ".join(unknown[:2])
+            return self._said(a, "course", f"I don't know {shown}: the course doesn't cover it, so I can't compare it with "
+                                           f"{a.term.term}, and I won't guess. What the lesson says about **{a.term.term}**: {a.term.definition}")
+        if not others:  # "how is X different?": the one it is contrasted with, if the glossary says
+            if a.term.contrast:
+                other, how = a.term.contrast[0]
+                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {how}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
+            return self._definition(a.term, a.chapter, set(content_stems(corrected)))  # not a passage that says "different"
+        b = others[0]
+        how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
+        lines = [f"**{a.term.term}** vs **{b.term.term}**:" + (f" {how}" if how else "")]
+        for c in [a, *others][:4]:  # "RLHF vs SFT vs PPO": every side
+            note = f" (taught in {c.term.elsewhere}; this chapter only names it)" if c.elsewhere else ""
+            lines.append(f"• **{c.term.term}**{note}: {c.term.definition}")
+        if not how:
+            lines.append("The lesson doesn't compare them directly; that is what it says about each.")
+        answer = self._said(a if not a.elsewhere else b, "course", "\n".join(lines))
+        answer.meta["terms"] = [a.term.term, b.term.term]
+        return answer
+
+    def _several(self, concepts: list[Concept]) -> Answer:
+        lines = [f"• **{c.term.term}**: {c.term.definition}" + (f" (taught in {c.term.elsewhere})" if c.elsewhere else "")
+                 for c in concepts[:4]]
+        return self._said(next((c for c in concepts if not c.elsewhere), concepts[0]), "course", "\n".join(lines))
+
+    def _detail(self, question: Question, subject: Concept, corrected: str, last: Turn, depth: str) -> Answer:
+        kind = question.detail or "number"
+        present = DETAIL_PRESENT[kind]
+        term = subject.term
+        found = self._course(corrected, last, depth)
+        if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
+                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)):
+            return found
+        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) for t in (term.definition, term.example or "")):
+            return self._definition(term, subject.chapter, set(content_stems(corrected)))
+        doc = self.index.section_for(term, subject.chapter)
+        text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
+                f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
+        meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
+                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind}
+        return Answer(text, "course", meta, doc.citation if doc else None)
+
+    def _faq_answer(self, entry: FaqEntry, concept: Concept | None) -> Answer:
+        doc = next((d for d in self.index.sections if d.depth == entry.depth and heading_key(d.title) == heading_key(entry.section)
+                    and (concept is None or d.chapter is concept.chapter)), None)
+        meta = {"skill": "course", "term": concept.term.term if concept else None, "section": doc.title if doc else entry.section,
+                "depth": doc.depth if doc else entry.depth, "chapter": doc.chapter.number if doc else None, "faq": entry.question}
+        return Answer(entry.answer, "course", meta, doc.citation if doc else None)
+
+
+def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
+    names = {n.casefold() for n in b.names}
+    return next((how for other, how in a.contrast if other.casefold() in names), None)
+
+
+#: Words that ask for a detail without saying what about.
+_DETAIL_WORDS = frozenset(content_stems("how many much big large long number exact value roughly approximately typical size sized "
+                                        "formula equation math compute calculate who invented created when year"))
+
+
+def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
+    """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
+    names = set(content_stems(concept.said)) - _DETAIL_WORDS
+    rest = set(content_stems(question)) - names - _DETAIL_WORDS
+    have = set(content_stems(text))
+    if not rest:  # "how big is the Dolly dataset?": about Dolly (its rarest word), not about datasets in general
+        key = max(names, key=lambda s: idf(s) if idf else 0.0, default=None)
+        return key is not None and key in have
+    covered = [r for r in rest if r in have or any(len(h) >= 5 and (r.startswith(h) or h.startswith(r[:5])) for h in have)]
+    return len(covered) > 0.5 * len(rest)  # "parameters" meets "params"
+
+
+#: A passage that gives a reason, or a purpose: without one, a why-answer says the lesson doesn't give it.
+_GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|prevents?|to prevent|aligns?|resembles|trade-?off|"
+                                   r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
+                 "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
+                                       r"judge|so that|prevents?|aligns?)\b", re.I)}
+_CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
+_CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
+_PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
+_DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
+
+
+def _compound_head(question: Question) -> Concept | None:
+    """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it."""
+    for first, second in zip(question.concepts, question.concepts[1:]):
+        if second.start == first.end:
+            return second
+    return None
+
+
+def _name(concept: Concept) -> str:
+    """The concept as the student named it, if that is one of its names ("ChatGPT", not "assistant")."""
+    from .understanding import tokens
+    for name in concept.term.names:
+        joined = " ".join(tokens(name))
+        if concept.said in (joined, joined + "s"):
+            return name
+    return concept.term.term
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip())[0]
+
+
+def _listed(question: Question) -> list[Concept]:
+    """The concepts asked about together ("what are SFT and PPO?"): adjacent, joined by and/or/commas."""
+    from .understanding import tokens
+    toks = tokens(question.text)
+    out = [question.concepts[0]]
+    for prev, cur in zip(question.concepts, question.concepts[1:]):
+        between = " ".join(toks[prev.end:cur.start])
+        if not between or not _JOINED.match(between):  # nothing between: a compound ("PPO loss function"), not a list
+            break
+        out.append(cur)
+    return out
+
+
+def _corrected(text: str, concepts: list[Concept]) -> str:
+    """The question with each typo'd concept name replaced by the term, so passage search sees the real name."""
+    for c in concepts:
+        if c.score < 100:
+            pattern = r"\b" + r"[\W_]+".join(re.escape(w) for w in c.said.split()) + r"\b"
+            text = re.sub(pattern, c.term.term, text, count=1, flags=re.I)
+    return text

@@ -1,0 +1,218 @@
+"""Understanding a course question before retrieving anything: what it asks (its intent), about
+which concepts, and in how many parts.
+
+Why before retrieval: ranking passages by shared words answers the nearest *words*, so "explain
+reward models simply" found a passage about simplicity and "tell me about the alignment tax in
+simple words" found a list. Here the concepts are matched as whole names (glossary terms, their
+aliases, lesson headings), longest first, with rapidfuzz for typos, and never through a stemmer:
+a stemmer makes "transformer" and the verb "transform" one word, which is how a question about
+another chapter's architecture got an answer about transforming a model into an assistant. A
+concept the student names always wins over the conversation's history.
+
+Intents: define, purpose (what X is for / does), why, how, difference (X vs Y), list, example,
+simpler, where (in the lesson), and detail (a formula, a number, a name, a date: things a course
+may not give, which must then be said).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from ..content import Chapter, Course
+from ..glossary import GlossaryTerm
+from .text import normalise
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+#: Concepts are looked for in a question's first words only: a question is short, a pasted text is not one.
+MAX_TOKENS = 120
+#: Words around a name that do not change which concept it is.
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A glossary term the question names, where (token span) and how well (100 = exactly)."""
+
+    term: GlossaryTerm
+    chapter: Chapter
+    said: str
+    start: int
+    end: int
+    score: float
+
+    @property
+    def elsewhere(self) -> bool:
+        """Taught in another part of the course; this chapter only names it."""
+        return self.term.elsewhere is not None
+
+
+@dataclass
+class Question:
+    text: str
+    intent: str
+    concepts: list[Concept] = field(default_factory=list)
+    detail: str | None = None  # "formula" | "number" | "person" | "date"
+    parts: list[str] = field(default_factory=list)
+    depth: str | None = None  # "deep" (in detail, everything about) | "short" (briefly, in one sentence) | None
+
+    @property
+    def terms(self) -> list[GlossaryTerm]:
+        return [c.term for c in self.concepts]
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word pieces; a hyphen or apostrophe splits ("fine-tuning" → fine, tuning)."""
+    return _TOKEN.findall(normalise(text).casefold().replace("'s ", " "))
+
+
+_SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way|explanation|version))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
+                      r"|(?:to|for) (?:an?|my) (?:\w+[- ])?(?:year[- ]old|kid|child|beginner|newbie|grandma|grandmother|grandpa|mom|mum|dad|parents?|non-?expert)"
+                      r"|plain (?:english|words|language|terms)|easier|dumb(?:ed)? (?:it |this )?down|layman'?s?|less technical"
+                      r"|for (?:a )?(?:beginners?|dummies|kids?|a child|a five[- ]year[- ]old)|in a nutshell|basic terms|non-?technical)\b", re.I)
+_DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+rence|distinguish|compare[ds]?|comparison|contrast|vs\.?|versus"
+                         r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
+_EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
+_WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mention(?:ed|s)?|talk(?:ed|s)? about|taught|learn|look|part|bit|section|stuff)\b"
+                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
+                    r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
+_LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
+                   r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b", re.I)
+_PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
+                      r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)\s*[?.!]*$"
+                      r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
+_WHY = re.compile(r"^(?:so |but |and |ok(?:ay)? )?(?:why|how come)\b|\bwhy\b|\breason\b|\bmatters?\b|\bimportant\b|\bneeded\b|\bneed(?:ed)? (?:it|this|that|them)\b", re.I)
+_HOW = re.compile(r"^(?:so |but |and )?how\b(?! (?:many|much|big|large|long|old|come)\b)|\bhow (?:does|do|is|are|can|would|did)\b|\bwork\b|\bprocess\b|\bsteps?\b", re.I)
+_DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|code for|loss function of)\b", re.I)),
+           ("number", re.compile(r"\b(how (?:many|much|big|large|long)|number of|size of|exact (?:value|number|size)|what value|learning rate|hyper-?parameters?|"
+                                 r"beta|coefficient|percent(?:age)?|how fast|price)\b", re.I)),
+           ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
+                                 r"which (?:company|lab|team|person|researchers?)|whose idea)\b", re.I)),
+           ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)))
+
+
+_DEEP = re.compile(r"\b(in (?:more |full |great )?detail|detailed|in depth|in-depth|deep(?:ly|er)? (?:dive|explanation)|thoroughly|everything (?:about|on)|"
+                   r"all about|fully|elaborate on|explain .{2,40} in full)\b", re.I)
+_SHORT = re.compile(r"\b(briefly|in (?:one|a single|1) (?:sentence|line)|in a few words|short(?:ly)? answer|quick(?:ly)?|tl;?dr|in short|short version)\b", re.I)
+
+
+def depth_of(text: str) -> str | None:
+    """How deep the answer should go: "explain RLHF in detail" → deep, "briefly" → short."""
+    return "deep" if _DEEP.search(text) else "short" if _SHORT.search(text) else None
+
+
+def intent_of(text: str) -> tuple[str, str | None]:
+    """The question's intent and, for a detail, which kind."""
+    for kind, pattern in _DETAIL:
+        if pattern.search(text):
+            return "detail", kind
+    if _WHERE.search(text):
+        return "where", None
+    if _DIFFERENCE.search(text):
+        return "difference", None
+    if _SIMPLER.search(text):
+        return "simpler", None
+    if _EXAMPLE.search(text):
+        return "example", None
+    if _LIST.search(text):
+        return "list", None
+    if _PURPOSE.search(text):
+        return "purpose", None
+    if _WHY.search(text):
+        return "why", None
+    if _HOW.search(text):
+        return "how", None
+    return "define", None
+
+
+_SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|how|who|where|when|which|is|are|does|do|can|explain|tell|give)\b)"
+                    r"|,?\s+(?:and|also|plus|as well as)\s+(?=(?:also\s+)?(?:what|why|how|who|where|when|which|is|are|does|do|can|could|explain|tell|give|"
+                    r"its|their|it'?s|the population|the currency|the language)\b)", re.I)
+
+
+def split_parts(text: str) -> list[str]:
+    """The questions in a message: "what is SFT and why is it needed?" → two; "SFT and PPO" stays one."""
+    parts = [p.strip(" ,.") for p in _SPLIT.split(text) if p and p.strip(" ,.?")]
+    return [p for p in parts if len(p.split()) >= 2] if len(parts) > 1 else [text]
+
+
+class Understanding:
+    """Built once per course: every glossary name as tokens, ready to be found in a question."""
+
+    def __init__(self, course: Course):
+        self._names: list[tuple[tuple[str, ...], str, GlossaryTerm, Chapter]] = []
+        for chapter in course.chapters:
+            for term in chapter.glossary:
+                for name in term.names:
+                    toks = tuple(t for t in tokens(name) if t not in _ARTICLES)
+                    if toks:
+                        self._names.append((toks, " ".join(toks), term, chapter))
+        self._memo: dict[str, list[Concept]] = {}
+        self._first: dict[str, list[int]] = {}
+        for i, (toks, _, _, _) in enumerate(self._names):
+            self._first.setdefault(toks[0][:2], []).append(i)
+
+    def concepts(self, text: str) -> list[Concept]:
+        """The concepts the text names, in order, each span claimed by its best (then longest) match.
+        Remembered per text: the routing asks about the same message several times."""
+        found = self._memo.get(text)
+        if found is None:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            found = self._memo[text] = self._find(text)
+        return list(found)
+
+    def _find(self, text: str) -> list[Concept]:
+        toks = tokens(text)[:MAX_TOKENS]
+        candidates: list[tuple[float, int, int, int, Concept]] = []
+        for i in range(len(toks)):
+            if toks[i] in _ARTICLES:
+                continue
+            for j in self._first.get(toks[i][:2], ()):
+                name, joined, term, chapter = self._names[j]
+                for width in {len(name) - 1, len(name), len(name) + 1}:
+                    if width < 1 or i + width > len(toks):
+                        continue
+                    if i + width < len(toks) and toks[i + width].isdigit() and not name[-1].isdigit():
+                        continue  # "GPT-4" is not "GPT": a version number makes it another name
+                    said = " ".join(toks[i:i + width])
+                    score = _score(joined, said)
+                    if score:
+                        candidates.append((score, width, -i, j, Concept(term, chapter, said, i, i + width, score)))
+        candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
+        taken: set[int] = set()
+        found: list[Concept] = []
+        for _, _, _, _, concept in candidates:
+            span = set(range(concept.start, concept.end))
+            if span & taken or any(c.term is concept.term for c in found):
+                continue
+            taken |= span
+            found.append(concept)
+        return sorted(found, key=lambda c: c.start)
+
+    def understand(self, text: str) -> Question:
+        intent, detail = intent_of(text)
+        concepts = self.concepts(text)
+        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text))
+
+
+def _score(name: str, said: str) -> float:
+    """How well `said` is `name`: exact, a plural, or (for longer names) a typo away."""
+    if said == name or said == name + "s" or said == name + "es" or (name.endswith("y") and said == name[:-1] + "ies") or (
+            name.endswith("s") and len(name) > 4 and said == name[:-1]):
+        return 100.0
+    if len(name) >= 4 and len(said) == len(name) and said[0] == name[0] and _one_swap(name, said):
+        return 90.0  # "rlfh": two neighbouring letters swapped, the commonest typo of an acronym
+    if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
+        return 0.0  # short names (RLHF, PPO, KL) only exactly: a typo of four letters is another word; an adverb is not a term
+    if name.startswith(said) or said.startswith(name):
+        return 0.0  # "transform" is not a typo of "transformer": a shorter or longer word is another word
+    score = fuzz.ratio(name, said)
+    return score if score >= 88 else 0.0
+
+
+def _one_swap(a: str, b: str) -> bool:
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
