@@ -73,7 +73,7 @@ def _stats(conn, core: Companion, actor: Actor):
 async def stats(core: Companion, actor: Actor) -> Reply:
     if not core.is_instructor(actor):
         return error(REFUSED)
-    data = await core.store.run(_stats, core, actor)
+    data = await core.store.read(_stats, core, actor)
     lines = [f"👩‍🏫 **Class statistics** — {data['students']} student{'s' * (data['students'] != 1)}"]
     for c in data["chapters"]:
         lines += ["", f"**Chapter {c['number']}: {c['title']}**",

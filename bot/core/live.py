@@ -204,7 +204,7 @@ class LiveQuizzes:
         return self._step(conn, session, now)
 
     async def status(self, actor: Actor) -> Reply:
-        session = await self.core.store.run(_find_session, actor, None)
+        session = await self.core.store.read(_find_session, actor, None)
         if session is None:
             return Reply(text="No live quiz is running here. Start one with `/live [chapter] [questions]`.", ephemeral=True)
         total = len(json.loads(session["question_keys"]))
@@ -217,7 +217,7 @@ class LiveQuizzes:
 
     async def advance_due(self) -> list[LiveEvent]:
         """Move every session whose deadline has passed; publish and return the events."""
-        ids = await self.core.store.run(self._due_ids)
+        ids = await self.core.store.read(self._due_ids)
         events: list[LiveEvent] = []
         for session_id in ids:
             try:
@@ -361,7 +361,7 @@ class LiveQuizzes:
         def read(conn):
             row = conn.execute("SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'").fetchone()
             return parse_iso(row[0]) if row[0] else None
-        return await self.core.store.run(read)
+        return await self.core.store.read(read)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -18,7 +18,9 @@ import asyncio
 import json
 import re
 import sys
+import threading
 from pathlib import Path
+from collections.abc import Awaitable
 from typing import IO, Any
 
 from rich.console import Console
@@ -26,6 +28,7 @@ from rich.console import Console
 from bot.core.companion import Companion
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
+from bot.core.store import StoreError, StoreFailed
 from bot.core.users import Actor, clean_name
 
 from .render import jsonl, plain, rich_print, save_file
@@ -45,6 +48,7 @@ class ConsoleAdapter:
         self.buttons: dict[str, list[str]] = {}  # user → action ids of the last reply's buttons
         self.console = Console(file=self.out, highlight=False) if mode == "interactive" else None
         self.folder = Path.cwd()
+        self.failure: StoreFailed | None = None  # the database failed: answer, then end the session
         companion.live.subscribe(self._on_live_event)
 
     def actor(self, name: str | None = None) -> Actor:
@@ -84,16 +88,24 @@ class ConsoleAdapter:
     # ---- input ----------------------------------------------------------------------------
 
     async def handle_line(self, line: str) -> None:
-        """One line of input, in this adapter's mode."""
+        """One line of input, in this adapter's mode. Raises StoreFailed, once answered, when the
+        database has failed for good (the process must exit); a busy database is only answered."""
         if self.mode == "jsonl":
             await self._handle_json(line)
-            return
-        text = line.strip()
-        if not text:
-            return
-        reply = await self._handle(self.user, text)
-        if reply is not None:
-            self.emit(reply, self.user)
+        elif text := line.strip():
+            reply = await self._core(self._handle(self.user, text))
+            if reply is not None:
+                self.emit(reply, self.user)
+        if self.failure is not None:
+            raise self.failure
+
+    async def _core(self, call: Awaitable[Reply | None]) -> Reply | None:
+        try:
+            return await call
+        except StoreError as exc:
+            if isinstance(exc, StoreFailed):
+                self.failure = exc
+            return error(exc.reply_text)
 
     async def _handle_json(self, line: str) -> None:
         if not line.strip():
@@ -106,9 +118,9 @@ class ConsoleAdapter:
             if not _NAME.match(user):
                 raise ValueError("user must be 1-32 letters, digits, '.', '-' or '_'")
             if "action" in obj:
-                reply = await self.companion.handle_action(self.actor(user), str(obj["action"]))
+                reply = await self._core(self.companion.handle_action(self.actor(user), str(obj["action"])))
             elif "text" in obj:
-                reply = await self._handle(user, str(obj["text"]))
+                reply = await self._core(self._handle(user, str(obj["text"])))
             else:
                 raise ValueError('give "text" or "action"')
         except (ValueError, TypeError) as exc:
@@ -139,7 +151,7 @@ class ConsoleAdapter:
     async def run_lines(self, lines: IO[str]) -> None:
         """Piped or JSONL input: one line at a time until end of input."""
         while True:
-            line = await asyncio.to_thread(lines.readline)
+            line = await _read_line(lines)
             if not line:
                 return
             if line.strip() in ("/quit", "/exit") and self.mode != "jsonl":
@@ -165,8 +177,34 @@ class ConsoleAdapter:
                     return
                 try:
                     await self.handle_line(line)
+                except StoreFailed:
+                    raise
                 except Exception as exc:  # keep the session alive; the log has the details
                     self.console.print(f"[red]Something went wrong: {exc}[/red]")
+
+
+async def _read_line(lines: IO[str]) -> str:
+    """`lines.readline()` on a daemon thread: a process that must exit (its database failed) is
+    never held by a read blocked on an open stdin, as it would be on asyncio's executor threads."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[str] = loop.create_future()
+
+    def settle(how, value) -> None:
+        if not done.done():
+            how(value)
+
+    def read() -> None:
+        try:
+            outcome = (done.set_result, lines.readline())
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            outcome = (done.set_exception, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop has closed: nobody waits for this line any more
+            pass
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return await done
 
 
 async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:
