@@ -127,8 +127,19 @@ class Store:
     WAL_LIMIT_BYTES = 4 * 1024 * 1024
     #: How long a write waits for another process's write lock before raising StoreBusy.
     BUSY_TIMEOUT_MS = 5000
+    #: How long a reset of the WAL may wait (for a background checkpoint to finish, for another
+    #: process's reader) before it gives up for a round; our writers wait behind it meanwhile.
+    RESET_WAIT_MS = 100
     #: After a fatal failure, how long in-flight replies get before the process is stopped.
     FAILURE_GRACE_SECONDS = 0.5
+
+    @staticmethod
+    def wal_bound(limit: int) -> int:
+        """The most the WAL file holds with `WAL_LIMIT_BYTES = limit` while no other process keeps a
+        read transaction open (SQLite cannot empty a log a reader still uses): the limit, plus
+        what writers add while the reset waits for its turn (measured: a few hundred KiB when four
+        tasks write as fast as they can), with a wide margin."""
+        return 2 * limit + 1024 * 1024
 
     def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: aiosqlite.Connection | None = None):
         self._db = db
@@ -139,7 +150,9 @@ class Store:
         self._failed = asyncio.Event()
         self._wal = f"{path}-wal"
         self._writes = 0  # writes so far: the checkpoint loop's measure of "idle"
-        self._wake = asyncio.Event()  # set by a write that finds the WAL over the limit
+        self._resetting: asyncio.Future | None = None  # the reset of a WAL over the limit, while queued
+        self._next_reset = 0.0  # after a reset another process's reader refused: not before then
+        self._checkpointing = asyncio.Lock()  # one checkpoint at a time: background, or a reset
         self._checkpoints = asyncio.create_task(self._checkpoint_loop()) if checkpointer else None
 
     @classmethod
@@ -168,16 +181,15 @@ class Store:
         checkpointer = None
         try:
             db.row_factory = sqlite3.Row
-            await db.execute(f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}")
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA synchronous=NORMAL")
+            pragmas = [f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                       "PRAGMA synchronous=NORMAL"]
             if path != ":memory:":
-                await db.execute("PRAGMA wal_autocheckpoint=0")
-                await db.execute(f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}")
+                pragmas += ["PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"]
+            await db._execute(_settle, db._conn, pragmas)
+            if path != ":memory:":
                 checkpointer = await aiosqlite.connect(path, isolation_level=None)
-                await checkpointer.execute(f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}")
-                await checkpointer.execute(f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}")
+                await checkpointer._execute(_settle, checkpointer._conn, [
+                    f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"])
             store = cls(db, path, checkpointer)
             if migrate:
                 await store.migrate(migrations=migrations)
@@ -199,8 +211,9 @@ class Store:
         """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop."""
         result = await self._call("BEGIN IMMEDIATE", fn, args)
         self._writes += 1
-        if self._writes % 32 == 0 and self._checkpointer is not None and _size(self._wal) > self.WAL_LIMIT_BYTES:
-            self._wake.set()
+        if (self._checkpointer is not None and self._resetting is None and _size(self._wal) > self.WAL_LIMIT_BYTES
+                and asyncio.get_running_loop().time() >= self._next_reset):  # one stat() per write: about a microsecond
+            self._resetting = asyncio.ensure_future(self._reset_wal())
         return result
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
@@ -268,34 +281,74 @@ class Store:
     # ---- checkpoints and closing ------------------------------------------------------------
 
     async def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints in the background (they never block a writer), and a TRUNCATE
+        checkpoint, which empties the log, whenever the store has been idle for a round."""
         writes_seen = self._writes
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.CHECKPOINT_SECONDS)
-            self._wake.clear()
+            await asyncio.sleep(self.CHECKPOINT_SECONDS)
             idle = self._writes == writes_seen
             writes_seen = self._writes
-            size = _size(self._wal)
+            if _size(self._wal) == 0:
+                continue
             try:
-                if size == 0:
-                    continue
-                if idle or size > self.WAL_LIMIT_BYTES:
-                    # A PASSIVE pass first copies what it can without blocking anyone, so the
-                    # TRUNCATE after it (which holds back new writers while it runs) is short.
-                    if not idle:
-                        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                else:
-                    await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error as exc:  # busy now: the next round catches up
+                async with self._checkpointing:
+                    await self._checkpoint("TRUNCATE" if idle else "PASSIVE")
+            except sqlite3.Error as exc:  # busy now, or interrupted for a reset: the next round catches up
                 log.debug("background checkpoint skipped: %s", exc)
                 problem = storage_error(exc)
                 if isinstance(problem, StoreFailed):
                     self._fail(problem)
                     return
 
+    async def _checkpoint(self, mode: str) -> tuple[int, int, int]:
+        """A checkpoint on the background connection, its result row read (an unread statement
+        would stay active, and an interrupt meant for it would then stick to the connection)."""
+        conn = self._checkpointer._conn
+        return tuple(await self._checkpointer._execute(lambda: conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()))
+
+    async def _reset_wal(self) -> None:
+        """Empty the log that has passed the limit, between two of our transactions.
+
+        Under steady writes a PASSIVE checkpoint never catches up with the last frame, so SQLite
+        never rewinds the log; and a TRUNCATE on the background connection starves, because our
+        own writers, one after another on the main connection, always get the lock first. So the
+        reset is queued on the main connection like a transaction: it copies what the background
+        checkpoints have not copied yet, syncs, and truncates the file, while our next writes wait
+        (a few milliseconds, once per `WAL_LIMIT_BYTES` written). A background checkpoint under
+        way is interrupted (it would hold the checkpoint lock while the log grows on). The reset's
+        busy timeout is short: a reader in another process (a backup) can only postpone it.
+        """
+        try:
+            if self._checkpointing.locked():
+                self._checkpointer._conn.interrupt()  # thread-safe; a no-op once it has finished
+            async with self._checkpointing:
+                done = await self._db._execute(self._reset_log)
+            if not done:
+                self._next_reset = asyncio.get_running_loop().time() + self.CHECKPOINT_SECONDS
+        except sqlite3.Error as exc:
+            log.debug("resetting the WAL failed: %s", exc)
+            problem = storage_error(exc)
+            if isinstance(problem, StoreFailed):
+                self._fail(problem)
+        except ValueError:  # closed meanwhile
+            pass
+        finally:
+            self._resetting = None
+
+    def _reset_log(self) -> bool:
+        conn = self._db._conn
+        conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}")
+        try:
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}")
+        return not busy
+
     async def close(self) -> None:
         """Close both connections and stop their threads, whatever state the database is in."""
+        if self._resetting is not None:
+            with contextlib.suppress(Exception):
+                await self._resetting
         if self._checkpoints:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -304,7 +357,7 @@ class Store:
         if self._checkpointer is not None:
             if self.failure is None:
                 try:
-                    await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    await self._checkpoint("TRUNCATE")
                 except (sqlite3.Error, ValueError) as exc:
                     log.warning("final checkpoint of %s skipped: %s", self.path, exc)
             await _close_quietly(self._checkpointer)
@@ -323,6 +376,13 @@ class Store:
         for m in applied:
             log.info("applied migration %04d_%s", m.version, m.name)
         return applied
+
+
+def _settle(conn: sqlite3.Connection, pragmas: list[str]) -> None:
+    """Run each PRAGMA and read its result to the end, so that no statement stays active on the
+    connection (an active one would also keep an interrupt meant for a checkpoint from clearing)."""
+    for pragma in pragmas:
+        conn.execute(pragma).fetchall()
 
 
 def _size(path: str) -> int:
