@@ -37,6 +37,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,13 +123,15 @@ def find_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
 class Store:
     #: How often the background connection copies the write-ahead log into the database.
     CHECKPOINT_SECONDS = 0.5
-    #: When the WAL file passes this size, the background connection resets it (TRUNCATE), and
-    #: SQLite trims it to this size whenever it rewinds it (`journal_size_limit`).
-    WAL_LIMIT_BYTES = 4 * 1024 * 1024
+    #: When a write takes the WAL file past this size, a TRUNCATE checkpoint right after it empties
+    #: the log (`_reset_wal`), and SQLite trims the file to this size whenever it rewinds it
+    #: (`journal_size_limit`). See bench/RESULTS.md, "The write-ahead log".
+    WAL_LIMIT_BYTES = 16 * 1024 * 1024
     #: How long a write waits for another process's write lock before raising StoreBusy.
     BUSY_TIMEOUT_MS = 5000
-    #: How long a reset of the WAL may wait (for a background checkpoint to finish, for another
-    #: process's reader) before it gives up for a round; our writers wait behind it meanwhile.
+    #: How long a reset of the WAL may wait for another process (its reader, its checkpoint) before
+    #: it gives up for a round; our writers wait behind it meanwhile. (Our own background
+    #: checkpoint is interrupted and waited for.)
     RESET_WAIT_MS = 100
     #: After a fatal failure, how long in-flight replies get before the process is stopped.
     FAILURE_GRACE_SECONDS = 0.5
@@ -136,10 +139,9 @@ class Store:
     @staticmethod
     def wal_bound(limit: int) -> int:
         """The most the WAL file holds with `WAL_LIMIT_BYTES = limit` while no other process keeps a
-        read transaction open (SQLite cannot empty a log a reader still uses): the limit, plus
-        what writers add while the reset waits for its turn (measured: a few hundred KiB when four
-        tasks write as fast as they can), with a wide margin."""
-        return 2 * limit + 1024 * 1024
+        read transaction open (SQLite cannot empty a log a reader still uses): the limit plus the
+        one transaction that crossed it (each of ours writes a few pages), with a wide margin."""
+        return limit + 1024 * 1024
 
     def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: aiosqlite.Connection | None = None):
         self._db = db
@@ -150,9 +152,9 @@ class Store:
         self._failed = asyncio.Event()
         self._wal = f"{path}-wal"
         self._writes = 0  # writes so far: the checkpoint loop's measure of "idle"
-        self._resetting: asyncio.Future | None = None  # the reset of a WAL over the limit, while queued
-        self._next_reset = 0.0  # after a reset another process's reader refused: not before then
-        self._checkpointing = asyncio.Lock()  # one checkpoint at a time: background, or a reset
+        self._checkpointer_busy = False  # a background checkpoint is running (a reset interrupts it)
+        self._next_reset = 0.0  # monotonic time: after a reset was refused (a reader elsewhere), not before then
+        self._reset_error: sqlite3.Error | None = None  # a reset that failed, for the loop thread to judge
         self._checkpoints = asyncio.create_task(self._checkpoint_loop()) if checkpointer else None
 
     @classmethod
@@ -211,9 +213,10 @@ class Store:
         """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop."""
         result = await self._call("BEGIN IMMEDIATE", fn, args)
         self._writes += 1
-        if (self._checkpointer is not None and self._resetting is None and _size(self._wal) > self.WAL_LIMIT_BYTES
-                and asyncio.get_running_loop().time() >= self._next_reset):  # one stat() per write: about a microsecond
-            self._resetting = asyncio.ensure_future(self._reset_wal())
+        if self._reset_error is not None:  # the write is committed; the reset after it met a failing disk
+            problem, self._reset_error = storage_error(self._reset_error), None
+            if isinstance(problem, StoreFailed):
+                self._fail(problem)
         return result
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
@@ -245,6 +248,8 @@ class Store:
                 with contextlib.suppress(sqlite3.Error):  # a failed disk may refuse even this; SQLite rolls back anyway
                     conn.execute("ROLLBACK")
             raise
+        if begin != "BEGIN" and self._checkpointer is not None and _size(self._wal) > self.WAL_LIMIT_BYTES:
+            self._reset_wal(conn)  # one stat() per write, about a microsecond; a reset once per limit
         return result
 
     # ---- failure --------------------------------------------------------------------------
@@ -291,8 +296,11 @@ class Store:
             if _size(self._wal) == 0:
                 continue
             try:
-                async with self._checkpointing:
+                self._checkpointer_busy = True
+                try:
                     await self._checkpoint("TRUNCATE" if idle else "PASSIVE")
+                finally:
+                    self._checkpointer_busy = False
             except sqlite3.Error as exc:  # busy now, or interrupted for a reset: the next round catches up
                 log.debug("background checkpoint skipped: %s", exc)
                 problem = storage_error(exc)
@@ -306,49 +314,50 @@ class Store:
         conn = self._checkpointer._conn
         return tuple(await self._checkpointer._execute(lambda: conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()))
 
-    async def _reset_wal(self) -> None:
-        """Empty the log that has passed the limit, between two of our transactions.
+    def _reset_wal(self, conn: sqlite3.Connection) -> None:
+        """On the database thread, right after the write that took the log past the limit: copy
+        what the background checkpoints have not copied yet, sync, and truncate the log to zero.
 
         Under steady writes a PASSIVE checkpoint never catches up with the last frame, so SQLite
-        never rewinds the log; and a TRUNCATE on the background connection starves, because our
-        own writers, one after another on the main connection, always get the lock first. So the
-        reset is queued on the main connection like a transaction: it copies what the background
-        checkpoints have not copied yet, syncs, and truncates the file, while our next writes wait
-        (a few milliseconds, once per `WAL_LIMIT_BYTES` written). A background checkpoint under
-        way is interrupted (it would hold the checkpoint lock while the log grows on). The reset's
-        busy timeout is short: a reader in another process (a backup) can only postpone it.
+        never rewinds the log; a TRUNCATE on the background connection would starve, because our
+        writers, one after another on this connection, always get the lock first; and a reset
+        queued behind them would come after every write already queued (hundreds, under a
+        burst). Here nothing of ours can write meanwhile, so the log stays within one transaction
+        of the limit. The write that crossed it, and those queued behind, wait for the reset: a
+        few milliseconds to a few tens, once per `WAL_LIMIT_BYTES` written, about what SQLite's
+        own automatic checkpoint costs every 4 MiB. A background checkpoint under way is
+        interrupted (it holds the checkpoint lock); the short busy timeout means a reader in
+        another process (a backup) can postpone the reset, never hold our writers for long.
         """
+        if time.monotonic() < self._next_reset:
+            return
+        conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}").fetchall()
+        give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         try:
-            if self._checkpointing.locked():
-                self._checkpointer._conn.interrupt()  # thread-safe; a no-op once it has finished
-            async with self._checkpointing:
-                done = await self._db._execute(self._reset_log)
-            if not done:
-                self._next_reset = asyncio.get_running_loop().time() + self.CHECKPOINT_SECONDS
-        except sqlite3.Error as exc:
+            while True:
+                # A checkpoint holding the checkpoint lock makes this one fail at once (SQLite calls no
+                # busy handler for that lock). If it is ours, interrupt it and try again until it has
+                # let go: at once, or after the sync it may be in.
+                ours = self._checkpointer_busy
+                if ours:
+                    self._checkpointer._conn.interrupt()  # thread-safe; a no-op if it has just finished
+                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return
+                ours = ours or self._checkpointer_busy  # it may have started meanwhile
+                if not ours or time.monotonic() > give_up:  # another process's reader or checkpoint: later
+                    self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS
+                    return
+                time.sleep(0.001)
+        except sqlite3.Error as exc:  # the write before it is committed: report this one later
             log.debug("resetting the WAL failed: %s", exc)
-            problem = storage_error(exc)
-            if isinstance(problem, StoreFailed):
-                self._fail(problem)
-        except ValueError:  # closed meanwhile
-            pass
+            self._reset_error = exc
+            self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS
         finally:
-            self._resetting = None
-
-    def _reset_log(self) -> bool:
-        conn = self._db._conn
-        conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}")
-        try:
-            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}")
-        return not busy
+            conn.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}").fetchall()
 
     async def close(self) -> None:
         """Close both connections and stop their threads, whatever state the database is in."""
-        if self._resetting is not None:
-            with contextlib.suppress(Exception):
-                await self._resetting
         if self._checkpoints:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
