@@ -141,7 +141,7 @@ class Store:
         """The most the WAL file holds with `WAL_LIMIT_BYTES = limit` while no other process keeps a
         read transaction open (SQLite cannot empty a log a reader still uses): the limit plus the
         one transaction that crossed it (each of ours writes a few pages), with a wide margin."""
-        return limit + 1024 * 1024
+        return limit + 256 * 1024
 
     def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: aiosqlite.Connection | None = None):
         self._db = db
@@ -332,12 +332,12 @@ class Store:
         if time.monotonic() < self._next_reset:
             return
         conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}").fetchall()
-        give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
+        started = time.monotonic()
         try:
             while True:
                 # A checkpoint holding the checkpoint lock makes this one fail at once (SQLite calls no
-                # busy handler for that lock). If it is ours, interrupt it and try again until it has
-                # let go: at once, or after the sync it may be in.
+                # busy handler for that lock): ours is interrupted and waited for (it lets go at once,
+                # or after the sync it may be in); another process's, for RESET_WAIT_MS.
                 ours = self._checkpointer_busy
                 if ours:
                     self._checkpointer._conn.interrupt()  # thread-safe; a no-op if it has just finished
@@ -345,8 +345,8 @@ class Store:
                 if not busy:
                     return
                 ours = ours or self._checkpointer_busy  # it may have started meanwhile
-                if not ours or time.monotonic() > give_up:  # another process's reader or checkpoint: later
-                    self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS
+                if time.monotonic() - started > (self.BUSY_TIMEOUT_MS if ours else self.RESET_WAIT_MS) / 1000:
+                    self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS  # a reader elsewhere: later
                     return
                 time.sleep(0.001)
         except sqlite3.Error as exc:  # the write before it is committed: report this one later
