@@ -14,6 +14,8 @@ lesson page, solo quiz answer, progress view, live quiz answer.
 (b) open loop: Poisson arrivals at 100, 1,000 and 2,000 per second: p50/p99 from arrival to reply;
 (c) saturation: 200 users in a closed loop with no pause: operations per second (latency there is
     only 200 ÷ throughput, Little's law, so it is not reported).
+(d) the write-ahead log: the largest size of the companion's WAL file over the whole run (sampled
+    every 2 ms), against the store's bound (`Store.WAL_LIMIT_BYTES`, `Store.wal_bound`).
 """
 
 from __future__ import annotations
@@ -191,6 +193,34 @@ async def closed_loop(op: Op, users: int, seconds: float) -> float:
     return done / (loop.time() - start)
 
 
+class WalWatch:
+    """Samples the size of the WAL file every 2 ms in the background; remembers the largest."""
+
+    def __init__(self, path: str):
+        self.path, self.largest, self.last = path, 0, 0
+        self._task = asyncio.ensure_future(self._run())
+
+    def _size(self) -> int:
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return 0
+
+    async def _run(self) -> None:
+        while True:
+            self.last = self._size()
+            self.largest = max(self.largest, self.last)
+            await asyncio.sleep(0.002)
+
+    async def stop(self) -> None:
+        self.last = self._size()
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run")
@@ -218,6 +248,7 @@ async def main() -> int:
                           "progress view": work.progress, "live answer": work.live_answer}
 
     results: dict[str, dict] = {name: {} for name in ops}
+    wal = WalWatch(f"{settings.database}-wal")
     for name, op in ops.items():
         results[name]["one"] = await sequential(op, n, warmup)
     for rate in rates:
@@ -225,6 +256,7 @@ async def main() -> int:
             results[name][rate] = await open_loop(op, rate, seconds)
     for name, op in ops.items():
         results[name]["sat"] = await closed_loop(op, 200, seconds)
+    await wal.stop()
     await store.close()
     await floor.db.close()
 
@@ -265,6 +297,15 @@ async def main() -> int:
         if verdict == "FAIL":
             missed.append(f"{name} at saturation")
         print(f"  {name:<30} {r['sat']:8.0f} ops/s   ×floor {ratio:5.2f}  {verdict}")
+    print()
+    print("(d) write-ahead log over the whole run (every write above, sustained for the open loops and saturation)")
+    limit = getattr(Store, "WAL_LIMIT_BYTES", None)
+    bound = Store.wal_bound(limit) if limit else None
+    print(f"  largest WAL file: {wal.largest / 2**20:.1f} MiB"
+          + (f"  (limit {limit / 2**20:.0f} MiB, bound {bound / 2**20:.0f} MiB: {'PASS' if wal.largest <= bound else 'FAIL'})" if bound else ""))
+    print(f"  WAL at the end of the run: {wal.last / 2**20:.1f} MiB; database file: {os.path.getsize(settings.database) / 2**20:.1f} MiB")
+    if bound and wal.largest > bound:
+        missed.append("WAL bound")
     print()
     print("targets: one user p50 and p99 ≤ 2× floor; at 1000/s p99 ≤ 2× floor's p99; saturated throughput ≥ ½ floor's; start-up < 1 s")
     print("all targets met" if not missed else "missed: " + "; ".join(missed))

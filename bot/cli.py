@@ -9,6 +9,12 @@
 
 Problems a person can fix (a bad setting, invalid content, a database that cannot be opened)
 end with a short message and a non-zero exit, never a traceback.
+
+The database decides the process's life (see bot/core/store.py): a busy database is answered
+"try again in a moment" and the process lives on; a failed one (read-only, disk full, I/O
+error, corrupt, a failing migration) ends it, at start or at any later moment, with one line
+on stderr and exit status 1, after answering the current user where it can and closing every
+connection (aiosqlite's worker threads would otherwise keep the process from exiting).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from bot.adapters import AdapterError
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.content import ContentError, check_content
+from bot.core.store import MigrationError, StoreError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,7 +98,7 @@ async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
             logging.getLogger("bot.content").warning("%s", warning)
         if platforms:
             return await _run_platforms(companion, settings)
-        await run_console(companion, mode, user or "student")
+        await companion.store.watch(run_console(companion, mode, user or "student"))
     finally:
         await companion.close()
     return 0
@@ -113,8 +120,21 @@ async def _run_platforms(companion, settings: Settings) -> int:
     # Only these platforms' live quizzes are advanced here: another process on the same database
     # (the console, or the other platform run separately) advances and shows its own.
     async with companion.live.running(platforms):
-        await asyncio.gather(*runners)
+        await companion.store.watch(_first_failure(runners))
     return 0
+
+
+async def _first_failure(coroutines) -> None:
+    """Run side by side until all end; when one fails, cancel the others and raise its error."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             print(p, file=sys.stderr)
         print("companion: the content has errors (above); fix them and start again.", file=sys.stderr)
         return 1
-    except (sqlite3.Error, OSError) as exc:
+    except MigrationError as exc:
+        print(f"companion: migration failed, nothing of it applied: {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError, StoreError) as exc:
         print(f"companion: cannot use the database {settings.database}: {exc} (set COMPANION_DB)", file=sys.stderr)
         return 1
     except AdapterError as exc:

@@ -88,14 +88,20 @@ class Companion:
         from .assistant import Assistant
 
         store = await Store.open(settings.database)
-        companion = cls(course, store, settings, clock, fuzzing)
-        companion.assistant = Assistant.build(companion)
+        try:
+            companion = cls(course, store, settings, clock, fuzzing)
+            companion.assistant = Assistant.build(companion)
+        except BaseException:
+            await store.close()  # its threads would keep the failed process alive
+            raise
         return companion
 
     async def close(self) -> None:
-        if self.assistant is not None:
-            await self.assistant.close()
-        await self.store.close()
+        try:
+            if self.assistant is not None:
+                await self.assistant.close()
+        finally:
+            await self.store.close()
 
     def is_instructor(self, actor: Actor) -> bool:
         return actor.is_instructor or self.settings.is_instructor(actor.platform, actor.user_id)
@@ -129,7 +135,7 @@ class Companion:
 
     async def _live_open_here(self, actor: Actor) -> bool:
         platform, guild, channel = actor.place
-        row = await self.store.run(lambda conn: conn.execute(
+        row = await self.store.read(lambda conn: conn.execute(
             "SELECT 1 FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
             (platform, guild, channel)).fetchone())
         return row is not None

@@ -72,7 +72,7 @@ async def stats(core: Companion, actor: Actor) -> Reply:
         return error(REFUSED)
     if actor.guild is None:
         return error(IN_YOUR_SERVER.format(what="`/course stats`", scope="shows the students of that server only"))
-    data = await core.store.run(_stats, core, actor)
+    data = await core.store.read(_stats, core, actor)
     lines = [f"👩‍🏫 **Class statistics** — {data['students']} student{'s' * (data['students'] != 1)}"]
     for c in data["chapters"]:
         lines += ["", f"**Chapter {c['number']}: {c['title']}**",

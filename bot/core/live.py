@@ -310,7 +310,7 @@ class LiveQuizzes:
         return (row[0], row[1]) if row else None
 
     async def status(self, actor: Actor) -> Reply:
-        session = await self.core.store.run(_find_session, actor, None)
+        session = await self.core.store.read(_find_session, actor, None)
         if session is None:
             return Reply(text="No live quiz is running here. Start one with `/live [chapter] [questions]`.", ephemeral=True)
         total = len(json.loads(session["question_keys"]))
@@ -327,7 +327,7 @@ class LiveQuizzes:
         if self._sweep_pending:
             self._sweep_pending = False
             await self.core.store.run(self._delete_messages, None)
-        ids = await self.core.store.run(self._due_ids)
+        ids = await self.core.store.read(self._due_ids)
         events: list[LiveEvent] = []
         for session_id in ids:
             try:
@@ -492,7 +492,7 @@ class LiveQuizzes:
         def read(conn):
             row = conn.execute(f"SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'{where}", names).fetchone()
             return parse_iso(row[0]) if row[0] else None
-        return await self.core.store.run(read)
+        return await self.core.store.read(read)
 
     @contextlib.asynccontextmanager
     async def running(self, platforms: Iterable[str] | None = None) -> AsyncIterator[None]:

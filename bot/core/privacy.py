@@ -46,7 +46,7 @@ def _export(conn, actor: Actor):
 
 
 async def export(core: Companion, actor: Actor) -> Reply:
-    data = await core.store.run(_export, actor)
+    data = await core.store.read(_export, actor)
     if data is None:
         return Reply(text="I hold no data about you.", ephemeral=True)
     data["exported_at"] = core.clock.now().isoformat()

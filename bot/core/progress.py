@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .lessons import DEPTHS
 from .replies import Button, Reply, progress_bar, quote_user_text
 from .review import queue_summary
-from .users import Actor, touch_user
+from .users import Actor, find_user
 
 if TYPE_CHECKING:
     from .companion import Companion
@@ -101,15 +101,17 @@ def streak(days: list[str], today: date) -> int:
 
 def _progress(conn, core: Companion, actor: Actor):
     now = core.clock.now()
-    user_pk = touch_user(conn, actor, now)
+    user = find_user(conn, actor.platform, actor.user_id)  # a read: no write lock, so it answers during a backup
+    user_pk = user["id"] if user else 0
     states = [chapter_state(conn, core, user_pk, c) for c in core.course.chapters]
-    days = [r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))]
+    # Asking counts as today's activity, as every command does (recorded by the next one that writes).
+    days = sorted({r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))} | {now.date().isoformat()})
     live = conn.execute("SELECT COALESCE(SUM(points), 0), COUNT(*) FROM live_answers WHERE user_pk = ?", (user_pk,)).fetchone()
     return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live)
 
 
 async def show(core: Companion, actor: Actor) -> Reply:
-    states, run, active_days, (due, queued, _), (live_points, live_answers) = await core.store.run(_progress, core, actor)
+    states, run, active_days, (due, queued, _), (live_points, live_answers) = await core.store.read(_progress, core, actor)
     lines = []
     for s in states:
         mark = "✅" if s.complete else "📖"
@@ -136,8 +138,6 @@ async def show(core: Companion, actor: Actor) -> Reply:
 
 
 def _leaderboard(conn, core: Companion, actor: Actor):
-    now = core.clock.now()
-    touch_user(conn, actor, now)
     guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
     if guild is None:
         return None
@@ -169,7 +169,7 @@ def _leaderboard(conn, core: Companion, actor: Actor):
 
 
 async def leaderboard(core: Companion, actor: Actor) -> Reply:
-    rows = await core.store.run(_leaderboard, core, actor)
+    rows = await core.store.read(_leaderboard, core, actor)
     if rows is None:
         return Reply(text="Leaderboards belong to a server or workspace: ask in a channel there.", ephemeral=True)
     if not rows:

@@ -7,16 +7,38 @@ Every core operation is a plain function over a `sqlite3.Connection` that `Store
 as one transaction on aiosqlite's worker thread: one hop to the thread per operation instead
 of one per statement (each hop costs about 0.1 ms), and no two operations ever interleave,
 because the worker runs them one at a time. That is what makes a burst of simultaneous
-answers safe without an asyncio lock.
+answers safe without an asyncio lock. `Store.read` is the same for operations that only read:
+a deferred transaction that never takes the write lock, so WAL lets it read while another
+process (a backup, a `sqlite3` shell) holds a write transaction.
+
+Storage faults are sorted into two kinds, raised by `run` and `read`:
+
+- `StoreBusy`: the database is locked or busy (another process holds the write lock for longer
+  than `BUSY_TIMEOUT_MS`). Transient: the user is told "busy, try again in a moment" and the
+  process lives on.
+- `StoreFailed`: read-only, disk full, I/O error, corrupt, cannot open. Fatal: the store
+  remembers it (every later call raises it at once), `wait_failed()` wakes up, the current user
+  is answered if possible, and the process closes everything and exits non-zero, so that a
+  supervisor sees it and restarts it once an operator has fixed the disk.
+
+Any other `sqlite3.Error` (a bug: a constraint, a syntax error) propagates unchanged.
+
+The write-ahead log is bounded: checkpoints run on a second connection in the background
+(PASSIVE, which never blocks a writer), and when the WAL file passes `WAL_LIMIT_BYTES`, or when
+the store is idle, a TRUNCATE checkpoint resets it to zero bytes; `journal_size_limit` trims
+the file whenever SQLite rewinds it. See `bench/RESULTS.md` ("The write-ahead log").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +54,50 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 class MigrationError(Exception):
     pass
+
+
+class StoreError(Exception):
+    """A storage fault the user should hear about in plain words (`reply_text`)."""
+
+    reply_text = "⚠️ The database is not available right now. Please try again later."
+
+
+class StoreBusy(StoreError):
+    """The database is locked by someone else for longer than the busy timeout: try again soon."""
+
+    reply_text = "⏳ The database is busy right now (another program is using it). Please try again in a moment."
+
+
+class StoreFailed(StoreError):
+    """The database cannot be used any more (read-only, disk full, I/O error, corrupt): stop."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason} ({detail})")
+        self.reason = reason
+
+    @property
+    def reply_text(self) -> str:  # type: ignore[override]
+        return (f"⚠️ The companion cannot save to its database ({self.reason}), so it is stopping. "
+                "Nothing from this request was saved; please try again once it is back.")
+
+
+# SQLite's primary result codes (the low byte of the extended code).
+_BUSY_CODES = {5: "busy", 6: "locked"}
+_FATAL_CODES = {3: "permission denied", 8: "read-only", 10: "disk I/O error", 11: "corrupt", 13: "disk full",
+                14: "cannot open the file", 15: "locking protocol error", 26: "not a database"}
+
+
+def storage_error(exc: sqlite3.Error) -> StoreError | None:
+    """The StoreBusy or StoreFailed that `exc` means, or None for an error that is not the storage's."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _BUSY_CODES:
+        return StoreBusy(str(exc))
+    if primary in _FATAL_CODES:
+        return StoreFailed(_FATAL_CODES[primary], str(exc))
+    if primary is None and "database is locked" in str(exc):  # raised without a code by some paths
+        return StoreBusy(str(exc))
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,11 +123,38 @@ def find_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
 class Store:
     #: How often the background connection copies the write-ahead log into the database.
     CHECKPOINT_SECONDS = 0.5
+    #: When a write takes the WAL file past this size, a TRUNCATE checkpoint right after it empties
+    #: the log (`_reset_wal`), and SQLite trims the file to this size whenever it rewinds it
+    #: (`journal_size_limit`). See bench/RESULTS.md, "The write-ahead log".
+    WAL_LIMIT_BYTES = 16 * 1024 * 1024
+    #: How long a write waits for another process's write lock before raising StoreBusy.
+    BUSY_TIMEOUT_MS = 5000
+    #: How long a reset of the WAL may wait for another process (its reader, its checkpoint) before
+    #: it gives up for a round; our writers wait behind it meanwhile. (Our own background
+    #: checkpoint is interrupted and waited for.)
+    RESET_WAIT_MS = 100
+    #: After a fatal failure, how long in-flight replies get before the process is stopped.
+    FAILURE_GRACE_SECONDS = 0.5
+
+    @staticmethod
+    def wal_bound(limit: int) -> int:
+        """The most the WAL file holds with `WAL_LIMIT_BYTES = limit` while no other process keeps a
+        read transaction open (SQLite cannot empty a log a reader still uses): the limit plus the
+        one transaction that crossed it (each of ours writes a few pages), with a wide margin."""
+        return limit + 256 * 1024
 
     def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: aiosqlite.Connection | None = None):
         self._db = db
         self.path = path
         self._checkpointer = checkpointer
+        #: The fatal failure, once there has been one; every later call raises it at once.
+        self.failure: StoreFailed | None = None
+        self._failed = asyncio.Event()
+        self._wal = f"{path}-wal"
+        self._writes = 0  # writes so far: the checkpoint loop's measure of "idle"
+        self._checkpointer_busy = False  # a background checkpoint is running (a reset interrupts it)
+        self._next_reset = 0.0  # monotonic time: after a reset was refused (a reader elsewhere), not before then
+        self._reset_error: sqlite3.Error | None = None  # a reset that failed, for the loop thread to judge
         self._checkpoints = asyncio.create_task(self._checkpoint_loop()) if checkpointer else None
 
     @classmethod
@@ -71,59 +164,216 @@ class Store:
         Checkpoints (copying the WAL into the database file, with its fsync) run on a second
         connection in the background instead of inside whichever request happens to cross
         SQLite's threshold, so no student's click pays for them.
+
+        On any failure everything opened so far is closed again (aiosqlite's worker threads are
+        not daemons: one left open keeps a failed process from ever exiting), and a storage
+        fault is raised as StoreFailed or StoreBusy; a failing migration as MigrationError.
         """
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=5000")
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:  # aiosqlite stops its thread itself when connecting fails
+            problem = storage_error(exc)
+            if problem is None:
+                raise
+            raise problem from exc
+        store: Store | None = None
         checkpointer = None
-        if path != ":memory:":
-            await db.execute("PRAGMA wal_autocheckpoint=0")
-            checkpointer = await aiosqlite.connect(path, isolation_level=None)
-            await checkpointer.execute("PRAGMA busy_timeout=5000")
-        store = cls(db, path, checkpointer)
-        if migrate:
-            await store.migrate(migrations=migrations)
-        return store
+        try:
+            db.row_factory = sqlite3.Row
+            pragmas = [f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                       "PRAGMA synchronous=NORMAL"]
+            if path != ":memory:":
+                pragmas += ["PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"]
+            await db._execute(_settle, db._conn, pragmas)
+            if path != ":memory:":
+                checkpointer = await aiosqlite.connect(path, isolation_level=None)
+                await checkpointer._execute(_settle, checkpointer._conn, [
+                    f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"])
+            store = cls(db, path, checkpointer)
+            if migrate:
+                await store.migrate(migrations=migrations)
+            return store
+        except BaseException as exc:
+            if store is not None:
+                await store.close()
+            else:
+                for conn in (checkpointer, db):
+                    await _close_quietly(conn)
+            problem = storage_error(exc) if isinstance(exc, sqlite3.Error) else None
+            if problem is None:
+                raise
+            raise problem from exc
 
-    async def _checkpoint_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.CHECKPOINT_SECONDS)
-            try:
-                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error as exc:  # busy now: the next round catches up
-                log.debug("background checkpoint skipped: %s", exc)
-
-    async def close(self) -> None:
-        if self._checkpoints:
-            self._checkpoints.cancel()
-            try:
-                await self._checkpoints
-            except asyncio.CancelledError:
-                pass
-            await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await self._checkpointer.close()
-        await self._db.close()
+    # ---- transactions ---------------------------------------------------------------------
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` as one transaction on the database thread, in one hop."""
-        return await self._db._execute(self._transaction, fn, args)  # aiosqlite's queue to its thread
+        """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop."""
+        result = await self._call("BEGIN IMMEDIATE", fn, args)
+        self._writes += 1
+        if self._reset_error is not None:  # the write is committed; the reset after it met a failing disk
+            problem, self._reset_error = storage_error(self._reset_error), None
+            if isinstance(problem, StoreFailed):
+                self._fail(problem)
+        return result
 
-    def _transaction(self, fn: Callable[..., T], args: tuple) -> T:
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)`, which only reads, as one deferred transaction: it takes no write
+        lock, so it answers while another process holds one (WAL readers never wait for writers)."""
+        return await self._call("BEGIN", fn, args)
+
+    async def _call(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return await self._db._execute(self._transaction, begin, fn, args)  # aiosqlite's queue to its thread
+        except sqlite3.Error as exc:
+            problem = storage_error(exc)
+            if problem is None:
+                raise
+            if isinstance(problem, StoreFailed):
+                self._fail(problem)
+            raise problem from exc
+
+    def _transaction(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
         conn = self._db._conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(begin)
         try:
             result = fn(conn, *args)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a failed disk may refuse even this; SQLite rolls back anyway
+                    conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        if begin != "BEGIN" and self._checkpointer is not None and _size(self._wal) > self.WAL_LIMIT_BYTES:
+            self._reset_wal(conn)  # one stat() per write, about a microsecond; a reset once per limit
         return result
+
+    # ---- failure --------------------------------------------------------------------------
+
+    def _fail(self, problem: StoreFailed) -> None:
+        if self.failure is None:
+            log.error("the database %s failed: %s; the companion stops", self.path, problem)
+            self.failure = problem
+            self._failed.set()
+
+    async def wait_failed(self) -> None:
+        """Return never while the store works; raise its StoreFailed (after a short grace, so the
+        user of the failing request is answered) once it has failed. Run it beside the adapters."""
+        await self._failed.wait()
+        await asyncio.sleep(self.FAILURE_GRACE_SECONDS)
+        raise self.failure  # type: ignore[misc]
+
+    async def watch(self, work: Awaitable[T]) -> T:
+        """Await `work` unless the store fails first: then cancel it and raise the StoreFailed."""
+        task = asyncio.ensure_future(work)
+        watcher = asyncio.ensure_future(self.wait_failed())
+        try:
+            await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (task, watcher):
+                if not t.done():
+                    t.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await t
+        if task.done() and not task.cancelled():
+            return task.result()
+        return watcher.result()  # raises the StoreFailed
+
+    # ---- checkpoints and closing ------------------------------------------------------------
+
+    async def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints in the background (they never block a writer), and a TRUNCATE
+        checkpoint, which empties the log, whenever the store has been idle for a round."""
+        writes_seen = self._writes
+        while True:
+            await asyncio.sleep(self.CHECKPOINT_SECONDS)
+            idle = self._writes == writes_seen
+            writes_seen = self._writes
+            if _size(self._wal) == 0:
+                continue
+            try:
+                self._checkpointer_busy = True
+                try:
+                    await self._checkpoint("TRUNCATE" if idle else "PASSIVE")
+                finally:
+                    self._checkpointer_busy = False
+            except sqlite3.Error as exc:  # busy now, or interrupted for a reset: the next round catches up
+                log.debug("background checkpoint skipped: %s", exc)
+                problem = storage_error(exc)
+                if isinstance(problem, StoreFailed):
+                    self._fail(problem)
+                    return
+
+    async def _checkpoint(self, mode: str) -> tuple[int, int, int]:
+        """A checkpoint on the background connection, its result row read (an unread statement
+        would stay active, and an interrupt meant for it would then stick to the connection)."""
+        conn = self._checkpointer._conn
+        return tuple(await self._checkpointer._execute(lambda: conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()))
+
+    def _reset_wal(self, conn: sqlite3.Connection) -> None:
+        """On the database thread, right after the write that took the log past the limit: copy
+        what the background checkpoints have not copied yet, sync, and truncate the log to zero.
+
+        Under steady writes a PASSIVE checkpoint never catches up with the last frame, so SQLite
+        never rewinds the log; a TRUNCATE on the background connection would starve, because our
+        writers, one after another on this connection, always get the lock first; and a reset
+        queued behind them would come after every write already queued (hundreds, under a
+        burst). Here nothing of ours can write meanwhile, so the log stays within one transaction
+        of the limit. The write that crossed it, and those queued behind, wait for the reset: a
+        few milliseconds to a few tens, once per `WAL_LIMIT_BYTES` written, about what SQLite's
+        own automatic checkpoint costs every 4 MiB. A background checkpoint under way is
+        interrupted (it holds the checkpoint lock); the short busy timeout means a reader in
+        another process (a backup) can postpone the reset, never hold our writers for long.
+        """
+        if time.monotonic() < self._next_reset:
+            return
+        conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}").fetchall()
+        started = time.monotonic()
+        try:
+            while True:
+                # A checkpoint holding the checkpoint lock makes this one fail at once (SQLite calls no
+                # busy handler for that lock): ours is interrupted and waited for (it lets go at once,
+                # or after the sync it may be in); another process's, for RESET_WAIT_MS.
+                ours = self._checkpointer_busy
+                if ours:
+                    self._checkpointer._conn.interrupt()  # thread-safe; a no-op if it has just finished
+                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return
+                ours = ours or self._checkpointer_busy  # it may have started meanwhile
+                if time.monotonic() - started > (self.BUSY_TIMEOUT_MS if ours else self.RESET_WAIT_MS) / 1000:
+                    self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS  # a reader elsewhere: later
+                    return
+                time.sleep(0.001)
+        except sqlite3.Error as exc:  # the write before it is committed: report this one later
+            log.debug("resetting the WAL failed: %s", exc)
+            self._reset_error = exc
+            self._next_reset = time.monotonic() + self.CHECKPOINT_SECONDS
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}").fetchall()
+
+    async def close(self) -> None:
+        """Close both connections and stop their threads, whatever state the database is in."""
+        if self._checkpoints:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._checkpoints
+            self._checkpoints = None
+        if self._checkpointer is not None:
+            if self.failure is None:
+                try:
+                    await self._checkpoint("TRUNCATE")
+                except (sqlite3.Error, ValueError) as exc:
+                    log.warning("final checkpoint of %s skipped: %s", self.path, exc)
+            await _close_quietly(self._checkpointer)
+            self._checkpointer = None
+        await _close_quietly(self._db)
+
+    # ---- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
         return await self._db._execute(_current_version, self._db._conn)
@@ -135,6 +385,30 @@ class Store:
         for m in applied:
             log.info("applied migration %04d_%s", m.version, m.name)
         return applied
+
+
+def _settle(conn: sqlite3.Connection, pragmas: list[str]) -> None:
+    """Run each PRAGMA and read its result to the end, so that no statement stays active on the
+    connection (an active one would also keep an interrupt meant for a checkpoint from clearing)."""
+    for pragma in pragmas:
+        conn.execute(pragma).fetchall()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+async def _close_quietly(conn: aiosqlite.Connection | None) -> None:
+    """Close an aiosqlite connection; its worker thread stops even when closing the file fails."""
+    if conn is None:
+        return
+    try:
+        await conn.close()
+    except Exception as exc:  # aiosqlite stops the thread in a `finally`
+        log.warning("closing the database connection failed: %s", exc)
 
 
 def _current_version(conn: sqlite3.Connection) -> int:
@@ -162,9 +436,11 @@ def _apply_migrations(conn: sqlite3.Connection, migrations: list[Migration]) -> 
             )
         except sqlite3.Error as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)).fetchone():
-                continue  # another process sharing the file applied it after we looked: nothing to do
+                with contextlib.suppress(sqlite3.Error):  # a failed disk may refuse even this; SQLite rolls back anyway
+                    conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)).fetchone():
+                    continue  # another process sharing the file applied it after we looked: nothing to do
             raise MigrationError(f"{m.path.name}: {exc}") from exc
         applied.append(m)
     return applied

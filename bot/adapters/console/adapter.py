@@ -28,8 +28,10 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 from pathlib import Path
-from typing import IO, Any
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, TypeVar
 
 from rich.console import Console
 from rich.text import Text
@@ -38,11 +40,13 @@ from bot.adapters import AdapterError
 from bot.core.companion import Companion
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
+from bot.core.store import StoreError, StoreFailed
 from bot.core.users import Actor, clean_name
 
 from .render import jsonl, plain, rich_print, save_file, without_lone_surrogates
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONSOLE_EXTRA = [("/as NAME", "Switch to another user (play a live quiz with friends)"),
                  ("/1, /2, …", "Press a button: of the live question, or of your last reply"),
@@ -77,6 +81,7 @@ class ConsoleAdapter:
         self.console = Console(file=self.out, highlight=False) if mode == "interactive" else None
         self.export_dir = export_dir or export_folder(companion)
         self.history_path: Path | None = Path.home() / ".companion_history"
+        self.failure: StoreFailed | None = None  # the database failed: answer, then end the session
         companion.live.subscribe(self._on_live_event)
 
     def actor(self, name: str | None = None) -> Actor:
@@ -151,21 +156,30 @@ class ConsoleAdapter:
     # ---- input ----------------------------------------------------------------------------
 
     async def handle_line(self, line: str) -> None:
-        """One line of input, in this adapter's mode."""
+        """One line of input, in this adapter's mode. Raises StoreFailed, once answered, when the
+        database has failed for good (the process must exit); a busy database is only answered."""
         if self.mode == "jsonl":
             await self._handle_json(line)
-            return
-        text = line.strip()
-        if not text:
-            return
-        user = self.user
+        elif text := line.strip():
+            try:
+                reply = await self._core(self._handle(self.user, text))
+            except INPUT_ERRORS:
+                log.exception("console: could not handle %r", text[:200])
+                reply = error("Something went wrong with that line (it has been logged). Type `/help` to carry on.")
+            if reply is not None:
+                self.emit(reply, self.user)
+        if self.failure is not None:
+            raise self.failure
+
+    async def _core(self, call: Awaitable[Reply | None]) -> Reply | None:
+        """The core's answer, or the store's own reply when the database is busy or has failed
+        (a failure is remembered: `handle_line` ends the session once the user is answered)."""
         try:
-            reply = await self._handle(user, text)
-        except INPUT_ERRORS:
-            log.exception("console: could not handle %r", text[:200])
-            reply = error("Something went wrong with that line (it has been logged). Type `/help` to carry on.")
-        if reply is not None:
-            self.emit(reply, self.user)
+            return await call
+        except StoreError as exc:
+            if isinstance(exc, StoreFailed):
+                self.failure = exc
+            return error(exc.reply_text)
 
     def _read_json(self, line: str) -> tuple[str, str, str]:
         """(user, "text" or "action", value) from a JSON line, or ValueError saying what is wrong."""
@@ -205,7 +219,7 @@ class ConsoleAdapter:
             return
         try:
             if key == "action":
-                reply = await self.companion.handle_action(self.actor(user), value)
+                reply = await self._core(self.companion.handle_action(self.actor(user), value))
             else:
                 reply = await self._handle(user, value)
         except INPUT_ERRORS:
@@ -243,7 +257,7 @@ class ConsoleAdapter:
         become U+FFFD; a line over MAX_LINE_BYTES gets an error and its rest is skipped."""
         while True:
             try:
-                line = await asyncio.to_thread(read_line, lines)
+                line = await _in_daemon_thread(read_line, lines)
             except LineTooLong:
                 message = f"that line is longer than {MAX_LINE_BYTES} bytes; it was skipped"
                 if self.mode == "jsonl":
@@ -277,7 +291,7 @@ class ConsoleAdapter:
                     return
                 try:
                     await self.handle_line(line)
-                except (sqlite3.Error, OSError):
+                except (StoreFailed, sqlite3.Error, OSError):
                     raise  # the database or the terminal failed: the companion exits with a message
                 except Exception as exc:  # keep the session alive; the log has the details
                     log.exception("console: could not handle %r", line[:200])
@@ -340,6 +354,30 @@ def quiet_terminal_logging(root: logging.Logger | None = None) -> None:
             handler.setLevel(max(handler.level, logging.WARNING))
             if stream in (sys.stderr, sys.__stderr__):
                 handler.setStream(_CurrentStderr())
+
+
+async def _in_daemon_thread(read: Callable[[IO[str]], T], lines: IO[str]) -> T:
+    """`read(lines)` on a daemon thread: a process that must exit (its database failed) is never
+    held by a read blocked on an open stdin, as it would be on asyncio's executor threads."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(how, value) -> None:
+        if not done.done():
+            how(value)
+
+    def read() -> None:
+        try:
+            outcome = (done.set_result, read(lines))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            outcome = (done.set_exception, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop has closed: nobody waits for this line any more
+            pass
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return await done
 
 
 async def run_console(companion: Companion, mode: str, user: str, stdin: IO[str] | None = None, out: IO[str] | None = None) -> None:

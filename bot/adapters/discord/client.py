@@ -27,6 +27,7 @@ from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
+from bot.core.store import StoreError
 from bot.core.users import Actor
 
 from ..safety import NO_LONGER_VALID, clean, plausible_action
@@ -160,6 +161,9 @@ class DiscordAdapter:
     async def _work(self, call: Awaitable[Reply]) -> Reply:
         try:
             return await call
+        except StoreError as exc:  # busy: "try again"; failed: the process is stopping (bot/core/store.py)
+            log.warning("a core call met a storage fault: %s", exc)
+            return error(exc.reply_text)
         except Exception:
             log.exception("a core call failed")
             return error(FAILED)

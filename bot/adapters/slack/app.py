@@ -65,6 +65,7 @@ from bot.core.companion import ALIASES, COMMANDS, Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
+from bot.core.store import StoreError
 from bot.core.users import Actor
 
 from ..safety import NO_LONGER_VALID, clean, plausible_action
@@ -373,11 +374,11 @@ class SlackAdapter:
     async def _guard(self, what: str, work: Awaitable[None], tell: Callable[[Reply], Awaitable[None]] | None = None) -> None:
         try:
             await work
-        except Exception:
+        except Exception as exc:
             log.exception("Slack %s failed", what)
             if tell is not None:
-                try:
-                    await tell(Reply(text="⚠️ Something went wrong on my side (it has been logged). Please try again.",
+                try:  # a storage fault says "busy, try again" or "stopping" (bot/core/store.py)
+                    await tell(Reply(text=exc.reply_text if isinstance(exc, StoreError) else "⚠️ Something went wrong on my side (it has been logged). Please try again.",
                                      ephemeral=True, kind="error"))
                 except Exception:
                     log.exception("could not tell the user about the failure")

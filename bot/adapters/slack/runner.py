@@ -15,8 +15,8 @@ async def run_slack(companion: Companion, settings: Settings) -> None:
 
     Raises `AdapterError` with one line when a token is missing or refused."""
     adapter = SlackAdapter(companion, settings)
-    await adapter.start()
     try:
+        await adapter.start()  # inside the try: a failed start closes what it opened too
         await asyncio.Event().wait()
     finally:
         await adapter.close()
