@@ -366,7 +366,7 @@ async def _in_daemon_thread(read: Callable[[IO[str]], T], lines: IO[str]) -> T:
         if not done.done():
             how(value)
 
-    def read() -> None:
+    def work() -> None:
         try:
             outcome = (done.set_result, read(lines))
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
@@ -376,7 +376,7 @@ async def _in_daemon_thread(read: Callable[[IO[str]], T], lines: IO[str]) -> T:
         except RuntimeError:  # the loop has closed: nobody waits for this line any more
             pass
 
-    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    threading.Thread(target=work, name="console-stdin", daemon=True).start()
     return await done
 
 
