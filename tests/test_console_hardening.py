@@ -113,7 +113,7 @@ def test_piped_mode_prints_no_markdown(tmp_path):
 
 
 def test_my_data_goes_to_the_exports_folder_beside_the_database(tmp_path):
-    done = run(tmp_path, "/progress\n/my-data\n")
+    done = run(tmp_path, "/lesson\n/my-data\n")
     assert done.returncode == 0, done.stderr
     exported = tmp_path / "data" / "exports" / "my-data-console-student.json"
     assert json.loads(exported.read_text())["user"]["user_id"] == "student"
@@ -122,7 +122,7 @@ def test_my_data_goes_to_the_exports_folder_beside_the_database(tmp_path):
     assert oct(exported.stat().st_mode & 0o777) == oct(0o600)
 
     elsewhere = tmp_path / "my exports"
-    done = run(tmp_path, "/as bob\n/progress\n/my-data\n", COMPANION_EXPORT_DIR=str(elsewhere))
+    done = run(tmp_path, "/as bob\n/lesson\n/my-data\n", COMPANION_EXPORT_DIR=str(elsewhere))
     assert json.loads((elsewhere / "my-data-console-bob.json").read_text())["user"]["user_id"] == "bob"
     assert f"(saved to {elsewhere / 'my-data-console-bob.json'})" in done.stdout.decode()
 
