@@ -61,13 +61,13 @@ class Companion:
         try:
             line = self.lines.get(timeout=timeout)
         except queue.Empty:
-            raise AssertionError(f"no output within {timeout} s; stderr: {''.join(self.stderr)[-2000:]}") from None
+            raise AssertionError(f"no output within {timeout} s; stderr: {''.join(s for s in self.stderr if s)[-2000:]}") from None
         return None if line is None else json.loads(line)
 
     def send(self, obj: dict | str, timeout: float = PATIENCE) -> dict:
         self.write(obj)
         reply = self.read(timeout)
-        assert reply is not None, f"the process ended instead of answering; stderr: {''.join(self.stderr)[-2000:]}"
+        assert reply is not None, f"the process ended instead of answering; stderr: {''.join(s for s in self.stderr if s)[-2000:]}"
         return reply
 
     def wait_exit(self, timeout: float = PATIENCE) -> int:
@@ -76,7 +76,7 @@ class Companion:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"the process did not exit within {timeout} s (it hangs); "
-                                 f"stderr: {''.join(self.stderr)[-2000:]}") from None
+                                 f"stderr: {''.join(s for s in self.stderr if s)[-2000:]}") from None
 
     def kill(self) -> None:
         if self.proc.poll() is None:

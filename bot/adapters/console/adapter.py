@@ -221,7 +221,7 @@ class ConsoleAdapter:
             if key == "action":
                 reply = await self._core(self.companion.handle_action(self.actor(user), value))
             else:
-                reply = await self._handle(user, value)
+                reply = await self._core(self._handle(user, value))
         except INPUT_ERRORS:
             log.exception("console: could not handle %s %r", key, value[:200])
             self._json_error(f"could not handle this {key} (it has been logged)", line)
