@@ -38,7 +38,12 @@ _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
-        if question.intent == "list" or self._CREATIVE.match(text):
+        if self._CREATIVE.match(text):
+            return None
+        outside = self._outline_answer(question, text)
+        if outside is not None:
+            return outside
+        if question.intent == "list":
             return None
         other = self._other_chapter(text)
         if other is not None:
@@ -271,6 +276,49 @@ class ConceptSkills:
                       f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
                       {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
                       best.citation)
+
+    def _outline_answer(self, question: Question, text: str) -> Answer | None:
+        """A concept of another chapter's vocabulary (course.yaml's outline): where it is taught, and where
+        this chapter mentions it, never a passage presented as the answer. A concept this chapter teaches,
+        named at least as fully, wins ("fine-tuning" is this chapter's; "spam classifier" is Chapter 6's)."""
+        hits = self.understanding.elsewhere(text)
+        local = [c for c in question.concepts if not c.elsewhere]
+        hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
+        if not hits or (question.intent == "difference" and local):
+            return None
+        lines, cite, seen = [], None, set()
+        for hit in hits[:3]:
+            if hit.chapter.number in seen:
+                continue
+            seen.add(hit.chapter.number)
+            same = [h.phrase for h in hits if h.chapter is hit.chapter]
+            names = " and ".join(f"**{p}**" for p in same[:3])
+            lines.append(f"{names} belong{'s' if len(same) == 1 else ''} to Chapter {hit.chapter.number} (*{hit.chapter.title}*), "
+                         f"another part of the course.")
+            mention = self._outline_mention(hit)
+            if mention is not None:
+                doc, unit = mention
+                lines.append(f"Chapter {doc.chapter.number} only mentions it, in *{doc.title}* ({doc.depth} depth): “{unit_line(unit)}”")
+                cite = cite or doc.citation
+        have = ", ".join(str(c.number) for c in self.course.chapters)
+        lines.append(f"I don't know more than that: the content I have is Chapter {have}, and I won't guess.")
+        first = hits[0]
+        meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
+        return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
+
+    def _outline_mention(self, hit) -> tuple[SectionDoc, object] | None:
+        """Where the chapters here name that phrase, or else name that chapter ("Tokenization (Ch 2)")."""
+        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
+        by_chapter = None
+        for doc, unit in self.index.units:
+            low = unit.text.casefold()
+            if pattern.search(low):
+                return doc, unit
+            if by_chapter is None:
+                for lo, hi in _CH_RANGE.findall(unit.text):
+                    if int(lo) <= hit.chapter.number <= int(hi or lo):
+                        by_chapter = (doc, unit)
+        return by_chapter
 
     def _elsewhere(self, concept: Concept) -> Answer:
         term = concept.term

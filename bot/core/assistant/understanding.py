@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from ..content import Chapter, Course
 from ..glossary import GlossaryTerm
+from ..outline import OutlineChapter
 from .text import normalise
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -47,6 +48,16 @@ class Concept:
     def elsewhere(self) -> bool:
         """Taught in another part of the course; this chapter only names it."""
         return self.term.elsewhere is not None
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A phrase of another chapter's vocabulary (course.yaml's outline) that the question names."""
+
+    chapter: OutlineChapter
+    phrase: str
+    start: int
+    end: int
 
 
 @dataclass
@@ -153,6 +164,35 @@ class Understanding:
         self._first: dict[str, list[int]] = {}
         for i, (toks, _, _, _) in enumerate(self._names):
             self._first.setdefault(toks[0][:2], []).append(i)
+        self._outline: dict[str, list[tuple[tuple[str, ...], str, OutlineChapter, str]]] = {}
+        for other in course.outline:
+            for phrase in other.vocabulary:
+                toks = tuple(t for t in tokens(phrase) if t not in _ARTICLES)
+                if toks:
+                    self._outline.setdefault(toks[0][:2], []).append((toks, " ".join(toks), other, phrase))
+
+    def elsewhere(self, text: str) -> list[Elsewhere]:
+        """The other chapters' vocabulary the text names (longest first, each span once), in order.
+        Same matching as the glossary's: whole names, plurals, typos for long names, no stemming."""
+        toks = tokens(text)[:MAX_TOKENS]
+        candidates: list[tuple[float, int, int, Elsewhere]] = []
+        for i in range(len(toks)):
+            for name, joined, other, phrase in self._outline.get(toks[i][:2], ()):
+                for width in {len(name) - 1, len(name), len(name) + 1}:
+                    if width < 1 or i + width > len(toks):
+                        continue
+                    score = _score(joined, " ".join(toks[i:i + width]))
+                    if score:
+                        candidates.append((score, width, -i, Elsewhere(other, phrase, i, i + width)))
+        candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
+        taken: set[int] = set()
+        found: list[Elsewhere] = []
+        for _, _, _, hit in candidates:
+            span = set(range(hit.start, hit.end))
+            if not span & taken:
+                taken |= span
+                found.append(hit)
+        return sorted(found, key=lambda h: h.start)
 
     def concepts(self, text: str) -> list[Concept]:
         """The concepts the text names, in order, each span claimed by its best (then longest) match.
