@@ -24,13 +24,14 @@ from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
 from .faq_match import FaqIndex
+from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
-from .turns import MAX_ANSWER, REFERS, Answer, Turn
+from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
 from .understanding import Understanding, intent_of, split_parts
 
 #: Replies of these skills mean a part of a question went unanswered.
@@ -69,6 +70,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         else:
             answer = self._one(text, last, depth)
         answer.text = clip(answer.text, MAX_ANSWER)
+        listed = items_of(answer.text)
+        if listed:
+            answer.meta["items"] = listed[:8]  # kept in the history: "the second one" two turns later still means it
         return answer
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
@@ -126,6 +130,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
+        found = self._item_followup(text, last)
+        if found is not None:
+            return found
         if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
             return None  # a concept the student names wins over the history ("and France?" after a capital is not one)
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
@@ -171,6 +178,38 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    def _item_followup(self, text: str, last: Turn) -> Answer | None:
+        """"Explain the second one", "which one uses GPT-4?", "list them": about the items of the last answer."""
+        if not last.skill or not (last.skill.startswith("course") or last.skill in ("list", "chapter-summary")) or len(words(text)) > 14:
+            return None
+        items = items_of(last.text) or list(last.meta.get("items") or [])
+        doc = self._topic_doc(last)
+        if not items and doc is not None and len(doc.lists()) == 1:  # the answer named them in prose; its section lists them
+            items = [re.sub(r"[*_`]", "", unit_line(u)) for u in next(iter(doc.lists().values()))]
+        if not items:
+            return None
+        if asks_for_them(text):
+            body = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
+            return Answer(f"Here they are:\n{body}", "list", dict(last.meta, skill="list"), doc.citation if doc else None)
+        at = ordinal(text, len(items))
+        if at is None:
+            at = which(text, items)
+        if at is None:
+            return None
+        item = items[at]
+        named = [c for c in self.understanding.concepts(item) if not c.elsewhere]
+        concept = max(named, key=lambda c: (c.end - c.start, -c.start), default=None)
+        lines = [f"That one is **{item}**."]
+        meta = dict(last.meta, skill="course", item=item)
+        if concept is not None:
+            lines.append(f"**{concept.term.term}**: {concept.term.definition}")
+            meta["term"] = concept.term.term
+            cdoc = self.index.section_for(concept.term, concept.chapter)
+            doc = cdoc or doc
+            if cdoc is not None:
+                meta.update(section=cdoc.title, depth=cdoc.depth, chapter=cdoc.chapter.number)
+        return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
 
     def _resolve_pronoun(self, text: str, last: Turn) -> str:
         """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question
