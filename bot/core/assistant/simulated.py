@@ -198,7 +198,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         if at is None:
             return None
         item = items[at]
-        named = [c for c in self.understanding.concepts(item) if not c.elsewhere]
+        head = re.split(r":| - | — ", item, maxsplit=1)[0]  # "Human-written: Hire annotators…": the item is its head
+        named = [c for c in self.understanding.concepts(head) if not c.elsewhere] or [
+            c for c in self.understanding.concepts(item) if not c.elsewhere]
         concept = max(named, key=lambda c: (c.end - c.start, -c.start), default=None)
         lines = [f"That one is **{item}**."]
         meta = dict(last.meta, skill="course", item=item)
