@@ -82,7 +82,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         previous = last
         topic: str | None = None
         for part in parts[:4]:
-            concepts = self.understanding.concepts(part)
+            concepts = [c for c in self.understanding.concepts(part) if not c.elsewhere]  # "what loss is it trained with": "it" is still the topic
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
             elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
@@ -101,7 +101,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
             if found.citation is not None and found is not answers[0][1] and found.citation != answers[0][1].citation:
                 body += f"\n_({found.citation.text()})_"
             lines.append(f"**“{quote_user_text(clip(strip_end(part), 80))}”**: {body}")
-        missed = [part for part, found in answers if found.skill in _UNANSWERED]
+        missed = [part for part, found in answers if found.skill in _UNANSWERED or found.meta.get("missing")]
         if missed and len(missed) < len(answers):
             lines.append("I answered the part" + ("s" if len(answers) - len(missed) > 1 else "") + " I know; I don't know "
                          + " or ".join(f"“{quote_user_text(clip(strip_end(p), 60))}”" for p in missed) + ".")

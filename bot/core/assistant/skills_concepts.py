@@ -24,11 +24,12 @@ from .turns import Answer, Turn, unit_line
 from .understanding import Concept, Question
 
 #: What a detail question asks for, as the reply names it.
-DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
+DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
 #: A text holds that kind of detail.
 DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
                   "number": re.compile(r"(?<![-\w])\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
-                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
+                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b"),
+                  "spec": re.compile(r".")}  # any passage may state a setting: whether it speaks to the one asked decides
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
@@ -406,16 +407,21 @@ class ConceptSkills:
         present = DETAIL_PRESENT[kind]
         term = subject.term
         found = self._course(corrected, last, depth)
+        asked = set(content_stems(corrected)) - set(content_stems(subject.said)) - _DETAIL_WORDS
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
-                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)):
-            return found
-        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) for t in (term.definition, term.example or "")):
+                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)
+                and _states(kind, question.detail_words, asked, found.text)
+                and (kind not in ("spec", "number") or set(content_stems(" ".join(term.names))) & set(content_stems(found.text)))):
+            return found  # the passage states that detail, about that concept (not about the other one named)
+        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)
+               for t in (term.definition, term.example or "")):
             return self._definition(term, subject.chapter, set(content_stems(corrected)))
         doc = self.index.section_for(term, subject.chapter)
-        text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
+        named = _detail_name(question.detail_words) if kind == "spec" and question.detail_words else DETAIL_NAMES[kind]
+        text = (f"I don't know {named} for {_name(subject)}: the course doesn't give that, and I won't guess.\n"
                 f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
-                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind}
+                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind, "missing": True}
         return Answer(text, "course", meta, doc.citation if doc else None)
 
     def _faq_answer(self, entry: FaqEntry, concept: Concept | None) -> Answer:
@@ -434,6 +440,44 @@ def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
 #: Words that ask for a detail without saying what about.
 _DETAIL_WORDS = frozenset(content_stems("how many much big large long number exact value roughly approximately typical size sized "
                                         "formula equation math compute calculate who invented created when year"))
+
+
+_NUMBER = re.compile(r"(?<![-\w])\d[\d.,]*[kKmMbB%]?\b|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+#: A number after these words is a label ("Phase 2", "Ch 5"), not a quantity the lesson states.
+_LABEL = re.compile(r"\b(?:phase|ch|chapter|step|response|gpt|part|section)\W*$", re.I)
+
+
+def _states(kind: str, said: str | None, asked: set[str], text: str) -> bool:
+    """Whether a passage actually states the detail asked: for a number, a quantity (not a label such
+    as "Phase 2") within a few words of what is asked about; for a setting or a design ("batch size",
+    "loss"), the words that name it. Other kinds are judged by their pattern alone."""
+    if kind == "number":
+        for m in _NUMBER.finditer(text):
+            if _LABEL.search(text[max(0, m.start() - 12):m.start()]):
+                continue
+            near = set(content_stems(text[max(0, m.start() - 60):m.end() + 60]))
+            if not asked or asked & near:
+                return True
+        return False
+    if kind == "spec":
+        wanted = set(content_stems(said or "")) - _SPEC_GENERIC
+        have = set(content_stems(text))
+        return bool(wanted) and wanted <= have
+    return True
+
+
+def _detail_name(said: str) -> str:
+    """What a detail question asks for, as a reply names it: "which loss" → "the loss", "how do I mask" → "how to mask"."""
+    said = " ".join(said.casefold().split())
+    if re.match(r"how\b", said):
+        return re.sub(r"^how (?:do|would|can|should|to) (?:(?:i|you|we) )?", "how to ", said)
+    if re.match(r"(?:the |source |python |pytorch )?code\b|in code", said):
+        return "the code"
+    return "the " + re.sub(r"^(?:which|what|the)\s+", "", said)
+
+
+_SPEC_GENERIC = frozenset(content_stems("exact precise specific actual which what how do would can should to i you we the source python pytorch "
+                                        "in for of does is implement implementation details detail code write set up"))
 
 
 def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:

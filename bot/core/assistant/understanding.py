@@ -65,9 +65,10 @@ class Question:
     text: str
     intent: str
     concepts: list[Concept] = field(default_factory=list)
-    detail: str | None = None  # "formula" | "number" | "person" | "date"
+    detail: str | None = None  # "formula" | "number" | "person" | "date" | "spec"
     parts: list[str] = field(default_factory=list)
     depth: str | None = None  # "deep" (in detail, everything about) | "short" (briefly, in one sentence) | None
+    detail_words: str | None = None  # for a detail, the words that name it ("batch size")
 
     @property
     def terms(self) -> list[GlossaryTerm]:
@@ -101,7 +102,14 @@ _DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|der
                                  r"beta|coefficient|percent(?:age)?|how fast|price)\b", re.I)),
            ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
                                  r"which (?:company|lab|team|person|researchers?)|whose idea)\b", re.I)),
-           ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)))
+           ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)),
+           # an implementation detail: a setting, an exact design, a loss, code or a how-to step the course may not give
+           ("spec", re.compile(r"\b(batch[- ]?sizes?|learning[- ]rates?|epochs?|hyper-?param\w*|optimi[sz]ers?|weight decay|warm-?up|dropout rates?|"
+                               r"(?:exact|precise|specific|actual) (?:architecture|design|setup|settings?|config\w*|values?|numbers?|steps?|loss|objective|algorithm|recipe|prompt|template|format)|"
+                               r"architecture (?:of|does|do|is)|(?:which|what) (?:loss(?: function)?|objective|optimi[sz]er|architecture|activation|algorithm|settings?|config\w*|"
+                               r"prompt (?:template|format)|template|tokenizer|library|framework|gpu|hardware|dataset (?:exactly|precisely))\b|"
+                               r"(?:source |the |python |pytorch )code|code (?:for|to|of)|in code|implement(?:ation)? details?|"
+                               r"how (?:do|would|can|should|to) (?:i|you|we)? ?(?:implement|code|mask|pad|program|set up|configure|tune|write the code)|padding|pad tokens?)\b", re.I)))
 
 
 _DEEP = re.compile(r"\b(in (?:more |full |great )?detail|detailed|in depth|in-depth|deep(?:ly|er)? (?:dive|explanation)|thoroughly|everything (?:about|on)|"
@@ -119,23 +127,37 @@ def intent_of(text: str) -> tuple[str, str | None]:
     for kind, pattern in _DETAIL:
         if pattern.search(text):
             return "detail", kind
+    return _plain_intent(text), None
+
+
+def detail_said(text: str) -> str | None:
+    """The words of a detail question that say which detail ("batch size", "exact architecture")."""
+    for _, pattern in _DETAIL:
+        m = pattern.search(text)
+        if m:
+            return m.group(0)
+    return None
+
+
+def _plain_intent(text: str) -> str:
+    """The intent of a question that asks for no detail."""
     if _WHERE.search(text):
-        return "where", None
+        return "where"
     if _DIFFERENCE.search(text):
-        return "difference", None
+        return "difference"
     if _SIMPLER.search(text):
-        return "simpler", None
+        return "simpler"
     if _EXAMPLE.search(text):
-        return "example", None
+        return "example"
     if _LIST.search(text):
-        return "list", None
+        return "list"
     if _PURPOSE.search(text):
-        return "purpose", None
+        return "purpose"
     if _WHY.search(text):
-        return "why", None
+        return "why"
     if _HOW.search(text):
-        return "how", None
-    return "define", None
+        return "how"
+    return "define"
 
 
 _SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|how|who|where|when|which|is|are|does|do|can|explain|tell|give)\b)"
@@ -235,7 +257,8 @@ class Understanding:
     def understand(self, text: str) -> Question:
         intent, detail = intent_of(text)
         concepts = self.concepts(text)
-        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text))
+        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text),
+                        detail_said(text) if intent == "detail" else None)  # detail_words
 
 
 def _score(name: str, said: str) -> float:
