@@ -84,7 +84,7 @@ class ConceptSkills:
         if intent == "difference":
             return self._difference(question, corrected, last, depth)
         if intent == "simpler":
-            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
+            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
         if intent == "example":
             return self._term_example(subject)
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
@@ -200,6 +200,22 @@ class ConceptSkills:
             context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
             cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
         return cache[key]
+
+    def _simply(self, term: GlossaryTerm) -> str:
+        """The simple version of a term that still says its point: the glossary's `simple` text, plus the
+        lesson's own first sentence when the simple text lost the definition's key words (its rarest
+        words, names and numbers such as "GPT-4"), because a short answer without the point is wrong."""
+        simple = term.simple or _first_sentence(term.definition)
+        first = _first_sentence(term.definition)
+        have = set(content_stems(simple)) | set(content_stems(term.term))
+        stems = [st for st in dict.fromkeys(content_stems(first)) if st not in STOPWORDS]
+        key = sorted(stems, key=self._rarity, reverse=True)[:4]
+        named = {w.casefold() for w in re.findall(r"\b[A-Za-z]*\d[\w-]*|\b[A-Z][A-Za-z]*[A-Z]\w*", first)}
+        missing = [k for k in key if k not in have]
+        lost_name = any(n not in simple.casefold() for n in named)
+        if simple != first and (len(missing) >= 3 or lost_name):
+            return f"{simple}\nIn the lesson's words: {first}"
+        return simple
 
     def _rarity(self, stem_: str) -> float:
         """How rare a word is in the lesson; a word it never uses is the rarest."""
