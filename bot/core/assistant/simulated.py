@@ -28,6 +28,7 @@ from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
+from .skills_sections import SectionSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
@@ -43,7 +44,7 @@ _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
-class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
+class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
         self.index = index
@@ -117,7 +118,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        return found or self._unknown(text)
+        return found or self._section_answer(text, depth) or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 

@@ -85,8 +85,9 @@ class ConceptSkills:
             return self._difference(question, corrected, last, depth)
         if intent == "simpler":
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
-        if intent == "example":
-            return self._term_example(subject)
+        if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
+            names = set(content_stems(" ".join(subject.term.names)))
+            return self._section_example(text, names) or self._term_example(subject)
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 from ..content import Chapter, Course
 from ..glossary import GlossaryTerm
 from ..outline import OutlineChapter
-from .text import normalise
+from .text import STOPWORDS, normalise
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Concepts are looked for in a question's first words only: a question is short, a pasted text is not one.
@@ -271,7 +271,9 @@ def _score(name: str, said: str) -> float:
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
         return 0.0  # short names (RLHF, PPO, KL) only exactly: a typo of four letters is another word; an adverb is not a term
     if name.startswith(said) or said.startswith(name):
-        return 0.0  # "transform" is not a typo of "transformer": a shorter or longer word is another word
+        return 0.0
+    if any(w in STOPWORDS and w not in name.split() for w in said.split()):
+        return 0.0  # "instructions the model" is not a typo of "instruction tuned model": a whole word differs  # "transform" is not a typo of "transformer": a shorter or longer word is another word
     score = fuzz.ratio(name, said)
     return score if score >= 88 else 0.0
 
