@@ -27,7 +27,7 @@ from .understanding import intent_of
 #: Heading words and the words students use for the same thing. General (any lesson may have a
 #: "What's Next?" or "Key Resources"), not tied to one question.
 HEADING_SYNONYMS = {
-    "next": "after afterwards then further beyond continue finish finished finishing done future later",
+    "next": "after afterwards then further beyond continue finish finished finishing done future later step steps",
     "futur": "next after later",
     "resourc": "framework frameworks library libraries tool tools toolkit read reading recommend recommended",
     "matter": "why important importance reason",
