@@ -138,6 +138,9 @@ class ConceptSkills:
             for label, value in (("Purpose", term.purpose), ("Why", term.why), ("Taught in", term.elsewhere)):
                 note += f" {label}: {value}" if value else ""
             notes.append(note + (" (This chapter only names it; say so rather than explain it.)" if term.elsewhere else ""))
+        for hit in self.understanding.elsewhere(text)[:k]:
+            notes.append(f"[Outline: {hit.phrase}] belongs to Chapter {hit.chapter.number} ({hit.chapter.title}), another part of the "
+                         "course not in this content: say where it is taught, don't explain it.")
         faq = self.faq.match(question)
         if faq is not None:
             notes.append(f"[FAQ: {faq.question}] {faq.answer}")

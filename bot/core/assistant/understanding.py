@@ -97,7 +97,7 @@ _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|
                       r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
 _WHY = re.compile(r"^(?:so |but |and |ok(?:ay)? )?(?:why|how come)\b|\bwhy\b|\breason\b|\bmatters?\b|\bimportant\b|\bneeded\b|\bneed(?:ed)? (?:it|this|that|them)\b", re.I)
 _HOW = re.compile(r"^(?:so |but |and )?how\b(?! (?:many|much|big|large|long|old|come)\b)|\bhow (?:does|do|is|are|can|would|did)\b|\bwork\b|\bprocess\b|\bsteps?\b", re.I)
-_DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|code for|loss function of)\b", re.I)),
+_DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|loss function of)\b", re.I)),
            ("number", re.compile(r"\b(how (?:many|much|big|large|long)|number of|size of|exact (?:value|number|size)|what value|learning rate|hyper-?parameters?|"
                                  r"beta|coefficient|percent(?:age)?|how fast|price)\b", re.I)),
            ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
