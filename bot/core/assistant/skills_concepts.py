@@ -316,30 +316,37 @@ class ConceptSkills:
             names = " and ".join(f"**{p}**" for p in same[:3])
             lines.append(f"{names} belong{'s' if len(same) == 1 else ''} to Chapter {hit.chapter.number} (*{hit.chapter.title}*), "
                          f"another part of the course.")
-            mention = self._outline_mention(hit)
-            if mention is not None:
-                doc, unit = mention
+            named, placed = self._outline_mention(hit)
+            if named is not None:
+                doc, unit = named
                 lines.append(f"Chapter {doc.chapter.number} only mentions it, in *{doc.title}* ({doc.depth} depth): “{unit_line(unit)}”")
-                cite = cite or doc.citation
+            if placed is not None and placed != named:
+                doc, unit = placed
+                lines.append(f"Chapter {doc.chapter.number}'s *{doc.title}* places it in the course: “{unit_line(unit)}”")
+            where = placed or named
+            if cite is None and where is not None:
+                cite = where[0].citation  # the place that names it, not an answer about it
         have = ", ".join(str(c.number) for c in self.course.chapters)
         lines.append(f"I don't know more than that: the content I have is Chapter {have}, and I won't guess.")
         first = hits[0]
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
 
-    def _outline_mention(self, hit) -> tuple[SectionDoc, object] | None:
-        """Where the chapters here name that phrase, or else name that chapter ("Tokenization (Ch 2)")."""
+    def _outline_mention(self, hit):
+        """Where the chapters here name the phrase (a unit that also names its chapter, "Pretraining (Ch 5)", first),
+        and the unit that names that chapter in the course's pipeline ("Attention & Architecture Design (Ch 3-4)")."""
         pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
-        by_chapter = None
+        named = placed = None
         for doc, unit in self.index.units:
-            low = unit.text.casefold()
-            if pattern.search(low):
-                return doc, unit
-            if by_chapter is None:
-                for lo, hi in _CH_RANGE.findall(unit.text):
-                    if int(lo) <= hit.chapter.number <= int(hi or lo):
-                        by_chapter = (doc, unit)
-        return by_chapter
+            says = bool(pattern.search(unit.text.casefold()))
+            places = any(int(lo) <= hit.chapter.number <= int(hi or lo) for lo, hi in _CH_RANGE.findall(unit.text))
+            if says and places:
+                return (doc, unit), (doc, unit)
+            if says and named is None:
+                named = (doc, unit)
+            if places and placed is None:
+                placed = (doc, unit)
+        return named, placed
 
     def _elsewhere(self, concept: Concept) -> Answer:
         term = concept.term
@@ -431,7 +438,7 @@ class ConceptSkills:
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
                 and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)
                 and _states(kind, question.detail_words, asked, found.text)
-                and (kind not in ("spec", "number") or set(content_stems(" ".join(term.names))) & set(content_stems(found.text)))):
+                and (kind not in ("spec", "number") or any(n.casefold() in found.text.casefold() for n in term.names))):
             return found  # the passage states that detail, about that concept (not about the other one named)
         if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)
                for t in (term.definition, term.example or "")):
@@ -479,9 +486,10 @@ def _states(kind: str, said: str | None, asked: set[str], text: str) -> bool:
             if not asked or asked & near:
                 return True
         return False
-    if kind == "spec":
-        wanted = set(content_stems(said or "")) - _SPEC_GENERIC
-        have = set(content_stems(text))
+    if kind == "spec":  # whole words, not stems: "optimizer" is not "optimization"
+        generic = {w for w in re.findall(r"[a-z0-9]+", _SPEC_GENERIC_WORDS)}
+        wanted = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", (said or "").casefold())} - generic
+        have = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.casefold())}
         return bool(wanted) and wanted <= have
     return True
 
@@ -496,6 +504,8 @@ def _detail_name(said: str) -> str:
     return "the " + re.sub(r"^(?:which|what|the)\s+", "", said)
 
 
+_SPEC_GENERIC_WORDS = ("exact precise specific actual which what how do would can should to i you we the source python pytorch "
+                       "in for of does is implement implementation details detail code write set up")
 _SPEC_GENERIC = frozenset(content_stems("exact precise specific actual which what how do would can should to i you we the source python pytorch "
                                         "in for of does is implement implementation details detail code write set up"))
 
