@@ -54,7 +54,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         self.understanding = Understanding(course)
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._concepts, self._list, self._facts, self._course]
+                        self._concepts, self._named_section, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)

@@ -18,6 +18,7 @@ from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
+from .skills_course import GENERIC_COURSE_WORDS
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -308,6 +309,10 @@ class ConceptSkills:
         if not hits or (question.intent == "difference" and local):
             return None
         lines, cite, seen = [], None, set()
+        if len(hits) == 1:
+            found = self._mention_answers(hits[0], text)
+            if found is not None:
+                return found
         for hit in hits[:3]:
             if hit.chapter.number in seen:
                 continue
@@ -331,6 +336,21 @@ class ConceptSkills:
         first = hits[0]
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
+
+    def _mention_answers(self, hit, text: str) -> Answer | None:
+        """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
+        else asked answers it (the lesson does say that much), with where the phrase is taught."""
+        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
+        asked = set(content_stems(text)) - set(content_stems(hit.phrase)) - GENERIC_COURSE_WORDS - _MENTION_WORDS
+        if not asked:
+            return None
+        for doc, unit in self.index.units:
+            if pattern.search(unit.text.casefold()) and asked <= set(unit.stems):
+                text = (f"The lesson says: “{unit_line(unit)}” (*{doc.title}*). **{hit.phrase}** itself belongs to Chapter "
+                        f"{hit.chapter.number} (*{hit.chapter.title}*), another part of the course.")
+                meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+                return Answer(text, "course", meta, doc.citation)
+        return None
 
     def _outline_mention(self, hit):
         """Where the chapters here name the phrase (a unit that also names its chapter, "Pretraining (Ch 5)", first),
@@ -527,6 +547,8 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
                                    r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
                  "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
                                        r"judge|so that|prevents?|aligns?)\b", re.I)}
+#: Words that ask whether the lesson mentions something, not what.
+_MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any there named name names is are does do recommend recommended"))
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)

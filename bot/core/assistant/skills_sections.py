@@ -28,7 +28,7 @@ from .understanding import intent_of
 #: "What's Next?" or "Key Resources"), not tied to one question.
 HEADING_SYNONYMS = {
     "next": "after afterwards then further beyond continue finish finished finishing done future later step steps",
-    "futur": "next after later",
+    "futur": "later",
     "resourc": "framework frameworks library libraries tool tools toolkit read reading recommend recommended",
     "matter": "why important importance reason",
     "work": "how works",
@@ -47,6 +47,7 @@ _IGNORED = set(content_stems("lesson chapter course section part bit page thing 
                              "should could would can do does did we i you"))
 _GIST = re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?:this|the)\s+(?:chapter|lesson)\s+(?:about|on)\b|\b(?:gist|main idea|main point|big idea|key idea|"
                    r"takeaway|tl;?dr)\b.*\b(?:chapter|lesson)\b|\b(?:chapter|lesson)\b.*\b(?:gist|main idea|main point|big idea|key idea|takeaway|in (?:one|a) sentence)\b", re.I)
+_WHICH_PLURAL = re.compile(r"^(?:(?:so|and|ok(?:ay)?),?\s+)?(?:which|what)\s+(?:other\s+|specific\s+)?(?P<w>[a-z]{3,}s)\s+(?:are|does|do|did|is|were|can|should)\b", re.I)
 _LEAD = re.compile(r"^([^:\n]{2,40}):")
 _EXAMPLE_OF = re.compile(r"\bexamples?\s+(?:of\s+)?(?:(?:a|an|the|some|any)\s+)?(?P<w>[a-z][\w-]+)", re.I)
 _LISTY = re.compile(r"^(?:what|which)\s+(?:are|\w+s\b)|\b(?:list|which)\b|\bsteps\b", re.I)
@@ -66,9 +67,17 @@ def _lead(unit: Unit) -> str | None:
 
 
 class SectionSkills:
-    def _section_answer(self, text: str, depth: str) -> Answer | None:
+    def _named_section(self, text: str, last, depth: str) -> Answer | None:
+        """Before the word search: the chapter's gist, a panel named by its title, or a section whose heading
+        (not only an item's lead) the question names. Word search would answer "where can I go after this
+        course?" with the passage that shares "after"."""
+        if self.understanding.concepts(text):
+            return None
+        return self._section_answer(text, depth, strong=True)
+
+    def _section_answer(self, text: str, depth: str, strong: bool = False) -> Answer | None:
         """The fallback before "I don't know": the chapter's gist, a panel callout, or the unit of the
-        section the question names that answers its intent."""
+        section the question names that answers its intent. `strong`: only a heading the question names."""
         if _GIST.search(text):
             return self._gist()
         asked = set(content_stems(text)) - _IGNORED
@@ -77,6 +86,9 @@ class SectionSkills:
         found = self._callout(text)
         if found is not None:
             return found
+        named = self._instances(text)
+        if named is not None:
+            return named
         if intent_of(text)[0] in ("why", "purpose", "difference", "simpler"):
             return None  # those ask about a concept, and the concept skills have said what the lesson has
         known = self.index.vocabulary | {st for d in self.index.sections for st in d.stems}
@@ -89,7 +101,7 @@ class SectionSkills:
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
             named = len(asked & heading) * 3 + len(asked & leads) * 2
-            if not named:
+            if not named or (strong and not asked & heading):
                 continue
             score = named + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
             if score > best_score:
@@ -106,7 +118,8 @@ class SectionSkills:
     def _units_for(self, text: str, asked: set[str], doc: SectionDoc) -> list[Unit]:
         """The units of a section that answer the intent: the items whose lead the question names, a list
         for a list request (or a section that is one), a number for a how-many."""
-        led = [u for u in doc.units if _lead(u) and asked & _widen(set(content_stems(_lead(u))))]
+        own = asked - _widen(set(content_stems(doc.title)))  # what the heading doesn't already say picks an item
+        led = [u for u in doc.units if _lead(u) and own & _widen(set(content_stems(_lead(u))))]
         lists = doc.lists()
         if led:
             out = []
@@ -124,6 +137,24 @@ class SectionSkills:
             intro = [u for u in doc.units[:first] if u.kind == "para"][-1:]
             return intro + next(iter(lists.values()))
         return doc.units[:2]
+
+    def _instances(self, text: str) -> Answer | None:
+        """"Which datasets are mentioned?": the units that name instances of the plural asked about
+        ("Alpaca/Dolly datasets", "The Pile dataset"), wherever they are in the lesson."""
+        m = _WHICH_PLURAL.match(text.strip())
+        if m is None:
+            return None
+        wstems = set(content_stems(m.group("w")))
+        found = [(doc, unit) for doc in self.index.sections for i, unit in enumerate(doc.units)
+                 if self._exemplifies(doc, i, wstems) and not _EXAMPLE_CUE.search(unit.text)]
+        seen: set[str] = set()
+        found = [(d, u) for d, u in found if not (u.text in seen or seen.add(u.text))]
+        if not found:
+            return None
+        doc = found[0][0]
+        lines = [f"The lesson names these {m.group('w')}:"] + [f"• {unit_line(u)} (*{d.title}*)" for d, u in found[:5]]
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course", meta, doc.citation)
 
     def _callout(self, text: str) -> Answer | None:
         """"What is the Try the Chat thing?": a panel callout named by its title."""
@@ -181,7 +212,9 @@ class SectionSkills:
     def _exemplifies(doc: SectionDoc, i: int, wstems: set[str]) -> bool:
         unit = doc.units[i]
         for m in re.finditer(r"[A-Z][\w/.-]*\s+([a-z][\w-]*)", unit.text):
-            if set(content_stems(m.group(1))) & wstems and i >= 0:
+            if m.start() == 0 and not re.search(r"[/\d]|.[A-Z]", m.group(0).split()[0]):
+                continue  # a sentence's first word is capitalised anyway ("Typical dataset sizes"), not a name
+            if set(content_stems(m.group(1))) & wstems:
                 return True  # "Alpaca/Dolly datasets", "The Pile dataset"
         if set(unit.stems) & wstems and _EXAMPLE_CUE.search(unit.text) and re.search(r"such as|like|e\.g\.", unit.text, re.I):
             return True
