@@ -212,6 +212,16 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             doc = cdoc or doc
             if cdoc is not None:
                 meta.update(section=cdoc.title, depth=cdoc.depth, chapter=cdoc.chapter.number)
+        else:  # an item about another chapter ("Transformer architecture"): where it is taught, nothing invented
+            outside = self.understanding.elsewhere(item)
+            named_elsewhere = [c for c in self.understanding.concepts(item) if c.elsewhere]
+            if outside:
+                hit = outside[0]
+                lines.append(f"It belongs to Chapter {hit.chapter.number} (*{hit.chapter.title}*), another part of the course: "
+                             "I don't know more than the lesson's line, and I won't guess.")
+            elif named_elsewhere:
+                lines.append(f"It is taught in another part of the course ({named_elsewhere[0].term.elsewhere}): "
+                             "I don't know more than the lesson's line, and I won't guess.")
         return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
 
     def _resolve_pronoun(self, text: str, last: Turn) -> str:
