@@ -460,9 +460,10 @@ class ConceptSkills:
                 and _states(kind, question.detail_words, asked, found.text)
                 and (kind not in ("spec", "number") or any(n.casefold() in found.text.casefold() for n in term.names))):
             return found  # the passage states that detail, about that concept (not about the other one named)
-        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)
-               for t in (term.definition, term.example or "")):
-            return self._definition(term, subject.chapter, set(content_stems(corrected)))
+        stating = next((t for t in (term.definition, term.example or "") if present.search(t)
+                        and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)), None)
+        if stating is not None:  # the glossary's sentence that states it, not just the definition
+            return self._said(subject, "course", f"**{term.term}**: {stating}")
         doc = self.index.section_for(term, subject.chapter)
         named = _detail_name(question.detail_words) if kind == "spec" and question.detail_words else DETAIL_NAMES[kind]
         text = (f"I don't know {named} for {_name(subject)}: the course doesn't give that, and I won't guess.\n"

@@ -44,10 +44,21 @@ RECAP_WORDS = "learn learned learnt learning taught cover covered recap overall 
 _SYN = {k: set(content_stems(v)) for k, v in HEADING_SYNONYMS.items()}
 _IGNORED = set(content_stems("lesson chapter course section part bit page thing stuff say says tell me give show some any "
                              "suggest suggests suggested mention mentioned list name which what example examples instance "
-                             "should could would can do does did we i you"))
+                             "should could would can do does did we i you need want get know go have make use my me "
+                             "much many big large typical typically usually"))
 _GIST = re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?:this|the)\s+(?:chapter|lesson)\s+(?:about|on)\b|\b(?:gist|main idea|main point|big idea|key idea|"
                    r"takeaway|tl;?dr)\b.*\b(?:chapter|lesson)\b|\b(?:chapter|lesson)\b.*\b(?:gist|main idea|main point|big idea|key idea|takeaway|in (?:one|a) sentence)\b", re.I)
 _WHICH_PLURAL = re.compile(r"^(?:(?:so|and|ok(?:ay)?),?\s+)?(?:which|what)\s+(?:other\s+|specific\s+)?(?P<w>[a-z]{3,}s)\s+(?:are|does|do|did|is|were|can|should)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow (?:many|much|big|large|long)\b|\b(?:size|number) of\b", re.I)
+_NUMBER = re.compile(r"(?<![-\w])\d[\d.,]*[kKmMbB%]?\b|\b(?:dozens|hundreds|thousands|millions|billions)\b", re.I)
+_LABEL = re.compile(r"\b(?:phase|ch|chapter|step|response|gpt|part|section)\W*$", re.I)
+
+
+def _quantities(text: str) -> bool:
+    """Whether a text states a quantity: a number that is not a label ("Phase 2", "GPT-4", "Ch 5")."""
+    return any(not _LABEL.search(text[max(0, m.start() - 12):m.start()]) for m in _NUMBER.finditer(text))
+
+
 _LEAD = re.compile(r"^([^:\n]{2,40}):")
 _EXAMPLE_OF = re.compile(r"\bexamples?\s+(?:of\s+)?(?:(?:a|an|the|some|any)\s+)?(?P<w>[a-z][\w-]+)", re.I)
 _LISTY = re.compile(r"^(?:what|which)\s+(?:are|\w+s\b)|\b(?:list|which)\b|\bsteps\b", re.I)
@@ -86,7 +97,7 @@ class SectionSkills:
         found = self._callout(text)
         if found is not None:
             return found
-        named = self._instances(text)
+        named = self._instances(text) or (self._quantity(text, asked) if _HOW_MANY.search(text) else None)
         if named is not None:
             return named
         if intent_of(text)[0] in ("why", "purpose", "difference", "simpler"):
@@ -130,13 +141,24 @@ class SectionSkills:
                     if after and after[0].list_id is not None:
                         out += lists[after[0].list_id]
             return out
-        if re.search(r"\bhow (?:many|much|big|large)\b", text, re.I):
-            return [u for u in doc.units if re.search(r"\d", u.text)][:2]
+        if _HOW_MANY.search(text):
+            return [u for u in doc.units if _quantities(u.text)][:2]
         if lists:
             first = doc.units.index(next(iter(lists.values()))[0])
             intro = [u for u in doc.units[:first] if u.kind == "para"][-1:]
             return intro + next(iter(lists.values()))
         return doc.units[:2]
+
+    def _quantity(self, text: str, asked: set[str]) -> Answer | None:
+        """"How big should my dataset be?": a unit that states a quantity (not a label such as "GPT-4")
+        about everything asked, wherever it is."""
+        for doc in self.index.sections:
+            for unit in doc.units:
+                stems = _widen(set(unit.stems))
+                if _quantities(unit.text) and asked <= stems | {s for st in unit.stems for s in _SYN.get(st, ())}:
+                    meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+                    return Answer(f"The lesson says: {unit_line(unit)}", "course", meta, doc.citation)
+        return None
 
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
