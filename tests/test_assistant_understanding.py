@@ -357,3 +357,17 @@ async def test_a_simpler_answer_keeps_the_key_words_of_the_definition(core):
     assert "GPT-4" in simple and "smaller models" in simple
     tax = await say(core, "explain the alignment tax simply", user="b")
     assert "raw capability" in tax and "safe" in tax
+
+
+async def test_the_opposite_of_the_last_term_is_the_term_the_glossary_contrasts_it_with(core):
+    opposite = await say(core, "what does autocomplete mean", "and what's the opposite called?", user="a")
+    assert "contrasts **autocomplete** with **assistant**" in opposite
+    labelled = await say(core, "what r the phases of rlhf", "go deeper on number 3", user="b")
+    assert labelled.startswith("That one is **Phase 3") and "PPO" in labelled  # "Phase N" lines are items, and the section has all three
+
+
+async def test_a_quantity_the_lesson_states_is_found_wherever_it_is(core):
+    data = await say(core, "how much data do i need to instruction tune a model", user="a")
+    assert "10K-100K" in data and "don't know" not in data
+    named = await say(core, "which datasets are named in the lesson", user="b")
+    assert "Alpaca/Dolly" in named and "The Pile" in named and "Typical dataset" not in named

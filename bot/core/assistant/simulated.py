@@ -131,7 +131,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
-        found = self._item_followup(text, last)
+        found = self._item_followup(text, last) or self._opposite(text, last)
         if found is not None:
             return found
         if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
@@ -180,6 +180,22 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                           "unknown", {"skill": "unknown"})
         return None
 
+    _OPPOSITE = re.compile(r"\b(opposite|the reverse|the other (?:one|way|kind|side)|contrary|counterpart)\b", re.I)
+
+    def _opposite(self, text: str, last: Turn) -> Answer | None:
+        """"What's it called when the opposite happens?" after a term: the term the glossary contrasts it with."""
+        term = self._term_of(last) if last.skill and last.skill.startswith("course") else None
+        if term is None or not term.contrast or not self._OPPOSITE.search(text) or len(words(text)) > 14:
+            return None
+        other, how = term.contrast[0]
+        found = self.index.match_term(other)
+        meta = dict(last.meta, skill="course", term=found[0].term if found else other)
+        doc = self.index.section_for(*found) if found else None
+        if doc is not None:
+            meta.update(section=doc.title, depth=doc.depth, chapter=doc.chapter.number)
+        return Answer(f"The lesson contrasts **{term.term}** with **{other}**: {how}", "course", meta,
+                      doc.citation if doc else (self._topic_doc(last).citation if self._topic_doc(last) else None))
+
     def _item_followup(self, text: str, last: Turn) -> Answer | None:
         """"Explain the second one", "which one uses GPT-4?", "list them": about the items of the last answer."""
         if not last.skill or not (last.skill.startswith("course") or last.skill in ("list", "chapter-summary")) or len(words(text)) > 14:
@@ -188,6 +204,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         doc = self._topic_doc(last)
         if not items and doc is not None and len(doc.lists()) == 1:  # the answer named them in prose; its section lists them
             items = [re.sub(r"[*_`]", "", unit_line(u)) for u in next(iter(doc.lists().values()))]
+        labelled = items_of("\n".join(u.text.split("\n", 1)[0] for u in doc.units if u.kind == "para")) if doc is not None else []
+        if len(labelled) > len(items) and (not items or labelled[0][:12] == items[0][:12]):
+            items = labelled  # the answer showed "Phase 1", "Phase 2"; the section has "Phase 3" too
         if not items:
             return None
         if asks_for_them(text):

@@ -464,6 +464,11 @@ class ConceptSkills:
                         and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)), None)
         if stating is not None:  # the glossary's sentence that states it, not just the definition
             return self._said(subject, "course", f"**{term.term}**: {stating}")
+        if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
+            wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
+            found = self._quantity(corrected, self._section_words(corrected) & wanted) if wanted else None
+            if found is not None:
+                return found
         doc = self.index.section_for(term, subject.chapter)
         named = _detail_name(question.detail_words) if kind == "spec" and question.detail_words else DETAIL_NAMES[kind]
         text = (f"I don't know {named} for {_name(subject)}: the course doesn't give that, and I won't guess.\n"
@@ -549,7 +554,7 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
                  "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
                                        r"judge|so that|prevents?|aligns?)\b", re.I)}
 #: Words that ask whether the lesson mentions something, not what.
-_MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any there named name names is are does do recommend recommended"))
+_MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any anywhere somewhere there named name names is are does do recommend recommended talk talked"))
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)

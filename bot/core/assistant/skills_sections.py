@@ -45,7 +45,7 @@ _SYN = {k: set(content_stems(v)) for k, v in HEADING_SYNONYMS.items()}
 _IGNORED = set(content_stems("lesson chapter course section part bit page thing stuff say says tell me give show some any "
                              "suggest suggests suggested mention mentioned list name which what example examples instance "
                              "should could would can do does did we i you need want get know go have make use my me "
-                             "much many big large typical typically usually"))
+                             "much many big large typical typically usually model models"))
 _GIST = re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?:this|the)\s+(?:chapter|lesson)\s+(?:about|on)\b|\b(?:gist|main idea|main point|big idea|key idea|"
                    r"takeaway|tl;?dr)\b.*\b(?:chapter|lesson)\b|\b(?:chapter|lesson)\b.*\b(?:gist|main idea|main point|big idea|key idea|takeaway|in (?:one|a) sentence)\b", re.I)
 _WHICH_PLURAL = re.compile(r"^(?:(?:so|and|ok(?:ay)?),?\s+)?(?:which|what)\s+(?:other\s+|specific\s+)?(?P<w>[a-z]{3,}s)\s+(?:are|does|do|did|is|were|can|should)\b", re.I)
@@ -149,9 +149,16 @@ class SectionSkills:
             return intro + next(iter(lists.values()))
         return doc.units[:2]
 
+    @staticmethod
+    def _section_words(text: str) -> set[str]:
+        """What a question asks about, without the words every question has."""
+        return set(content_stems(text)) - _IGNORED
+
     def _quantity(self, text: str, asked: set[str]) -> Answer | None:
         """"How big should my dataset be?": a unit that states a quantity (not a label such as "GPT-4")
         about everything asked, wherever it is."""
+        if not asked:
+            return None
         for doc in self.index.sections:
             for unit in doc.units:
                 stems = _widen(set(unit.stems))
