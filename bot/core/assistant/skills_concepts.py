@@ -470,7 +470,9 @@ class ConceptSkills:
             if found is not None:
                 return found
         doc = self.index.section_for(term, subject.chapter)
-        named = _detail_name(question.detail_words) if kind == "spec" and question.detail_words else DETAIL_NAMES[kind]
+        said = (question.detail_words or "").strip()
+        noun = said and (kind == "spec" or (kind == "number" and not re.match(r"(?:how|number of|size of|what value|exact)\b", said, re.I)))
+        named = _detail_name(said) if noun else DETAIL_NAMES[kind]  # "the learning rate", not "that number"
         text = (f"I don't know {named} for {_name(subject)}: the course doesn't give that, and I won't guess.\n"
                 f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
