@@ -371,3 +371,8 @@ async def test_a_quantity_the_lesson_states_is_found_wherever_it_is(core):
     assert "10K-100K" in data and "don't know" not in data
     named = await say(core, "which datasets are named in the lesson", user="b")
     assert "Alpaca/Dolly" in named and "The Pile" in named and "Typical dataset" not in named
+
+
+async def test_where_a_section_is_answered_with_the_place_not_its_content(core):
+    where = await say(core, "where's the part about datasets?", user="a")
+    assert where.startswith("That is in Chapter 7, section *Instruction Datasets*")

@@ -45,7 +45,8 @@ _SYN = {k: set(content_stems(v)) for k, v in HEADING_SYNONYMS.items()}
 _IGNORED = set(content_stems("lesson chapter course section part bit page thing stuff say says tell me give show some any "
                              "suggest suggests suggested mention mentioned list name which what example examples instance "
                              "should could would can do does did we i you need want get know go have make use my me "
-                             "much many big large typical typically usually model models"))
+                             "much many big large typical typically usually model models where talk talks talked about find "
+                             "found explain explained discuss discussed read")) | {"where", "what", "which", "how", "whats"}
 _GIST = re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?:this|the)\s+(?:chapter|lesson)\s+(?:about|on)\b|\b(?:gist|main idea|main point|big idea|key idea|"
                    r"takeaway|tl;?dr)\b.*\b(?:chapter|lesson)\b|\b(?:chapter|lesson)\b.*\b(?:gist|main idea|main point|big idea|key idea|takeaway|in (?:one|a) sentence)\b", re.I)
 _WHICH_PLURAL = re.compile(r"^(?:(?:so|and|ok(?:ay)?),?\s+)?(?:which|what)\s+(?:other\s+|specific\s+)?(?P<w>[a-z]{3,}s)\s+(?:are|does|do|did|is|were|can|should)\b", re.I)
@@ -119,6 +120,11 @@ class SectionSkills:
                 best, best_score = doc, score
         if best is None:
             return None
+        if intent_of(text)[0] == "where":  # "where does the lesson talk about next steps?": the place, not the content
+            return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
+                          f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
+                          {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
+                          best.citation)
         units = self._units_for(text, asked, best)
         if not units:
             return None
