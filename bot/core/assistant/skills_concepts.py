@@ -306,8 +306,18 @@ class ConceptSkills:
         hits = self.understanding.elsewhere(text)
         local = [c for c in question.concepts if not c.elsewhere]
         hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
-        if not hits or (question.intent == "difference" and local):
+        if not hits:
             return None
+        if question.intent == "difference" and local:  # "spam classifier vs instruction-tuned model": one side is elsewhere
+            a, hit = local[0], hits[0]
+            if any(c.elsewhere and c.start < hit.end and hit.start < c.end for c in question.concepts):
+                return None  # the glossary says what this chapter says about that side: the difference answer uses it
+            text = (f"**{a.term.term}**: {a.term.definition}\n**{hit.phrase}** belongs to Chapter {hit.chapter.number} "
+                    f"(*{hit.chapter.title}*), another part of the course. I don't know more about it from here, so I can't "
+                    f"compare the two, and I won't guess.")
+            answer = self._said(a, "course", text)
+            answer.meta["terms"] = [a.term.term, hit.phrase]
+            return answer
         lines, cite, seen = [], None, set()
         if len(hits) == 1:
             found = self._mention_answers(hits[0], text)
