@@ -351,6 +351,7 @@ def test_item_resolution():
     assert items == ["Phase 1 - SFT", "Phase 2 - Reward Modeling", "Phase 3 - PPO"]
     assert ordinal("tell me about the last one", 3) == 2 and ordinal("the 2nd step?", 3) == 1 and ordinal("first, why?", 3) is None
     assert which("which one is about reward?", items) == 1 and which("what is PPO", items) is None
+    assert which("what about the ppo one?", items) == 2 and which("the last one", items) is None  # an ordinal is no name
     assert asks_for_them("list them") and not asks_for_them("list the phases")
 
 

@@ -24,6 +24,7 @@ _ORDINAL = re.compile(r"(?:\bthe\s+|\bthat\s+)?(?P<o>\bfirst|\bsecond|\bthird|\b
 _NUMBERED = re.compile(r"(?:\bnumber|\bno\.|\bitem|#)\s*(\d)\b", re.I)
 _WHICH = re.compile(r"^(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:which|what)\s+(?:one|ones|of (?:them|those|these)|item|phase|step|strategy|value)\b", re.I)
 _THEM = re.compile(r"^(?:(?:can you|could you|please|now|ok(?:ay)?,?|so)\s+)*(?:list|name|enumerate|show|give me|what are)\s+(?:them|those|these|they|all of them)(?:\s+again)?(?:\s+please)?\s*[?.!]*$", re.I)
+_THE_X_ONE = re.compile(r"\bthe\s+([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+(?:one|item|strategy|phase|value)\b", re.I)
 _POINTING = frozenset("which one ones what is are does do uses use used about of them those these the a an item explain tell me more "
                       "say describe that mean means means? one's".split())
 
@@ -71,7 +72,10 @@ def ordinal(text: str, count: int) -> int | None:
 def which(text: str, items: list[str]) -> int | None:
     """"Which one uses GPT-4?": the item that shares the most of what the question says about it,
     if exactly one item shares the most."""
-    if not _WHICH.match(text.strip()):
+    named = _THE_X_ONE.search(text)
+    if named is not None and named.group(1).casefold() not in _ORDINALS:
+        text = named.group(1)  # "what about the privacy one?": the item that speaks of privacy
+    elif not _WHICH.match(text.strip()):
         return None
     asked = set(content_stems(" ".join(w for w in re.findall(r"[\w'-]+", text.casefold()) if w not in _POINTING and w not in STOPWORDS)))
     if not asked:
