@@ -270,6 +270,8 @@ async def test_a_concept_of_another_chapter_says_where_it_is_taught(core):
     assert "Chapter 2" in mention and "places it in the course" in mention  # and where chapter 7 names that chapter
     mine = await say(core, "what is instruction tuning?", user="d")
     assert "another part of the course" not in mine  # this chapter's own term is still answered
+    weather = await say(core, "what's the temperature in Paris today?", user="f")
+    assert "Chapter 5" not in weather  # an everyday word in an everyday question is not a course term
     versus = await say(core, "what's the difference between a spam classifier and an instruction-tuned model?", user="e")
     assert "follows commands" in versus and "Chapter 6" in versus and "can't compare" in versus
 

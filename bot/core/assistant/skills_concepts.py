@@ -306,6 +306,9 @@ class ConceptSkills:
         hits = self.understanding.elsewhere(text)
         local = [c for c in question.concepts if not c.elsewhere]
         hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
+        if hits and _WORLD.search(text) or (hits and self.facts.find_country_in(text)):
+            everyday = everyday_stems()  # "the temperature in Paris today" is the weather, not sampling
+            hits = [h for h in hits if " " in h.phrase.strip() or not set(content_stems(h.phrase)) <= everyday]
         if not hits:
             return None
         if question.intent == "difference" and local:  # "spam classifier vs instruction-tuned model": one side is elsewhere
@@ -565,6 +568,9 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
                                    r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
                  "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
                                        r"judge|so that|prevents?|aligns?)\b", re.I)}
+#: Words that put a question in the everyday world, where an everyday word ("temperature") is not a course term.
+_WORLD = re.compile(r"\b(today|tonight|tomorrow|yesterday|this (?:week|weekend|morning|evening)|weather|forecast|degrees?|celsius|fahrenheit|"
+                    r"outside|in (?:my|the) (?:city|town|house|room|car)|recipe|cook(?:ing)?|oven)\b", re.I)
 #: Words that ask whether the lesson mentions something, not what.
 _MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any anywhere somewhere there named name names is are does do recommend recommended talk talked"))
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
