@@ -19,6 +19,7 @@ import ftfy
 from .faq import FaqEntry, check_faq
 from .glossary import GlossaryTerm, check_glossary
 from .inputs import is_ascii_number
+from .outline import OutlineChapter, check_outline
 from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
 from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question, normalise
 from .yamlsource import LineDict, LineList, YamlSyntaxError, load_yaml
@@ -59,6 +60,7 @@ class Course:
     chapters: list[Chapter]
     root: Path
     warnings: list[Problem] = field(default_factory=list)
+    outline: list[OutlineChapter] = field(default_factory=list)  # the course's other chapters (see outline.py)
 
     def chapter(self, number: int) -> Chapter | None:
         return next((c for c in self.chapters if c.number == number), None)
@@ -298,8 +300,8 @@ def read_course(root: Path) -> tuple[Course | None, list[Problem]]:
     if not isinstance(data, LineDict):
         return None, problems + [Problem(shown, 1, "course.yaml must be a mapping with title and chapters")]
     for key in data:
-        if key not in ("title", "chapters", "panels"):
-            problems.append(Problem(shown, data.key_lines[key], f"unknown field {key!r}{_suggest(key, {'title', 'chapters', 'panels'})}"))
+        if key not in ("title", "chapters", "panels", "outline"):
+            problems.append(Problem(shown, data.key_lines[key], f"unknown field {key!r}{_suggest(key, {'title', 'chapters', 'panels', 'outline'})}"))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(Problem(shown, data.line_of("title"), "course.yaml needs a title"))
@@ -355,8 +357,11 @@ def read_course(root: Path) -> tuple[Course | None, list[Problem]]:
             else:
                 chapter.completion_section = completion
         chapters.append(chapter)
+    taught = {n for c in chapters for t in c.glossary if t.elsewhere is None for n in t.names}
+    outline = check_outline(data.get("outline"), shown, data.line_of("outline") if "outline" in data else data.line,
+                            set(numbers), taught, problems)
     course = Course(title=title.strip(), chapters=chapters, root=root,
-                    warnings=[p for p in problems if p.severity == "warning"])
+                    warnings=[p for p in problems if p.severity == "warning"], outline=outline)
     return course, problems
 
 

@@ -76,6 +76,7 @@ class SectionDoc:
     line: int
     units: list[Unit] = field(default_factory=list)
     stems: Counter = field(default_factory=Counter)
+    callouts: list[Unit] = field(default_factory=list)  # the web page's panel callouts ("Try the Chat →"), for questions about them
 
     @property
     def citation(self) -> Citation:
@@ -138,6 +139,10 @@ def parse_sections(chapter: Chapter, depth: str) -> list[SectionDoc]:
             list_stack.append(next_list)
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             list_stack.pop()
+        elif tok.type == "inline" and current is not None and quote:
+            body = _inline_text(tok)
+            if body:
+                current.callouts.append(Unit(body, "para", None, content_stems(body)))
         elif tok.type == "inline" and current is not None and not quote:
             body = _inline_text(tok)
             if not body:

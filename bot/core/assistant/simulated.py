@@ -24,13 +24,15 @@ from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
 from .faq_match import FaqIndex
+from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills
+from .skills_sections import SectionSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
-from .turns import MAX_ANSWER, REFERS, Answer, Turn
+from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
 from .understanding import Understanding, intent_of, split_parts
 
 #: Replies of these skills mean a part of a question went unanswered.
@@ -42,7 +44,7 @@ _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
-class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
+class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
         self.index = index
@@ -52,7 +54,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         self.understanding = Understanding(course)
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._concepts, self._list, self._facts, self._course]
+                        self._concepts, self._named_section, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
@@ -69,6 +71,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         else:
             answer = self._one(text, last, depth)
         answer.text = clip(answer.text, MAX_ANSWER)
+        listed = items_of(answer.text)
+        if listed:
+            answer.meta["items"] = listed[:8]  # kept in the history: "the second one" two turns later still means it
         return answer
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
@@ -78,7 +83,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
         previous = last
         topic: str | None = None
         for part in parts[:4]:
-            concepts = self.understanding.concepts(part)
+            concepts = [c for c in self.understanding.concepts(part) if not c.elsewhere]  # "what loss is it trained with": "it" is still the topic
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
             elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
@@ -97,7 +102,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
             if found.citation is not None and found is not answers[0][1] and found.citation != answers[0][1].citation:
                 body += f"\n_({found.citation.text()})_"
             lines.append(f"**“{quote_user_text(clip(strip_end(part), 80))}”**: {body}")
-        missed = [part for part, found in answers if found.skill in _UNANSWERED]
+        missed = [part for part, found in answers if found.skill in _UNANSWERED or found.meta.get("missing")]
         if missed and len(missed) < len(answers):
             lines.append("I answered the part" + ("s" if len(answers) - len(missed) > 1 else "") + " I know; I don't know "
                          + " or ".join(f"“{quote_user_text(clip(strip_end(p), 60))}”" for p in missed) + ".")
@@ -113,7 +118,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        return found or self._unknown(text)
+        return found or self._section_answer(text, depth) or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 
@@ -126,6 +131,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
+        found = self._item_followup(text, last) or self._opposite(text, last)
+        if found is not None:
+            return found
         if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
             return None  # a concept the student names wins over the history ("and France?" after a capital is not one)
         also = self._ALSO.match(text) or (self._IN_LANGUAGE.match(text) if short else None)
@@ -171,6 +179,69 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills):
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    _OPPOSITE = re.compile(r"\b(opposite|the reverse|the other (?:one|way|kind|side)|contrary|counterpart)\b", re.I)
+
+    def _opposite(self, text: str, last: Turn) -> Answer | None:
+        """"What's it called when the opposite happens?" after a term: the term the glossary contrasts it with."""
+        term = self._term_of(last) if last.skill and last.skill.startswith("course") else None
+        if term is None or not term.contrast or not self._OPPOSITE.search(text) or len(words(text)) > 14:
+            return None
+        other, how = term.contrast[0]
+        found = self.index.match_term(other)
+        meta = dict(last.meta, skill="course", term=found[0].term if found else other)
+        doc = self.index.section_for(*found) if found else None
+        if doc is not None:
+            meta.update(section=doc.title, depth=doc.depth, chapter=doc.chapter.number)
+        return Answer(f"The lesson contrasts **{term.term}** with **{other}**: {how}", "course", meta,
+                      doc.citation if doc else (self._topic_doc(last).citation if self._topic_doc(last) else None))
+
+    def _item_followup(self, text: str, last: Turn) -> Answer | None:
+        """"Explain the second one", "which one uses GPT-4?", "list them": about the items of the last answer."""
+        if not last.skill or not (last.skill.startswith("course") or last.skill in ("list", "chapter-summary")) or len(words(text)) > 14:
+            return None
+        items = items_of(last.text) or list(last.meta.get("items") or [])
+        doc = self._topic_doc(last)
+        if not items and doc is not None and len(doc.lists()) == 1:  # the answer named them in prose; its section lists them
+            items = [re.sub(r"[*_`]", "", unit_line(u)) for u in next(iter(doc.lists().values()))]
+        labelled = items_of("\n".join(u.text.split("\n", 1)[0] for u in doc.units if u.kind == "para")) if doc is not None else []
+        if len(labelled) > len(items) and (not items or labelled[0][:12] == items[0][:12]):
+            items = labelled  # the answer showed "Phase 1", "Phase 2"; the section has "Phase 3" too
+        if not items:
+            return None
+        if asks_for_them(text):
+            body = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
+            return Answer(f"Here they are:\n{body}", "list", dict(last.meta, skill="list"), doc.citation if doc else None)
+        at = ordinal(text, len(items))
+        if at is None:
+            at = which(text, items)
+        if at is None:
+            return None
+        item = items[at]
+        head = re.split(r":| - | — ", item, maxsplit=1)[0]  # "Human-written: Hire annotators…": the item is its head
+        named = [c for c in self.understanding.concepts(head) if not c.elsewhere] or [
+            c for c in self.understanding.concepts(item) if not c.elsewhere]
+        concept = max(named, key=lambda c: (c.end - c.start, -c.start), default=None)
+        lines = [f"That one is **{item}**."]
+        meta = dict(last.meta, skill="course", item=item)
+        if concept is not None:
+            lines.append(f"**{concept.term.term}**: {concept.term.definition}")
+            meta["term"] = concept.term.term
+            cdoc = self.index.section_for(concept.term, concept.chapter)
+            doc = cdoc or doc
+            if cdoc is not None:
+                meta.update(section=cdoc.title, depth=cdoc.depth, chapter=cdoc.chapter.number)
+        else:  # an item about another chapter ("Transformer architecture"): where it is taught, nothing invented
+            outside = self.understanding.elsewhere(item)
+            named_elsewhere = [c for c in self.understanding.concepts(item) if c.elsewhere]
+            if outside:
+                hit = outside[0]
+                lines.append(f"It belongs to Chapter {hit.chapter.number} (*{hit.chapter.title}*), another part of the course: "
+                             "I don't know more than the lesson's line, and I won't guess.")
+            elif named_elsewhere:
+                lines.append(f"It is taught in another part of the course ({named_elsewhere[0].term.elsewhere}): "
+                             "I don't know more than the lesson's line, and I won't guess.")
+        return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
 
     def _resolve_pronoun(self, text: str, last: Turn) -> str:
         """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question

@@ -18,17 +18,19 @@ from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
+from .skills_course import GENERIC_COURSE_WORDS
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 from .understanding import Concept, Question
 
 #: What a detail question asks for, as the reply names it.
-DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date"}
+DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
 #: A text holds that kind of detail.
 DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
                   "number": re.compile(r"(?<![-\w])\d|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
-                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b")}
+                  "person": re.compile(r"(?!)"), "date": re.compile(r"\b(1[89]|20)\d\d\b"),
+                  "spec": re.compile(r".")}  # any passage may state a setting: whether it speaks to the one asked decides
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
@@ -38,7 +40,12 @@ _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
-        if question.intent == "list" or self._CREATIVE.match(text):
+        if self._CREATIVE.match(text):
+            return None
+        outside = self._outline_answer(question, text)
+        if outside is not None:
+            return outside
+        if question.intent == "list":
             return None
         other = self._other_chapter(text)
         if other is not None:
@@ -78,9 +85,10 @@ class ConceptSkills:
         if intent == "difference":
             return self._difference(question, corrected, last, depth)
         if intent == "simpler":
-            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {subject.term.simple or _first_sentence(subject.term.definition)}")
-        if intent == "example":
-            return self._term_example(subject)
+            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
+        if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
+            names = set(content_stems(" ".join(subject.term.names)))
+            return self._section_example(text, names) or self._term_example(subject)
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
@@ -131,6 +139,9 @@ class ConceptSkills:
             for label, value in (("Purpose", term.purpose), ("Why", term.why), ("Taught in", term.elsewhere)):
                 note += f" {label}: {value}" if value else ""
             notes.append(note + (" (This chapter only names it; say so rather than explain it.)" if term.elsewhere else ""))
+        for hit in self.understanding.elsewhere(text)[:k]:
+            notes.append(f"[Outline: {hit.phrase}] belongs to Chapter {hit.chapter.number} ({hit.chapter.title}), another part of the "
+                         "course not in this content: say where it is taught, don't explain it.")
         faq = self.faq.match(question)
         if faq is not None:
             notes.append(f"[FAQ: {faq.question}] {faq.answer}")
@@ -194,6 +205,22 @@ class ConceptSkills:
             context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
             cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
         return cache[key]
+
+    def _simply(self, term: GlossaryTerm) -> str:
+        """The simple version of a term that still says its point: the glossary's `simple` text, plus the
+        lesson's own first sentence when the simple text lost the definition's key words (its rarest
+        words, names and numbers such as "GPT-4"), because a short answer without the point is wrong."""
+        simple = term.simple or _first_sentence(term.definition)
+        first = _first_sentence(term.definition)
+        have = set(content_stems(simple)) | set(content_stems(term.term))
+        stems = [st for st in dict.fromkeys(content_stems(first)) if st not in STOPWORDS]
+        key = sorted(stems, key=self._rarity, reverse=True)[:4]
+        named = {w.casefold() for w in re.findall(r"\b[A-Za-z]*\d[\w-]*|\b[A-Z][A-Za-z]*[A-Z]\w*", first)}
+        missing = [k for k in key if k not in have]
+        lost_name = any(n not in simple.casefold() for n in named)
+        if simple != first and (len(missing) >= 3 or lost_name):
+            return f"{simple}\nIn the lesson's words: {first}"
+        return simple
 
     def _rarity(self, stem_: str) -> float:
         """How rare a word is in the lesson; a word it never uses is the rarest."""
@@ -271,6 +298,88 @@ class ConceptSkills:
                       f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
                       {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
                       best.citation)
+
+    def _outline_answer(self, question: Question, text: str) -> Answer | None:
+        """A concept of another chapter's vocabulary (course.yaml's outline): where it is taught, and where
+        this chapter mentions it, never a passage presented as the answer. A concept this chapter teaches,
+        named at least as fully, wins ("fine-tuning" is this chapter's; "spam classifier" is Chapter 6's)."""
+        hits = self.understanding.elsewhere(text)
+        local = [c for c in question.concepts if not c.elsewhere]
+        hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
+        if hits and _WORLD.search(text) or (hits and self.facts.find_country_in(text)):
+            everyday = everyday_stems()  # "the temperature in Paris today" is the weather, not sampling
+            hits = [h for h in hits if " " in h.phrase.strip() or not set(content_stems(h.phrase)) <= everyday]
+        if not hits:
+            return None
+        if question.intent == "difference" and local:  # "spam classifier vs instruction-tuned model": one side is elsewhere
+            a, hit = local[0], hits[0]
+            if any(c.elsewhere and c.start < hit.end and hit.start < c.end for c in question.concepts):
+                return None  # the glossary says what this chapter says about that side: the difference answer uses it
+            text = (f"**{a.term.term}**: {a.term.definition}\n**{hit.phrase}** belongs to Chapter {hit.chapter.number} "
+                    f"(*{hit.chapter.title}*), another part of the course. I don't know more about it from here, so I can't "
+                    f"compare the two, and I won't guess.")
+            answer = self._said(a, "course", text)
+            answer.meta["terms"] = [a.term.term, hit.phrase]
+            return answer
+        lines, cite, seen = [], None, set()
+        if len(hits) == 1:
+            found = self._mention_answers(hits[0], text)
+            if found is not None:
+                return found
+        for hit in hits[:3]:
+            if hit.chapter.number in seen:
+                continue
+            seen.add(hit.chapter.number)
+            same = [h.phrase for h in hits if h.chapter is hit.chapter]
+            names = " and ".join(f"**{p}**" for p in same[:3])
+            lines.append(f"{names} belong{'s' if len(same) == 1 else ''} to Chapter {hit.chapter.number} (*{hit.chapter.title}*), "
+                         f"another part of the course.")
+            named, placed = self._outline_mention(hit)
+            if named is not None:
+                doc, unit = named
+                lines.append(f"Chapter {doc.chapter.number} only mentions it, in *{doc.title}* ({doc.depth} depth): “{unit_line(unit)}”")
+            if placed is not None and placed != named:
+                doc, unit = placed
+                lines.append(f"Chapter {doc.chapter.number}'s *{doc.title}* places it in the course: “{unit_line(unit)}”")
+            where = placed or named
+            if cite is None and where is not None:
+                cite = where[0].citation  # the place that names it, not an answer about it
+        have = ", ".join(str(c.number) for c in self.course.chapters)
+        lines.append(f"I don't know more than that: the content I have is Chapter {have}, and I won't guess.")
+        first = hits[0]
+        meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
+        return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
+
+    def _mention_answers(self, hit, text: str) -> Answer | None:
+        """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
+        else asked answers it (the lesson does say that much), with where the phrase is taught."""
+        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
+        asked = set(content_stems(text)) - set(content_stems(hit.phrase)) - GENERIC_COURSE_WORDS - _MENTION_WORDS
+        if not asked:
+            return None
+        for doc, unit in self.index.units:
+            if pattern.search(unit.text.casefold()) and asked <= set(unit.stems):
+                text = (f"The lesson says: “{unit_line(unit)}” (*{doc.title}*). **{hit.phrase}** itself belongs to Chapter "
+                        f"{hit.chapter.number} (*{hit.chapter.title}*), another part of the course.")
+                meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+                return Answer(text, "course", meta, doc.citation)
+        return None
+
+    def _outline_mention(self, hit):
+        """Where the chapters here name the phrase (a unit that also names its chapter, "Pretraining (Ch 5)", first),
+        and the unit that names that chapter in the course's pipeline ("Attention & Architecture Design (Ch 3-4)")."""
+        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
+        named = placed = None
+        for doc, unit in self.index.units:
+            says = bool(pattern.search(unit.text.casefold()))
+            places = any(int(lo) <= hit.chapter.number <= int(hi or lo) for lo, hi in _CH_RANGE.findall(unit.text))
+            if says and places:
+                return (doc, unit), (doc, unit)
+            if says and named is None:
+                named = (doc, unit)
+            if places and placed is None:
+                placed = (doc, unit)
+        return named, placed
 
     def _elsewhere(self, concept: Concept) -> Answer:
         term = concept.term
@@ -358,16 +467,29 @@ class ConceptSkills:
         present = DETAIL_PRESENT[kind]
         term = subject.term
         found = self._course(corrected, last, depth)
+        asked = set(content_stems(corrected)) - set(content_stems(subject.said)) - _DETAIL_WORDS
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
-                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)):
-            return found
-        if any(present.search(t) and _speaks_to(corrected, subject, t, self._rarity) for t in (term.definition, term.example or "")):
-            return self._definition(term, subject.chapter, set(content_stems(corrected)))
+                and found.citation is not None and _speaks_to(corrected, subject, found.text, self._rarity)
+                and _states(kind, question.detail_words, asked, found.text)
+                and (kind not in ("spec", "number") or any(n.casefold() in found.text.casefold() for n in term.names))):
+            return found  # the passage states that detail, about that concept (not about the other one named)
+        stating = next((t for t in (term.definition, term.example or "") if present.search(t)
+                        and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)), None)
+        if stating is not None:  # the glossary's sentence that states it, not just the definition
+            return self._said(subject, "course", f"**{term.term}**: {stating}")
+        if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
+            wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
+            found = self._quantity(corrected, self._section_words(corrected) & wanted) if wanted else None
+            if found is not None:
+                return found
         doc = self.index.section_for(term, subject.chapter)
-        text = (f"I don't know {DETAIL_NAMES[kind]} for {_name(subject)}: the course doesn't give it, and I won't guess.\n"
+        said = (question.detail_words or "").strip()
+        noun = said and (kind == "spec" or (kind == "number" and not re.match(r"(?:how|number of|size of|what value|exact)\b", said, re.I)))
+        named = _detail_name(said) if noun else DETAIL_NAMES[kind]  # "the learning rate", not "that number"
+        text = (f"I don't know {named} for {_name(subject)}: the course doesn't give that, and I won't guess.\n"
                 f"The nearest thing it does say (not {DETAIL_NAMES[kind]}): {term.definition}")
         meta = {"skill": "course", "term": term.term, "section": doc.title if doc else term.section,
-                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind}
+                "depth": doc.depth if doc else term.depth, "chapter": subject.chapter.number, "detail": kind, "missing": True}
         return Answer(text, "course", meta, doc.citation if doc else None)
 
     def _faq_answer(self, entry: FaqEntry, concept: Concept | None) -> Answer:
@@ -388,6 +510,47 @@ _DETAIL_WORDS = frozenset(content_stems("how many much big large long number exa
                                         "formula equation math compute calculate who invented created when year"))
 
 
+_NUMBER = re.compile(r"(?<![-\w])\d[\d.,]*[kKmMbB%]?\b|\b(?:dozens|hundreds|thousands|millions|billions|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+#: A number after these words is a label ("Phase 2", "Ch 5"), not a quantity the lesson states.
+_LABEL = re.compile(r"\b(?:phase|ch|chapter|step|response|gpt|part|section)\W*$", re.I)
+
+
+def _states(kind: str, said: str | None, asked: set[str], text: str) -> bool:
+    """Whether a passage actually states the detail asked: for a number, a quantity (not a label such
+    as "Phase 2") within a few words of what is asked about; for a setting or a design ("batch size",
+    "loss"), the words that name it. Other kinds are judged by their pattern alone."""
+    if kind == "number":
+        for m in _NUMBER.finditer(text):
+            if _LABEL.search(text[max(0, m.start() - 12):m.start()]):
+                continue
+            near = set(content_stems(text[max(0, m.start() - 60):m.end() + 60]))
+            if not asked or asked & near:
+                return True
+        return False
+    if kind == "spec":  # whole words, not stems: "optimizer" is not "optimization"
+        generic = {w for w in re.findall(r"[a-z0-9]+", _SPEC_GENERIC_WORDS)}
+        wanted = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", (said or "").casefold())} - generic
+        have = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.casefold())}
+        return bool(wanted) and wanted <= have
+    return True
+
+
+def _detail_name(said: str) -> str:
+    """What a detail question asks for, as a reply names it: "which loss" → "the loss", "how do I mask" → "how to mask"."""
+    said = " ".join(said.casefold().split())
+    if re.match(r"how\b", said):
+        return re.sub(r"^how (?:do|would|can|should|to) (?:(?:i|you|we) )?", "how to ", said)
+    if re.match(r"(?:the |source |python |pytorch )?code\b|in code", said):
+        return "the code"
+    return "the " + re.sub(r"^(?:which|what|the)\s+", "", said)
+
+
+_SPEC_GENERIC_WORDS = ("exact precise specific actual which what how do would can should to i you we the source python pytorch "
+                       "in for of does is implement implementation details detail code write set up")
+_SPEC_GENERIC = frozenset(content_stems("exact precise specific actual which what how do would can should to i you we the source python pytorch "
+                                        "in for of does is implement implementation details detail code write set up"))
+
+
 def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
     names = set(content_stems(concept.said)) - _DETAIL_WORDS
@@ -405,6 +568,11 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
                                    r"that'?s why|the reason|improv\w+|to (?:keep|make|transform|predict|maximi[sz]e))\b", re.I),
                  "purpose": re.compile(r"\b(to [a-z]+|used (?:for|to|as)|for (?:\w+ing|implementation|pretraining|instruction tuning)|"
                                        r"judge|so that|prevents?|aligns?)\b", re.I)}
+#: Words that put a question in the everyday world, where an everyday word ("temperature") is not a course term.
+_WORLD = re.compile(r"\b(today|tonight|tomorrow|yesterday|this (?:week|weekend|morning|evening)|weather|forecast|degrees?|celsius|fahrenheit|"
+                    r"outside|in (?:my|the) (?:city|town|house|room|car)|recipe|cook(?:ing)?|oven)\b", re.I)
+#: Words that ask whether the lesson mentions something, not what.
+_MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any anywhere somewhere there named name names is are does do recommend recommended talk talked"))
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)

@@ -223,7 +223,7 @@ class CourseSkills:
         term = self._term_of(last)
         topic = term.term if term else last.meta.get("section", "that")
         shallow = self.index.search(term.term if term else last.meta.get("query", topic), depth="shallow")
-        core = (term.simple or _first_clause(term.definition)) if term else None
+        core = self._simply(term) if term else None
         if core is None:
             doc = self._topic_doc(last)
             unit = doc.units[0] if doc else None

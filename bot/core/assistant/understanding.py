@@ -23,7 +23,8 @@ from rapidfuzz import fuzz
 
 from ..content import Chapter, Course
 from ..glossary import GlossaryTerm
-from .text import normalise
+from ..outline import OutlineChapter
+from .text import STOPWORDS, normalise
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Concepts are looked for in a question's first words only: a question is short, a pasted text is not one.
@@ -49,14 +50,25 @@ class Concept:
         return self.term.elsewhere is not None
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """A phrase of another chapter's vocabulary (course.yaml's outline) that the question names."""
+
+    chapter: OutlineChapter
+    phrase: str
+    start: int
+    end: int
+
+
 @dataclass
 class Question:
     text: str
     intent: str
     concepts: list[Concept] = field(default_factory=list)
-    detail: str | None = None  # "formula" | "number" | "person" | "date"
+    detail: str | None = None  # "formula" | "number" | "person" | "date" | "spec"
     parts: list[str] = field(default_factory=list)
     depth: str | None = None  # "deep" (in detail, everything about) | "short" (briefly, in one sentence) | None
+    detail_words: str | None = None  # for a detail, the words that name it ("batch size")
 
     @property
     def terms(self) -> list[GlossaryTerm]:
@@ -85,12 +97,19 @@ _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|
                       r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
 _WHY = re.compile(r"^(?:so |but |and |ok(?:ay)? )?(?:why|how come)\b|\bwhy\b|\breason\b|\bmatters?\b|\bimportant\b|\bneeded\b|\bneed(?:ed)? (?:it|this|that|them)\b", re.I)
 _HOW = re.compile(r"^(?:so |but |and )?how\b(?! (?:many|much|big|large|long|old|come)\b)|\bhow (?:does|do|is|are|can|would|did)\b|\bwork\b|\bprocess\b|\bsteps?\b", re.I)
-_DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|code for|loss function of)\b", re.I)),
+_DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|loss function of)\b", re.I)),
            ("number", re.compile(r"\b(how (?:many|much|big|large|long)|number of|size of|exact (?:value|number|size)|what value|learning rate|hyper-?parameters?|"
                                  r"beta|coefficient|percent(?:age)?|how fast|price)\b", re.I)),
            ("person", re.compile(r"\b(who (?:invented|created|came up with|proposed|introduced|wrote|made|developed|discovered|coined)|inventor|"
                                  r"which (?:company|lab|team|person|researchers?)|whose idea)\b", re.I)),
-           ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)))
+           ("date", re.compile(r"\b(when (?:was|were|did)|what year|which year|in what year|how old)\b", re.I)),
+           # an implementation detail: a setting, an exact design, a loss, code or a how-to step the course may not give
+           ("spec", re.compile(r"\b(batch[- ]?sizes?|learning[- ]rates?|epochs?|hyper-?param\w*|optimi[sz]ers?|weight decay|warm-?up|dropout rates?|"
+                               r"(?:exact|precise|specific|actual) (?:architecture|design|setup|settings?|config\w*|values?|numbers?|steps?|loss|objective|algorithm|recipe|prompt|template|format)|"
+                               r"architecture (?:of|does|do|is)|(?:which|what) (?:loss(?: function)?|objective|optimi[sz]er|architecture|activation|algorithm|settings?|config\w*|"
+                               r"prompt (?:template|format)|template|tokenizer|library|framework|gpu|hardware|dataset (?:exactly|precisely))\b|"
+                               r"(?:source |the |python |pytorch )code|code (?:for|to|of)|in code|implement(?:ation)? details?|"
+                               r"how (?:do|would|can|should|to) (?:i|you|we)? ?(?:implement|code|mask|pad|program|set up|configure|tune|write the code)|padding|pad tokens?)\b", re.I)))
 
 
 _DEEP = re.compile(r"\b(in (?:more |full |great )?detail|detailed|in depth|in-depth|deep(?:ly|er)? (?:dive|explanation)|thoroughly|everything (?:about|on)|"
@@ -108,23 +127,37 @@ def intent_of(text: str) -> tuple[str, str | None]:
     for kind, pattern in _DETAIL:
         if pattern.search(text):
             return "detail", kind
+    return _plain_intent(text), None
+
+
+def detail_said(text: str) -> str | None:
+    """The words of a detail question that say which detail ("batch size", "exact architecture")."""
+    for _, pattern in _DETAIL:
+        m = pattern.search(text)
+        if m:
+            return m.group(0)
+    return None
+
+
+def _plain_intent(text: str) -> str:
+    """The intent of a question that asks for no detail."""
     if _WHERE.search(text):
-        return "where", None
+        return "where"
     if _DIFFERENCE.search(text):
-        return "difference", None
+        return "difference"
     if _SIMPLER.search(text):
-        return "simpler", None
+        return "simpler"
     if _EXAMPLE.search(text):
-        return "example", None
+        return "example"
     if _LIST.search(text):
-        return "list", None
+        return "list"
     if _PURPOSE.search(text):
-        return "purpose", None
+        return "purpose"
     if _WHY.search(text):
-        return "why", None
+        return "why"
     if _HOW.search(text):
-        return "how", None
-    return "define", None
+        return "how"
+    return "define"
 
 
 _SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|how|who|where|when|which|is|are|does|do|can|explain|tell|give)\b)"
@@ -153,6 +186,35 @@ class Understanding:
         self._first: dict[str, list[int]] = {}
         for i, (toks, _, _, _) in enumerate(self._names):
             self._first.setdefault(toks[0][:2], []).append(i)
+        self._outline: dict[str, list[tuple[tuple[str, ...], str, OutlineChapter, str]]] = {}
+        for other in course.outline:
+            for phrase in other.vocabulary:
+                toks = tuple(t for t in tokens(phrase) if t not in _ARTICLES)
+                if toks:
+                    self._outline.setdefault(toks[0][:2], []).append((toks, " ".join(toks), other, phrase))
+
+    def elsewhere(self, text: str) -> list[Elsewhere]:
+        """The other chapters' vocabulary the text names (longest first, each span once), in order.
+        Same matching as the glossary's: whole names, plurals, typos for long names, no stemming."""
+        toks = tokens(text)[:MAX_TOKENS]
+        candidates: list[tuple[float, int, int, Elsewhere]] = []
+        for i in range(len(toks)):
+            for name, joined, other, phrase in self._outline.get(toks[i][:2], ()):
+                for width in {len(name) - 1, len(name), len(name) + 1}:
+                    if width < 1 or i + width > len(toks):
+                        continue
+                    score = _score(joined, " ".join(toks[i:i + width]))
+                    if score:
+                        candidates.append((score, width, -i, Elsewhere(other, phrase, i, i + width)))
+        candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
+        taken: set[int] = set()
+        found: list[Elsewhere] = []
+        for _, _, _, hit in candidates:
+            span = set(range(hit.start, hit.end))
+            if not span & taken:
+                taken |= span
+                found.append(hit)
+        return sorted(found, key=lambda h: h.start)
 
     def concepts(self, text: str) -> list[Concept]:
         """The concepts the text names, in order, each span claimed by its best (then longest) match.
@@ -195,7 +257,8 @@ class Understanding:
     def understand(self, text: str) -> Question:
         intent, detail = intent_of(text)
         concepts = self.concepts(text)
-        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text))
+        return Question(text, intent, concepts, detail, split_parts(text), depth_of(text),
+                        detail_said(text) if intent == "detail" else None)  # detail_words
 
 
 def _score(name: str, said: str) -> float:
@@ -208,7 +271,9 @@ def _score(name: str, said: str) -> float:
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
         return 0.0  # short names (RLHF, PPO, KL) only exactly: a typo of four letters is another word; an adverb is not a term
     if name.startswith(said) or said.startswith(name):
-        return 0.0  # "transform" is not a typo of "transformer": a shorter or longer word is another word
+        return 0.0
+    if any(w in STOPWORDS and w not in name.split() for w in said.split()):
+        return 0.0  # "instructions the model" is not a typo of "instruction tuned model": a whole word differs  # "transform" is not a typo of "transformer": a shorter or longer word is another word
     score = fuzz.ratio(name, said)
     return score if score >= 88 else 0.0
 

@@ -1,0 +1,261 @@
+"""Answers about the parts of the lesson that no glossary term names: a section by its heading (and
+the words students use for it), a panel callout by its title, the chapter's gist, and examples of a
+thing the lesson exemplifies. A mixin of `SimulatedAssistant`.
+
+Why: students ask "what should I do after the course?", "what did we learn?", "which frameworks does
+it suggest?", "give me an example of a dataset". No glossary term names these, so the concept skill
+found nothing and the word search either found nothing or a near miss. Here the lesson's own
+structure is the vocabulary: each section's heading and the bold lead of its items ("Read papers:",
+"Key Resources:") are names for what follows, widened by a small table of heading words and what
+students call them ("next" ↔ "after", "finish"; "resources" ↔ "frameworks", "libraries"), and the
+course's completion section (course.yaml) is the recap of the whole course. Inside the section the
+unit is chosen for the intent: a list for a list request, the item whose lead the question names, the
+units that give examples (quotes, "such as", names before the word asked about, a list introduced as
+examples). When no unit answers, nothing is returned and the caller says it doesn't know: a near miss
+is not cited.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .retrieval import SectionDoc, Unit
+from .text import STOPWORDS, content_stems
+from .turns import Answer, unit_line
+from .understanding import intent_of
+
+#: Heading words and the words students use for the same thing. General (any lesson may have a
+#: "What's Next?" or "Key Resources"), not tied to one question.
+HEADING_SYNONYMS = {
+    "next": "after afterwards then further beyond continue finish finished finishing done future later step steps",
+    "futur": "later",
+    "resourc": "framework frameworks library libraries tool tools toolkit read reading recommend recommended",
+    "matter": "why important importance reason",
+    "work": "how works",
+    "strategi": "way ways method methods approach approaches",
+    "implement": "build code coding project",
+    "experiment": "try tinker play",
+    "commun": "community communities forum forums people group",
+    "paper": "papers article articles read reading",
+    "dataset": "data datasets",
+}
+#: What a student calls the recap of the whole course: the completion section's role.
+RECAP_WORDS = "learn learned learnt learning taught cover covered recap overall whole entire everything summary review"
+_SYN = {k: set(content_stems(v)) for k, v in HEADING_SYNONYMS.items()}
+_IGNORED = set(content_stems("lesson chapter course section part bit page thing stuff say says tell me give show some any "
+                             "suggest suggests suggested mention mentioned list name which what example examples instance "
+                             "should could would can do does did we i you need want get know go have make use my me "
+                             "much many big large typical typically usually model models where talk talks talked about find "
+                             "found explain explained discuss discussed read")) | {"where", "what", "which", "how", "whats"}
+_GIST = re.compile(r"\b(?:what(?:'s| is)|whats)\s+(?:this|the)\s+(?:chapter|lesson)\s+(?:about|on)\b|\b(?:gist|main idea|main point|big idea|key idea|"
+                   r"takeaway|tl;?dr)\b.*\b(?:chapter|lesson)\b|\b(?:chapter|lesson)\b.*\b(?:gist|main idea|main point|big idea|key idea|takeaway|in (?:one|a) sentence)\b", re.I)
+_WHICH_PLURAL = re.compile(r"^(?:(?:so|and|ok(?:ay)?),?\s+)?(?:which|what)\s+(?:other\s+|specific\s+)?(?P<w>[a-z]{3,}s)\s+(?:are|does|do|did|is|were|can|should)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow (?:many|much|big|large|long)\b|\b(?:size|number) of\b", re.I)
+_NUMBER = re.compile(r"(?<![-\w])\d[\d.,]*[kKmMbB%]?\b|\b(?:dozens|hundreds|thousands|millions|billions)\b", re.I)
+_LABEL = re.compile(r"\b(?:phase|ch|chapter|step|response|gpt|part|section)\W*$", re.I)
+
+
+def _quantities(text: str) -> bool:
+    """Whether a text states a quantity: a number that is not a label ("Phase 2", "GPT-4", "Ch 5")."""
+    return any(not _LABEL.search(text[max(0, m.start() - 12):m.start()]) for m in _NUMBER.finditer(text))
+
+
+_LEAD = re.compile(r"^([^:\n]{2,40}):")
+_EXAMPLE_OF = re.compile(r"\bexamples?\s+(?:of\s+)?(?:(?:a|an|the|some|any)\s+)?(?P<w>[a-z][\w-]+)", re.I)
+_LISTY = re.compile(r"^(?:what|which)\s+(?:are|\w+s\b)|\b(?:list|which)\b|\bsteps\b", re.I)
+_EXAMPLE_CUE = re.compile(r"e\.g\.|for example|such as|\blike\b|\"[^\"]*\s[^\"]*\"|\binput:|\btarget:", re.I)
+
+
+def _widen(stems: set[str]) -> set[str]:
+    out = set(stems)
+    for s in stems:
+        out |= _SYN.get(s, set())
+    return out
+
+
+def _lead(unit: Unit) -> str | None:
+    m = _LEAD.match(unit.text)
+    return m.group(1) if m else None
+
+
+class SectionSkills:
+    def _named_section(self, text: str, last, depth: str) -> Answer | None:
+        """Before the word search: the chapter's gist, a panel named by its title, or a section whose heading
+        (not only an item's lead) the question names. Word search would answer "where can I go after this
+        course?" with the passage that shares "after"."""
+        if self.understanding.concepts(text):
+            return None
+        return self._section_answer(text, depth, strong=True)
+
+    def _section_answer(self, text: str, depth: str, strong: bool = False) -> Answer | None:
+        """The fallback before "I don't know": the chapter's gist, a panel callout, or the unit of the
+        section the question names that answers its intent. `strong`: only a heading the question names."""
+        if _GIST.search(text):
+            return self._gist()
+        asked = set(content_stems(text)) - _IGNORED
+        if not asked:
+            return None
+        found = self._callout(text)
+        if found is not None:
+            return found
+        named = self._instances(text) or (self._quantity(text, asked) if _HOW_MANY.search(text) else None)
+        if named is not None:
+            return named
+        if intent_of(text)[0] in ("why", "purpose", "difference", "simpler"):
+            return None  # those ask about a concept, and the concept skills have said what the lesson has
+        known = self.index.vocabulary | {st for d in self.index.sections for st in d.stems}
+        if asked - known - set(content_stems(RECAP_WORDS)) - {w for v in _SYN.values() for w in v}:
+            return None  # "what's the weather tomorrow?": a word no part of the course uses is not asked of a section
+        best, best_score = None, 0.0
+        for doc in self.index.sections:
+            heading = _widen(set(content_stems(doc.title)))
+            if doc.title == doc.chapter.completion_section or doc.title.startswith(doc.chapter.completion_section or "\0"):
+                heading |= set(content_stems(RECAP_WORDS))
+            leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
+            named = len(asked & heading) * 3 + len(asked & leads) * 2
+            if not named or (strong and not asked & heading):
+                continue
+            score = named + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
+            if score > best_score:
+                best, best_score = doc, score
+        if best is None:
+            return None
+        if intent_of(text)[0] == "where":  # "where does the lesson talk about next steps?": the place, not the content
+            return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
+                          f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
+                          {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
+                          best.citation)
+        units = self._units_for(text, asked, best)
+        if not units:
+            return None
+        lines = [f"From *{best.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
+        meta = {"skill": "course", "term": None, "section": best.title, "depth": best.depth, "chapter": best.chapter.number, "query": text}
+        return Answer("\n".join(lines), "course", meta, best.citation)
+
+    def _units_for(self, text: str, asked: set[str], doc: SectionDoc) -> list[Unit]:
+        """The units of a section that answer the intent: the items whose lead the question names, a list
+        for a list request (or a section that is one), a number for a how-many."""
+        own = asked - _widen(set(content_stems(doc.title)))  # what the heading doesn't already say picks an item
+        led = [u for u in doc.units if _lead(u) and own & _widen(set(content_stems(_lead(u))))]
+        lists = doc.lists()
+        if led:
+            out = []
+            for u in led:
+                out.append(u)
+                if u.kind == "para" and u.list_id is None:  # "Key Resources:" introduces the list after it
+                    after = doc.units[doc.units.index(u) + 1:]
+                    if after and after[0].list_id is not None:
+                        out += lists[after[0].list_id]
+            return out
+        if _HOW_MANY.search(text):
+            return [u for u in doc.units if _quantities(u.text)][:2]
+        if lists:
+            first = doc.units.index(next(iter(lists.values()))[0])
+            intro = [u for u in doc.units[:first] if u.kind == "para"][-1:]
+            return intro + next(iter(lists.values()))
+        return doc.units[:2]
+
+    @staticmethod
+    def _section_words(text: str) -> set[str]:
+        """What a question asks about, without the words every question has."""
+        return set(content_stems(text)) - _IGNORED
+
+    def _quantity(self, text: str, asked: set[str]) -> Answer | None:
+        """"How big should my dataset be?": a unit that states a quantity (not a label such as "GPT-4")
+        about everything asked, wherever it is."""
+        if not asked:
+            return None
+        for doc in self.index.sections:
+            for unit in doc.units:
+                stems = _widen(set(unit.stems))
+                if _quantities(unit.text) and asked <= stems | {s for st in unit.stems for s in _SYN.get(st, ())}:
+                    meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+                    return Answer(f"The lesson says: {unit_line(unit)}", "course", meta, doc.citation)
+        return None
+
+    def _instances(self, text: str) -> Answer | None:
+        """"Which datasets are mentioned?": the units that name instances of the plural asked about
+        ("Alpaca/Dolly datasets", "The Pile dataset"), wherever they are in the lesson."""
+        m = _WHICH_PLURAL.match(text.strip())
+        if m is None:
+            return None
+        wstems = set(content_stems(m.group("w")))
+        found = [(doc, unit) for doc in self.index.sections for i, unit in enumerate(doc.units)
+                 if self._exemplifies(doc, i, wstems) and not _EXAMPLE_CUE.search(unit.text)]
+        seen: set[str] = set()
+        found = [(d, u) for d, u in found if not (u.text in seen or seen.add(u.text))]
+        if not found:
+            return None
+        doc = found[0][0]
+        lines = [f"The lesson names these {m.group('w')}:"] + [f"• {unit_line(u)} (*{d.title}*)" for d, u in found[:5]]
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course", meta, doc.citation)
+
+    def _callout(self, text: str) -> Answer | None:
+        """"What is the Try the Chat thing?": a panel callout named by its title."""
+        low = " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
+        for doc in self.index.sections:
+            for unit in doc.callouts:
+                title = " ".join(re.findall(r"[a-z0-9]+", unit.text.split("\n", 1)[0].casefold()))
+                if title and len(title) >= 6 and re.search(r"\b" + re.escape(title) + r"\b", low):
+                    body = unit.text.split("\n", 1)[-1]
+                    meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+                    return Answer(f"*{unit.text.split(chr(10), 1)[0].strip(' →')}* is a panel of the course's web page. In this chat: {body}",
+                                  "course", meta, doc.citation)
+        return None
+
+    def _gist(self) -> Answer | None:
+        """"What is this chapter about?": the chapter's opening summary, its first paragraph."""
+        chapter = self.course.chapters[-1]
+        docs = [d for d in self.index.sections if d.chapter is chapter]
+        doc = next((d for d in docs if d.depth == "shallow"), docs[0] if docs else None)
+        if doc is None:
+            return None
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": chapter.number}
+        return Answer(f"Chapter {chapter.number}, *{chapter.title}*, in a sentence: {unit_line(doc.units[0])}", "course", meta, doc.citation)
+
+    def _section_example(self, text: str, subject_names: set[str]) -> Answer | None:
+        """"An example of a dataset": the units that exemplify the word asked about, when that word is not
+        the concept named (then the concept's own example answers). A name just before the word ("Dolly
+        datasets"), the word followed by "such as"/"like", or a list introduced as examples after a
+        paragraph about the word."""
+        m = _EXAMPLE_OF.search(text)
+        if m is None:
+            return None
+        word = m.group("w")
+        wstems = set(content_stems(word))
+        if not wstems or wstems & subject_names or word.casefold() in STOPWORDS:
+            return None
+        rest = set(content_stems(text)) - _IGNORED - wstems
+        scored: list[tuple[float, SectionDoc, Unit]] = []
+        for doc in self.index.sections:
+            units = doc.units
+            for i, unit in enumerate(units):
+                if not self._exemplifies(doc, i, wstems):
+                    continue
+                scored.append((len(rest & (set(unit.stems) | set(content_stems(doc.title)))) + 0.1 * (doc.depth == "deep"), doc, unit))
+        if not scored:
+            return None
+        top = max(s for s, _, _ in scored)
+        doc = next(d for s, d, _ in scored if s == top)
+        chosen = [u for s, d, u in scored if d is doc and s == top][:3]
+        lines = [f"An example of {word} from the lesson, *{doc.title}*:"] + [f"• {unit_line(u)}" for u in chosen]
+        meta = {"skill": "course-example", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course-example", meta, doc.citation)
+
+    @staticmethod
+    def _exemplifies(doc: SectionDoc, i: int, wstems: set[str]) -> bool:
+        unit = doc.units[i]
+        for m in re.finditer(r"[A-Z][\w/.-]*\s+([a-z][\w-]*)", unit.text):
+            if m.start() == 0 and not re.search(r"[/\d]|.[A-Z]", m.group(0).split()[0]):
+                continue  # a sentence's first word is capitalised anyway ("Typical dataset sizes"), not a name
+            if set(content_stems(m.group(1))) & wstems:
+                return True  # "Alpaca/Dolly datasets", "The Pile dataset"
+        if set(unit.stems) & wstems and _EXAMPLE_CUE.search(unit.text) and re.search(r"such as|like|e\.g\.", unit.text, re.I):
+            return True
+        if unit.list_id is not None:
+            first = next(j for j, u in enumerate(doc.units) if u.list_id == unit.list_id)
+            before = [u for u in doc.units[max(0, first - 2):first] if u.kind == "para"]
+            if before and re.search(r"\bexamples?\b|\blike:?$", before[-1].text, re.I) and any(set(u.stems) & wstems for u in before):
+                return True
+        return False
