@@ -19,6 +19,7 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .skills_course import GENERIC_COURSE_WORDS
+from .coverage import gate_fails, quoted, uncovered
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -34,11 +35,54 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
+#: Intents whose answer about a concept must cover the rest of the question.
+_GATED = frozenset({"define", "how", "why", "purpose"})
+#: A reply that already says it doesn't know (part of) what was asked.
+_ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 
 
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
+        found = self._concepts_core(text, last, depth)
+        if found is None or found.citation is None or not found.meta.get("term"):
+            return found
+        question = self.understanding.understand(text)
+        if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
+            return found
+        return self._gate(question, text, found)
+
+    def _gate(self, question: Question, text: str, found: Answer) -> Answer:
+        """The coverage gate: the passage chosen for a concept must address the rest of the question
+        (see `coverage`). If not, a unit of the lesson that names the concept and does address it; if none,
+        the reply says plainly that the lesson doesn't say that aspect, with the definition labelled as
+        what it does say (no citation: nothing here is presented as the answer)."""
+        skip = [c.said for c in question.concepts] + [n for c in question.concepts for n in c.term.names]
+        context = f"{found.text} {found.meta.get('section') or ''} {found.meta.get('faq') or ''}"
+        missing = gate_fails(text, context, skip)
+        if not missing:
+            return found
+        local = [c for c in question.concepts if not c.elsewhere]
+        subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
+        for doc, unit in self.index.units:
+            if subject.term.term not in self._unit_terms(doc, unit):
+                continue
+            passage = " ".join(u.text for u in self._passage_units(doc, unit))
+            if not uncovered(text, f"{passage} {doc.title}", skip):
+                answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
+                answer.citation = doc.citation
+                answer.meta.update(section=doc.title, depth=doc.depth)
+                return answer
+        term = subject.term
+        body = (f"I don't know that: the lesson doesn't say anything about {quoted(missing)} for **{term.term}**, "
+                f"and I won't guess.\nWhat it does say about {term.term} (not an answer to that): {term.definition}")
+        answer = self._said(subject, "course", body)
+        answer.citation = None
+        answer.meta["missing"] = True
+        answer.meta["skill"] = "course-unknown-aspect"
+        return answer
+
+    def _concepts_core(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
         if self._CREATIVE.match(text):
             return None
