@@ -39,15 +39,16 @@ involve involves involved happen happens happened go goes going come comes came 
 again also even just still then than very much many more most less least good bad better best well like
 one ones two three first second third step steps phase phases stage stages exactly precisely specific
 during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
-play plays played called refer refers referring happen happening basic basics name named""".split())
+play plays played off instead rather called refer refers referring happen happening basic basics name named""".split())
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
-    "avoid avoiding prevent prevents mitigate minimise minimize lessen",
+    "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping",
     "drift drifting deviate deviates diverge stray away far close closer near rails",
-    "rank ranks ranking rankings ranked order ordering compare comparing prefer preferred preference preferences better worse",
+    "rank ranks ranking rankings ranked order ordering compare comparing prefer preferred preference preferences better worse best worst",
     "answer answers response responses reply replies output outputs",
     "question questions prompt prompts instruction instructions request requests command commands",
+    "several multiple various many",
     "unsure uncertain uncertainty doubt doubts",
     "admit admits admitting acknowledge concede",
     "lie lies lying hallucinate hallucinates hallucinating hallucination invent fabricate",
@@ -133,8 +134,8 @@ def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf)
     """The lesson unit that answers a question naming no term, scored by its aspect words (BM25-like
     over stems and synonyms). Chosen only when it covers most key words and clearly beats the runner-up."""
     asked = aspect_words(question)
-    if not asked:
-        return None
+    if len(asked) < 2:
+        return None  # one word is not a paraphrase of a passage ("how long is this course": "long text")
     stems = [stem(w) for w in asked]
     weights = [max(idf(s), max((idf(x) for x in synonyms(s)), default=0.0)) or 0.5 for s in stems]
     total = sum(weights)

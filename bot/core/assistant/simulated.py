@@ -118,7 +118,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        return found or self._section_answer(text, depth) or self._unknown(text)
+        return found or self._section_answer(text, depth) or self._unit_answer(text, depth) or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 

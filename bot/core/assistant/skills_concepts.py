@@ -19,11 +19,11 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .skills_course import GENERIC_COURSE_WORDS
-from .coverage import gate_fails, quoted, uncovered
+from .coverage import best_unit, gate_fails, quoted, uncovered
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Question
+from .understanding import Concept, Question, intent_of
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -81,6 +81,30 @@ class ConceptSkills:
         answer.meta["missing"] = True
         answer.meta["skill"] = "course-unknown-aspect"
         return answer
+
+    def _unit_answer(self, text: str, depth: str = "shallow") -> Answer | None:
+        """The fallback for a question that names no term and no heading but paraphrases the lesson:
+        every unit (with the line that introduces a list item, and its heading) scored by the question's
+        aspect words; cited only when one clearly wins and covers most of them (`coverage.best_unit`)."""
+        if intent_of(text)[0] in ("detail", "where"):
+            return None  # a detail the unit must state, or a place: other skills judge those
+        pool = self.__dict__.get("_unit_pool")
+        if pool is None:
+            seen: dict[str, tuple] = {}
+            for doc, unit in self.index.units:  # one candidate per passage: a list's items share theirs
+                units = self._passage_units(doc, unit)
+                body = " ".join(u.text for u in units)
+                key = " ".join(body.split()).casefold()
+                if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
+                    seen[key] = (doc, unit, body + " " + doc.title)
+            pool = self._unit_pool = [(doc, unit) for doc, unit, _ in seen.values()]
+            self._unit_texts = {id(unit): body for _, unit, body in seen.values()}
+        chosen = best_unit(text, pool, lambda pair: self._unit_texts[id(pair[1])], self.index.idf)
+        if chosen is None:
+            return None
+        doc, unit = chosen
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("From the lesson:\n" + "\n".join(self._passage(doc, unit)), "course", meta, doc.citation)
 
     def _concepts_core(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)

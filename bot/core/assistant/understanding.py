@@ -264,8 +264,9 @@ class Understanding:
 def _score(name: str, said: str) -> float:
     """How well `said` is `name`: exact, a plural, or (for longer names) a typo away."""
     if said == name or said == name + "s" or said == name + "es" or (name.endswith("y") and said == name[:-1] + "ies") or (
-            name.endswith("s") and len(name) > 4 and said == name[:-1]):
-        return 100.0
+            name.endswith("s") and len(name) > 4 and said == name[:-1]) or (
+            len(said) >= 6 and " " not in name and name in (said + "ness", said + "y")):
+        return 100.0  # "honest" is the value "honesty", "harmless" "harmlessness": the adjective names the same noun
     if len(name) >= 4 and len(said) == len(name) and said[0] == name[0] and _one_swap(name, said):
         return 90.0  # "rlfh": two neighbouring letters swapped, the commonest typo of an acronym
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):
