@@ -80,6 +80,12 @@ class CourseSkills:
                 score = (2 * len(want & intro_stems) + len(want & title_stems - intro_stems)
                          + len(want & item_stems - intro_stems - title_stems) + 0.3 * hit.score)
                 score += 1.5 if wanted == len(items) else 0
+                for word, n in _LABELLED.findall(what):
+                    label = (word, str(NUMBER_WORDS.get(n.lower(), n)))  # "the steps of phase 2": the list under "Phase 2 - …", not the phases
+                    if re.match(_LABEL_PATTERN.format(*label), intro, re.I):
+                        score += 4
+                    elif all(re.match(r"(phase|step|stage|part)\s*\d", i, re.I) for i in items):
+                        score -= 3
                 heads = [content_stems(item)[:1] for item in items]
                 if all(h and h[0] in head for h in heads):
                     score += 2  # "the phases of …" and every item is "Phase N …"
@@ -294,6 +300,10 @@ class CourseSkills:
         return [d for d in self.index.sections if d.chapter.number == chapter and d.depth == depth]
 
 
+_LABELLED = re.compile(r"\b(phase|step|stage|part)\s*(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+_LABEL_PATTERN = r"^\W*{0}\s*{1}\b"
+
+
 def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:
     """The lists in a section with the line that introduces each; "Phase 1 - …" paragraphs form one too."""
     out: list[tuple[str, list[str]]] = []
@@ -302,6 +312,11 @@ def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:
         intro = doc.units[first - 1].text if first > 0 and doc.units[first - 1].kind == "para" else ""
         out.append((intro, [u.text for u in units]))
     steps = [u.text for u in doc.units if u.kind == "para" and re.match(r"^(phase|step|stage|part)\s*\d+", u.text, re.I)]
+    for step in steps:  # "Phase 1 - SFT:" with its lines under it and no list: those lines are its list
+        lead, _, body = step.partition("\n")
+        lines = [line.strip() for line in body.split("\n") if line.strip()]
+        if lines and not any(intro == lead for intro, _ in out):
+            out.append((lead, lines))
     if len(steps) >= 2:
         out.append(("", [s.split("\n")[0].rstrip(":") for s in steps]))
     return out
