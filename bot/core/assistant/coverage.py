@@ -45,7 +45,7 @@ play plays played off instead rather called refer refers referring happen happen
 _SYNONYM_GROUPS = [
     "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping",
     "drift drifting deviate deviates diverge stray away far close closer near rails",
-    "rank ranks ranking rankings ranked order ordering compare comparing prefer preferred preference preferences better worse best worst",
+    "rank ranks ranking rankings ranked order ordering prefer preferred preference preferences better worse best worst",
     "answer answers response responses reply replies output outputs",
     "question questions prompt prompts instruction instructions request requests command commands",
     "several multiple various many",
@@ -130,11 +130,12 @@ def gate_fails(question: str, passage: str, skip: Iterable[str] = ()) -> list[st
     return []
 
 
-def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf) -> tuple[object, object] | None:
+def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf, skip: Iterable[str] = (),
+              margin: float = 0.08) -> tuple[object, object] | None:
     """The lesson unit that answers a question naming no term, scored by its aspect words (BM25-like
     over stems and synonyms). Chosen only when it covers most key words and clearly beats the runner-up."""
-    asked = aspect_words(question)
-    if len(asked) < 2:
+    asked = aspect_words(question, skip)
+    if len(asked) < (2 if margin else 1):
         return None  # one word is not a paraphrase of a passage ("how long is this course": "long text")
     stems = [stem(w) for w in asked]
     weights = [max(idf(s), max((idf(x) for x in synonyms(s)), default=0.0)) or 0.5 for s in stems]
@@ -162,7 +163,7 @@ def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf)
     top = scored[0]
     runner = scored[1][0] if len(scored) > 1 else 0.0
     need = len(asked) if len(asked) <= 2 else math.ceil(0.6 * len(asked))
-    if top[2] < need or top[1] < 0.6 or top[0] - runner < 0.08:
+    if top[2] < need or top[1] < 0.6 or (top[0] - runner < margin if margin else top[0] <= runner):
         return None
     return top[3]
 

@@ -31,7 +31,7 @@ from .skills_course import CourseSkills, _lists_of
 from .skills_sections import SectionSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
-from .text import STOPWORDS, clip, content_stems, everyday_stems, normalise, strip_end, words
+from .text import STOPWORDS, clip, content_stems, everyday_stems, normalise, stem, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
 from .understanding import Understanding, intent_of, split_parts
 
@@ -173,7 +173,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
                 return self._more(last)  # a bare "why?" about a term is asked about the term, below
         if short and last.skill is None and ((self._SIMPLER.search(text) and not self._names_something(text)) or self._MORE.match(text) or
-                                            (self._EXAMPLE.search(text) and REFERS.search(text)) or
+                                            (self._EXAMPLE.search(text) and REFERS.search(text) and not self._names_lesson_content(text)) or
                                             (also and len(words(text)) <= 4 and not self._known_target(also.group("x")))):
             return Answer("I don't know what “that” refers to yet: we haven't talked about anything. "
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
@@ -316,6 +316,13 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             return False
         rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
         return bool(rest)
+
+    def _names_lesson_content(self, text: str) -> bool:
+        """"That example about translating hello" is not a dangling "that": a pronoun followed by a noun phrase that
+        names lesson content (words the lesson uses, beyond the pointing and example words) points at the lesson."""
+        rest = [w for w in words(text) if w not in self._POINTER_WORDS and w not in STOPWORDS
+                and not self._EXAMPLE.search(w) and w not in ("show", "give", "me", "one", "about", "with", "again")]
+        return any(self.index.idf(stem(w)) for w in rest)
 
     def _known_target(self, target: str) -> bool:
         return bool(self.phrasebook.language(strip_end(target)) is None and self.facts.country(strip_end(target)))

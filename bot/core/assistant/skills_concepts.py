@@ -19,7 +19,7 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .skills_course import GENERIC_COURSE_WORDS
-from .coverage import best_unit, gate_fails, quoted, uncovered
+from .coverage import addressed, aspect_words, text_stems, best_unit, gate_fails, quoted, uncovered
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -35,6 +35,8 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
+#: Words that ask for an example without saying which.
+_EXAMPLE_WORDS = frozenset(stem(w) for w in "example examples instance sample show give illustrate illustration demo demonstrate".split())
 #: Intents whose answer about a concept must cover the rest of the question.
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
@@ -106,6 +108,35 @@ class ConceptSkills:
         meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
         return Answer("From the lesson:\n" + "\n".join(self._passage(doc, unit)), "course", meta, doc.citation)
 
+    def _example_unit(self, text: str, names: list[str]) -> Answer | None:
+        """One of the lesson's own examples, found by the words the question uses for it beyond the concepts it
+        names ("the example comparing a base model's and a tuned model's output", "the translate hello one").
+        A short section made only of examples is shown whole (the two outputs side by side)."""
+        if not [w for w in aspect_words(text, names) if stem(w) not in _EXAMPLE_WORDS]:
+            return None
+        pool = self.__dict__.get("_example_pool")
+        if pool is None:
+            seen: dict[str, tuple] = {}
+            for doc in self.index.sections:
+                for unit in self.index.example_units(doc):
+                    key = " ".join(unit.text.split()).casefold()
+                    if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
+                        seen[key] = (doc, unit)
+            pool = self._example_pool = list(seen.values())
+        question = " ".join(w for w in words(text) if stem(w) not in _EXAMPLE_WORDS)
+        chosen = best_unit(question, pool, lambda pair: f"{pair[1].text} {pair[0].title}", self.index.idf, margin=0.0)
+        if chosen is None:
+            return None
+        doc, unit = chosen
+        quoted_words = text_stems(" ".join(re.findall(r"[\"“']([^\"”]+)[\"”']", unit.text)))
+        if not any(addressed(w, quoted_words) for w in aspect_words(question, names)):
+            return None  # named by its topic: a word of the example itself ("hello", "France"), not of the lesson around it
+        shown = self.index.example_units(doc)
+        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else self._passage_units(doc, unit)
+        lines = [f"The lesson's example, in *{doc.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
+        meta = {"skill": "course-example", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course-example", meta, doc.citation)
+
     def _concepts_core(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
         if self._CREATIVE.match(text):
@@ -118,6 +149,12 @@ class ConceptSkills:
         other = self._other_chapter(text)
         if other is not None:
             return other
+        if question.intent == "example":  # "the example about translating hello": the lesson's own example, by its topic
+            names = [n for c in question.concepts for n in c.term.names] + [c.said for c in question.concepts]
+            found = ((self._section_example(text, set(content_stems(" ".join(names)))) if question.concepts else None)
+                     or self._example_unit(text, names))
+            if found is not None:
+                return found
         if not question.concepts:
             if question.intent == "where":
                 return self._where_heading(text)
