@@ -187,11 +187,23 @@ class Understanding:
         for i, (toks, _, _, _) in enumerate(self._names):
             self._first.setdefault(toks[0][:2], []).append(i)
         self._outline: dict[str, list[tuple[tuple[str, ...], str, OutlineChapter, str]]] = {}
+        self._outline_bags: dict[frozenset[str], tuple[int, OutlineChapter, str]] = {}
+        # "the classification chapter", "the chapter on attention": a word only one other chapter's title has
+        from .text import stem
+        here = {stem(t) for c in course.chapters for t in tokens(c.title)}
+        counts: dict[str, list[OutlineChapter]] = {}
+        for other in course.outline:
+            for t in set(tokens(other.title)) - STOPWORDS:
+                counts.setdefault(stem(t), []).append(other)
+        self._title_words = {st: chs[0] for st, chs in counts.items() if len(chs) == 1 and st not in here and len(st) >= 4}
         for other in course.outline:
             for phrase in other.vocabulary:
                 toks = tuple(t for t in tokens(phrase) if t not in _ARTICLES)
                 if toks:
                     self._outline.setdefault(toks[0][:2], []).append((toks, " ".join(toks), other, phrase))
+                bag = _bag(toks)
+                if len(bag) >= 2:  # "load the pretrained weights", "weights (pretrained) loading": same words, any order or form
+                    self._outline_bags.setdefault(bag, (len(toks), other, phrase))
 
     def elsewhere(self, text: str) -> list[Elsewhere]:
         """The other chapters' vocabulary the text names (longest first, each span once), in order.
@@ -206,6 +218,24 @@ class Understanding:
                     score = _score(joined, " ".join(toks[i:i + width]))
                     if score:
                         candidates.append((score, width, -i, Elsewhere(other, phrase, i, i + width)))
+        for i, t in enumerate(toks):
+            if t not in ("chapter", "chapters", "ch"):
+                continue
+            from .text import stem
+            for j in (i - 2, i - 1, i + 1, i + 2):
+                if 0 <= j < len(toks) and stem(toks[j]) in self._title_words:
+                    other = self._title_words[stem(toks[j])]
+                    lo, hi = min(i, j), max(i, j) + 1
+                    candidates.append((90.0, hi - lo, -lo, Elsewhere(other, other.title, lo, hi)))
+                    break
+        if self._outline_bags:
+            for i in range(len(toks)):
+                for width in range(2, 6):
+                    if i + width > len(toks) or toks[i] in _FILLER or toks[i + width - 1] in _FILLER:
+                        continue
+                    hit = self._outline_bags.get(_bag(toks[i:i + width]))
+                    if hit is not None and width <= hit[0] + 1:
+                        candidates.append((95.0, width, -i, Elsewhere(hit[1], hit[2], i, i + width)))
         candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
         taken: set[int] = set()
         found: list[Elsewhere] = []
@@ -259,6 +289,16 @@ class Understanding:
         concepts = self.concepts(text)
         return Question(text, intent, concepts, detail, split_parts(text), depth_of(text),
                         detail_said(text) if intent == "detail" else None)  # detail_words
+
+
+#: Words that may sit inside a phrase without changing it ("load *the* pretrained weights").
+_FILLER = frozenset({"the", "a", "an", "of", "for", "to", "from", "in", "on", "with", "and", "my", "your", "our", "its", "their"})
+
+
+def _bag(toks) -> frozenset[str]:
+    """A phrase's words as a set of stems, fillers left out: order and inflection don't change it."""
+    from .text import stem
+    return frozenset(stem(t) for t in toks if t not in _FILLER)
 
 
 def _score(name: str, said: str) -> float:
