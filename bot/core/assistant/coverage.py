@@ -39,7 +39,7 @@ involve involves involved happen happens happened go goes going come comes came 
 again also even just still then than very much many more most less least good bad better best well like
 one ones two three first second third step steps phase phases stage stages exactly precisely specific
 during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
-play plays played off instead rather called refer refers referring happen happening basic basics name named""".split())
+play plays played off instead rather called after before refer refers referring happen happening basic basics name named""".split())
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
@@ -63,7 +63,8 @@ _SYNONYM_GROUPS = [
     "chatbot chatbots assistant assistants chatgpt",
     "complete completes completing completion autocomplete continue continues continuing",
     "follow follows following obey obeys comply",
-    "capability capabilities ability abilities skill skills creative creativity",
+    "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
+    "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
     "cost costs price tax trade-off tradeoff downside drawback penalty",
     
 ]

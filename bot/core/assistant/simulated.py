@@ -180,7 +180,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                           "unknown", {"skill": "unknown"})
         return None
 
-    _NEXT = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what|which)?\s*(?:(?:comes|happens|is|follows|do (?:we|you) do|does it do)\s+)?"
+    _NEXT = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what(?:'s|s| is)?|which)?\s*(?:(?:comes|happens|is|follows|do (?:we|you) do|does it do)\s+)?"
                        r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b", re.I)
     _PREVIOUS = re.compile(r"\b(?:before (?:that|this|it)|the (?:previous|one before|step before|phase before)|(?:what|which) (?:comes|came|happens|happened|is) (?:before|first)|precedes?)\b", re.I)
 

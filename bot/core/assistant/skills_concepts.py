@@ -67,7 +67,7 @@ class ConceptSkills:
         local = [c for c in question.concepts if not c.elsewhere]
         subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
         for doc, unit in self.index.units:
-            if subject.term.term not in self._unit_terms(doc, unit):
+            if not any(subject.term.term in named for named in self._unit_terms(doc, unit)):  # "alignment" in "alignment tax"
                 continue
             passage = " ".join(u.text for u in self._passage_units(doc, unit))
             if not uncovered(text, f"{passage} {doc.title}", skip):

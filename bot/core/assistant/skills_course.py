@@ -32,7 +32,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 class CourseSkills:
     # ---- lists ----------------------------------------------------------------------------
 
-    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
+    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
 
     _LIST_ANYWHERE = re.compile(r"\b(?:please )?(?:list|enumerate|bullet)(?: them| it| those| these)?\b|\bas a list\b", re.I)
 

@@ -91,7 +91,8 @@ _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explain
                     r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
                     r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
-                   r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b", re.I)
+                   r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
+                   r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
                       r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)\s*[?.!]*$"
                       r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
@@ -230,11 +231,11 @@ class Understanding:
                     break
         if self._outline_bags:
             for i in range(len(toks)):
-                for width in range(2, 6):
+                for width in range(2, 8):
                     if i + width > len(toks) or toks[i] in _FILLER or toks[i + width - 1] in _FILLER:
                         continue
                     hit = self._outline_bags.get(_bag(toks[i:i + width]))
-                    if hit is not None and width <= hit[0] + 1:
+                    if hit is not None and width <= hit[0] + 3:
                         candidates.append((95.0, width, -i, Elsewhere(hit[1], hit[2], i, i + width)))
         candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
         taken: set[int] = set()
@@ -298,7 +299,7 @@ _FILLER = frozenset({"the", "a", "an", "of", "for", "to", "from", "in", "on", "w
 def _bag(toks) -> frozenset[str]:
     """A phrase's words as a set of stems, fillers left out: order and inflection don't change it."""
     from .text import stem
-    return frozenset(stem(t) for t in toks if t not in _FILLER)
+    return frozenset(stem(t) for t in toks if t not in _FILLER and t not in STOPWORDS)
 
 
 def _score(name: str, said: str) -> float:
