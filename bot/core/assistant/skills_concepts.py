@@ -47,9 +47,11 @@ _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         found = self._concepts_core(text, last, depth)
-        if found is None or found.citation is None or not found.meta.get("term"):
+        if found is None or found.citation is None:
             return found
         question = self.understanding.understand(text)
+        if not [c for c in question.concepts if not c.elsewhere] or found.skill not in ("course", "course-more"):
+            return found
         if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
             return found
         return self._gate(question, text, found)
@@ -61,13 +63,19 @@ class ConceptSkills:
         what it does say (no citation: nothing here is presented as the answer)."""
         skip = [c.said for c in question.concepts] + [n for c in question.concepts for n in c.term.names]
         context = f"{found.text} {found.meta.get('section') or ''} {found.meta.get('faq') or ''}"
-        missing = gate_fails(text, context, skip)
-        if not missing:
-            return found
         local = [c for c in question.concepts if not c.elsewhere]
         subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
+        named_here = {c.term.term for c in self.understanding.concepts(context)}
+        # another concept the question names must be named by the passage too, as a whole name ("transformer" is not "Transformation")
+        others = [c.said for c in question.concepts if c.term is not subject.term and c.term.term not in named_here
+                  and not any(c.term.term in n or n in c.term.term for n in named_here)]
+        missing = others + gate_fails(text, context, skip)
+        wanted = [subject.term.term] + [c.term.term for c in question.concepts if c.term is not subject.term]
+        if not missing:
+            return found
         for doc, unit in self.index.units:
-            if not any(subject.term.term in named for named in self._unit_terms(doc, unit)):  # "alignment" in "alignment tax"
+            unit_terms = self._unit_terms(doc, unit)
+            if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
                 continue
             passage = " ".join(u.text for u in self._passage_units(doc, unit))
             if not uncovered(text, f"{passage} {doc.title}", skip):
