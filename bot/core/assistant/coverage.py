@@ -39,11 +39,12 @@ involve involves involved happen happens happened go goes going come comes came 
 again also even just still then than very much many more most less least good bad better best well like
 one ones two three first second third step steps phase phases stage stages exactly precisely specific
 during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
-play plays played off instead rather called after before refer refers referring happen happening basic basics name named""".split())
+play plays played off instead rather called after before put puts putting
+change changes changed affect affects affected impact impacts become becomes turn turns refer refers referring happen happening basic basics name named""".split())
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
-    "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping",
+    "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping keep keeps kept",
     "drift drifting deviate deviates diverge stray away far close closer near rails",
     "rank ranks ranking rankings ranked order ordering prefer preferred preference preferences better worse best worst",
     "answer answers response responses reply replies output outputs",

@@ -187,7 +187,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
     def _sequence_followup(self, text: str, last: Turn) -> Answer | None:
         """"What comes next?" after an answer about one item of an ordered list (a phase, a step): the next
         (or previous) item of that list in the lesson, with the lines under it; at an end, that it is the end."""
-        if not last.skill or not last.skill.startswith("course") or len(words(text)) > 10:
+        if not last.skill or not (last.skill.startswith("course") or last.skill == "list") or len(words(text)) > 10:
             return None
         step = 1 if self._NEXT.search(text) else -1 if self._PREVIOUS.search(text) else 0
         if not step or self.understanding.concepts(text):
@@ -215,6 +215,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if best is None or best_score < 0.8:
             return None
         intro, items, i = best
+        if sum(set(content_stems(item.split("\n")[0])) <= said for item in items) > 1:
+            return None  # the last answer gave the whole list ("the phases are …"): "next" after which one is not said
         j = i + step
         current = items[i].split("\n")[0].rstrip(":")
         meta = dict(last.meta, skill="course", term=None)
