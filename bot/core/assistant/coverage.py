@@ -40,7 +40,8 @@ again also even just still then than very much many more most less least good ba
 one ones two three first second third step steps phase phases stage stages exactly precisely specific
 during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
 play plays played off instead rather called after before put puts putting
-change changes changed affect affects affected impact impacts become becomes turn turns refer refers referring happen happening basic basics name named""".split())
+change changes changed affect affects affected impact impacts become becomes turn turns
+relationship relationships relation relate related between connection connected link linked refer refers referring happen happening basic basics name named""".split())
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
@@ -57,12 +58,12 @@ _SYNONYM_GROUPS = [
     "data dataset datasets corpus",
     "score scores scored rate rates rating grade grades judge judges reward rewards",
     "human humans people annotator annotators labeler labelers labeller writer writers",
-    "safe safety harmless harmlessness dangerous danger harm harmful",
+    "safe safer safest safety harmless harmlessness dangerous danger harm harmful",
     "helpful helpfulness useful",
     "honest honesty truthful truth",
     "big bigger large larger size huge",
     "chatbot chatbots assistant assistants chatgpt",
-    "complete completes completing completion autocomplete continue continues continuing",
+    "complete completes completing completion completer autocomplete continue continues continuing ramble rambles rambling",
     "follow follows following obey obeys comply",
     "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
     "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
@@ -102,7 +103,20 @@ def addressed(word: str, have: set[str]) -> bool:
     st = stem(word)
     if synonyms(st) & have:
         return True
+    for base in _comparative(word):  # "safer" is "safe", "bigger" is "big"
+        if synonyms(stem(base)) & have:
+            return True
     return len(st) >= 5 and any(len(h) >= 5 and h[:5] == st[:5] for h in have)
+
+
+def _comparative(word: str) -> list[str]:
+    if word.endswith("ier"):
+        return [word[:-3] + "y"]
+    if word.endswith("er") and len(word) > 4:
+        return [word[:-2], word[:-1], word[:-3]]  # faster, safer, bigger
+    if word.endswith("est") and len(word) > 5:
+        return [word[:-3], word[:-2], word[:-4]]
+    return []
 
 
 def text_stems(text: str) -> set[str]:

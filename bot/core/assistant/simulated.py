@@ -215,7 +215,12 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if best is None or best_score < 0.8:
             return None
         intro, items, i = best
-        if sum(set(content_stems(item.split("\n")[0])) <= said for item in items) > 1:
+        current_item = last.meta.get("item")
+        at = next(((intro_, items_, k) for intro_, items_ in _lists_of(doc) if len(items_) >= 2
+                   for k, it in enumerate(items_) if current_item and it.split("\n")[0].rstrip(":") == current_item), None)
+        if at is not None:  # the last answer was itself a step along this list: go on from where it left
+            intro, items, i = at
+        elif sum(set(content_stems(item.split("\n")[0])) <= said for item in items) > 1:
             return None  # the last answer gave the whole list ("the phases are …"): "next" after which one is not said
         j = i + step
         current = items[i].split("\n")[0].rstrip(":")
@@ -226,6 +231,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                           + f"; it says nothing {'after' if step > 0 else 'before'} it there.", "course", meta, doc.citation)
         item = items[j].split("\n")[0].rstrip(":")
         lines = [f"{'After' if step > 0 else 'Before'} **{current}** comes **{item}**."]
+        meta["item"] = item
         under = next((sub for lead, sub in _lists_of(doc) if lead.rstrip(":") == item), None)
         lines += [f"{n}. {x}" for n, x in enumerate(under or [], 1)]
         named = [c for c in self.understanding.concepts(item) if not c.elsewhere]

@@ -67,8 +67,9 @@ class ConceptSkills:
         subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
         named_here = {c.term.term for c in self.understanding.concepts(context)}
         # another concept the question names must be named by the passage too, as a whole name ("transformer" is not "Transformation")
+        relating = bool(_YES_NO.match(text)) or question.intent == "how"  # "does X use Y", "how does X use Y": Y is what is asked
         others = [c.said for c in question.concepts if c.term is not subject.term and c.term.term not in named_here
-                  and not any(c.term.term in n or n in c.term.term for n in named_here)]
+                  and (relating or c.elsewhere) and not any(c.term.term in n or n in c.term.term for n in named_here)]
         missing = others + gate_fails(text, context, skip)
         wanted = [subject.term.term] + [c.term.term for c in question.concepts if c.term is not subject.term]
         if not missing:
@@ -83,6 +84,11 @@ class ConceptSkills:
                 answer.citation = doc.citation
                 answer.meta.update(section=doc.title, depth=doc.depth)
                 return answer
+        whole = self._unit_answer(text)  # the whole question may be one passage of the lesson ("the typical dataset sizes")
+        if whole is not None and whole.citation is not None:
+            chosen = whole.text.split("\n", 1)[-1]
+            if not others and not uncovered(text, chosen + " " + (whole.meta.get("section") or ""), skip):
+                return whole
         term = subject.term
         body = (f"I don't know that: the lesson doesn't say anything about {quoted(missing)} for **{term.term}**, "
                 f"and I won't guess.\nWhat it does say about {term.term} (not an answer to that): {term.definition}")
