@@ -41,14 +41,17 @@ one ones two three first second third step steps phase phases stage stages exact
 during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
 play plays played off instead rather called after before put puts putting
 change changes changed affect affects affected impact impacts become becomes turn turns
-relationship relationships relation relate related between connection connected link linked refer refers referring happen happening basic basics name named""".split())
+relationship relationships relation relate related between connection connected link linked refer refers referring happen happening basic basics name named
+practice practical deal look looks looked sense gist nutshell anyway btw literally kinda sorta guys bro lol ur ya gonna
+wanna idk tbh hmm quick quickly question questions curious wondering wonder lost clarify clarification elaborate exist exists
+beginner beginners newbie words plain english layman dummies five eli5 kid child year old""".split())
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
     "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping keep keeps kept",
     "drift drifting deviate deviates diverge stray away far close closer near rails",
     "rank ranks ranking rankings ranked order ordering prefer preferred preference preferences better worse best worst",
-    "answer answers response responses reply replies output outputs",
+    "answer answers answering answered response responses respond responds responded responding reply replies output outputs",
     "question questions prompt prompts instruction instructions request requests command commands",
     "several multiple various many",
     "unsure uncertain uncertainty doubt doubts",
