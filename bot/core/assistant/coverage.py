@@ -90,7 +90,7 @@ def aspect_words(text: str, skip: Iterable[str] = ()) -> list[str]:
     minus stop words, fillers and the words in `skip` (the concept's own name words)."""
     skipped = {stem(w) for s in skip for w in words(s)}
     out: list[str] = []
-    for w in words(text):
+    for w in words(text)[:120]:  # a question is short; a pasted text is not one
         for piece in ([w] if "-" not in w else [w, *w.split("-")]):
             st = stem(piece)
             if (len(piece) < 3 or piece in STOPWORDS or st in FILLER or st in skipped or piece.isdigit()

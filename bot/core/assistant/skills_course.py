@@ -164,7 +164,7 @@ class CourseSkills:
         """Topics in the question that the course never mentions ("LoRA" in "How does LoRA fine-tuning work?")."""
         names = set(content_stems(" ".join(term.names)))
         names |= {stem(w) for c in self.understanding.concepts(text) for w in c.said.split()}  # "honest" names honesty
-        return [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
+        return [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
                 and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems() and self._names_a_topic(w, text)]
 
     def _names_a_topic(self, word: str, text: str) -> bool:
