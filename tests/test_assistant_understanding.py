@@ -381,3 +381,76 @@ async def test_a_quantity_the_lesson_states_is_found_wherever_it_is(core):
 async def test_where_a_section_is_answered_with_the_place_not_its_content(core):
     where = await say(core, "where's the part about datasets?", user="a")
     assert where.startswith("That is in Chapter 7, section *Instruction Datasets*")
+
+
+# ---- round 3: the coverage gate, the whole-question fallback, sub-lists, sequences, the outline ----------
+
+from bot.core.assistant.coverage import aspect_words, best_unit, gate_fails, uncovered  # noqa: E402
+
+
+def test_aspect_words_leave_out_fillers_intent_words_and_the_concept():
+    assert aspect_words("how does the value head inside the reward model work", ["reward model"]) == ["value", "head"]
+    assert aspect_words("what is PPO?", ["PPO"]) == []
+    assert aspect_words("why do we even need this?") == []
+
+
+def test_the_gate_accepts_a_passage_that_addresses_the_rest_of_the_question():
+    passage = "Balance with KL-divergence penalty to prevent drift from original model"
+    assert gate_fails("how does the kl penalty stop the model straying", passage, ["kl penalty"]) == []  # general synonyms
+    assert gate_fails("what does the reward model predict", "trained to predict human preferences", ["reward model"]) == []
+    assert uncovered("why are responses ranked", "Humans rank them (Response A > Response B)") == []  # morphology
+
+
+def test_the_gate_names_the_aspect_a_passage_does_not_give():
+    definition = "Proximal Policy Optimization, used in phase 3 of RLHF to maximize the reward."
+    assert gate_fails("does PPO use a replay buffer", definition, ["PPO"]) == ["replay", "buffer"]
+    assert gate_fails("how can we avoid the alignment tax", "The trade-off in which RLHF can reduce raw capability",
+                      ["alignment tax"]) == ["avoid"]
+
+
+def test_best_unit_needs_a_clear_winner_that_covers_most_words():
+    units = [("a", "Humans rank them (Response A > Response B > Response C)"),
+             ("b", "Hire annotators to write instruction-response pairs"),
+             ("c", "Collect real conversations with privacy safeguards")]
+    pick = lambda q: best_unit(q, units, lambda pair: pair[1], lambda s: 1.0)  # noqa: E731
+    assert pick("why do people put the answers in order") == units[0]
+    assert pick("why do penguins huddle in winter") is None  # nothing covers it
+    assert pick("how long is it") is None  # one word is not a paraphrase
+
+
+async def test_an_aspect_the_lesson_does_not_give_is_said_to_be_unknown(core):
+    reply = await say(core, "does ppo use a replay buffer")
+    assert "don't know" in reply and "replay buffer" in reply and "not an answer to that" in reply
+    reply = await say(core, "does the reward model use a transformer", user="bo")
+    assert "don't know" in reply and "Base model prompt" not in reply
+    reply = await say(core, "how does the kl penalty keep the model from drifting", user="cy")
+    assert "prevent drift" in reply and "don't know" not in reply
+    reply = await say(core, "what is sft and does it use a replay buffer?", user="di")
+    assert "instruction-response pairs" in reply and "don't know" in reply
+
+
+async def test_a_paraphrase_of_the_lesson_finds_its_passage(core):
+    reply = await say(core, "why do people put the generated replies in order from best to worst")
+    assert "Humans rank them" in reply
+    assert "don't know" in await say(core, "why do penguins huddle together in winter", user="bo")
+
+
+async def test_a_list_under_a_named_item_and_the_next_item(core):
+    reply = await say(core, "what are the steps of phase two")
+    assert "Humans rank them" in reply and "Phase 1 - Supervised" not in reply
+    assert "Phase 3 - Reinforcement Learning" in await say(core, "what comes next")
+    assert "Phase 2 - Reward Modeling" in await say(core, "and what comes before that")
+    assert "last" in await say(core, "explain phase 3", "what happens after that", user="bo")
+
+
+async def test_a_lesson_example_named_by_its_topic(core):
+    reply = await say(core, "what was that example about paris")
+    assert "The capital of France is Paris" in reply and "refers to" not in reply
+    assert "refers to" in await say(core, "give me that example", user="bo")
+
+
+def test_outline_phrases_match_in_any_order_and_form(understanding):
+    found = understanding.elsewhere("how are weights that were pretrained loaded")
+    assert found and found[0].chapter.number == 5
+    found = understanding.elsewhere("what does the classification chapter teach")
+    assert found and found[0].chapter.number == 6

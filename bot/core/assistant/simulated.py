@@ -27,11 +27,11 @@ from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
-from .skills_course import CourseSkills
+from .skills_course import CourseSkills, _lists_of
 from .skills_sections import SectionSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
-from .text import STOPWORDS, clip, everyday_stems, normalise, strip_end, words
+from .text import STOPWORDS, clip, content_stems, everyday_stems, normalise, stem, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
 from .understanding import Understanding, intent_of, split_parts
 
@@ -118,7 +118,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        return found or self._section_answer(text, depth) or self._unknown(text)
+        return found or self._section_answer(text, depth) or self._unit_answer(text, depth) or self._unknown(text)
 
     # ---- follow-ups -----------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     def _followup(self, text: str, last: Turn) -> Answer | None:
         short = len(words(text)) <= 9
-        found = self._item_followup(text, last) or self._opposite(text, last)
+        found = self._sequence_followup(text, last) or self._item_followup(text, last) or self._opposite(text, last)
         if found is not None:
             return found
         if self.understanding.concepts(text) and last.skill not in _WORLD_SKILLS:
@@ -173,12 +173,71 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
                 return self._more(last)  # a bare "why?" about a term is asked about the term, below
         if short and last.skill is None and ((self._SIMPLER.search(text) and not self._names_something(text)) or self._MORE.match(text) or
-                                            (self._EXAMPLE.search(text) and REFERS.search(text)) or
+                                            (self._EXAMPLE.search(text) and REFERS.search(text) and not self._names_lesson_content(text)) or
                                             (also and len(words(text)) <= 4 and not self._known_target(also.group("x")))):
             return Answer("I don't know what “that” refers to yet: we haven't talked about anything. "
                           "Ask me a full question, e.g. *What is RLHF?*, and then I can simplify it, give an example or go deeper.",
                           "unknown", {"skill": "unknown"})
         return None
+
+    _NEXT = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what(?:'s|s| is)?|which)?\s*(?:(?:comes|happens|is|follows|do (?:we|you) do|does it do)\s+)?"
+                       r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b", re.I)
+    _PREVIOUS = re.compile(r"\b(?:before (?:that|this|it)|the (?:previous|one before|step before|phase before)|(?:what|which) (?:comes|came|happens|happened|is) (?:before|first)|precedes?)\b", re.I)
+
+    def _sequence_followup(self, text: str, last: Turn) -> Answer | None:
+        """"What comes next?" after an answer about one item of an ordered list (a phase, a step): the next
+        (or previous) item of that list in the lesson, with the lines under it; at an end, that it is the end."""
+        if not last.skill or not (last.skill.startswith("course") or last.skill == "list") or len(words(text)) > 10:
+            return None
+        step = 1 if self._NEXT.search(text) else -1 if self._PREVIOUS.search(text) else 0
+        if not step or self.understanding.concepts(text):
+            return None
+        doc = self._topic_doc(last)
+        if doc is None:
+            return None
+        said = set(content_stems(last.text))
+        term = set(content_stems(last.meta.get("term") or ""))
+        best, best_score = None, 0.0
+        for intro, items in _lists_of(doc):
+            if len(items) < 2:
+                continue
+            labelled = all(re.match(r"\W*(phase|step|stage|part)\s*\d", i, re.I) for i in items)
+            for i, item in enumerate(items):
+                own = set(content_stems(item.split("\n")[0]))
+                if not own:
+                    continue
+                label = re.match(r"\W*((?:phase|step|stage|part)\s*\d+)", item, re.I)
+                named = bool(label) and re.search(r"\b" + re.escape(label.group(1)) + r"\b", last.text, re.I) is not None
+                score = (len(own & said) / len(own) + (0.5 if term and term <= own else 0) + (0.3 if labelled else 0)
+                         + (1.0 if named else 0))  # the last answer said "phase 3": that is the item it was about
+                if score > best_score:
+                    best, best_score = (intro, items, i), score
+        if best is None or best_score < 0.8:
+            return None
+        intro, items, i = best
+        current_item = last.meta.get("item")
+        at = next(((intro_, items_, k) for intro_, items_ in _lists_of(doc) if len(items_) >= 2
+                   for k, it in enumerate(items_) if current_item and it.split("\n")[0].rstrip(":") == current_item), None)
+        if at is not None:  # the last answer was itself a step along this list: go on from where it left
+            intro, items, i = at
+        elif sum(set(content_stems(item.split("\n")[0])) <= said for item in items) > 1:
+            return None  # the last answer gave the whole list ("the phases are …"): "next" after which one is not said
+        j = i + step
+        current = items[i].split("\n")[0].rstrip(":")
+        meta = dict(last.meta, skill="course", term=None)
+        if not 0 <= j < len(items):
+            where = "last" if step > 0 else "first"
+            return Answer(f"**{current}** is the {where} one the lesson lists" + (f" ({intro.rstrip(':')})" if intro else "")
+                          + f"; it says nothing {'after' if step > 0 else 'before'} it there.", "course", meta, doc.citation)
+        item = items[j].split("\n")[0].rstrip(":")
+        lines = [f"{'After' if step > 0 else 'Before'} **{current}** comes **{item}**."]
+        meta["item"] = item
+        under = next((sub for lead, sub in _lists_of(doc) if lead.rstrip(":") == item), None)
+        lines += [f"{n}. {x}" for n, x in enumerate(under or [], 1)]
+        named = [c for c in self.understanding.concepts(item) if not c.elsewhere]
+        if named:
+            meta["term"] = named[-1].term.term
+        return Answer("\n".join(lines), "course", meta, doc.citation)
 
     _OPPOSITE = re.compile(r"\b(opposite|the reverse|the other (?:one|way|kind|side)|contrary|counterpart)\b", re.I)
 
@@ -265,6 +324,13 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             return False
         rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
         return bool(rest)
+
+    def _names_lesson_content(self, text: str) -> bool:
+        """"That example about translating hello" is not a dangling "that": a pronoun followed by a noun phrase that
+        names lesson content (words the lesson uses, beyond the pointing and example words) points at the lesson."""
+        rest = [w for w in words(text) if w not in self._POINTER_WORDS and w not in STOPWORDS
+                and not self._EXAMPLE.search(w) and w not in ("show", "give", "me", "one", "about", "with", "again")]
+        return any(self.index.idf(stem(w)) for w in rest)
 
     def _known_target(self, target: str) -> bool:
         return bool(self.phrasebook.language(strip_end(target)) is None and self.facts.country(strip_end(target)))

@@ -19,10 +19,11 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .retrieval import SectionDoc
 from .skills_course import GENERIC_COURSE_WORDS
+from .coverage import addressed, aspect_words, text_stems, best_unit, gate_fails, quoted, uncovered
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Question
+from .understanding import Concept, Question, intent_of
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -34,11 +35,123 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
 #: An FAQ match this close (see `faq_match`) beats the glossary's purpose/why field.
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
+#: Words that ask for an example without saying which.
+_EXAMPLE_WORDS = frozenset(stem(w) for w in "example examples instance sample show give illustrate illustration demo demonstrate".split())
+#: Intents whose answer about a concept must cover the rest of the question.
+_GATED = frozenset({"define", "how", "why", "purpose"})
+#: A reply that already says it doesn't know (part of) what was asked.
+_ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
 
 
 class ConceptSkills:
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
+        found = self._concepts_core(text, last, depth)
+        if found is None or found.citation is None:
+            return found
+        question = self.understanding.understand(text)
+        if not [c for c in question.concepts if not c.elsewhere] or found.skill not in ("course", "course-more"):
+            return found
+        if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
+            return found
+        return self._gate(question, text, found)
+
+    def _gate(self, question: Question, text: str, found: Answer) -> Answer:
+        """The coverage gate: the passage chosen for a concept must address the rest of the question
+        (see `coverage`). If not, a unit of the lesson that names the concept and does address it; if none,
+        the reply says plainly that the lesson doesn't say that aspect, with the definition labelled as
+        what it does say (no citation: nothing here is presented as the answer)."""
+        skip = [c.said for c in question.concepts] + [n for c in question.concepts for n in c.term.names]
+        context = f"{found.text} {found.meta.get('section') or ''} {found.meta.get('faq') or ''}"
+        local = [c for c in question.concepts if not c.elsewhere]
+        subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
+        named_here = {c.term.term for c in self.understanding.concepts(context)}
+        # another concept the question names must be named by the passage too, as a whole name ("transformer" is not "Transformation")
+        relating = bool(_YES_NO.match(text)) or question.intent == "how"  # "does X use Y", "how does X use Y": Y is what is asked
+        others = [c.said for c in question.concepts if c.term is not subject.term and c.term.term not in named_here
+                  and (relating or c.elsewhere) and not any(c.term.term in n or n in c.term.term for n in named_here)]
+        missing = others + gate_fails(text, context, skip)
+        wanted = [subject.term.term] + [c.term.term for c in question.concepts if c.term is not subject.term]
+        if not missing:
+            return found
+        for doc, unit in self.index.units:
+            unit_terms = self._unit_terms(doc, unit)
+            if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
+                continue
+            passage = " ".join(u.text for u in self._passage_units(doc, unit))
+            if not uncovered(text, f"{passage} {doc.title}", skip):
+                answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
+                answer.citation = doc.citation
+                answer.meta.update(section=doc.title, depth=doc.depth)
+                return answer
+        whole = self._unit_answer(text)  # the whole question may be one passage of the lesson ("the typical dataset sizes")
+        if whole is not None and whole.citation is not None:
+            chosen = whole.text.split("\n", 1)[-1]
+            if not others and not uncovered(text, chosen + " " + (whole.meta.get("section") or ""), skip):
+                return whole
+        term = subject.term
+        body = (f"I don't know that: the lesson doesn't say anything about {quoted(missing)} for **{term.term}**, "
+                f"and I won't guess.\nWhat it does say about {term.term} (not an answer to that): {term.definition}")
+        answer = self._said(subject, "course", body)
+        answer.citation = None
+        answer.meta["missing"] = True
+        answer.meta["skill"] = "course-unknown-aspect"
+        return answer
+
+    def _unit_answer(self, text: str, depth: str = "shallow") -> Answer | None:
+        """The fallback for a question that names no term and no heading but paraphrases the lesson:
+        every unit (with the line that introduces a list item, and its heading) scored by the question's
+        aspect words; cited only when one clearly wins and covers most of them (`coverage.best_unit`)."""
+        if intent_of(text)[0] in ("detail", "where"):
+            return None  # a detail the unit must state, or a place: other skills judge those
+        pool = self.__dict__.get("_unit_pool")
+        if pool is None:
+            seen: dict[str, tuple] = {}
+            for doc, unit in self.index.units:  # one candidate per passage: a list's items share theirs
+                units = self._passage_units(doc, unit)
+                body = " ".join(u.text for u in units)
+                key = " ".join(body.split()).casefold()
+                if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
+                    seen[key] = (doc, unit, body + " " + doc.title)
+            pool = self._unit_pool = [(doc, unit) for doc, unit, _ in seen.values()]
+            self._unit_texts = {id(unit): body for _, unit, body in seen.values()}
+        chosen = best_unit(text, pool, lambda pair: self._unit_texts[id(pair[1])], self.index.idf)
+        if chosen is None:
+            return None
+        doc, unit = chosen
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("From the lesson:\n" + "\n".join(self._passage(doc, unit)), "course", meta, doc.citation)
+
+    def _example_unit(self, text: str, names: list[str]) -> Answer | None:
+        """One of the lesson's own examples, found by the words the question uses for it beyond the concepts it
+        names ("the example comparing a base model's and a tuned model's output", "the translate hello one").
+        A short section made only of examples is shown whole (the two outputs side by side)."""
+        if not [w for w in aspect_words(text, names) if stem(w) not in _EXAMPLE_WORDS]:
+            return None
+        pool = self.__dict__.get("_example_pool")
+        if pool is None:
+            seen: dict[str, tuple] = {}
+            for doc in self.index.sections:
+                for unit in self.index.example_units(doc):
+                    key = " ".join(unit.text.split()).casefold()
+                    if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
+                        seen[key] = (doc, unit)
+            pool = self._example_pool = list(seen.values())
+        question = " ".join(w for w in words(text) if stem(w) not in _EXAMPLE_WORDS)
+        chosen = best_unit(question, pool, lambda pair: f"{pair[1].text} {pair[0].title}", self.index.idf, margin=0.0)
+        if chosen is None:
+            return None
+        doc, unit = chosen
+        quoted_words = text_stems(" ".join(re.findall(r"[\"“']([^\"”]+)[\"”']", unit.text)))
+        if not any(addressed(w, quoted_words) for w in aspect_words(question, names)):
+            return None  # named by its topic: a word of the example itself ("hello", "France"), not of the lesson around it
+        shown = self.index.example_units(doc)
+        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else self._passage_units(doc, unit)
+        lines = [f"The lesson's example, in *{doc.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
+        meta = {"skill": "course-example", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer("\n".join(lines), "course-example", meta, doc.citation)
+
+    def _concepts_core(self, text: str, last: Turn, depth: str) -> Answer | None:
         question = self.understanding.understand(text)
         if self._CREATIVE.match(text):
             return None
@@ -50,6 +163,12 @@ class ConceptSkills:
         other = self._other_chapter(text)
         if other is not None:
             return other
+        if question.intent == "example":  # "the example about translating hello": the lesson's own example, by its topic
+            names = [n for c in question.concepts for n in c.term.names] + [c.said for c in question.concepts]
+            found = ((self._section_example(text, set(content_stems(" ".join(names)))) if question.concepts else None)
+                     or self._example_unit(text, names))
+            if found is not None:
+                return found
         if not question.concepts:
             if question.intent == "where":
                 return self._where_heading(text)

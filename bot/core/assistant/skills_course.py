@@ -32,7 +32,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 class CourseSkills:
     # ---- lists ----------------------------------------------------------------------------
 
-    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
+    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
 
     _LIST_ANYWHERE = re.compile(r"\b(?:please )?(?:list|enumerate|bullet)(?: them| it| those| these)?\b|\bas a list\b", re.I)
 
@@ -80,6 +80,12 @@ class CourseSkills:
                 score = (2 * len(want & intro_stems) + len(want & title_stems - intro_stems)
                          + len(want & item_stems - intro_stems - title_stems) + 0.3 * hit.score)
                 score += 1.5 if wanted == len(items) else 0
+                for word, n in _LABELLED.findall(what):
+                    label = (word, str(NUMBER_WORDS.get(n.lower(), n)))  # "the steps of phase 2": the list under "Phase 2 - …", not the phases
+                    if re.match(_LABEL_PATTERN.format(*label), intro, re.I):
+                        score += 4
+                    elif all(re.match(r"(phase|step|stage|part)\s*\d", i, re.I) for i in items):
+                        score -= 3
                 heads = [content_stems(item)[:1] for item in items]
                 if all(h and h[0] in head for h in heads):
                     score += 2  # "the phases of …" and every item is "Phase N …"
@@ -157,7 +163,8 @@ class CourseSkills:
     def _strange(self, text: str, term) -> list[str]:
         """Topics in the question that the course never mentions ("LoRA" in "How does LoRA fine-tuning work?")."""
         names = set(content_stems(" ".join(term.names)))
-        return [w for w in words(text) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
+        names |= {stem(w) for c in self.understanding.concepts(text) for w in c.said.split()}  # "honest" names honesty
+        return [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS and stem(w) not in names and not self.index.idf(stem(w))
                 and stem(w) not in GENERIC_COURSE_WORDS and stem(w) not in everyday_stems() and self._names_a_topic(w, text)]
 
     def _names_a_topic(self, word: str, text: str) -> bool:
@@ -293,6 +300,10 @@ class CourseSkills:
         return [d for d in self.index.sections if d.chapter.number == chapter and d.depth == depth]
 
 
+_LABELLED = re.compile(r"\b(phase|step|stage|part)\s*(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+_LABEL_PATTERN = r"^\W*{0}\s*{1}\b"
+
+
 def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:
     """The lists in a section with the line that introduces each; "Phase 1 - …" paragraphs form one too."""
     out: list[tuple[str, list[str]]] = []
@@ -301,6 +312,11 @@ def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:
         intro = doc.units[first - 1].text if first > 0 and doc.units[first - 1].kind == "para" else ""
         out.append((intro, [u.text for u in units]))
     steps = [u.text for u in doc.units if u.kind == "para" and re.match(r"^(phase|step|stage|part)\s*\d+", u.text, re.I)]
+    for step in steps:  # "Phase 1 - SFT:" with its lines under it and no list: those lines are its list
+        lead, _, body = step.partition("\n")
+        lines = [line.strip() for line in body.split("\n") if line.strip()]
+        if lines and not any(intro == lead for intro, _ in out):
+            out.append((lead, lines))
     if len(steps) >= 2:
         out.append(("", [s.split("\n")[0].rstrip(":") for s in steps]))
     return out

@@ -73,8 +73,8 @@ class TextSkills:
     def _summarise(self, text: str, last: Turn, depth: str) -> Answer | None:
         payload = self._payload(text)
         head = payload[0] if payload else text
-        if not self._SUMMARY_VERB.search(head):
-            return None
+        if not self._SUMMARY_VERB.search(head) or (not payload and re.search(r"\bexamples?\b", text, re.I)):
+            return None  # "the summarize-a-paragraph example" asks for the lesson's example, not a summary
         if payload and len(payload[1]) > 40:
             return self._summary_of(payload[1])
         if not payload and not self._CHAPTER.search(text):

@@ -91,7 +91,8 @@ _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explain
                     r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
                     r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
-                   r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b", re.I)
+                   r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
+                   r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
                       r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)\s*[?.!]*$"
                       r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
@@ -187,11 +188,23 @@ class Understanding:
         for i, (toks, _, _, _) in enumerate(self._names):
             self._first.setdefault(toks[0][:2], []).append(i)
         self._outline: dict[str, list[tuple[tuple[str, ...], str, OutlineChapter, str]]] = {}
+        self._outline_bags: dict[frozenset[str], tuple[int, OutlineChapter, str]] = {}
+        # "the classification chapter", "the chapter on attention": a word only one other chapter's title has
+        from .text import stem
+        here = {stem(t) for c in course.chapters for t in tokens(c.title)}
+        counts: dict[str, list[OutlineChapter]] = {}
+        for other in course.outline:
+            for t in set(tokens(other.title)) - STOPWORDS:
+                counts.setdefault(stem(t), []).append(other)
+        self._title_words = {st: chs[0] for st, chs in counts.items() if len(chs) == 1 and st not in here and len(st) >= 4}
         for other in course.outline:
             for phrase in other.vocabulary:
                 toks = tuple(t for t in tokens(phrase) if t not in _ARTICLES)
                 if toks:
                     self._outline.setdefault(toks[0][:2], []).append((toks, " ".join(toks), other, phrase))
+                bag = _bag(toks)
+                if len(bag) >= 2:  # "load the pretrained weights", "weights (pretrained) loading": same words, any order or form
+                    self._outline_bags.setdefault(bag, (len(toks), other, phrase))
 
     def elsewhere(self, text: str) -> list[Elsewhere]:
         """The other chapters' vocabulary the text names (longest first, each span once), in order.
@@ -206,6 +219,24 @@ class Understanding:
                     score = _score(joined, " ".join(toks[i:i + width]))
                     if score:
                         candidates.append((score, width, -i, Elsewhere(other, phrase, i, i + width)))
+        for i, t in enumerate(toks):
+            if t not in ("chapter", "chapters", "ch"):
+                continue
+            from .text import stem
+            for j in (i - 2, i - 1, i + 1, i + 2):
+                if 0 <= j < len(toks) and stem(toks[j]) in self._title_words:
+                    other = self._title_words[stem(toks[j])]
+                    lo, hi = min(i, j), max(i, j) + 1
+                    candidates.append((90.0, hi - lo, -lo, Elsewhere(other, other.title, lo, hi)))
+                    break
+        if self._outline_bags:
+            for i in range(len(toks)):
+                for width in range(2, 8):
+                    if i + width > len(toks) or toks[i] in _FILLER or toks[i + width - 1] in _FILLER:
+                        continue
+                    hit = self._outline_bags.get(_bag(toks[i:i + width]))
+                    if hit is not None and width <= hit[0] + 3:
+                        candidates.append((95.0, width, -i, Elsewhere(hit[1], hit[2], i, i + width)))
         candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
         taken: set[int] = set()
         found: list[Elsewhere] = []
@@ -261,11 +292,22 @@ class Understanding:
                         detail_said(text) if intent == "detail" else None)  # detail_words
 
 
+#: Words that may sit inside a phrase without changing it ("load *the* pretrained weights").
+_FILLER = frozenset({"the", "a", "an", "of", "for", "to", "from", "in", "on", "with", "and", "my", "your", "our", "its", "their"})
+
+
+def _bag(toks) -> frozenset[str]:
+    """A phrase's words as a set of stems, fillers left out: order and inflection don't change it."""
+    from .text import stem
+    return frozenset(stem(t) for t in toks if t not in _FILLER and t not in STOPWORDS)
+
+
 def _score(name: str, said: str) -> float:
     """How well `said` is `name`: exact, a plural, or (for longer names) a typo away."""
     if said == name or said == name + "s" or said == name + "es" or (name.endswith("y") and said == name[:-1] + "ies") or (
-            name.endswith("s") and len(name) > 4 and said == name[:-1]):
-        return 100.0
+            name.endswith("s") and len(name) > 4 and said == name[:-1]) or (
+            len(said) >= 6 and " " not in name and name in (said + "ness", said + "y")):
+        return 100.0  # "honest" is the value "honesty", "harmless" "harmlessness": the adjective names the same noun
     if len(name) >= 4 and len(said) == len(name) and said[0] == name[0] and _one_swap(name, said):
         return 90.0  # "rlfh": two neighbouring letters swapped, the commonest typo of an acronym
     if len(name) < 7 or said[:1] != name[:1] or (" " not in said and said.endswith("ly")):

@@ -1,0 +1,194 @@
+"""Does a passage address everything a question asks? The coverage gate, and the whole-question
+fallback over lesson units.
+
+Why: a question that names a known concept but asks about an *aspect* the lesson never gives
+("how does the reward model's value head work", "does PPO use a replay buffer") used to get the
+concept's plain definition, with a citation: a confidently wrong answer. After a passage is chosen
+for a concept, the question's remaining content words (minus the concept's own name words, intent
+words, stop words and general question fillers) must be addressed by it: present, fuzzy-near
+(a shared five-letter start), or through a small *general* table of everyday ↔ lesson wording.
+What is left over is the aspect the lesson doesn't say, and the reply says so.
+
+The same words drive `best_unit`: a question that names no glossary term but paraphrases the
+lesson ("why rank several answers?") is scored against every lesson unit (BM25 over stems plus
+synonyms); a unit is chosen only when it covers most of the question's key words and clearly beats
+the runner-up. Otherwise: "I don't know".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+from .text import STOPWORDS, stem, words
+
+#: Words that carry no aspect: question words, intent words, generic verbs and nouns of a question.
+FILLER = frozenset(stem(w) for w in """
+what whats which who whom whose why how when where is are was were be been being do does did done doing can could should would
+will shall may might must have has had get gets got getting give gives gave tell tells told explain explains explained
+describe mean means meant meaning definition define defined term terms concept concepts idea ideas thing things stuff
+work works worked working function functions role roles job jobs purpose purposes point points goal aim use uses used using
+matter matters important importance need needs needed necessary help helps really actually exactly basically simply simple
+simpler kind sort type types way ways part parts bit bits lesson lessons course courses chapter chapters section sections
+say says said talk talks talking know knows understand understood confused confusing please pls plz hey hi ok okay so
+model models llm llms ai inside within in into about of for on with without from by at to the a an and or but not no yes
+this that these those it its they them their there here something anything everything someone anyone people person
+example examples instance short briefly detail details detailed depth deep overall general generally main mainly
+involve involves involved happen happens happened go goes going come comes came make makes made actual real
+again also even just still then than very much many more most less least good bad better best well like
+one ones two three first second third step steps phase phases stage stages exactly precisely specific
+during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
+play plays played off instead rather called after before put puts putting
+change changes changed affect affects affected impact impacts become becomes turn turns
+relationship relationships relation relate related between connection connected link linked refer refers referring happen happening basic basics name named
+practice practical deal look looks looked sense gist nutshell anyway btw literally kinda sorta guys bro lol ur ya gonna
+wanna idk tbh hmm quick quickly question questions curious wondering wonder lost clarify clarification elaborate exist exists
+beginner beginners newbie words plain english layman dummies five eli5 kid child year old""".split())
+
+#: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
+_SYNONYM_GROUPS = [
+    "avoid avoiding prevent prevents mitigate minimise minimize lessen stop stops stopping keep keeps kept",
+    "drift drifting deviate deviates diverge stray away far close closer near rails",
+    "rank ranks ranking rankings ranked order ordering prefer preferred preference preferences better worse best worst",
+    "answer answers answering answered response responses respond responds responded responding reply replies output outputs",
+    "question questions prompt prompts instruction instructions request requests command commands",
+    "several multiple various many",
+    "unsure uncertain uncertainty doubt doubts",
+    "admit admits admitting acknowledge concede",
+    "lie lies lying hallucinate hallucinates hallucinating hallucination invent fabricate",
+    "train trains trained training learn learns learned learning teach taught fine-tune fine-tuned",
+    "data dataset datasets corpus",
+    "score scores scored rate rates rating grade grades judge judges reward rewards",
+    "human humans people annotator annotators labeler labelers labeller writer writers",
+    "safe safer safest safety harmless harmlessness dangerous danger harm harmful",
+    "helpful helpfulness useful",
+    "honest honesty truthful truth",
+    "big bigger large larger size huge",
+    "chatbot chatbots assistant assistants chatgpt",
+    "complete completes completing completion completer autocomplete continue continues continuing ramble rambles rambling",
+    "follow follows following obey obeys comply",
+    "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
+    "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
+    "cost costs price tax trade-off tradeoff downside drawback penalty",
+    
+]
+_SYNONYMS: dict[str, frozenset[str]] = {}
+for _group in _SYNONYM_GROUPS:
+    _stems = frozenset(stem(w) for w in _group.split())
+    for _s in _stems:
+        _SYNONYMS[_s] = _SYNONYMS.get(_s, frozenset()) | _stems
+
+
+def synonyms(s: str) -> frozenset[str]:
+    """A stem and the stems the general table puts with it."""
+    return _SYNONYMS.get(s, frozenset((s,)))
+
+
+def aspect_words(text: str, skip: Iterable[str] = ()) -> list[str]:
+    """The words of a question that say what it asks about, in order (once each): its content words
+    minus stop words, fillers and the words in `skip` (the concept's own name words)."""
+    skipped = {stem(w) for s in skip for w in words(s)}
+    out: list[str] = []
+    for w in words(text)[:120]:  # a question is short; a pasted text is not one
+        for piece in ([w] if "-" not in w else [w, *w.split("-")]):
+            st = stem(piece)
+            if (len(piece) < 3 or piece in STOPWORDS or st in FILLER or st in skipped or piece.isdigit()
+                    or piece in out or "-" in piece):
+                continue
+            out.append(piece)
+    return out
+
+
+def addressed(word: str, have: set[str]) -> bool:
+    """Whether a text whose stems are `have` addresses a question word: the same stem, a synonym's,
+    or a near form (a shared start of five letters: "parameters" meets "params", "ranking" "ranked")."""
+    st = stem(word)
+    if synonyms(st) & have:
+        return True
+    for base in _comparative(word):  # "safer" is "safe", "bigger" is "big"
+        if synonyms(stem(base)) & have:
+            return True
+    return len(st) >= 5 and any(len(h) >= 5 and h[:5] == st[:5] for h in have)
+
+
+def _comparative(word: str) -> list[str]:
+    if word.endswith("ier"):
+        return [word[:-3] + "y"]
+    if word.endswith("er") and len(word) > 4:
+        return [word[:-2], word[:-1], word[:-3]]  # faster, safer, bigger
+    if word.endswith("est") and len(word) > 5:
+        return [word[:-3], word[:-2], word[:-4]]
+    return []
+
+
+def text_stems(text: str) -> set[str]:
+    out = set()
+    for w in words(text):
+        out.add(stem(w))
+        if "-" in w:
+            out.update(stem(p) for p in w.split("-") if p)
+    return out
+
+
+def uncovered(question: str, passage: str, skip: Iterable[str] = ()) -> list[str]:
+    """The aspect words of a question that a passage does not address."""
+    have = text_stems(passage)
+    return [w for w in aspect_words(question, skip) if not addressed(w, have)]
+
+
+def gate_fails(question: str, passage: str, skip: Iterable[str] = ()) -> list[str]:
+    """The words the passage leaves unaddressed when that means it answers something else: any one
+    of one or two aspect words, or more than a third of a longer question's. Empty: it covers the question."""
+    asked = aspect_words(question, skip)
+    missing = uncovered(question, passage, skip)
+    if not missing:
+        return []
+    if len(asked) <= 2 or len(missing) * 3 > len(asked):
+        return missing
+    return []
+
+
+def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf, skip: Iterable[str] = (),
+              margin: float = 0.08) -> tuple[object, object] | None:
+    """The lesson unit that answers a question naming no term, scored by its aspect words (BM25-like
+    over stems and synonyms). Chosen only when it covers most key words and clearly beats the runner-up."""
+    asked = aspect_words(question, skip)
+    if len(asked) < (2 if margin else 1):
+        return None  # one word is not a paraphrase of a passage ("how long is this course": "long text")
+    stems = [stem(w) for w in asked]
+    weights = [max(idf(s), max((idf(x) for x in synonyms(s)), default=0.0)) or 0.5 for s in stems]
+    total = sum(weights)
+    scored = []
+    for pair in units:
+        have = text_stems(unit_text(pair))
+        length = max(len(have), 1)
+        got = 0.0
+        hits = 0
+        for w, weight in zip(asked, weights):
+            if stem(w) in have:
+                got += weight
+                hits += 1
+            elif addressed(w, have):
+                got += 0.8 * weight
+                hits += 1
+        if not hits:
+            continue
+        norm = got / total
+        scored.append((norm - 0.002 * length, norm, hits, pair))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: -s[0])
+    top = scored[0]
+    runner = scored[1][0] if len(scored) > 1 else 0.0
+    need = len(asked) if len(asked) <= 2 else math.ceil(0.6 * len(asked))
+    if top[2] < need or top[1] < 0.6 or (top[0] - runner < margin if margin else top[0] <= runner):
+        return None
+    return top[3]
+
+
+_AND = re.compile(r"\s+")
+
+
+def quoted(missing: list[str]) -> str:
+    return "“" + " ".join(missing[:4]) + "”"
