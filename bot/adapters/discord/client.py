@@ -30,6 +30,7 @@ from bot.core.replies import Reply, error
 from bot.core.store import StoreError
 from bot.core.users import Actor
 
+from ..live_start import StartNotices
 from ..safety import NO_LONGER_VALID, clean, plausible_action
 from .render import NO_MENTIONS, message_kwargs
 from .views import DYNAMIC_ITEMS
@@ -151,7 +152,7 @@ class DiscordAdapter:
         #: session id → (channel id, message id) of the open question, to close its buttons.
         self.live_messages: dict[int, tuple[int, int]] = {}
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
-        self._starting: dict[tuple[str, str | None], str | None] = {}
+        self._starting = StartNotices()
 
     def actor(self, interaction: discord.Interaction) -> Actor:
         return actor_for(interaction, self.settings)
@@ -312,13 +313,7 @@ class DiscordAdapter:
     async def start_live(self, actor: Actor, call: Awaitable[Reply]) -> Reply:
         """`/live start`: if its first question cannot be posted, the answer to the command says
         why (an interaction can always be answered, even where the bot cannot post)."""
-        key = (actor.user_id, actor.channel)
-        self._starting[key] = None
-        try:
-            reply = await call
-        finally:
-            notice = self._starting.pop(key, None)
-        return error(notice) if notice else reply
+        return await self._starting.answer(actor, call)
 
     async def _cannot_post(self, event: LiveEvent, channel: str, exc: discord.HTTPException) -> None:
         log.warning("cannot post live session %s's question in channel %s: HTTP %s (%s)", event.session_id, channel,
@@ -334,10 +329,8 @@ class DiscordAdapter:
         starter = await self.core.live.starter(event.session_id)
         if starter is None or starter[0] != "discord":
             return
-        key = (starter[1], channel)
-        if key in self._starting:
-            self._starting[key] = notice
-            return
+        if self._starting.offer(starter[1], channel, notice):
+            return  # the answer to the command that started it says it
         try:
             dm = await self.client.create_dm(discord.Object(id=int(starter[1])))
             await dm.send(**message_kwargs(error(notice)))

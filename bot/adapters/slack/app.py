@@ -68,6 +68,7 @@ from bot.core.replies import Reply, error
 from bot.core.store import StoreError
 from bot.core.users import Actor
 
+from ..live_start import StartNotices
 from ..safety import NO_LONGER_VALID, clean, plausible_action
 from . import blocks
 from .dedup import Dedup, Replays
@@ -224,7 +225,7 @@ class SlackAdapter:
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
         self._modal_key = hashlib.sha256(b"course-companion modal metadata\0" + (settings.slack_bot_token or "").encode()).digest()
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
-        self._starting: dict[tuple[str, str | None], str | None] = {}
+        self._starting = StartNotices()
         self.bot_name = "Course Companion"
         self._session: aiohttp.ClientSession | None = None
         self.client: AsyncWebClient | None = None
@@ -443,13 +444,7 @@ class SlackAdapter:
     async def start_live(self, actor: Actor, call: Awaitable[Reply]) -> Reply:
         """A command that may start a live quiz: if its first question cannot be posted, the
         answer to the command says why (a response_url works even where the app cannot post)."""
-        key = (actor.user_id, actor.channel)
-        self._starting[key] = None
-        try:
-            reply = await call
-        finally:
-            notice = self._starting.pop(key, None)
-        return error(notice) if notice else reply
+        return await self._starting.answer(actor, call)
 
     async def _command(self, body: dict, respond) -> None:
         typed = clean(body.get("text", ""))
@@ -629,10 +624,8 @@ class SlackAdapter:
         starter = await self.core.live.starter(event.session_id)
         if starter is None or starter[0] != "slack":
             return
-        key = (starter[1], channel)
-        if key in self._starting:
-            self._starting[key] = notice  # the answer to the /companion live command says it
-            return
+        if self._starting.offer(starter[1], channel, notice):
+            return  # the answer to the command that started it says it
         try:
             await self.client.chat_postMessage(channel=starter[1], **blocks.message(error(notice)))
         except SlackApiError:
