@@ -23,6 +23,7 @@ from ..content import Course
 from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
+from .coverage import register_vocabulary
 from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
@@ -52,6 +53,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         self.facts = facts
         everyday_stems()  # read once at start-up, not during a student's first question
         self.understanding = Understanding(course)
+        register_vocabulary(  # the coverage gate's everyday-English test: term-name words and lesson words
+            [*(t for c in course.chapters for term in c.glossary for name in term.names for t in words(name)),
+             *(t for other in course.outline for phrase in other.vocabulary for t in words(phrase))],
+            (w for doc in index.sections for u in doc.units for w in words(u.text)))
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
                         self._concepts, self._named_section, self._list, self._facts, self._course]
