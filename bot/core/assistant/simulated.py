@@ -45,6 +45,11 @@ _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
+_CLAUSES = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|now)\s+(?=(?:how|what|why|which|when|where|can|could|should|do|does|is|are|explain|tell)\b)", re.I)
+_ASKS = re.compile(r"^(?:so |and |now |but )?(?:how|what|whats|why|which|when|where|can|could|should|do|does|is|are|explain|tell|describe)\b", re.I)
+_CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
+
+
 class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
@@ -68,6 +73,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        aside = self._aside(text)
+        if aside is not None:
+            text, number = aside
         parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
         if len(parts) == 1 and parts[0] != text:
             text = parts[0]  # "thanks, and what is PPO?": the question is the part that counts
@@ -75,11 +83,26 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             answer = self._parts(parts, last, depth)
         else:
             answer = self._one(text, last, depth)
+        if aside is not None and answer.citation is not None:
+            answer.text += f"\n(Side note: chapter {number} itself isn't in the content I have; this answer is chapter 7's.)"
         answer.text = clip(answer.text, MAX_ANSWER)
         listed = items_of(answer.text)
         if listed:
             answer.meta["items"] = listed[:8]  # kept in the history: "the second one" two turns later still means it
         return answer
+
+    def _aside(self, text: str) -> tuple[str, int] | None:
+        """Another chapter mentioned in passing ("my GPT is already pretrained in ch5, how do I …"): a clause
+        names a chapter this course doesn't have, and another clause asks a question. The question is
+        the one to answer; the other chapter is at most a side remark."""
+        clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
+        if len(clauses) < 2:
+            return None
+        mention = [c for c in clauses if (m := _CHAPTER_NUMBER.search(c)) and self.course.chapter(int(m.group(1))) is None]
+        rest = [c for c in clauses if c not in mention]
+        if not mention or not rest or not any(_ASKS.search(c) for c in rest):
+            return None
+        return " ".join(rest), int(_CHAPTER_NUMBER.search(mention[0]).group(1))
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
         """A message with several questions: each answered, or said to be unanswerable, in order.
