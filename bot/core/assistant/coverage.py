@@ -253,18 +253,31 @@ def gate_words(question: str, skip: Iterable[str] = ()) -> list[str]:
     return out
 
 
+#: Words at least this common ("now", "around", "enough") never pick a passage either.
+FUNCTION_ZIPF = 5.5
+
+
+def fit_words(question: str, skip: Iterable[str] = ()) -> list[str]:
+    """The aspect words that choose the passage that fits best: all but the most common English words,
+    typos of common words, adverbs in -ly and answer-shape modifiers ("in one sentence")."""
+    shape = {w for m in _MODIFIER.finditer(question) for w in words(m.group(0))}
+    return [w for w in aspect_words(question, skip)
+            if w not in shape and not (w.endswith("ly") and everyday(w))
+            and (w in _course_words or (zipf(w) < FUNCTION_ZIPF and typo_of(w) is None))]
+
+
 def uncovered(question: str, passage: str, skip: Iterable[str] = (), strict: bool = True) -> list[str]:
     """The aspect words of a question that a passage does not address: all of them (`strict`=False,
     for choosing the passage that fits best) or only those whose absence means "I don't know" (`gate_words`)."""
     have = text_stems(passage)
-    asked = gate_words(question, skip) if strict else aspect_words(question, skip)
+    asked = gate_words(question, skip) if strict else fit_words(question, skip)
     return [w for w in asked if not addressed(w, have)]
 
 
 def gate_fails(question: str, passage: str, skip: Iterable[str] = (), strict: bool = True) -> list[str]:
     """The words the passage leaves unaddressed when that means it answers something else: any one
     of one or two aspect words, or more than a third of a longer question's. Empty: it covers the question."""
-    asked = gate_words(question, skip) if strict else aspect_words(question, skip)
+    asked = gate_words(question, skip) if strict else fit_words(question, skip)
     missing = uncovered(question, passage, skip, strict)
     if not missing:
         return []
