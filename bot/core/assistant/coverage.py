@@ -43,6 +43,7 @@ def register_vocabulary(course_words: Iterable[str], lesson_words: Iterable[str]
     _course_words.update(w.casefold() for w in course_words)
     _lesson_words.clear()
     _lesson_words.update(w.casefold() for w in lesson_words)
+    typo_of.cache_clear()
     zipf("the")
     _common_by_length()
 
