@@ -41,7 +41,7 @@ _EXAMPLE_WORDS = frozenset(stem(w) for w in "example examples instance sample sh
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
 _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
-_JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)\s*$", re.I)
+_JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 
 class ConceptSkills:
@@ -731,6 +731,8 @@ def _listed(question: Question) -> list[Concept]:
     out = [question.concepts[0]]
     for prev, cur in zip(question.concepts, question.concepts[1:]):
         between = " ".join(toks[prev.end:cur.start])
+        if not between and re.search(re.escape(prev.said) + r"\s*[,;/]\s*" + re.escape(cur.said), question.text, re.I):
+            between = ","  # "SFT, PPO and the KL penalty": a comma the tokens don't keep
         if not between or not _JOINED.match(between):  # nothing between: a compound ("PPO loss function"), not a list
             break
         out.append(cur)
