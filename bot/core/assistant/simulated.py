@@ -152,7 +152,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     _ALSO = re.compile(r"^(?:and|what about|how about|what of|same (?:for|in)|now|ok(?:ay)?,? (?:and|now))\b[\s,]*(?:(?:in|into|for|to|with|of)\s+)?(?P<x>[^?!]+?)\s*[?.!]*$", re.I)
     _IN_LANGUAGE = re.compile(r"^(?:(?:in|into|to)\s+)(?P<x>[a-zà-ÿ ]+?)\s*(?:please)?\s*[?.!]*$", re.I)
-    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
+    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|more simple|too (?:complicated|complex|technical|hard)|i (?:still )?(?:don'?t|didn'?t|do not|did not) (?:get|understand) (?:it|that|this))\b", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
     _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)
