@@ -454,3 +454,46 @@ def test_outline_phrases_match_in_any_order_and_form(understanding):
     assert found and found[0].chapter.number == 5
     found = understanding.elsewhere("what does the classification chapter teach")
     assert found and found[0].chapter.number == 6
+
+
+# ---- round 4: the gate's aspect words by English word frequency (wordfreq, offline) --------------------
+
+@pytest.fixture(autouse=True)
+def _vocabulary_restored():
+    from bot.core.assistant import coverage
+    saved = (set(coverage._course_words), set(coverage._lesson_words))
+    yield
+    coverage.register_vocabulary(*saved)
+
+
+def test_word_frequency_decides_everyday_words_and_typos():
+    from bot.core.assistant import coverage
+    coverage.register_vocabulary(["PPO", "RLHF", "mask"], ["rlhf", "annotators", "instruction-response"])
+    for everyday in ("honestly", "exam", "marketing", "sentence", "enough"):
+        assert coverage.everyday(everyday), everyday
+    for rare in ("replay", "buffer", "critic", "lora", "sycophancy", "mask"):
+        assert not coverage.everyday(rare), rare  # rare English, or a word of the course's own term names
+    assert coverage.typo_of("waht") == "what" and coverage.typo_of("expalin") == "explain"
+    assert coverage.typo_of("diffrence") == "difference"
+    assert coverage.typo_of("lora") is None and coverage.typo_of("rlhf") is None  # a lesson word is never a typo
+
+
+def test_gate_words_keep_rare_aspects_and_drop_the_setting():
+    from bot.core.assistant.coverage import gate_words, register_vocabulary
+    register_vocabulary(["PPO", "KL", "penalty"], [])
+    assert gate_words("i have my final exam tomorrow, whats the kl penalty", ["kl penalty"]) == []
+    assert gate_words("explain the kl penalty in one sentence, honestly", ["kl penalty"]) == []
+    assert gate_words("does ppo use a replay buffer", ["ppo"]) == ["replay", "buffer"]
+    assert gate_words("is distillation allowed by the license", ["distillation"]) == ["license"]  # asked, in its clause
+
+
+async def test_noise_words_do_not_refuse_and_rare_aspects_still_do(core):
+    reply = await say(core, "ok so my exam is on friday, what does the reward model do")
+    assert "judge" in reply and "don't know" not in reply
+    assert "don't know" not in await say(core, "expalin the kl penalty pls", user="bo")
+    assert "don't know" in await say(core, "does rlhf use beam search", user="cy")
+
+
+async def test_another_chapter_in_passing_is_a_side_remark(core):
+    reply = await say(core, "I built my GPT in chapter 4, what is the reward model for")
+    assert "judge" in reply and "Side note: chapter 4" in reply

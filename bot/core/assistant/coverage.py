@@ -21,7 +21,83 @@ import math
 import re
 from collections.abc import Iterable
 
+from functools import lru_cache
+
 from .text import STOPWORDS, stem, words
+
+#: How common (wordfreq's Zipf scale: 6 = "the", 3 = once per million words) an English word must be
+#: to be everyday wording rather than an aspect. 4.0 is about the 10,000 most common words: "honestly",
+#: "exam", "marketing", "sentence", "enough" are everyday; "replay", "buffer", "critic", "LoRA" are not.
+COMMON_ZIPF = 4.0
+#: Below this a token is not an English word (Zipf 0 in wordfreq's small list): it may be a typo.
+WORD_ZIPF = 3.0
+
+_course_words: set[str] = set()  # the words of the course's own term names: aspects however common
+_lesson_words: set[str] = set()  # every word the lessons use: never a typo
+
+
+def register_vocabulary(course_words: Iterable[str], lesson_words: Iterable[str]) -> None:
+    """The course's term-name words (glossary names, other chapters' vocabulary) and the lessons' words.
+    Called once at start-up; it also loads the frequency list, so no student waits for it."""
+    _course_words.clear()
+    _course_words.update(w.casefold() for w in course_words)
+    _lesson_words.clear()
+    _lesson_words.update(w.casefold() for w in lesson_words)
+    typo_of.cache_clear()
+    zipf("the")
+    _common_by_length()
+
+
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+    return zipf_frequency(word, "en", wordlist="small")
+
+
+@lru_cache(maxsize=1)
+def _common_by_length() -> dict[int, tuple[str, ...]]:
+    from wordfreq import top_n_list
+    out: dict[int, list[str]] = {}
+    for w in top_n_list("en", 12000, wordlist="small"):
+        if w.isalpha() and zipf(w) >= COMMON_ZIPF:
+            out.setdefault(len(w), []).append(w)
+    return {n: tuple(ws) for n, ws in out.items()}
+
+
+@lru_cache(maxsize=4096)
+def typo_of(word: str) -> str | None:
+    """The common English word a non-word is a typo of ("waht" → "what", "diffrence" → "difference"),
+    or None. Short tokens allow only two swapped letters; 5–7 letters one edit; longer ones two."""
+    from rapidfuzz.distance import OSA
+    w = word.casefold()
+    if len(w) < 3 or not w.isalpha() or w in _lesson_words or w in _course_words or zipf(w) >= WORD_ZIPF:
+        return None
+    limit = 0 if len(w) <= 4 else 1 if len(w) <= 7 else 2
+    best: tuple[int, str] | None = None
+    table = _common_by_length()
+    for n in range(len(w) - max(limit, 1), len(w) + max(limit, 1) + 1):
+        for c in table.get(n, ()):
+            if limit == 0:
+                if len(c) == len(w) and sorted(c) == sorted(w) and OSA.distance(w, c) == 1:
+                    return c
+                continue
+            d = OSA.distance(w, c, score_cutoff=limit)
+            if d <= limit and (best is None or d < best[0]):
+                best = (d, c)
+                if d == 1:
+                    return c
+    return best[1] if best else None
+
+
+def everyday(word: str) -> bool:
+    """A word that is filler for the gate: very common English (not a word of the course's own term
+    names), or a typo of a common word."""
+    w = word.casefold()
+    f = zipf(w)
+    if w in _course_words and f < EVERYDAY_ZIPF:  # "mask", "temperature": a term's word; "final", "layer": English
+        return False
+    if f >= COMMON_ZIPF:
+        return True
+    return typo_of(w) is not None
 
 #: Words that carry no aspect: question words, intent words, generic verbs and nouns of a question.
 FILLER = frozenset(stem(w) for w in """
@@ -131,17 +207,79 @@ def text_stems(text: str) -> set[str]:
     return out
 
 
-def uncovered(question: str, passage: str, skip: Iterable[str] = ()) -> list[str]:
-    """The aspect words of a question that a passage does not address."""
+#: Up to this frequency a common word can still be what is asked ("salary", "license", "trick"), but only
+#: in the clause that names the concept; more common words (Zipf >= 5: "allowed", "story", "enough") never.
+EVERYDAY_ZIPF = 5.0
+_CLAUSE = re.compile(r"[,;:.!?()]+|\s(?:because|cause|cuz|since|but|so|though|although|anyway)\s|\s-+\s", re.I)
+_ABOUT_ME = re.compile(r"\b(?:i|i'm|im|i've|ive|me|my|we|our|us)\b", re.I)
+_MINE = re.compile(r"\b(?:my|our|your|for (?:an?|the)|before (?:an?|the))\s+(\w+)", re.I)
+_OPINION = re.compile(r"\b(?:sounds?|seems?|feels?|looks?)\s+(?:like\s+)?(?:\w+\s+)?(\w+)", re.I)
+_MODIFIER = re.compile(r"\b(?:in (?:one|a single|1|a few|two|2|three|3) (?:sentences?|lines?|words?|paragraphs?)|step[- ]by[- ]step"
+                       r"|in (?:simple|plain|easy|basic|layman'?s?|everyday) (?:words|terms|english|language))\b", re.I)
+
+
+def _context_words(question: str, skip: set[str]) -> set[str]:
+    """Words of the question that are its setting, not its aspect: clauses about the student that
+    don't name the concept ("I have an exam tomorrow, …"), "my X"/"for the X", an opinion's object
+    ("sounds like marketing") and answer-shape modifiers ("in one sentence", "step by step")."""
+    out: set[str] = set()
+    for m in _MODIFIER.finditer(question):
+        out.update(words(m.group(0)))
+    for m in (*_MINE.finditer(question), *_OPINION.finditer(question)):
+        out.update(words(m.group(0)))
+    clauses = [c for c in _CLAUSE.split(question) if c and c.strip()]
+    if len(clauses) > 1:
+        naming = [c for c in clauses if {stem(w) for w in words(c)} & skip]
+        for c in clauses:
+            if naming and c not in naming:
+                out.update(words(c))
+            elif not naming and _ABOUT_ME.search(c):
+                out.update(words(c))
+    return out
+
+
+def gate_words(question: str, skip: Iterable[str] = ()) -> list[str]:
+    """The aspect words whose absence makes the gate say "I don't know": rare words (technical terms,
+    named things: `everyday` is False) anywhere, and moderately common ones (Zipf below 5) only where
+    the question asks them (not its setting, `_context_words`; not an adverb in -ly)."""
+    skipped = {stem(w) for s in skip for w in words(s)}
+    setting = _context_words(question, skipped)
+    out = []
+    for w in aspect_words(question, skip):
+        pieces = w.split("-")
+        if not all(everyday(p) for p in pieces):
+            out.append(w)
+        elif w not in setting and not w.endswith("ly") and typo_of(w) is None and zipf(w) < EVERYDAY_ZIPF:
+            out.append(w)
+    return out
+
+
+#: Words at least this common ("now", "around", "enough") never pick a passage either.
+FUNCTION_ZIPF = 5.5
+
+
+def fit_words(question: str, skip: Iterable[str] = ()) -> list[str]:
+    """The aspect words that choose the passage that fits best: all but the most common English words,
+    typos of common words, adverbs in -ly and answer-shape modifiers ("in one sentence")."""
+    shape = {w for m in _MODIFIER.finditer(question) for w in words(m.group(0))}
+    return [w for w in aspect_words(question, skip)
+            if w not in shape and not (w.endswith("ly") and everyday(w))
+            and (w in _course_words or (zipf(w) < FUNCTION_ZIPF and typo_of(w) is None))]
+
+
+def uncovered(question: str, passage: str, skip: Iterable[str] = (), strict: bool = True) -> list[str]:
+    """The aspect words of a question that a passage does not address: all of them (`strict`=False,
+    for choosing the passage that fits best) or only those whose absence means "I don't know" (`gate_words`)."""
     have = text_stems(passage)
-    return [w for w in aspect_words(question, skip) if not addressed(w, have)]
+    asked = gate_words(question, skip) if strict else fit_words(question, skip)
+    return [w for w in asked if not addressed(w, have)]
 
 
-def gate_fails(question: str, passage: str, skip: Iterable[str] = ()) -> list[str]:
+def gate_fails(question: str, passage: str, skip: Iterable[str] = (), strict: bool = True) -> list[str]:
     """The words the passage leaves unaddressed when that means it answers something else: any one
     of one or two aspect words, or more than a third of a longer question's. Empty: it covers the question."""
-    asked = aspect_words(question, skip)
-    missing = uncovered(question, passage, skip)
+    asked = gate_words(question, skip) if strict else fit_words(question, skip)
+    missing = uncovered(question, passage, skip, strict)
     if not missing:
         return []
     if len(asked) <= 2 or len(missing) * 3 > len(asked):

@@ -32,6 +32,10 @@ def _content(text: str) -> str:
     return " ".join(w for w in words(text) if w not in STOPWORDS)
 
 
+from .coverage import _context_words  # noqa: E402
+from .text import stem  # noqa: E402
+
+
 class FaqIndex:
     def __init__(self, course: Course, understanding: Understanding):
         self._phrasings: list[tuple[frozenset[str], str, str, FaqEntry]] = []
@@ -43,7 +47,10 @@ class FaqIndex:
 
     def match(self, question: Question, minimum: float = MIN_MATCH, same_intent: bool = False) -> FaqEntry | None:
         concepts = frozenset(t.term for t in question.terms)
-        asked = _content(question.text)
+        # the question's setting and answer-shape words ("step by step", "my exam is tomorrow, …") are not its wording
+        skip = {stem(w) for t in question.terms for n in t.names for w in words(n)}
+        setting = _context_words(question.text, skip)
+        asked = " ".join(w for w in _content(question.text).split() if w not in setting)
         best, best_score = None, 0.0
         if not asked:
             return None  # "???": nothing to match

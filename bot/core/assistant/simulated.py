@@ -23,6 +23,7 @@ from ..content import Course
 from ..replies import quote_user_text
 from . import safety
 from .knowledge import Facts, Phrasebook
+from .coverage import register_vocabulary
 from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, which
 from .retrieval import CourseIndex
@@ -44,6 +45,11 @@ _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
 
+_CLAUSES = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|now)\s+(?=(?:how|what|why|which|when|where|can|could|should|do|does|is|are|explain|tell)\b)", re.I)
+_ASKS = re.compile(r"^(?:so |and |now |but )?(?:how|what|whats|why|which|when|where|can|could|should|do|does|is|are|explain|tell|describe)\b", re.I)
+_CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
+
+
 class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
     def __init__(self, course: Course, index: CourseIndex, phrasebook: Phrasebook, facts: Facts):
         self.course = course
@@ -52,9 +58,13 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         self.facts = facts
         everyday_stems()  # read once at start-up, not during a student's first question
         self.understanding = Understanding(course)
+        register_vocabulary(  # the coverage gate's everyday-English test: term-name words and lesson words
+            [*(t for c in course.chapters for term in c.glossary for name in term.names for t in words(name)),
+             *(t for other in course.outline for phrase in other.vocabulary for t in words(phrase))],
+            (w for doc in index.sections for u in doc.units for w in words(u.text)))
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._concepts, self._named_section, self._list, self._facts, self._course]
+                        self._nickname, self._concepts, self._named_section, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
@@ -63,6 +73,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        aside = self._aside(text)
+        if aside is not None:
+            text, number = aside
         parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
         if len(parts) == 1 and parts[0] != text:
             text = parts[0]  # "thanks, and what is PPO?": the question is the part that counts
@@ -70,11 +83,26 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             answer = self._parts(parts, last, depth)
         else:
             answer = self._one(text, last, depth)
+        if aside is not None and answer.citation is not None:
+            answer.text += f"\n(Side note: chapter {number} itself isn't in the content I have; this answer is chapter 7's.)"
         answer.text = clip(answer.text, MAX_ANSWER)
         listed = items_of(answer.text)
         if listed:
             answer.meta["items"] = listed[:8]  # kept in the history: "the second one" two turns later still means it
         return answer
+
+    def _aside(self, text: str) -> tuple[str, int] | None:
+        """Another chapter mentioned in passing ("my GPT is already pretrained in ch5, how do I …"): a clause
+        names a chapter this course doesn't have, and another clause asks a question. The question is
+        the one to answer; the other chapter is at most a side remark."""
+        clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
+        if len(clauses) < 2:
+            return None
+        mention = [c for c in clauses if (m := _CHAPTER_NUMBER.search(c)) and self.course.chapter(int(m.group(1))) is None]
+        rest = [c for c in clauses if c not in mention]
+        if not mention or not rest or not any(_ASKS.search(c) for c in rest):
+            return None
+        return " ".join(rest), int(_CHAPTER_NUMBER.search(mention[0]).group(1))
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
         """A message with several questions: each answered, or said to be unanswerable, in order.
@@ -124,7 +152,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     _ALSO = re.compile(r"^(?:and|what about|how about|what of|same (?:for|in)|now|ok(?:ay)?,? (?:and|now))\b[\s,]*(?:(?:in|into|for|to|with|of)\s+)?(?P<x>[^?!]+?)\s*[?.!]*$", re.I)
     _IN_LANGUAGE = re.compile(r"^(?:(?:in|into|to)\s+)(?P<x>[a-zà-ÿ ]+?)\s*(?:please)?\s*[?.!]*$", re.I)
-    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|i (?:still )?don'?t (?:get|understand) (?:it|that))\b", re.I)
+    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|more simple|too (?:complicated|complex|technical|hard)|i (?:still )?(?:don'?t|didn'?t|do not|did not) (?:get|understand) (?:it|that|this))\b", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
     _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)

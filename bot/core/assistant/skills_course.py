@@ -65,6 +65,35 @@ class CourseSkills:
         return Answer(f"{heading}\n{body}", "list", {"skill": "list", "section": doc.title, "depth": doc.depth,
                                                      "chapter": doc.chapter.number, "query": what}, doc.citation)
 
+    _NICKNAME = re.compile(r"\b(\d|two|three|four|five|six|seven)\s+([a-z])(?:'s|’s|s)\b", re.I)
+
+    def _nickname(self, text: str, last: Turn, depth: str) -> Answer | None:
+        """A nickname that counts a list's items by their initial ("the 3 H's", "the three P's"): the lesson's
+        list with that many items, each of whose key words (before a colon or dash) starts with that letter."""
+        match = self._NICKNAME.search(text)
+        if match is None:
+            return None
+        count = match.group(1)
+        wanted = int(count) if count.isdigit() else NUMBER_WORDS.get(count.lower())
+        letter = match.group(2).lower()
+        found = None
+        for doc in self.index.sections:
+            for intro, items in _lists_of(doc):
+                if len(items) != wanted:
+                    continue
+                keys = [re.split(r"\s*[:—–]\s*|\s+-\s+|\n", item, maxsplit=1)[0] for item in items]
+                if all(any(w.startswith(letter) and w not in STOPWORDS and len(w) >= 3 for w in words(k)[:4]) for k in keys):
+                    if found is None or (doc.depth == "deep" and found[0].depth != "deep"):
+                        found = (doc, items, intro)
+        if found is None:
+            return None
+        doc, items, intro = found
+        intro = intro.rstrip(":").strip()
+        heading = f"“{match.group(0)}” are the lesson's list" + (f" ({intro})" if intro else "") + ":"
+        body = "\n".join(f"{n}. {clip(item.replace(chr(10), ' — '), 220)}" for n, item in enumerate(items, 1))
+        return Answer(f"{heading}\n{body}", "list", {"skill": "list", "section": doc.title, "depth": doc.depth,
+                                                     "chapter": doc.chapter.number}, doc.citation)
+
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
         stems = content_stems(what)
         want = set(_light(what))  # whole words: "learned" must not meet "Reinforcement Learning"
