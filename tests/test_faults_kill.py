@@ -29,6 +29,7 @@ from collections import deque
 from pathlib import Path
 
 from fault_harness import RECORDED, ROOT, environment, migrated_database, next_answer
+from bot.core.quiz import KEEP_FINISHED
 
 KILLS = 20
 
@@ -81,6 +82,12 @@ class Forked:
             pass
 
 
+#: Answers one user may stream: one 31-question quiz fewer than pruning keeps. Starting a quiz
+#: prunes a user's finished attempts beyond the latest KEEP_FINISHED (their answers go with them),
+#: which is not a lost answer.
+MOST_ANSWERS = (KEEP_FINISHED - 1) * 31
+
+
 def _stream_until_killed(proc: Forked, user: str, delay: float) -> int:
     """Answer as fast as the process replies; SIGKILL after `delay` s. Returns the answers acknowledged."""
     proc.write({"user": user, "text": "/quiz 7 31"})
@@ -104,6 +111,8 @@ def _stream_until_killed(proc: Forked, user: str, delay: float) -> int:
             except json.JSONDecodeError:  # a line cut by the kill was never acknowledged
                 continue
             acknowledged += any(mark in last.get("reply", {}).get("text", "") for mark in RECORDED)
+            if acknowledged >= MOST_ANSWERS:
+                proc.kill()  # a kill all the same; more would let pruning remove old attempts
     finally:
         timer.cancel()
         proc.kill()
