@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import instructor, privacy, progress, quiz, reading
+from . import actions, instructor, privacy, progress, quiz, reading
 from .clock import Clock
 from .config import Settings
 from .content import Course, load_course
@@ -356,19 +356,19 @@ class Companion:
             if verb.startswith("a:"):
                 return await self.live.answer(actor, _number(session), _number(index), verb[2:])
             raise InvalidAction(action)
-        if action.startswith(instructor.RESET_ACTION):
-            return await instructor.confirm_reset(self, actor, _number(action[len(instructor.RESET_ACTION):]))
-        if action == instructor.RESET_CANCEL:
+        if action.startswith(actions.RESET_CONFIRM):
+            return await instructor.confirm_reset(self, actor, _number(action[len(actions.RESET_CONFIRM):]))
+        if action == actions.RESET_CANCEL:
             return Reply(text="Nothing was reset.", ephemeral=True)
-        if action == "review:start":
+        if action == actions.REVIEW_START:
             return await self.review(actor)
-        if action == "progress:show":
+        if action == actions.PROGRESS_SHOW:
             return await self.progress(actor)
-        if action == "chat:open":
+        if action == actions.CHAT_OPEN:
             return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", ephemeral=True, kind="assistant")
-        if action == "forget:confirm":
+        if action == actions.FORGET_CONFIRM:
             return await self.forget(actor, confirmed=True)
-        if action == "forget:cancel":
+        if action == actions.FORGET_CANCEL:
             return Reply(text="Nothing was deleted.", ephemeral=True)
         raise InvalidAction(action)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import actions
 from .content import read_course
 from .replies import Button, Reply, error, quote_user_text
 from .users import Actor
@@ -88,8 +89,6 @@ async def stats(core: Companion, actor: Actor) -> Reply:
 
 #: The rows a reset removes: what the student did, not who they are (live results are kept).
 RESET_TABLES = ("reading_positions", "pages_read", "quiz_attempts", "review_cards")
-RESET_ACTION = "progress:reset:"  # + the student's users.id; an existing action kind, so every adapter routes it
-RESET_CANCEL = "progress:reset-cancel"
 
 
 def _guild(actor: Actor) -> str | None:
@@ -160,7 +159,7 @@ async def reset(core: Companion, actor: Actor, who: str) -> Reply:
     return Reply(
         text=f"⚠️ Reset the progress of **{quote_user_text(row['display_name'])}** in this course: their reading, quiz attempts "
              "and review queue are deleted (live quiz results are kept). It cannot be undone.",
-        buttons=[Button("Reset their progress", f"{RESET_ACTION}{row['id']}", "danger"), Button("Cancel", RESET_CANCEL)],
+        buttons=[Button("Reset their progress", actions.reset_confirm(row["id"]), "danger"), Button("Cancel", actions.RESET_CANCEL)],
         ephemeral=True, kind="confirm")
 
 

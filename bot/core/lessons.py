@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 
+from . import actions
+
 DEPTHS = ("shallow", "deep")
 PAGE_LIMIT = 1800
 
@@ -29,7 +31,7 @@ _md = MarkdownIt("commonmark").enable("table")
 PANEL_ACTIONS = {
     "chat": (
         "💬 Chat with the assistant",
-        "chat:open",
+        actions.CHAT_OPEN,
         "Chat with a simulated instruction-tuned assistant right here: press **Chat with the assistant** "
         "(or just send me a message), type an instruction or a question, and see it respond.",
     ),

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from . import actions
 from .clock import iso, parse_iso
 from .questions import (
     LETTERS,
@@ -405,14 +406,14 @@ class LiveQuizzes:
         total = len(json.loads(session["question_keys"]))
         question = self._question(session, index)
         closes = parse_iso(session["phase_ends_at"])
-        prefix = f"live:{session['id']}:{index}:a:"
+        prefix = actions.live_answer(session['id'], index)
         if question is None:
             reply = Reply(text="(This question was removed from the course; it will be skipped.)")
         else:
             reply = ask(question, f"Question {index + 1} of {total}", prefix, session["seed"])
         reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
         reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
-        reply.buttons += [Button("⏭ Skip", f"live:{session['id']}:skip"), Button("⏹ Stop", f"live:{session['id']}:stop", "danger")]
+        reply.buttons += [Button("⏭ Skip", actions.live_skip(session["id"])), Button("⏹ Stop", actions.live_stop(session["id"]), "danger")]
         reply.kind = "live-question"
         return LiveEvent("question", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply, closes)
 

@@ -12,6 +12,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from . import actions
 from .replies import Attachment, Button, Reply
 from .users import Actor, find_user
 
@@ -60,7 +61,7 @@ async def export(core: Companion, actor: Actor) -> Reply:
 def confirm_forget() -> Reply:
     return Reply(
         text="⚠️ This deletes **all** your progress, quiz attempts, review queue, live quiz answers and chats with the assistant. It cannot be undone.",
-        buttons=[Button("Delete everything", "forget:confirm", "danger"), Button("Cancel", "forget:cancel")],
+        buttons=[Button("Delete everything", actions.FORGET_CONFIRM, "danger"), Button("Cancel", actions.FORGET_CANCEL)],
         ephemeral=True, kind="confirm",
     )
 

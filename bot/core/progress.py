@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from .lessons import DEPTHS
+from . import actions
 from .replies import Button, Reply, progress_bar, quote_user_text
 from .review import queue_summary
 from .users import Actor, find_user
@@ -131,9 +132,9 @@ async def show(core: Companion, actor: Actor) -> Reply:
     lines.append(f"🧠 Review queue: {queued} question{'s' * (queued != 1)}, {due} due now")
     if live_answers:
         lines.append(f"🎯 Live quizzes: {live_points} points from {live_answers} answer{'s' * (live_answers != 1)}")
-    buttons = [Button("📖 Continue reading", "lesson:continue", "primary")]
+    buttons = [Button("📖 Continue reading", actions.LESSON_CONTINUE, "primary")]
     if due:
-        buttons.append(Button(f"🧠 Review {due} due", "review:start"))
+        buttons.append(Button(f"🧠 Review {due} due", actions.REVIEW_START))
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 

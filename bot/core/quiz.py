@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import actions
 from .clock import iso
 from .progress import chapter_state, completion_text, course_complete
 from .questions import (
@@ -171,9 +172,9 @@ async def start(core: Companion, actor: Actor, chapter: int | None = None, count
 
 
 def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
-    reply = ask(question, f"Question {position + 1} of {total}", f"quiz:{attempt_id}:{position}:a:", seed)
+    reply = ask(question, f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
     if question.hint:
-        reply.buttons.append(Button("💡 Hint", f"quiz:{attempt_id}:{position}:hint"))
+        reply.buttons.append(Button("💡 Hint", actions.quiz_hint(attempt_id, position)))
     reply.ephemeral = True
     return reply
 
@@ -300,13 +301,13 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
             lines.append(f"📗 Chapter {s['chapter']} is complete.")
         elif state.passed and not state.lesson_read:
             lines.append("Finish reading the lesson (either depth) to complete the chapter.")
-        buttons.append(Button("🔁 Try again", f"quiz:start:{s['chapter']}", "primary"))
+        buttons.append(Button("🔁 Try again", actions.quiz_start(s['chapter']), "primary"))
     if s["missed"]:
         lines += ["", "**To revisit:**"]
         lines += [f"- {q.prompt} — **{correct_answer(q)}**" for q, _ in s["missed"][:10]]
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
-    buttons.append(Button("🧠 Review", "review:start"))
-    buttons.append(Button("📈 Progress", "progress:show"))
+    buttons.append(Button("🧠 Review", actions.REVIEW_START))
+    buttons.append(Button("📈 Progress", actions.PROGRESS_SHOW))
     achievements = []
     if s.get("completion"):
         lines += ["", "---", "", s["completion"]]

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import actions
 from .clock import iso
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
 from .progress import completion_text, course_complete
@@ -98,11 +99,11 @@ def render_page(chapter: int, title: str, depth: str, page: Page, total: int) ->
     other = "deep" if depth == "shallow" else "shallow"
     buttons = []
     if page.number > 1:
-        buttons.append(Button("◀ Previous", f"lesson:{chapter}:{depth}:{page.number - 1}"))
+        buttons.append(Button("◀ Previous", actions.lesson_page(chapter, depth, page.number - 1)))
     if page.number < total:
-        buttons.append(Button("Next ▶", f"lesson:{chapter}:{depth}:{page.number + 1}", "primary"))
-    buttons.append(Button(f"Switch to {other}", f"lesson:{chapter}:{other}:L{page.line}"))
-    buttons.append(Button("📝 Quiz me", f"quiz:start:{chapter}:{depth}", "success"))
+        buttons.append(Button("Next ▶", actions.lesson_page(chapter, depth, page.number + 1), "primary"))
+    buttons.append(Button(f"Switch to {other}", actions.lesson_near(chapter, other, page.line)))
+    buttons.append(Button("📝 Quiz me", actions.quiz_start(chapter, depth), "success"))
     for action in page.actions:
         label, action_id, _ = PANEL_ACTIONS[action]
         buttons.append(Button(label, action_id))

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.core import actions
 from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 #: How long an interaction may work before a timer defers it (Discord's deadline is 3 s; this
 #: leaves room for a slow network and a busy event loop).
 ACK_BUDGET = 1.5
-QUIZ_ANSWER = re.compile(r"quiz:\d+:\d+:a:")
-LIVE_ANSWER = re.compile(r"live:(\d+):\d+:a:")
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
 
 
@@ -204,8 +202,8 @@ class DiscordAdapter:
             return False
         if interaction.guild_id is None and reply.kind in ("lesson", "question", "summary"):
             return True  # a DM is the person's own conversation
-        if not ((action.startswith("lesson:") and reply.kind == "lesson")
-                or (QUIZ_ANSWER.match(action) and reply.kind in ("question", "single", "multiple", "true_false",
+        if not ((actions.turns_lesson_page(action) and reply.kind == "lesson")
+                or (actions.answers_quiz_question(action) and reply.kind in ("question", "single", "multiple", "true_false",
                                                                   "short", "ordering", "summary"))):
             return False
         message = interaction.message
@@ -277,11 +275,11 @@ class DiscordAdapter:
         if typed is not None:
             action += clean(typed)
         actor = self.actor(interaction)
-        live = LIVE_ANSWER.match(action)
-        if live and interaction.message is not None and not interaction.message.flags.ephemeral:
+        live = actions.live_session_answered(action)
+        if live is not None and interaction.message is not None and not interaction.message.flags.ephemeral:
             # After a restart the first click re-learns which message shows the session's question,
             # so its buttons can still be closed when the question ends.
-            self.live_messages.setdefault(int(live[1]), (interaction.message.channel.id, interaction.message.id))
+            self.live_messages.setdefault(live, (interaction.message.channel.id, interaction.message.id))
         await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 
 import discord
 
+from bot.core import actions
 from bot.core.replies import Choices
 
-ACTION_KINDS = "lesson|quiz|live|review|progress|chat|forget"
+ACTION_KINDS = "|".join(actions.KINDS)
 SELECT_OPTIONS_MAX = 25
 
 

@@ -61,6 +61,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
+from bot.core import actions
 from bot.core.companion import ALIASES, COMMANDS, Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
@@ -520,7 +521,7 @@ class SlackAdapter:
                        "e": bool(container.get("is_ephemeral"))}
             await self.client.views_open(trigger_id=body["trigger_id"], view=blocks.input_modal(action["value"], private, self.seal))
             return
-        needs_role = core_action.startswith("live:") and core_action.endswith((":stop", ":skip"))
+        needs_role = actions.controls_live_quiz(core_action)
         actor = await self.actor(user["id"], name, team, None if from_home else channel, needs_role)
         reply = await self.core.handle_action(actor, core_action)
         await self._show_action_reply(reply, actor, respond, channel, from_home, bool(container.get("is_ephemeral")))

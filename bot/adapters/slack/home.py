@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import actions
 from bot.core.replies import Button, Reply
 from bot.core.users import Actor
 
@@ -37,9 +38,9 @@ async def build_home(core, actor: Actor) -> dict[str, Any]:
         first = core.course.chapters[0].number
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": where}})
     start = Reply(text="", buttons=[
-        Button("📖 Continue reading", "lesson:continue", "primary"),
-        Button(f"📝 Quiz on chapter {first}", f"quiz:start:{first}:"),
-        Button("🧠 Review", "review:start"),
+        Button("📖 Continue reading", actions.LESSON_CONTINUE, "primary"),
+        Button(f"📝 Quiz on chapter {first}", actions.quiz_start(first)),
+        Button("🧠 Review", actions.REVIEW_START),
     ])
     blocks += [b for b in reply_blocks(start) if b["type"] == "actions"]
     blocks.append({"type": "divider"})

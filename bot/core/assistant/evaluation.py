@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .. import actions
 from ..lessons import heading_key
 from ..users import Actor
 
@@ -143,7 +144,7 @@ def check(reply: str, expect: dict[str, Any]) -> list[str]:
 
 def cites_lesson(reply: Any) -> bool:
     """The reply presents a lesson section as its source (the citation line or a button to it)."""
-    return any(str(b.action).startswith("lesson:") for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
+    return any(actions.turns_lesson_page(str(b.action)) for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
 
 
 async def run_eval(companion: Companion, cases: list[dict[str, Any]]) -> Report:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 
+from .. import actions
 from ..content import Chapter, Course
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
@@ -55,7 +56,7 @@ class Citation:
 
     @property
     def action(self) -> str:
-        return f"lesson:{self.chapter}:{self.depth}:L{self.line}"
+        return actions.lesson_near(self.chapter, self.depth, self.line)
 
 
 @dataclass
