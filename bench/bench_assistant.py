@@ -55,7 +55,7 @@ async def main() -> int:
             builds = []
             for _ in range(3 if args.quick else 7):
                 started = time.perf_counter()
-                Assistant.build(core)
+                Assistant.build(core.ctx)
                 builds.append(time.perf_counter() - started)
             engine = core.assistant
             replies, skills, compares = [], [], []

@@ -104,7 +104,7 @@ class Workload:
             self.free_students.put_nowait((actor, await self._start_attempt(actor)))
         for c in range(channels):
             host = Actor("bench", f"host{c}", f"Host {c}", "guild", f"live{c}", is_instructor=True)
-            await self.core.live.start(host, CHAPTER, 50)
+            await self.core.live_start(host, CHAPTER, 50)
         rows = await self.core.store.run(lambda conn: conn.execute("SELECT id, channel, seed, question_keys FROM live_sessions").fetchall())
         self.sessions = [(r[0], r[1], typed_answer(self.core.course.question(json.loads(r[3])[0]), r[2])) for r in rows]
 

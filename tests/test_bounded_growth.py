@@ -207,10 +207,10 @@ async def test_row_creating_commands_are_rate_limited_per_user_and_command(setti
             await core.handle_text(ann, "/review")
         assert "asking for comparisons very fast" in (await core.handle_text(ann, "/compare hello")).text
         assert "starting reviews very fast" in (await core.handle_text(ann, "/review")).text
-        await core.live.stop(ann)
+        await core.live_stop(ann)
         for _ in range(3):
             assert (await core.handle_text(ann, "/live 7 1")).kind == "live"
-            await core.live.stop(ann)
+            await core.live_stop(ann)
         assert "starting live quizzes very fast" in (await core.handle_text(ann, "/live 7 1")).text
         for _ in range(3):
             assert (await core.handle_text(ann, "/my-data")).kind == "export"

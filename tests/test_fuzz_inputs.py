@@ -255,7 +255,7 @@ async def test_typed_methods_take_any_integer_an_adapter_passes(core, number):
     """Discord's integer options reach the typed methods directly: out-of-range numbers are refused, never stored."""
     ann = person("ann")
     for call in (core.lesson(ann, number), core.lesson(ann, 7, "deep", number), core.quiz(ann, number),
-                 core.quiz(ann, 7, number), core.live.start(ann, number), core.live.start(ann, 7, number)):
+                 core.quiz(ann, 7, number), core.live_start(ann, number), core.live_start(ann, 7, number)):
         reply = await call
         assert_sane(reply)
         assert reply.kind in ("error", "info"), (number, reply.text)

@@ -1,33 +1,35 @@
 """The companion: one object that every adapter talks to.
 
-It holds the loaded course, the store, the settings and the clock, and answers two kinds of
-input with platform-neutral `Reply`s: typed commands (`handle_text`, used by the console and by
-chat messages) and button presses (`handle_action`, whose action ids carry all they need).
-Adapters with native slash commands call the same typed methods (`lesson`, `quiz`, …).
+It builds the `CoreContext` (the course, the store, the settings, the clock…) that every feature
+receives, and answers two kinds of input with platform-neutral `Reply`s: typed commands
+(`handle_text`, used by the console and by chat messages) and button presses (`handle_action`,
+whose action ids carry all they need). Adapters with native slash commands call the same typed
+methods (`lesson`, `quiz`, …). Every public method turns a feature's `Refusal` into the
+person's private error reply, in one place (`_answers_refusals`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Concatenate, ParamSpec
 
 from . import actions, instructor, privacy, progress, quiz, reading
+from .assistant import Assistant
 from .clock import Clock
 from .config import Settings
 from .content import Course, load_course
+from .context import CoreContext
 from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
 from .live import LiveQuizzes
-from .ratelimit import RateLimiter
 from .reading import PageRequest
+from .refusal import Refusal
 from .replies import Reply, error, quote_user_text
-from .review import make_scheduler
 from .store import Store
 from .users import Actor
-
-if TYPE_CHECKING:
-    from .assistant import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -69,28 +71,54 @@ ALIASES = {"prev": "next", "previous": "next", "back": "next", "mydata": "my-dat
            "a": "answer", "h": "hint", "start": "help", "commands": "help"}
 
 
+P = ParamSpec("P")
+
+
+def _answers_refusals(method: Callable[Concatenate[Companion, P], Awaitable[Reply]]) -> Callable[Concatenate[Companion, P], Awaitable[Reply]]:
+    """The one place a feature's `Refusal` becomes the person's private error reply. Any other
+    exception goes on to the adapter, which logs it and answers "something went wrong"."""
+    @functools.wraps(method)
+    async def answered(self: Companion, *args: P.args, **kwargs: P.kwargs) -> Reply:
+        try:
+            return await method(self, *args, **kwargs)
+        except Refusal as refusal:
+            return error(refusal.text)
+    return answered
+
+
 class Companion:
     def __init__(self, course: Course, store: Store, settings: Settings, clock: Clock | None = None, fuzzing: bool = True):
-        self.course = course
-        self.store = store
-        self.settings = settings
-        self.clock = clock or Clock()
-        self.scheduler = make_scheduler(fuzzing)
-        self.limits = RateLimiter(self.clock)
-        self.live = LiveQuizzes(self)
+        #: All that features see of the companion.
+        self.ctx = CoreContext(course, store, settings, clock, fuzzing)
+        self.live = LiveQuizzes(self.ctx)
         #: The conversation engine (the simulated assistant and the base model), built by `create`.
         self.assistant: Assistant | None = None
+
+    # Adapters read these (the course's chapters for their menus, the store for their own rows).
+    @property
+    def course(self) -> Course:
+        return self.ctx.course
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> Companion:
         """Load the content (raising ContentError if it is invalid) and open the migrated store."""
         course = load_course(settings.content_dir)
-        from .assistant import Assistant
-
         store = await Store.open(settings.database)
         try:
             companion = cls(course, store, settings, clock, fuzzing)
-            companion.assistant = Assistant.build(companion)
+            companion.assistant = Assistant.build(companion.ctx)
         except BaseException:
             await store.close()  # its threads would keep the failed process alive
             raise
@@ -103,35 +131,27 @@ class Companion:
         finally:
             await self.store.close()
 
-    def is_instructor(self, actor: Actor) -> bool:
-        return actor.is_instructor or self.settings.is_instructor(actor.platform, actor.user_id)
-
-    def too_fast(self, kind: str, actor: Actor) -> Reply | None:
-        """The refusal when `actor` uses a row-creating command faster than its rate limit allows."""
-        limit = self.settings.chat_rate if kind == "chat" else self.settings.start_rate
-        refusal = self.limits.check(kind, actor.platform, actor.user_id, limit)
-        return error(refusal) if refusal else None
-
-    def chapter_list(self) -> str:
-        return ", ".join(f"{c.number} ({c.title})" for c in self.course.chapters)
-
     # ---- typed operations (adapters with native commands call these) ----------------------
 
+    @_answers_refusals
     async def lesson(self, actor: Actor, chapter: int | None = None, depth: str | None = None, page: int | None = None) -> Reply:
-        return await reading.open_page(self, actor, PageRequest(chapter, depth, page))
+        return await reading.open_page(self.ctx, actor, PageRequest(chapter, depth, page))
 
+    @_answers_refusals
     async def quiz(self, actor: Actor, chapter: int | None = None, count: int | None = None, depth: str | None = None) -> Reply:
-        return self.too_fast("quiz", actor) or await quiz.start(self, actor, chapter, count, depth)
+        return await quiz.start(self.ctx, actor, chapter, count, depth)
 
+    @_answers_refusals
     async def review(self, actor: Actor) -> Reply:
-        return self.too_fast("review", actor) or await quiz.start(self, actor, review=True)
+        return await quiz.start(self.ctx, actor, review=True)
 
+    @_answers_refusals
     async def answer(self, actor: Actor, text: str) -> Reply:
         """A typed answer: to the live quiz running in this channel if there is one, else to the solo quiz."""
         text = clean_input(text)
         if actor.guild is not None and await self._live_open_here(actor):
             return await self.live.answer(actor, None, None, text)
-        return await quiz.answer(self, actor, text)
+        return await quiz.answer(self.ctx, actor, text)
 
     async def _live_open_here(self, actor: Actor) -> bool:
         platform, guild, channel = actor.place
@@ -140,45 +160,85 @@ class Companion:
             (platform, guild, channel)).fetchone())
         return row is not None
 
+    @_answers_refusals
     async def hint(self, actor: Actor) -> Reply:
-        return await quiz.hint(self, actor)
+        return await quiz.hint(self.ctx, actor)
 
+    @_answers_refusals
     async def progress(self, actor: Actor) -> Reply:
-        return await progress.show(self, actor)
+        return await progress.show(self.ctx, actor)
 
+    @_answers_refusals
     async def leaderboard(self, actor: Actor) -> Reply:
-        return await progress.leaderboard(self, actor)
+        return await progress.leaderboard(self.ctx, actor)
 
+    @_answers_refusals
+    async def live_start(self, actor: Actor, chapter: int | None = None, count: int | None = None) -> Reply:
+        return await self.live.start(actor, chapter, count)
+
+    @_answers_refusals
+    async def live_skip(self, actor: Actor) -> Reply:
+        return await self.live.skip(actor)
+
+    @_answers_refusals
+    async def live_stop(self, actor: Actor) -> Reply:
+        return await self.live.stop(actor)
+
+    @_answers_refusals
+    async def live_status(self, actor: Actor) -> Reply:
+        return await self.live.status(actor)
+
+    @_answers_refusals
+    async def course_reload(self, actor: Actor) -> Reply:
+        return await instructor.reload(self.ctx, actor)
+
+    @_answers_refusals
+    async def course_stats(self, actor: Actor) -> Reply:
+        return await instructor.stats(self.ctx, actor)
+
+    @_answers_refusals
+    async def course_reset(self, actor: Actor, who: str) -> Reply:
+        return await instructor.reset(self.ctx, actor, who)
+
+    @_answers_refusals
+    async def course_stop(self, actor: Actor) -> Reply:
+        """Stop the live quiz in the channel as an instructor (`/course stop`)."""
+        self.ctx.require_instructor(actor)
+        return await self.live.stop(actor)
+
+    @_answers_refusals
     async def chat(self, actor: Actor, message: str) -> Reply:
         message = clean_input(message)
         if len(message) > MAX_TEXT:
             return error(f"That message is too long ({len(message):,} characters): keep it under {MAX_TEXT:,}.")
-        return self.too_fast("chat", actor) or await self._engine().reply(actor, message)
+        return await self._engine().reply(actor, message)
 
+    @_answers_refusals
     async def compare(self, actor: Actor, prompt: str) -> Reply:
         prompt = clean_input(prompt)
         if len(prompt) > MAX_TEXT:
             return error(f"That message is too long ({len(prompt):,} characters): keep it under {MAX_TEXT:,}.")
-        return self.too_fast("compare", actor) or await self._engine().compare(actor, prompt)
+        return await self._engine().compare(actor, prompt)
 
+    @_answers_refusals
     async def set_mode(self, actor: Actor, mode: str) -> Reply:
         return await self._engine().set_mode(actor, mode)
 
     def _engine(self) -> Assistant:
         if self.assistant is None:  # a Companion built by hand (tests): build the engine on first use
-            from .assistant import Assistant
-
-            self.assistant = Assistant.build(self)
+            self.assistant = Assistant.build(self.ctx)
         return self.assistant
 
+    @_answers_refusals
     async def export(self, actor: Actor) -> Reply:
-        return self.too_fast("export", actor) or await privacy.export(self, actor)
+        return await privacy.export(self.ctx, actor)
 
+    @_answers_refusals
     async def forget(self, actor: Actor, confirmed: bool = False) -> Reply:
-        return await privacy.forget(self, actor) if confirmed else privacy.confirm_forget()
+        return await privacy.forget(self.ctx, actor) if confirmed else privacy.confirm_forget()
 
     def help(self, actor: Actor | None = None, extra: list[tuple[str, str]] = ()) -> Reply:
-        show_all = actor is not None and self.is_instructor(actor)
+        show_all = actor is not None and self.ctx.is_instructor(actor)
         rows = [(c.usage, c.summary) for c in COMMANDS if show_all or not c.instructor] + list(extra)
         lines = [f"**{self.course.title}** — your course companion.", ""]
         lines += [f"`{usage}` — {summary}" for usage, summary in rows]
@@ -187,6 +247,7 @@ class Companion:
 
     # ---- typed commands ---------------------------------------------------------------------
 
+    @_answers_refusals
     async def handle_text(self, actor: Actor, text: str) -> Reply:
         """A line someone typed: a /command, or a message for the assistant."""
         text = clean_input(text if isinstance(text, str) else "").strip()
@@ -201,7 +262,7 @@ class Companion:
         rest = rest.strip()
         canonical = ALIASES.get(name, name)
         if name in ("prev", "previous", "back"):
-            return await reading.open_page(self, actor, PageRequest(step=-1))
+            return await reading.open_page(self.ctx, actor, PageRequest(step=-1))
         handler = getattr(self, "_cmd_" + canonical.replace("-", "_"), None) if _COMMAND_NAME.fullmatch(canonical) else None
         if handler is None:
             return error(f"I don't know the command /{quote_user_text(name[:32])}.{_suggestion(name)} Type `/help` for the list.")
@@ -217,22 +278,22 @@ class Companion:
         numbers, depth = _args(rest, "/lesson [chapter] [shallow|deep] [page]", max_numbers=2)
         chapter = numbers[0] if numbers else None
         page = numbers[1] if len(numbers) > 1 else None
-        return await reading.open_page(self, actor, PageRequest(chapter, depth, page))
+        return await reading.open_page(self.ctx, actor, PageRequest(chapter, depth, page))
 
     async def _cmd_next(self, actor: Actor, rest: str) -> Reply:
-        return await reading.open_page(self, actor, PageRequest(step=+1))
+        return await reading.open_page(self.ctx, actor, PageRequest(step=+1))
 
     async def _cmd_page(self, actor: Actor, rest: str) -> Reply:
         numbers, _ = _args(rest, "/page N", max_numbers=1, depth_ok=False)
         if not numbers:
             raise UsageError("Which page? `/page N`.")
-        return await reading.open_page(self, actor, PageRequest(page=numbers[0], chapter=None))
+        return await reading.open_page(self.ctx, actor, PageRequest(page=numbers[0], chapter=None))
 
     async def _cmd_depth(self, actor: Actor, rest: str) -> Reply:
         _, depth = _args(rest, "/depth shallow|deep", max_numbers=0)
         if depth is None:
             raise UsageError("Which depth? `/depth shallow` or `/depth deep`.")
-        return await reading.open_page(self, actor, PageRequest(depth=depth))
+        return await reading.open_page(self.ctx, actor, PageRequest(depth=depth))
 
     async def _cmd_quiz(self, actor: Actor, rest: str) -> Reply:
         numbers, depth = _args(rest, "/quiz [chapter] [questions] [shallow|deep]", max_numbers=2)
@@ -258,15 +319,15 @@ class Companion:
     async def _cmd_live(self, actor: Actor, rest: str) -> Reply:
         word = rest.split()[0].lower() if rest.split() else ""
         if word in ("skip", "next"):
-            return await self.live.skip(actor)
+            return await self.live_skip(actor)
         if word in ("stop", "end"):
-            return await self.live.stop(actor)
+            return await self.live_stop(actor)
         if word == "status":
-            return await self.live.status(actor)
+            return await self.live_status(actor)
         if word == "answer":
             return await self.live.answer(actor, None, None, rest.split(None, 1)[1] if len(rest.split()) > 1 else "")
         numbers, _ = _args(rest, "/live [chapter] [questions] · /live skip|stop|status", max_numbers=2, depth_ok=False)
-        return await self.live.start(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
+        return await self.live_start(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
 
     async def _cmd_chat(self, actor: Actor, rest: str) -> Reply:
         if not rest:
@@ -293,26 +354,27 @@ class Companion:
     async def _cmd_course(self, actor: Actor, rest: str) -> Reply:
         word, _, arg = rest.partition(" ")
         word = word.lower()
-        if not self.is_instructor(actor):
-            return error(instructor.REFUSED)
+        self.ctx.require_instructor(actor)
         if word == "reload":
-            return await instructor.reload(self, actor)
+            return await self.course_reload(actor)
         if word == "stats":
-            return await instructor.stats(self, actor)
+            return await self.course_stats(actor)
         if word == "reset":
-            return await instructor.reset(self, actor, arg)
+            return await self.course_reset(actor, arg)
         if word == "stop":
-            return await self.live.stop(actor)
+            return await self.course_stop(actor)
         raise UsageError("Instructor tools: `/course reload`, `/course stats`, `/course reset NAME-or-ID`, `/course stop`.")
 
     # ---- button presses ---------------------------------------------------------------------
 
+    @_answers_refusals
     async def handle_action(self, actor: Actor, action: str) -> Reply:
         """A button, menu or form submitted: the action id says what, and for which attempt or session.
 
         Action ids come back from the platform, so they are read as untrusted input: every
         number is ASCII digits within bounds, every word one the companion wrote. Anything else
-        is "no longer valid", never an exception."""
+        is "no longer valid"; but an exception from the feature a valid id reached is a bug, and
+        goes on to the adapter (logged, "something went wrong"), never disguised as a stale button."""
         action = clean_input(action if isinstance(action, str) else "")
         if len(action) > MAX_ACTION:
             return error("That button is no longer valid (its data is too long). Type `/help` to carry on.")
@@ -326,13 +388,13 @@ class Companion:
         kind, _, rest = action.partition(":")
         if kind == "lesson":
             if rest == "continue":
-                return await reading.open_page(self, actor, PageRequest())
+                return await reading.open_page(self.ctx, actor, PageRequest())
             chapter, depth, where = _fields(rest, 3)
             if depth not in ("shallow", "deep"):
                 raise InvalidAction(action)
             if where.startswith("L"):
-                return await reading.open_page(self, actor, PageRequest(_number(chapter), depth, near_line=_number(where[1:])))
-            return await reading.open_page(self, actor, PageRequest(_number(chapter), depth, _number(where)))
+                return await reading.open_page(self.ctx, actor, PageRequest(_number(chapter), depth, near_line=_number(where[1:])))
+            return await reading.open_page(self.ctx, actor, PageRequest(_number(chapter), depth, _number(where)))
         if kind == "quiz":
             first, _, tail = rest.partition(":")
             if first == "start":
@@ -342,9 +404,9 @@ class Companion:
                 return await self.quiz(actor, _number(chapter), None, depth or None)
             position, _, verb = tail.partition(":")
             if verb == "hint":
-                return await quiz.hint(self, actor, _number(first), _number(position))
+                return await quiz.hint(self.ctx, actor, _number(first), _number(position))
             if verb.startswith("a:"):
-                return await quiz.answer(self, actor, verb[2:], _number(first), _number(position))
+                return await quiz.answer(self.ctx, actor, verb[2:], _number(first), _number(position))
             raise InvalidAction(action)
         if kind == "live":
             session, _, tail = rest.partition(":")
@@ -357,7 +419,7 @@ class Companion:
                 return await self.live.answer(actor, _number(session), _number(index), verb[2:])
             raise InvalidAction(action)
         if action.startswith(actions.RESET_CONFIRM):
-            return await instructor.confirm_reset(self, actor, _number(action[len(actions.RESET_CONFIRM):]))
+            return await instructor.confirm_reset(self.ctx, actor, _number(action[len(actions.RESET_CONFIRM):]))
         if action == actions.RESET_CANCEL:
             return Reply(text="Nothing was reset.", ephemeral=True)
         if action == actions.REVIEW_START:

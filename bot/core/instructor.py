@@ -1,38 +1,33 @@
 """Instructor commands: reload the content, class statistics, reset a student's progress.
 
-Each is checked here, on the server side, whatever the platform shows or hides: an adapter
-tells the core that a user is an instructor (Discord's Manage Server, a Slack admin), and
-COMPANION_INSTRUCTORS names more.
+Each passes the core's one instructor gate (`CoreContext.require_instructor`) here, on the
+server side, whatever the platform shows or hides: an adapter tells the core that a user is an
+instructor (Discord's Manage Server, a Slack admin), and COMPANION_INSTRUCTORS names more.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import actions
 from .content import read_course
-from .replies import Button, Reply, error, quote_user_text
+from .context import REFUSED, CoreContext
+from .refusal import Refusal
+from .replies import Button, Reply, quote_user_text
 from .users import Actor
 
-if TYPE_CHECKING:
-    from .companion import Companion
+__all__ = ["REFUSED", "confirm_reset", "reload", "reset", "stats"]
 
 IN_YOUR_SERVER = "Run {what} in your server or workspace: it {scope}."
-REFUSED = "🔒 That is an instructor command. Instructors are people with Manage Server (Discord), workspace admins (Slack), or those listed in COMPANION_INSTRUCTORS."
 
 
-async def reload(core: Companion, actor: Actor) -> Reply:
-    if not core.is_instructor(actor):
-        return error(REFUSED)
-    course, problems = read_course(core.settings.content_dir)
+async def reload(ctx: CoreContext, actor: Actor) -> Reply:
+    ctx.require_instructor(actor)
+    course, problems = read_course(ctx.settings.content_dir)
     errors = [p for p in problems if p.severity == "error"]
     if errors or course is None:
         listing = "\n".join(f"- `{p}`" for p in (errors or problems)[:15])
         more = f"\n…and {len(errors) - 15} more." if len(errors) > 15 else ""
-        return Reply(text=f"❌ The content has errors, so the current course stays loaded:\n{listing}{more}", ephemeral=True, kind="error")
-    core.course = course
-    if core.assistant is not None:
-        core.assistant.reindex()  # the assistant answers from the new lessons and glossary too
+        raise Refusal(f"❌ The content has errors, so the current course stays loaded:\n{listing}{more}")
+    ctx.replace_course(course)  # every feature sees it; the assistant reindexes its lessons and glossary
     warnings = [p for p in problems if p.severity == "warning"]
     questions = sum(len(c.questions) for c in course.chapters)
     text = f"🔄 Reloaded **{course.title}**: {len(course.chapters)} chapter(s), {questions} questions."
@@ -41,11 +36,11 @@ async def reload(core: Companion, actor: Actor) -> Reply:
     return Reply(text=text, ephemeral=True)
 
 
-def _stats(conn, core: Companion, actor: Actor):
+def _stats(conn, ctx: CoreContext, actor: Actor):
     members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (_guild(actor),))]
     marks = ",".join("?" * len(members)) or "NULL"
     out = {"students": len(members), "chapters": []}
-    for chapter in core.course.chapters:
+    for chapter in ctx.course.chapters:
         readers = conn.execute(f"SELECT COUNT(DISTINCT user_pk) FROM pages_read WHERE chapter = ? AND user_pk IN ({marks})",
                                (chapter.number, *members)).fetchone()[0]
         attempts = conn.execute(
@@ -54,7 +49,7 @@ def _stats(conn, core: Companion, actor: Actor):
         best: dict[int, float] = {}
         for user_pk, correct, total, _ in attempts:
             best[user_pk] = max(best.get(user_pk, 0.0), correct / total if total else 0.0)
-        passed = sum(1 for v in best.values() if v >= core.settings.pass_threshold)
+        passed = sum(1 for v in best.values() if v >= ctx.settings.pass_threshold)
         hardest = conn.execute(
             f"SELECT a.question_key, AVG(a.correct), COUNT(*) FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id"
             f" WHERE t.chapter = ? AND t.user_pk IN ({marks}) GROUP BY a.question_key HAVING COUNT(*) >= 1"
@@ -68,12 +63,11 @@ def _stats(conn, core: Companion, actor: Actor):
     return out
 
 
-async def stats(core: Companion, actor: Actor) -> Reply:
-    if not core.is_instructor(actor):
-        return error(REFUSED)
+async def stats(ctx: CoreContext, actor: Actor) -> Reply:
+    ctx.require_instructor(actor)
     if actor.guild is None:
-        return error(IN_YOUR_SERVER.format(what="`/course stats`", scope="shows the students of that server only"))
-    data = await core.store.read(_stats, core, actor)
+        raise Refusal(IN_YOUR_SERVER.format(what="`/course stats`", scope="shows the students of that server only"))
+    data = await ctx.store.read(_stats, ctx, actor)
     lines = [f"👩‍🏫 **Class statistics** — {data['students']} student{'s' * (data['students'] != 1)}"]
     for c in data["chapters"]:
         lines += ["", f"**Chapter {c['number']}: {c['title']}**",
@@ -81,7 +75,7 @@ async def stats(core: Companion, actor: Actor) -> Reply:
         if c["average_best"] is not None:
             lines.append(f"- average best score: {c['average_best']}%")
         for key, rate, n in c["hardest"]:
-            q = core.course.question(key)
+            q = ctx.course.question(key)
             if q:
                 lines.append(f"- hardest: “{q.prompt[:80]}” — {rate}% right over {n} answer{'s' * (n != 1)}")
     return Reply(text="\n".join(lines), ephemeral=True, kind="stats")
@@ -136,26 +130,25 @@ def _reset(conn, actor: Actor, user_pk: int):
     return row["display_name"]
 
 
-def _no_progress(who: str) -> Reply:
-    return error(f"“{quote_user_text(who[:64])}” has no progress here.")
+def _no_progress(who: str) -> Refusal:
+    return Refusal(f"“{quote_user_text(who[:64])}” has no progress here.")
 
 
-async def reset(core: Companion, actor: Actor, who: str) -> Reply:
+async def reset(ctx: CoreContext, actor: Actor, who: str) -> Reply:
     """Ask to confirm resetting a student of this server or workspace (`/course reset WHO`)."""
-    if not core.is_instructor(actor):
-        return error(REFUSED)
+    ctx.require_instructor(actor)
     if actor.guild is None:
-        return error(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
+        raise Refusal(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
     who = " ".join(who.split()).lstrip("@")
     if not who:
-        return error("Whose progress? `/course reset NAME-or-ID`.")
+        raise Refusal("Whose progress? `/course reset NAME-or-ID`.")
     if len(who) > 100:
-        return _no_progress(who)
-    row, problem = await core.store.run(_find_student, actor, who)
+        raise _no_progress(who)
+    row, problem = await ctx.store.run(_find_student, actor, who)
     if problem == "several":  # never say how many: that would tell who else goes by the name
-        return error(f"More than one student here goes by “{quote_user_text(who[:64])}”: use their user id.")
+        raise Refusal(f"More than one student here goes by “{quote_user_text(who[:64])}”: use their user id.")
     if problem is not None:  # "none" and "empty" read the same, so nothing leaks about other servers
-        return _no_progress(who)
+        raise _no_progress(who)
     return Reply(
         text=f"⚠️ Reset the progress of **{quote_user_text(row['display_name'])}** in this course: their reading, quiz attempts "
              "and review queue are deleted (live quiz results are kept). It cannot be undone.",
@@ -163,14 +156,13 @@ async def reset(core: Companion, actor: Actor, who: str) -> Reply:
         ephemeral=True, kind="confirm")
 
 
-async def confirm_reset(core: Companion, actor: Actor, user_pk: int) -> Reply:
+async def confirm_reset(ctx: CoreContext, actor: Actor, user_pk: int) -> Reply:
     """The confirmation button: the instructor and the membership are checked again, now."""
-    if not core.is_instructor(actor):
-        return error(REFUSED)
+    ctx.require_instructor(actor)
     if actor.guild is None:
-        return error(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
-    name = await core.store.run(_reset, actor, user_pk)
+        raise Refusal(IN_YOUR_SERVER.format(what="`/course reset`", scope="resets a student of that server only"))
+    name = await ctx.store.run(_reset, actor, user_pk)
     if name is None:
-        return error("That student has no progress here (any more): nothing was reset.")
+        raise Refusal("That student has no progress here (any more): nothing was reset.")
     return Reply(text=f"♻️ Reset the progress of **{quote_user_text(name)}**: reading, quiz attempts and review queue. "
                       "Live quiz results are kept.", ephemeral=True)

@@ -30,25 +30,15 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from . import actions
+from .answers import judge_and_record
 from .clock import iso, parse_iso
-from .questions import (
-    LETTERS,
-    AnswerError,
-    Question,
-    ask,
-    correct_answer,
-    describe_answer,
-    is_correct,
-    parse_answer,
-)
-from .replies import Button, Reply, error, quote_user_text
+from .context import CoreContext
+from .questions import LETTERS, Question, ask, correct_answer, describe_answer
+from .refusal import Refusal
+from .replies import Button, Reply, quote_user_text
 from .users import Actor, touch_user
-
-if TYPE_CHECKING:
-    from .companion import Companion
 
 log = logging.getLogger(__name__)
 MAX_POINTS = 1000
@@ -76,11 +66,8 @@ class LiveEvent:
 Listener = Callable[[LiveEvent], Awaitable[None]]
 
 
-class Elsewhere(Exception):
-    """A live action for a session that runs in another channel (or server, or platform)."""
-
-
 ELSEWHERE = "That live quiz is in another channel: answer, skip or stop it there."
+NOT_RUNNING = "There is no live quiz running here."
 
 
 def _place(session) -> tuple[str, str, str]:
@@ -91,11 +78,11 @@ def _find_session(conn, actor: Actor, session_id: int | None):
     """The session with this id, or else the one running in the actor's channel.
 
     A session found by id (a button) must be in the actor's own platform, server and channel:
-    an action id is untrusted, and a forged `live:ID:…` from elsewhere raises `Elsewhere`."""
+    an action id is untrusted, and a forged `live:ID:…` from elsewhere is refused (`ELSEWHERE`)."""
     if session_id is not None:
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         if session is not None and _place(session) != actor.place:
-            raise Elsewhere(ELSEWHERE)
+            raise Refusal(ELSEWHERE)
         return session
     return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
                         actor.place).fetchone()
@@ -115,8 +102,8 @@ _TABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class LiveQuizzes:
-    def __init__(self, core: Companion):
-        self.core = core
+    def __init__(self, ctx: CoreContext):
+        self.ctx = ctx
         self.listeners: list[Listener] = []
         self._changed = asyncio.Event()
         #: The platforms whose sessions this process advances (None: every platform, as in tests
@@ -153,7 +140,7 @@ class LiveQuizzes:
             if event.kind == "ended":
                 ended.append(event.session_id)
         if ended and self._message_tables:
-            await self.core.store.run(self._delete_messages, ended)
+            await self.ctx.store.run(self._delete_messages, ended)
         self._changed.set()
 
     def _delete_messages(self, conn, session_ids: list[int] | None) -> None:
@@ -177,87 +164,75 @@ class LiveQuizzes:
     # ---- commands -------------------------------------------------------------------------
 
     async def start(self, actor: Actor, chapter: int | None = None, count: int | None = None) -> Reply:
-        core = self.core
+        ctx = self.ctx
         if actor.guild is None:
-            return error("Live quizzes run in a channel, so everyone there can play: start one in a server or workspace channel.")
-        if core.settings.live_starters == "instructors" and not core.is_instructor(actor):
-            return error("Only instructors can start a live quiz here.")
+            raise Refusal("Live quizzes run in a channel, so everyone there can play: start one in a server or workspace channel.")
+        if ctx.settings.live_starters == "instructors" and not ctx.is_instructor(actor):
+            raise Refusal("Only instructors can start a live quiz here.")
         if count is not None and not 1 <= count <= 50:
-            return error("Ask for between 1 and 50 questions.")
-        if refused := core.too_fast("live", actor):
-            return refused
-        result, problem = await core.store.run(self._start, actor, chapter, count)
-        if problem:
-            return error(problem)
+            raise Refusal("Ask for between 1 and 50 questions.")
+        ctx.require_rate("live", actor)
+        result = await ctx.store.run(self._start, actor, chapter, count)
         await self._publish(result)
         return Reply(text=f"🎯 Live quiz started in this channel: {result[0].reply.title}. "
                           "Everyone answers with the buttons; one answer each, and faster is worth more.",
                      ephemeral=True, kind="live")
 
-    def _start(self, conn, actor: Actor, chapter: int | None, count: int | None):
-        core = self.core
-        now = core.clock.now()
+    def _start(self, conn, actor: Actor, chapter: int | None, count: int | None) -> list[LiveEvent]:
+        ctx = self.ctx
+        now = ctx.clock.now()
         user_pk = touch_user(conn, actor, now)
-        number = chapter if chapter is not None else core.course.chapters[0].number
-        found = core.course.chapter(number)
-        if found is None:
-            return None, f"There is no chapter {number}. Chapters: {core.chapter_list()}."
+        found = ctx.require_chapter(chapter if chapter is not None else ctx.course.chapters[0].number)
+        number = found.number
         if _find_session(conn, actor, None):
-            return None, "A live quiz is already running in this channel. Its starter or an instructor can `/live stop` it."
+            raise Refusal("A live quiz is already running in this channel. Its starter or an instructor can `/live stop` it.")
         platform, guild, channel = actor.place
         seed = random.randrange(1, 2**31)
         pool = list(found.questions)
         random.Random(seed).shuffle(pool)
-        keys = [q.key for q in pool[: count or core.settings.live_questions]]
+        keys = [q.key for q in pool[: count or ctx.settings.live_questions]]
         if not keys:
-            return None, f"Chapter {number} has no quiz questions yet."
-        seconds = core.settings.live_question_seconds
+            raise Refusal(f"Chapter {number} has no quiz questions yet.")
+        seconds = ctx.settings.live_question_seconds
         session_id = conn.execute(
             "INSERT INTO live_sessions(platform, guild, channel, chapter, starter_pk, question_keys, seed, question_seconds,"
             " reveal_seconds, current, phase, phase_started_at, phase_ends_at, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?)",
             (platform, guild, channel, number, user_pk, json.dumps(keys), seed, seconds,
-             core.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now)),
+             ctx.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now)),
         ).lastrowid
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
-        return [self._question_event(session)], None
+        return [self._question_event(session)]
 
     async def answer(self, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        try:
-            return await self.core.store.run(self._answer, actor, session_id, index, text)
-        except Elsewhere as exc:
-            return error(str(exc))
+        return await self.ctx.store.run(self._answer, actor, session_id, index, text)
 
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        core = self.core
-        now = core.clock.now()
+        now = self.ctx.clock.now()
         user_pk = touch_user(conn, actor, now)
         session = _find_session(conn, actor, session_id)
         if session is None:
-            return error("There is no live quiz running here.")
+            raise Refusal(NOT_RUNNING)
         if index is None:
             index = session["current"]
         if session["phase"] != "question" or session["current"] != index or now >= parse_iso(session["phase_ends_at"]):
-            return error("Too late: this question has closed. Get ready for the next one!" if session["phase"] != "ended"
-                         else "This live quiz has ended.")
-        question = core.course.question(json.loads(session["question_keys"])[index])
+            raise Refusal("Too late: this question has closed. Get ready for the next one!" if session["phase"] != "ended"
+                          else "This live quiz has ended.")
+        question = self._question(session, index)
         if question is None:
-            return error("This question is no longer in the course; wait for the next one.")
-        try:
-            answer = parse_answer(question, text, session["seed"])
-        except AnswerError as exc:
-            return error(str(exc))
-        correct = is_correct(question, answer)
+            raise Refusal("This question is no longer in the course; wait for the next one.")
         elapsed = (now - parse_iso(session["phase_started_at"])).total_seconds()
-        points = points_for(correct, elapsed, session["question_seconds"])
-        inserted = conn.execute(
-            "INSERT INTO live_answers(session_id, question_index, user_pk, answer, correct, points, answered_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (session["id"], index, user_pk, json.dumps(answer), int(correct), points, iso(now)),
-        ).rowcount
-        if not inserted:
-            return error("You already answered this question: only your first answer counts.")
-        return Reply(text=f"📨 Answer recorded: {describe_answer(question, answer)}. Results when the question closes.",
+
+        def insert(answer, correct: bool) -> int:
+            return conn.execute(
+                "INSERT INTO live_answers(session_id, question_index, user_pk, answer, correct, points, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (session["id"], index, user_pk, json.dumps(answer), int(correct),
+                 points_for(correct, elapsed, session["question_seconds"]), iso(now))).rowcount
+
+        judged = judge_and_record(conn, self.ctx, question, text, session["seed"], insert,
+                                  "You already answered this question: only your first answer counts.", now)
+        return Reply(text=f"📨 Answer recorded: {describe_answer(question, judged.answer)}. Results when the question closes.",
                      ephemeral=True, kind="live-ack")
 
     async def skip(self, actor: Actor, session_id: int | None = None) -> Reply:
@@ -268,24 +243,17 @@ class LiveQuizzes:
         return await self._control(actor, session_id, "stop")
 
     async def _control(self, actor: Actor, session_id: int | None, what: str) -> Reply:
-        try:
-            result = await self.core.store.run(self._control_tx, actor, session_id, what)
-        except Elsewhere as exc:
-            return error(str(exc))
-        if isinstance(result, Reply):
-            return result
-        await self._publish(result)
+        await self._publish(await self.ctx.store.run(self._control_tx, actor, session_id, what))
         return Reply(text="⏭ Skipped." if what == "skip" else "⏹ Live quiz stopped.", ephemeral=True, kind="live")
 
-    def _control_tx(self, conn, actor: Actor, session_id: int | None, what: str):
-        core = self.core
-        now = core.clock.now()
+    def _control_tx(self, conn, actor: Actor, session_id: int | None, what: str) -> list[LiveEvent]:
+        now = self.ctx.clock.now()
         user_pk = touch_user(conn, actor, now)
         session = _find_session(conn, actor, session_id)
         if session is None or session["phase"] == "ended":
-            return error("There is no live quiz running here.")
-        if not (core.is_instructor(actor) or session["starter_pk"] == user_pk):
-            return error(f"Only the person who started this quiz or an instructor can {what} it.")
+            raise Refusal(NOT_RUNNING)
+        if not (self.ctx.is_instructor(actor) or session["starter_pk"] == user_pk):
+            raise Refusal(f"Only the person who started this quiz or an instructor can {what} it.")
         if what == "stop":
             return self._finish(conn, session, now, "stopped")
         return self._step(conn, session, now)
@@ -297,28 +265,36 @@ class LiveQuizzes:
         def tx(conn) -> bool:
             return bool(conn.execute(
                 "UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL, ended_at = ?, end_reason = ?"
-                " WHERE id = ? AND phase != 'ended'", (iso(self.core.clock.now()), f"aborted: {reason}"[:200], session_id)).rowcount)
+                " WHERE id = ? AND phase != 'ended'", (iso(self.ctx.clock.now()), f"aborted: {reason}"[:200], session_id)).rowcount)
 
-        ended = await self.core.store.run(tx)
+        ended = await self.ctx.store.run(tx)
         self._changed.set()
         return ended
 
     async def starter(self, session_id: int) -> tuple[str, str] | None:
         """(platform, user id) of the person who started the session."""
-        row = await self.core.store.run(lambda conn: conn.execute(
+        row = await self.ctx.store.run(lambda conn: conn.execute(
             "SELECT u.platform, u.user_id FROM live_sessions s JOIN users u ON u.id = s.starter_pk WHERE s.id = ?",
             (session_id,)).fetchone())
         return (row[0], row[1]) if row else None
 
     async def status(self, actor: Actor) -> Reply:
-        session = await self.core.store.read(_find_session, actor, None)
+        session = await self.ctx.store.read(_find_session, actor, None)
         if session is None:
             return Reply(text="No live quiz is running here. Start one with `/live [chapter] [questions]`.", ephemeral=True)
         total = len(json.loads(session["question_keys"]))
-        left = max(0, round((parse_iso(session["phase_ends_at"]) - self.core.clock.now()).total_seconds()))
+        left = max(0, round((parse_iso(session["phase_ends_at"]) - self.ctx.clock.now()).total_seconds()))
         state = "open" if session["phase"] == "question" else "being revealed"
         return Reply(text=f"🎯 Live quiz on chapter {session['chapter']}: question {session['current'] + 1} of {total} is {state} ({left} s left).",
                      ephemeral=True, kind="live")
+
+    async def current_question(self, actor: Actor) -> tuple[dict, Question | None] | tuple[None, None]:
+        """The session running in the actor's channel (as a dict) and its current question;
+        (None, None) when none runs there. A read, for whoever needs to know what is asked."""
+        session = await self.ctx.store.read(_find_session, actor, None)
+        if session is None:
+            return None, None
+        return dict(session), self._question(session, session["current"])
 
     # ---- the clock ------------------------------------------------------------------------
 
@@ -327,26 +303,26 @@ class LiveQuizzes:
         process won (a session another process moved first yields nothing here)."""
         if self._sweep_pending:
             self._sweep_pending = False
-            await self.core.store.run(self._delete_messages, None)
-        ids = await self.core.store.read(self._due_ids)
+            await self.ctx.store.run(self._delete_messages, None)
+        ids = await self.ctx.store.read(self._due_ids)
         events: list[LiveEvent] = []
         for session_id in ids:
             try:
-                events += await self.core.store.run(self._advance_one, session_id)
+                events += await self.ctx.store.run(self._advance_one, session_id)
             except Exception:
                 log.exception("live session %s failed; ending it", session_id)
-                events += await self.core.store.run(self._fail, session_id)
+                events += await self.ctx.store.run(self._fail, session_id)
         await self._publish(events)
         return events
 
     def _due_ids(self, conn) -> list[int]:
-        now = iso(self.core.clock.now())
+        now = iso(self.ctx.clock.now())
         where, names = self._platform_filter()
         return [r[0] for r in conn.execute(f"SELECT id FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id",
                                            (now, *names))]
 
     def _advance_one(self, conn, session_id: int) -> list[LiveEvent]:
-        now = self.core.clock.now()
+        now = self.ctx.clock.now()
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         if (session is None or session["phase"] == "ended" or not self._serves(session["platform"])
                 or parse_iso(session["phase_ends_at"]) > now):
@@ -359,7 +335,7 @@ class LiveQuizzes:
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         if session is None or session["phase"] == "ended":
             return []
-        return [self._end(conn, session, self.core.clock.now(), "error")]
+        return [self._end(conn, session, self.ctx.clock.now(), "error")]
 
     def _step(self, conn, session, now: datetime) -> list[LiveEvent]:
         """From 'question' close it (and end after the last); from 'reveal' open the next question.
@@ -399,7 +375,7 @@ class LiveQuizzes:
     # ---- what the channel sees ------------------------------------------------------------
 
     def _question(self, session, index: int) -> Question | None:
-        return self.core.course.question(json.loads(session["question_keys"])[index])
+        return self.ctx.course.question(json.loads(session["question_keys"])[index])
 
     def _question_event(self, session) -> LiveEvent:
         index = session["current"]
@@ -493,7 +469,7 @@ class LiveQuizzes:
         def read(conn):
             row = conn.execute(f"SELECT MIN(phase_ends_at) FROM live_sessions WHERE phase != 'ended'{where}", names).fetchone()
             return parse_iso(row[0]) if row[0] else None
-        return await self.core.store.read(read)
+        return await self.ctx.store.read(read)
 
     @contextlib.asynccontextmanager
     async def running(self, platforms: Iterable[str] | None = None) -> AsyncIterator[None]:
@@ -523,11 +499,11 @@ class LiveQuizzes:
                 # a change made meanwhile is in what is read, and one made later wakes the wait.
                 self._changed.clear()
                 deadline = await self.next_deadline()
-                wake = self.core.clock.now() + timedelta(seconds=self.core.settings.live_poll_seconds)
+                wake = self.ctx.clock.now() + timedelta(seconds=self.ctx.settings.live_poll_seconds)
                 if deadline is not None:
                     wake = min(wake, deadline)
                 waits = [asyncio.ensure_future(self._changed.wait()),
-                         asyncio.ensure_future(self.core.clock.sleep_until(wake))]
+                         asyncio.ensure_future(self.ctx.clock.sleep_until(wake))]
                 self.asleep_until = wake
                 try:
                     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
 
 from . import actions
+from .context import CoreContext
 from .replies import Attachment, Button, Reply
 from .users import Actor, find_user
-
-if TYPE_CHECKING:
-    from .companion import Companion
 
 #: table → SQL selecting the user's rows (parameter: users.id)
 USER_TABLES = {
@@ -46,12 +43,13 @@ def _export(conn, actor: Actor):
     return data
 
 
-async def export(core: Companion, actor: Actor) -> Reply:
-    data = await core.store.read(_export, actor)
+async def export(ctx: CoreContext, actor: Actor) -> Reply:
+    ctx.require_rate("export", actor)
+    data = await ctx.store.read(_export, actor)
     if data is None:
         return Reply(text="I hold no data about you.", ephemeral=True)
-    data["exported_at"] = core.clock.now().isoformat()
-    data["about"] = f"Everything {core.course.title} companion stores about you. Delete it with /forget-me."
+    data["exported_at"] = ctx.clock.now().isoformat()
+    data["about"] = f"Everything {ctx.course.title} companion stores about you. Delete it with /forget-me."
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     rows = sum(len(v) for v in data.values() if isinstance(v, list))
     return Reply(text=f"📦 Here is everything I store about you ({rows} records).", ephemeral=True, kind="export",
@@ -70,6 +68,6 @@ def _forget(conn, actor: Actor) -> None:
     conn.execute("DELETE FROM users WHERE platform = ? AND user_id = ?", (actor.platform, actor.user_id))
 
 
-async def forget(core: Companion, actor: Actor) -> Reply:
-    await core.store.run(_forget, actor)
+async def forget(ctx: CoreContext, actor: Actor) -> Reply:
+    await ctx.store.run(_forget, actor)
     return Reply(text="🗑 Done: everything I stored about you is deleted. If you come back, you start fresh.", ephemeral=True)

@@ -10,17 +10,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
-from .lessons import DEPTHS
 from . import actions
+from .content import Chapter
+from .context import CoreContext
+from .lessons import DEPTHS
 from .replies import Button, Reply, progress_bar, quote_user_text
 from .review import queue_summary
 from .users import Actor, find_user
-
-if TYPE_CHECKING:
-    from .companion import Companion
-    from .content import Chapter
 
 MIN_PASSING_QUESTIONS = 5
 LEADERBOARD_SIZE = 10
@@ -46,7 +43,7 @@ class ChapterState:
         return self.lesson_read and self.passed
 
 
-def chapter_state(conn: sqlite3.Connection, core: Companion, user_pk: int, chapter: Chapter) -> ChapterState:
+def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapter: Chapter) -> ChapterState:
     state = ChapterState(chapter.number, chapter.title)
     for depth in DEPTHS:
         state.pages_total[depth] = len(chapter.lesson.pages[depth])
@@ -57,7 +54,7 @@ def chapter_state(conn: sqlite3.Connection, core: Companion, user_pk: int, chapt
     ):
         state.pages_read[depth] = min(count, state.pages_total[depth])
     need = min(MIN_PASSING_QUESTIONS, len(chapter.questions))
-    threshold = core.settings.pass_threshold
+    threshold = ctx.settings.pass_threshold
     for correct, total, pruned_before in conn.execute(
         "SELECT correct, json_array_length(question_keys), pruned_before FROM quiz_attempts"
         " WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
@@ -73,15 +70,15 @@ def chapter_state(conn: sqlite3.Connection, core: Companion, user_pk: int, chapt
     return state
 
 
-def course_complete(conn: sqlite3.Connection, core: Companion, user_pk: int) -> bool:
-    return all(chapter_state(conn, core, user_pk, c).complete for c in core.course.chapters)
+def course_complete(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int) -> bool:
+    return all(chapter_state(conn, ctx, user_pk, c).complete for c in ctx.course.chapters)
 
 
-def completion_text(core: Companion, depth: str, shown: str = "") -> str:
+def completion_text(ctx: CoreContext, depth: str, shown: str = "") -> str:
     """The closing section of the course (the last chapter's "Congratulations"), at a depth,
     unless the reply already `shown` contains it."""
-    headline = f"🎓 **You have completed {core.course.title}!**"
-    for chapter in reversed(core.course.chapters):
+    headline = f"🎓 **You have completed {ctx.course.title}!**"
+    for chapter in reversed(ctx.course.chapters):
         if chapter.completion_section:
             section = chapter.lesson.section(chapter.completion_section, depth)
             if section and section.text not in shown:
@@ -100,19 +97,19 @@ def streak(days: list[str], today: date) -> int:
     return count
 
 
-def _progress(conn, core: Companion, actor: Actor):
-    now = core.clock.now()
+def _progress(conn, ctx: CoreContext, actor: Actor):
+    now = ctx.clock.now()
     user = find_user(conn, actor.platform, actor.user_id)  # a read: no write lock, so it answers during a backup
     user_pk = user["id"] if user else 0
-    states = [chapter_state(conn, core, user_pk, c) for c in core.course.chapters]
+    states = [chapter_state(conn, ctx, user_pk, c) for c in ctx.course.chapters]
     # Asking counts as today's activity, as every command does (recorded by the next one that writes).
     days = sorted({r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))} | {now.date().isoformat()})
     live = conn.execute("SELECT COALESCE(SUM(points), 0), COUNT(*) FROM live_answers WHERE user_pk = ?", (user_pk,)).fetchone()
     return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live)
 
 
-async def show(core: Companion, actor: Actor) -> Reply:
-    states, run, active_days, (due, queued, _), (live_points, live_answers) = await core.store.read(_progress, core, actor)
+async def show(ctx: CoreContext, actor: Actor) -> Reply:
+    states, run, active_days, (due, queued, _), (live_points, live_answers) = await ctx.store.read(_progress, ctx, actor)
     lines = []
     for s in states:
         mark = "✅" if s.complete else "📖"
@@ -138,7 +135,7 @@ async def show(core: Companion, actor: Actor) -> Reply:
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 
-def _leaderboard(conn, core: Companion, actor: Actor):
+def _leaderboard(conn, ctx: CoreContext, actor: Actor):
     guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
     if guild is None:
         return None
@@ -164,13 +161,13 @@ def _leaderboard(conn, core: Companion, actor: Actor):
     ).fetchall()
     out = []
     for user_pk, name, score in rows:
-        chapters = sum(chapter_state(conn, core, user_pk, c).complete for c in core.course.chapters)
+        chapters = sum(chapter_state(conn, ctx, user_pk, c).complete for c in ctx.course.chapters)
         out.append((quote_user_text(name), score, chapters))  # again when shown: names stored by older versions
     return out
 
 
-async def leaderboard(core: Companion, actor: Actor) -> Reply:
-    rows = await core.store.read(_leaderboard, core, actor)
+async def leaderboard(ctx: CoreContext, actor: Actor) -> Reply:
+    rows = await ctx.store.read(_leaderboard, ctx, actor)
     if rows is None:
         return Reply(text="Leaderboards belong to a server or workspace: ask in a channel there.", ephemeral=True)
     if not rows:

@@ -12,26 +12,18 @@ import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import actions
+from .answers import judge_and_record
 from .clock import iso
+from .context import CoreContext
 from .progress import chapter_state, completion_text, course_complete
-from .questions import (
-    AnswerError,
-    Question,
-    ask,
-    correct_answer,
-    describe_answer,
-    is_correct,
-    parse_answer,
-)
-from .replies import Button, Reply, error
-from .review import due_keys, queue_summary, record_review
-from .users import Actor, touch_user
-
-if TYPE_CHECKING:
-    from .companion import Companion
+from .questions import Question, ask, correct_answer, describe_answer
+from .refusal import Refusal
+from .replies import Button, Reply
+from .review import due_keys, queue_summary
+from .users import Actor, find_user, touch_user
 
 REVIEW_CHAPTER = 0
 
@@ -53,35 +45,33 @@ class Outcome:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _chapter_for(conn: sqlite3.Connection, core: Companion, user_pk: int, chapter: int | None) -> int:
+def _chapter_for(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapter: int | None) -> int:
     if chapter is not None:
         return chapter
     row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
-    return row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
+    return row[0] if row and ctx.course.chapter(row[0]) else ctx.course.chapters[0].number
 
 
-def _start(conn, core: Companion, actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
-    now = core.clock.now()
+def _start(conn, ctx: CoreContext, actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
+    now = ctx.clock.now()
     user_pk = touch_user(conn, actor, now)
     seed = random.randrange(1, 2**31)
     if review:
-        keys = [k for k in due_keys(conn, user_pk, now, 1000) if core.course.question(k)][: count or core.settings.quiz_questions]
+        keys = [k for k in due_keys(conn, user_pk, now, 1000) if ctx.course.question(k)][: count or ctx.settings.quiz_questions]
         if not keys:
             due, total, nxt = queue_summary(conn, user_pk, now)
             if total == 0:
-                return None, "Your review queue is empty. Questions you miss in a quiz come back here when they are due."
-            return None, f"Nothing is due for review right now ({total} in your queue). The next one is due {_when(nxt, now)}."
+                raise Refusal("Your review queue is empty. Questions you miss in a quiz come back here when they are due.")
+            raise Refusal(f"Nothing is due for review right now ({total} in your queue). The next one is due {_when(nxt, now)}.")
         chapter_no = REVIEW_CHAPTER
     else:
-        chapter_no = _chapter_for(conn, core, user_pk, chapter)
-        found = core.course.chapter(chapter_no)
-        if found is None:
-            return None, f"There is no chapter {chapter_no}. Chapters: {core.chapter_list()}."
+        chapter_no = _chapter_for(conn, ctx, user_pk, chapter)
+        found = ctx.require_chapter(chapter_no)
         pool = [q for q in found.questions if q.at_depth(depth)]
         random.Random(seed).shuffle(pool)
-        keys = [q.key for q in pool[: count or core.settings.quiz_questions]]
+        keys = [q.key for q in pool[: count or ctx.settings.quiz_questions]]
         if not keys:
-            return None, f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet."
+            raise Refusal(f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet.")
     conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
     attempt_id = conn.execute(
         "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -90,7 +80,7 @@ def _start(conn, core: Companion, actor: Actor, chapter: int | None, count: int 
     # After the insert: SQLite gives a new row the largest id + 1, so deleting the row holding the
     # largest id first would hand its id (and its old buttons, `quiz:ID:…`) to the new attempt.
     prune_attempts(conn, user_pk)
-    return (attempt_id, chapter_no, seed, keys), None
+    return attempt_id, chapter_no, seed, keys
 
 
 #: Finished attempts kept per user, kind and chapter: the latest ones, besides each quiz length's best.
@@ -148,23 +138,22 @@ def _when(moment, now) -> str:
     return f"on {moment:%a %d %b}"
 
 
-async def start(core: Companion, actor: Actor, chapter: int | None = None, count: int | None = None,
+async def start(ctx: CoreContext, actor: Actor, chapter: int | None = None, count: int | None = None,
                 depth: str | None = None, review: bool = False) -> Reply:
+    """Start a quiz (or, with `review`, a review of what is due): its first question."""
+    ctx.require_rate("review" if review else "quiz", actor)
     if depth is not None and depth not in ("shallow", "deep"):
-        return error(f"Depth must be **shallow** or **deep**, not “{depth}”.")
+        raise Refusal(f"Depth must be **shallow** or **deep**, not “{depth}”.")
     if count is not None and not 1 <= count <= 50:
-        return error("Ask for between 1 and 50 questions.")
-    started, problem = await core.store.run(_start, core, actor, chapter, count, depth, review)
-    if problem:
-        return Reply(text=problem, ephemeral=True, kind="info")
-    attempt_id, chapter_no, seed, keys = started
+        raise Refusal("Ask for between 1 and 50 questions.")
+    attempt_id, chapter_no, seed, keys = await ctx.store.run(_start, ctx, actor, chapter, count, depth, review)
     if review:
         intro = f"🧠 **Review** — {len(keys)} question{'s' * (len(keys) != 1)} due. Answer with the buttons or `/answer`."
     else:
-        chapter_obj = core.course.chapter(chapter_no)
+        chapter_obj = ctx.course.chapter(chapter_no)
         scope = f" at {depth} depth" if depth else ""
         intro = f"📝 **Quiz: Chapter {chapter_no} — {chapter_obj.title}**{scope} · {len(keys)} question{'s' * (len(keys) != 1)}. Answer with the buttons or `/answer`."
-    first = core.course.question(keys[0])
+    first = ctx.course.question(keys[0])
     reply = _ask(first, attempt_id, 0, len(keys), seed)
     reply.text = intro + "\n\n" + reply.text
     reply.ephemeral = True
@@ -185,90 +174,93 @@ def _find_attempt(conn, user_pk: int, attempt_id: int | None):
     return conn.execute("SELECT * FROM quiz_attempts WHERE id = ? AND user_pk = ?", (attempt_id, user_pk)).fetchone()
 
 
-def _current(conn, core: Companion, actor: Actor, attempt_id: int | None, position: int | None, now):
-    """(user, the attempt a button or /answer refers to, or why it cannot be used)."""
+ALREADY_ANSWERED = "You already answered that question; your answer was recorded once."
+
+
+def _current(conn, actor: Actor, attempt_id: int | None, position: int | None, now):
+    """(user, the open attempt a button or /answer refers to); refused when it cannot be used."""
     user_pk = touch_user(conn, actor, now)
     attempt = _find_attempt(conn, user_pk, attempt_id)
-    return user_pk, attempt, _stale(attempt, position, attempt_id)
-
-
-def _stale(attempt, position: int | None, attempt_id: int | None = None) -> str | None:
-    if attempt is None and attempt_id is not None:  # a button of an attempt since replaced (and pruned)
-        return "That quiz has already ended. Start a new one with `/quiz`."
-    if attempt is None:
-        return "You have no quiz running. Start one with `/quiz`, or `/review` for what is due."
-    if attempt["status"] != "open":
-        return "That quiz has already ended. Start a new one with `/quiz`."
+    if attempt is None and attempt_id is None:
+        raise Refusal("You have no quiz running. Start one with `/quiz`, or `/review` for what is due.")
+    if attempt is None or attempt["status"] != "open":  # ended, or replaced (and pruned) since the button
+        raise Refusal("That quiz has already ended. Start a new one with `/quiz`.")
     if position is not None and position != attempt["position"]:
-        return "You already answered that question; your answer was recorded once."
-    return None
+        raise Refusal(ALREADY_ANSWERED)
+    return user_pk, attempt
 
 
-def _run_out(conn, attempt, now) -> str:
+@dataclass(frozen=True)
+class _RefusedAfterCommit:
+    """A refusal whose transaction must still commit (the attempt marked as run out, a removed
+    question skipped): the transaction returns it, and `_run_refusing` raises it once committed."""
+
+    text: str
+
+
+async def _run_refusing(ctx: CoreContext, fn, *args):
+    result = await ctx.store.run(fn, ctx, *args)
+    if isinstance(result, _RefusedAfterCommit):
+        raise Refusal(result.text)
+    return result
+
+
+def _run_out(conn, attempt, now) -> _RefusedAfterCommit:
     conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
-    return "That quiz has no questions left (the last were removed from the course). Start a new one with `/quiz`."
+    return _RefusedAfterCommit("That quiz has no questions left (the last were removed from the course). Start a new one with `/quiz`.")
 
 
-def _answer(conn, core: Companion, actor: Actor, text: str, attempt_id: int | None, position: int | None):
-    now = core.clock.now()
-    user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
-    if problem:
-        return None, problem
+def _answer(conn, ctx: CoreContext, actor: Actor, text: str, attempt_id: int | None, position: int | None):
+    now = ctx.clock.now()
+    user_pk, attempt = _current(conn, actor, attempt_id, position, now)
     keys = json.loads(attempt["question_keys"])
     pos = attempt["position"]
     if pos >= len(keys):  # its last questions were removed from the course by a reload
-        return None, _run_out(conn, attempt, now)
-    question = core.course.question(keys[pos])
+        return _run_out(conn, attempt, now)
+    question = ctx.course.question(keys[pos])
     if question is None:  # content reloaded without it: skip it, do not count it
         conn.execute("UPDATE quiz_attempts SET position = position + 1 WHERE id = ?", (attempt["id"],))
-        return None, "That question was removed from the course since your quiz started; it was skipped. Send `/answer` again for the next one, or `/quiz` to restart."
-    try:
-        answer = parse_answer(question, text, attempt["seed"])
-    except AnswerError as exc:
-        return None, str(exc)
-    correct = is_correct(question, answer)
+        return _RefusedAfterCommit("That question was removed from the course since your quiz started; it was skipped. Send `/answer` again for the next one, or `/quiz` to restart.")
     hinted = conn.execute("SELECT 1 FROM quiz_hints WHERE attempt_id = ? AND position = ?", (attempt["id"], pos)).fetchone()
-    inserted = conn.execute(
-        "INSERT INTO quiz_answers(attempt_id, position, question_key, answer, correct, hint_used, answered_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (attempt["id"], pos, question.key, json.dumps(answer), int(correct), int(bool(hinted)), iso(now)),
-    ).rowcount
-    if not inserted:
-        return None, "You already answered that question; your answer was recorded once."
-    conn.execute("UPDATE quiz_attempts SET position = position + 1, correct = correct + ? WHERE id = ?", (int(correct), attempt["id"]))
-    queued = record_review(conn, core.scheduler, user_pk, question.key, correct, now)
-    out = Outcome(attempt["id"], question, answer, correct, pos, len(keys), queued, seed=attempt["seed"], kind=attempt["kind"])
+
+    def insert(answer, correct: bool) -> int:
+        return conn.execute(
+            "INSERT INTO quiz_answers(attempt_id, position, question_key, answer, correct, hint_used, answered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (attempt["id"], pos, question.key, json.dumps(answer), int(correct), int(bool(hinted)), iso(now))).rowcount
+
+    judged = judge_and_record(conn, ctx, question, text, attempt["seed"], insert, ALREADY_ANSWERED, now, review_user=user_pk)
+    conn.execute("UPDATE quiz_attempts SET position = position + 1, correct = correct + ? WHERE id = ?", (int(judged.correct), attempt["id"]))
+    out = Outcome(attempt["id"], question, judged.answer, judged.correct, pos, len(keys), judged.queued, seed=attempt["seed"], kind=attempt["kind"])
     if pos + 1 < len(keys):
-        out.next_question = core.course.question(keys[pos + 1])
-        return out, None
-    was_complete = course_complete(conn, core, user_pk)
+        out.next_question = ctx.course.question(keys[pos + 1])
+        return out
+    was_complete = course_complete(conn, ctx, user_pk)
     conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
-    out.summary = _summary(conn, core, user_pk, attempt, was_complete, now)
-    return out, None
+    out.summary = _summary(conn, ctx, user_pk, attempt, was_complete, now)
+    return out
 
 
-def _summary(conn, core: Companion, user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
+def _summary(conn, ctx: CoreContext, user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
     rows = conn.execute("SELECT question_key, answer, correct FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt["id"],)).fetchall()
     total = len(json.loads(attempt["question_keys"]))
     correct = sum(r["correct"] for r in rows)
-    missed = [(core.course.question(r["question_key"]), json.loads(r["answer"])) for r in rows if not r["correct"]]
+    missed = [(ctx.course.question(r["question_key"]), json.loads(r["answer"])) for r in rows if not r["correct"]]
     summary: dict[str, Any] = {"correct": correct, "total": total, "missed": [m for m in missed if m[0]], "chapter": attempt["chapter"]}
     due, queue, _ = queue_summary(conn, user_pk, now)
     summary["queue"] = queue
     if attempt["kind"] == "quiz":
-        state = chapter_state(conn, core, user_pk, core.course.chapter(attempt["chapter"]))
+        state = chapter_state(conn, ctx, user_pk, ctx.course.chapter(attempt["chapter"]))
         summary["state"] = state
-        if not was_complete and course_complete(conn, core, user_pk):
+        if not was_complete and course_complete(conn, ctx, user_pk):
             depth = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()[0]
-            summary["completion"] = completion_text(core, depth)
+            summary["completion"] = completion_text(ctx, depth)
     return summary
 
 
-async def answer(core: Companion, actor: Actor, text: str, attempt_id: int | None = None, position: int | None = None) -> Reply:
-    outcome, problem = await core.store.run(_answer, core, actor, text, attempt_id, position)
-    if problem:
-        return error(problem)
-    return render_outcome(outcome, core.settings.pass_threshold)
+async def answer(ctx: CoreContext, actor: Actor, text: str, attempt_id: int | None = None, position: int | None = None) -> Reply:
+    outcome = await _run_refusing(ctx, _answer, actor, text, attempt_id, position)
+    return render_outcome(outcome, ctx.settings.pass_threshold)
 
 
 def feedback(question: Question, answer: Any, correct: bool) -> str:
@@ -315,23 +307,35 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
     return Reply(text="\n".join(lines), buttons=buttons, ephemeral=True, kind="summary", achievements=achievements)
 
 
-def _hint(conn, core: Companion, actor: Actor, attempt_id: int | None, position: int | None):
-    now = core.clock.now()
-    user_pk, attempt, problem = _current(conn, core, actor, attempt_id, position, now)
-    if problem:
-        return None, problem
+def _hint(conn, ctx: CoreContext, actor: Actor, attempt_id: int | None, position: int | None):
+    now = ctx.clock.now()
+    _, attempt = _current(conn, actor, attempt_id, position, now)
     keys = json.loads(attempt["question_keys"])
     if attempt["position"] >= len(keys):
-        return None, _run_out(conn, attempt, now)
-    question = core.course.question(keys[attempt["position"]])
+        return _run_out(conn, attempt, now)
+    question = ctx.course.question(keys[attempt["position"]])
     if question is None or not question.hint:
-        return None, "This question has no hint. Trust your reading!"
+        raise Refusal("This question has no hint. Trust your reading!")
     conn.execute("INSERT OR IGNORE INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", (attempt["id"], attempt["position"], iso(now)))
-    return question.hint, None
+    return question.hint
 
 
-async def hint(core: Companion, actor: Actor, attempt_id: int | None = None, position: int | None = None) -> Reply:
-    text, problem = await core.store.run(_hint, core, actor, attempt_id, position)
-    if problem:
-        return error(problem)
+async def hint(ctx: CoreContext, actor: Actor, attempt_id: int | None = None, position: int | None = None) -> Reply:
+    text = await _run_refusing(ctx, _hint, actor, attempt_id, position)
     return Reply(text=f"💡 **Hint:** {text}", ephemeral=True, kind="hint")
+
+
+def _open_attempt(conn, actor: Actor):
+    user = find_user(conn, actor.platform, actor.user_id)
+    return _find_attempt(conn, user["id"], None) if user else None
+
+
+async def current_question(ctx: CoreContext, actor: Actor) -> tuple[dict[str, Any], Question | None] | tuple[None, None]:
+    """The actor's open attempt (as a dict) and the question it waits on; (None, None) with no quiz open.
+
+    A read, for whoever needs to know what is being asked (tests answering a shuffled quiz)."""
+    attempt = await ctx.store.read(_open_attempt, actor)
+    if attempt is None:
+        return None, None
+    keys = json.loads(attempt["question_keys"])
+    return dict(attempt), ctx.course.question(keys[attempt["position"]]) if attempt["position"] < len(keys) else None

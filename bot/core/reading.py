@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import actions
 from .clock import iso
+from .context import CoreContext
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
 from .progress import completion_text, course_complete
-from .replies import Button, PageRef, Reply, error
+from .refusal import Refusal
+from .replies import Button, PageRef, Reply
 from .users import Actor, touch_user
-
-if TYPE_CHECKING:
-    from .companion import Companion
 
 
 @dataclass(frozen=True)
@@ -31,17 +29,15 @@ class PageRequest:
     step: int = 0  # +1 next, -1 previous, relative to the remembered page
 
 
-def _choose(conn: sqlite3.Connection, core: Companion, actor: Actor, req: PageRequest):
-    now = core.clock.now()
+def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageRequest):
+    now = ctx.clock.now()
     user_pk = touch_user(conn, actor, now)
     user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
     chapter_no = req.chapter
     if chapter_no is None:
         row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
-        chapter_no = row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
-    chapter = core.course.chapter(chapter_no)
-    if chapter is None:
-        return None, f"There is no chapter {chapter_no}. Chapters: {core.chapter_list()}."
+        chapter_no = row[0] if row and ctx.course.chapter(row[0]) else ctx.course.chapters[0].number
+    chapter = ctx.require_chapter(chapter_no)
     pos = conn.execute("SELECT depth, page FROM reading_positions WHERE user_pk = ? AND chapter = ?", (user_pk, chapter_no)).fetchone()
     depth = req.depth or (pos["depth"] if pos else user["preferred_depth"])
     pages = chapter.lesson.pages[depth]
@@ -59,7 +55,7 @@ def _choose(conn: sqlite3.Connection, core: Companion, actor: Actor, req: PageRe
             note = "That was the last page of this depth." if req.step > 0 else "This is the first page."
             number = max(1, min(number, len(pages)))
         else:
-            return None, f"Chapter {chapter_no} has {len(pages)} page{'s' * (len(pages) != 1)} at {depth} depth: choose 1–{len(pages)}."
+            raise Refusal(f"Chapter {chapter_no} has {len(pages)} page{'s' * (len(pages) != 1)} at {depth} depth: choose 1–{len(pages)}.")
     conn.execute(
         "INSERT INTO reading_positions(user_pk, chapter, depth, page, updated_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(user_pk, chapter) DO UPDATE SET depth = excluded.depth, page = excluded.page, updated_at = excluded.updated_at",
@@ -67,25 +63,22 @@ def _choose(conn: sqlite3.Connection, core: Companion, actor: Actor, req: PageRe
     )
     first_read = conn.execute("SELECT 1 FROM pages_read WHERE user_pk = ? AND chapter = ? AND depth = ? AND page = ?",
                               (user_pk, chapter_no, depth, number)).fetchone() is None
-    was_complete = first_read and course_complete(conn, core, user_pk)
+    was_complete = first_read and course_complete(conn, ctx, user_pk)
     if first_read:
         conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
                      (user_pk, chapter_no, depth, number, iso(now)))
     completion = None
-    if first_read and not was_complete and course_complete(conn, core, user_pk):
-        completion = completion_text(core, depth, pages[number - 1].text)  # this page was the course's last step
+    if first_read and not was_complete and course_complete(conn, ctx, user_pk):
+        completion = completion_text(ctx, depth, pages[number - 1].text)  # this page was the course's last step
     if req.depth:
         conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))
-    return (chapter, depth, pages[number - 1], len(pages), note, completion), None
+    return chapter, depth, pages[number - 1], len(pages), note, completion
 
 
-async def open_page(core: Companion, actor: Actor, req: PageRequest) -> Reply:
+async def open_page(ctx: CoreContext, actor: Actor, req: PageRequest) -> Reply:
     if req.depth is not None and req.depth not in DEPTHS:
-        return error(f"Depth must be **shallow** or **deep**, not “{req.depth}”.")
-    found, problem = await core.store.run(_choose, core, actor, req)
-    if problem:
-        return error(problem)
-    chapter, depth, page, total, note, completion = found
+        raise Refusal(f"Depth must be **shallow** or **deep**, not “{req.depth}”.")
+    chapter, depth, page, total, note, completion = await ctx.store.run(_choose, ctx, actor, req)
     reply = render_page(chapter.number, chapter.title, depth, page, total)
     if note:
         reply.text = f"_{note}_\n\n{reply.text}"

@@ -12,8 +12,6 @@ import discord
 from discord import app_commands
 
 from bot.adapters.safety import clean
-from bot.core.instructor import REFUSED
-from bot.core.replies import error
 
 if TYPE_CHECKING:
     from .client import DiscordAdapter
@@ -134,49 +132,41 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @app_commands.describe(chapter="Which chapter", questions="How many questions")
     @app_commands.autocomplete(chapter=chapters)
     async def live_start(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None):
-        await run(interaction, lambda a: adapter.start_live(a, core.live.start(a, chapter, questions)))
+        await run(interaction, lambda a: adapter.start_live(a, core.live_start(a, chapter, questions)))
 
     @live.command(name="skip", description="Close the open question now (starter or instructor)")
     async def live_skip(interaction: discord.Interaction):
-        await run(interaction, core.live.skip)
+        await run(interaction, core.live_skip)
 
     @live.command(name="stop", description="Stop the live quiz (starter or instructor)")
     async def live_stop(interaction: discord.Interaction):
-        await run(interaction, core.live.stop)
+        await run(interaction, core.live_stop)
 
     @live.command(name="status", description="Where the live quiz in this channel stands")
     async def live_status(interaction: discord.Interaction):
-        await run(interaction, core.live.status)
+        await run(interaction, core.live_status)
 
     tree.add_command(live)
 
     course = app_commands.Group(name="course", description="Instructor tools", guild_only=True,
                                 default_permissions=discord.Permissions(manage_guild=True))
 
-    def instructor_only(call):
-        async def checked(a):
-            if not core.is_instructor(a):  # the server-side check: default permissions only hide the group
-                return error(REFUSED)
-            return await call(a)
-        return checked
-
-    from bot.core import instructor
-
+    # Default permissions only hide the group: the core's instructor gate decides.
     @course.command(name="reload", description="Reload the course content from disk")
     async def course_reload(interaction: discord.Interaction):
-        await run(interaction, instructor_only(lambda a: instructor.reload(core, a)))
+        await run(interaction, core.course_reload)
 
     @course.command(name="stats", description="Class statistics for this server")
     async def course_stats(interaction: discord.Interaction):
-        await run(interaction, instructor_only(lambda a: instructor.stats(core, a)))
+        await run(interaction, core.course_stats)
 
     @course.command(name="reset", description="Reset a student's progress (reading, quizzes, reviews)")
     @app_commands.describe(student="The student whose progress to reset")
     async def course_reset(interaction: discord.Interaction, student: discord.User):
-        await run(interaction, instructor_only(lambda a: instructor.reset(core, a, str(student.id))))
+        await run(interaction, lambda a: core.course_reset(a, str(student.id)))
 
     @course.command(name="stop", description="Stop the live quiz running in this channel")
     async def course_stop(interaction: discord.Interaction):
-        await run(interaction, instructor_only(core.live.stop))
+        await run(interaction, core.course_stop)
 
     tree.add_command(course)

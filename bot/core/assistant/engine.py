@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
 
+from ..content import Course
+from ..context import CoreContext
 from ..replies import Button, Reply, quote_user_text
 from ..users import Actor
 from . import history, safety
@@ -22,9 +23,6 @@ from .retrieval import CourseIndex
 from .simulated import SimulatedAssistant
 from .text import clip
 from .turns import Answer
-
-if TYPE_CHECKING:
-    from ..companion import Companion
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +58,28 @@ def safe(text: str) -> str:
 
 
 class Assistant:
-    def __init__(self, core: Companion, simulated: SimulatedAssistant, base: NgramModel, build_seconds: float,
+    def __init__(self, ctx: CoreContext, simulated: SimulatedAssistant, base: NgramModel, build_seconds: float,
                  model: ChatModel | None = None):
-        self.core = core
+        self.ctx = ctx
         self.simulated = simulated
         self.base = base
         self.build_seconds = build_seconds
         self.model = model
 
     @classmethod
-    def build(cls, core: Companion) -> Assistant:
-        """Index the course, load the phrasebook and facts, count the base model (well under 1 s)."""
-        settings = core.settings
+    def build(cls, ctx: CoreContext) -> Assistant:
+        """Index the course, load the phrasebook and facts, count the base model (well under 1 s);
+        rebuilt whenever the course is replaced (an instructor's reload)."""
+        settings = ctx.settings
         model = (ChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
                  if settings.llm_base_url and settings.llm_model else None)
-        assistant = cls(core, *_components(core), model)
+        assistant = cls(ctx, *_components(ctx.course), model)
+        ctx.on_course_change(assistant.reindex)
         return assistant
 
-    def reindex(self) -> None:
-        """Rebuild from the companion's current course (after an instructor's reload)."""
-        self.simulated, self.base, self.build_seconds = _components(self.core)
+    def reindex(self, course: Course) -> None:
+        """Rebuild from `course`, so the assistant answers from the new lessons and glossary."""
+        self.simulated, self.base, self.build_seconds = _components(course)
 
     async def close(self) -> None:
         if self.model is not None:
@@ -88,24 +88,26 @@ class Assistant:
     # ---- the three operations -------------------------------------------------------------
 
     async def reply(self, actor: Actor, message: str) -> Reply:
+        self.ctx.require_rate("chat", actor)
         message = message.strip()[:MAX_MESSAGE]
-        store, now = self.core.store, self.core.clock.now()
+        store, now = self.ctx.store, self.ctx.clock.now()
         context = await store.run(history.read_context, actor)
         if context.mode == "base":
             continuation = self.base.continue_text(message)
             text = (f"🧪 **Base model** (it only continues text; `/mode assistant` to switch back)\n"
                     f"{_continued(message, continuation)}")
             await store.run(history.record, actor, now, "base", message, continuation, {"skill": "base"},
-                            self.core.settings.history_turns)
+                            self.ctx.settings.history_turns)
             return Reply(text=safe(text), ephemeral=True, kind="assistant")
         answer = await self._answer(actor, message, context)
         await store.run(history.record, actor, now, "assistant", message, answer.text, answer.meta,
-                        self.core.settings.history_turns)
+                        self.ctx.settings.history_turns)
         return self._render(answer)
 
     async def compare(self, actor: Actor, prompt: str) -> Reply:
+        self.ctx.require_rate("compare", actor)
         prompt = prompt.strip()[:MAX_MESSAGE]
-        context = await self.core.store.run(history.read_context, actor)
+        context = await self.ctx.store.run(history.read_context, actor)
         continuation = self.base.continue_text(prompt)
         answer = self.simulated.answer(prompt, context.last, context.depth)
         question = prompt.rstrip().endswith("?") or re.match(r"^(what|who|where|when|why|how|which|is|are|do|does|can)\b", prompt, re.I)
@@ -119,7 +121,7 @@ class Assistant:
         return Reply(title="Base model vs. instruction-tuned", text=safe(text), ephemeral=True, kind="assistant")
 
     async def set_mode(self, actor: Actor, mode: str) -> Reply:
-        await self.core.store.run(history.set_mode, actor, self.core.clock.now(), mode)
+        await self.ctx.store.run(history.set_mode, actor, self.ctx.clock.now(), mode)
         if mode == "base":
             text = ("🧪 You're now talking to the **base model**: a tiny n-gram language model trained on the course text and "
                     "a small corpus. It doesn't follow instructions, it continues whatever you write. Try "
@@ -137,8 +139,8 @@ class Assistant:
         grounding, notes = self.simulated.grounding(message)
         passages = "\n\n".join(notes + [f"[Chapter {d.chapter.number} › {d.title}, {d.depth}]\n" + "\n".join(u.text for u in d.units)
                                           for d in grounding]) or "(none matched)"
-        recent = await self.core.store.run(history.recent, actor, 6)
-        messages = [{"role": "system", "content": SYSTEM_PROMPT.format(course=self.core.course.title, passages=passages)}]
+        recent = await self.ctx.store.run(history.recent, actor, 6)
+        messages = [{"role": "system", "content": SYSTEM_PROMPT.format(course=self.ctx.course.title, passages=passages)}]
         messages += [{"role": role, "content": text} for role, text in recent]
         messages.append({"role": "user", "content": message})
         try:
@@ -168,9 +170,8 @@ def _continued(prompt: str, continuation: str) -> str:
     return "\n".join("> " + line for line in lines)
 
 
-def _components(core: Companion) -> tuple[SimulatedAssistant, NgramModel, float]:
+def _components(course: Course) -> tuple[SimulatedAssistant, NgramModel, float]:
     started = time.perf_counter()
-    course = core.course
     index = CourseIndex(course)
     base = build_base_model("\n\n".join(u.text for u in doc.units) for doc in index.sections)
     simulated = SimulatedAssistant(course, index, load_phrasebook(), load_facts())

@@ -20,16 +20,14 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from .. import actions
 from ..lessons import heading_key
+from ..replies import Reply
 from ..users import Actor
-
-if TYPE_CHECKING:
-    from ..companion import Companion
 
 TARGET_OVERALL = 0.95
 TARGET_CATEGORY = 0.85
@@ -147,7 +145,13 @@ def cites_lesson(reply: Any) -> bool:
     return any(actions.turns_lesson_page(str(b.action)) for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
 
 
-async def run_eval(companion: Companion, cases: list[dict[str, Any]]) -> Report:
+class Chats(Protocol):
+    """What the evaluation talks to: the companion's whole chat path (cleaning, limits, engine)."""
+
+    async def chat(self, actor: Actor, message: str) -> Reply: ...
+
+
+async def run_eval(companion: Chats, cases: list[dict[str, Any]]) -> Report:
     results = []
     for n, case in enumerate(cases):
         actor = Actor("eval", f"case-{n}", f"eval {case['id']}")
