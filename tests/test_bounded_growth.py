@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, ConfigError, Settings, load_settings
@@ -53,11 +54,8 @@ def student(name: str, guild: str | None = "guild-1") -> Actor:
 
 
 async def open_attempt(core: Companion, user_id: str) -> dict:
-    def read(conn):
-        row = conn.execute("SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk"
-                           " WHERE u.user_id = ? AND t.status = 'open'", (user_id,)).fetchone()
-        return dict(row)
-    return await core.store.run(read)
+    attempt, _ = await quiz.current_question(core.ctx, student(user_id))
+    return attempt
 
 
 async def answer_all(core: Companion, actor: Actor, right: int) -> None:

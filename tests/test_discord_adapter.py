@@ -26,9 +26,11 @@ from discord_standin import (
 from bot.adapters import AdapterError
 from bot.adapters.discord import cli as discord_cli
 from bot.adapters.discord import client as discord_client
+from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.instructor import REFUSED
 from bot.core.questions import LETTERS, typed_answer
+from bot.core.users import Actor
 
 CHAPTER = 7
 
@@ -65,14 +67,7 @@ def is_ephemeral(message: dict) -> bool:
 
 
 async def current_attempt(core, user_id: str):
-    def read(conn):
-        row = conn.execute("SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND t.status = 'open'",
-                           (user_id,)).fetchone()
-        return dict(row) if row else None
-    attempt = await core.store.run(read)
-    if attempt is None:
-        return None, None
-    return attempt, core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+    return await quiz.current_question(core.ctx, Actor("discord", str(user_id), str(user_id)))
 
 
 def wrong(question, seed: int) -> str:

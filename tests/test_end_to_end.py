@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
@@ -53,16 +54,7 @@ def student(name: str, guild: str | None = "guild-1", instructor: bool = False) 
 
 
 async def current_question(core: Companion, user_id: str):
-    def read(conn):
-        row = conn.execute(
-            "SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND t.status = 'open'",
-            (user_id,)).fetchone()
-        return dict(row) if row else None
-    attempt = await core.store.run(read)
-    if attempt is None:
-        return None, None
-    keys = json.loads(attempt["question_keys"])
-    return attempt, core.course.question(keys[attempt["position"]])
+    return await quiz.current_question(core.ctx, student(user_id))
 
 
 async def test_lesson_pages_remember_position_and_depth(companion):
@@ -140,9 +132,8 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
     question_event = events[-1]
     assert question_event.kind == "question"
     players = [student(f"p{i:02d}") for i in range(60)]
-    question = core.course.question(json.loads((await core.store.run(
-        lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
-    seed = (await core.store.run(lambda c: c.execute("SELECT seed FROM live_sessions").fetchone()))[0]
+    session, question = await core.live.current_question(host)
+    seed = session["seed"]
     prefix = f"live:{question_event.session_id}:0:a:"
     answers = [prefix + (typed_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
     clock.advance(seconds=4)

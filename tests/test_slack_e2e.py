@@ -18,9 +18,11 @@ import pytest
 
 from bot.adapters import AdapterError
 from bot.adapters.slack.app import SlackAdapter, check_settings
+from bot.core import quiz
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR
 from bot.core.questions import typed_answer
+from bot.core.users import Actor
 from tests.slack_fixtures import (  # noqa: F401
     close_world,
     open_world,
@@ -82,13 +84,7 @@ async def submit(w, opened: dict, text: str, user: str = "UANN"):
 
 
 async def current(core: Companion, user_id: str):
-    def read(conn):
-        return conn.execute("SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk"
-                            " WHERE u.platform = 'slack' AND u.user_id = ? AND t.status = 'open'", (user_id,)).fetchone()
-    attempt = await core.store.run(read)
-    if attempt is None:
-        return None, None
-    return attempt, core.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+    return await quiz.current_question(core.ctx, Actor("slack", user_id, user_id))
 
 
 # ---- every command ----------------------------------------------------------------------------

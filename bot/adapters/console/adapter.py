@@ -57,9 +57,9 @@ NAME_RULE = "1-32 letters, digits, '.', '-' or '_'"
 MAX_LINE_BYTES = 1 << 20
 #: Longest `text` or `action` in a JSON line (Discord's longest typed input is 4,000 characters).
 MAX_FIELD = 4000
-#: What a bug in handling one input raises: the input gets an error and the session goes on.
-#: (A failing database, sqlite3.Error or OSError, is not caught here: the process exits on it.)
-INPUT_ERRORS = (ValueError, TypeError, ArithmeticError, LookupError, RecursionError, AttributeError)
+#: A failing database or terminal: not one input's fault, so the process exits on it. Any other
+#: exception from handling one input is a bug there: logged, answered, and the session goes on.
+FATAL_ERRORS = (sqlite3.Error, OSError)
 
 
 class LineTooLong(Exception):
@@ -163,7 +163,9 @@ class ConsoleAdapter:
         elif text := line.strip():
             try:
                 reply = await self._core(self._handle(self.user, text))
-            except INPUT_ERRORS:
+            except FATAL_ERRORS:
+                raise
+            except Exception:
                 log.exception("console: could not handle %r", text[:200])
                 reply = error("Something went wrong with that line (it has been logged). Type `/help` to carry on.")
             if reply is not None:
@@ -222,7 +224,9 @@ class ConsoleAdapter:
                 reply = await self._core(self.companion.handle_action(self.actor(user), value))
             else:
                 reply = await self._core(self._handle(user, value))
-        except INPUT_ERRORS:
+        except FATAL_ERRORS:
+            raise
+        except Exception:
             log.exception("console: could not handle %s %r", key, value[:200])
             self._json_error(f"could not handle this {key} (it has been logged)", line)
             return
