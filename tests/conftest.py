@@ -1,4 +1,5 @@
-"""Test-session guards: a test that leaves a database connection open fails the run instead of hanging it.
+"""Shared fixtures, and a test-session guard: a test that leaves a database connection open
+fails the run instead of hanging it.
 
 aiosqlite runs each connection on a non-daemon thread, so a connection a failing test never
 closed would keep the interpreter alive after pytest is done, and CI would wait for its time
@@ -10,6 +11,20 @@ import sys
 import threading
 
 import pytest
+
+from bot.core.clock import ManualClock
+from bot.core.companion import Companion
+from bot.core.config import DEFAULT_CONTENT_DIR, Settings
+
+
+@pytest.fixture
+async def core(tmp_path):
+    """A companion on the real course and a fresh database, with a hand-moved clock, no FSRS
+    fuzzing, 30-second live questions and no pause between them. A test file may define its own."""
+    settings = Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
+    companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
+    yield companion
+    await companion.close()
 
 _exit_status = {"code": 0}
 

@@ -13,9 +13,7 @@ import random
 
 import pytest
 
-from bot.core.clock import ManualClock
 from bot.core.companion import Companion
-from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.inputs import MAX_TEXT
 from bot.core.replies import Reply
 from bot.core.users import Actor
@@ -49,14 +47,6 @@ def random_text(rng: random.Random, length: int) -> str:
     pools = [WEIRD, [chr(rng.randrange(32, 127)) for _ in range(20)], [chr(rng.randrange(0x80, 0x3000)) for _ in range(20)],
              [chr(rng.randrange(0xD800, 0xE000))], [chr(rng.randrange(0x1F300, 0x1FAFF))]]
     return "".join(rng.choice(rng.choice(pools)) for _ in range(length))
-
-
-@pytest.fixture
-async def core(tmp_path):
-    settings = Settings(database=tmp_path / "fuzz.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
-    companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
-    yield companion
-    await companion.close()
 
 
 def person(name: str, guild: str | None = "g1", instructor: bool = False, platform: str = "test") -> Actor:

@@ -11,20 +11,9 @@ import pytest
 
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.core import actions, live, quiz
-from bot.core.clock import ManualClock
-from bot.core.companion import Companion
-from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.context import REFUSED
 from bot.core.refusal import Refusal
 from bot.core.users import Actor
-
-
-@pytest.fixture
-async def core(tmp_path):
-    companion = await Companion.create(Settings(database=tmp_path / "c.db", content_dir=DEFAULT_CONTENT_DIR),
-                                       clock=ManualClock(), fuzzing=False)
-    yield companion
-    await companion.close()
 
 
 def person(name: str, instructor: bool = False) -> Actor:

@@ -10,23 +10,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from bot.core.clock import ManualClock
 from bot.core.companion import Companion
-from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.questions import typed_answer
 from bot.core.users import Actor
 
 CHAPTER = 7
-
-
-@pytest.fixture
-async def core(tmp_path):
-    settings = Settings(database=tmp_path / "scope.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
-    companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
-    yield companion
-    await companion.close()
 
 
 def who(user_id: str, guild: str | None, platform: str = "discord", name: str | None = None, instructor: bool = False,

@@ -16,9 +16,6 @@ import random
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.core.clock import ManualClock
-from bot.core.companion import Companion
-from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.questions import typed_answer
 from bot.core.replies import quote_user_text
 from bot.core.users import Actor
@@ -65,14 +62,6 @@ def test_quote_user_text_breaks_every_link_and_mention_syntax():
         assert not links_in(quoted), quoted
         assert all(quoted[i + 1:i + 2] == "\u200b" for i, ch in enumerate(quoted) if ch == "@")
         assert quote_user_text(quoted) == quoted  # idempotent: names are quoted when stored and when shown
-
-
-@pytest.fixture
-async def core(tmp_path):
-    settings = Settings(database=tmp_path / "links.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
-    companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
-    yield companion
-    await companion.close()
 
 
 def person(name: str, display: str | None = None, guild: str = "g1") -> Actor:
