@@ -15,7 +15,6 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from bot.core.questions import typed_answer
 from bot.core.users import Actor
 
 CHAPTER = 7
@@ -140,7 +139,7 @@ async def start_live(core: Companion, host: Actor):
     await core.handle_text(host, f"/live {CHAPTER} 3")
     session = await core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions ORDER BY id DESC").fetchone()))
     question = core.course.question(json.loads(session["question_keys"])[0])
-    return session, typed_answer(question, session["seed"])
+    return session, question.typed_answer(session["seed"])
 
 
 async def live_rows(core: Companion, session_id: int) -> int:

@@ -34,16 +34,7 @@ from typing import TYPE_CHECKING
 
 from . import actions
 from .clock import iso, parse_iso
-from .questions import (
-    LETTERS,
-    AnswerError,
-    Question,
-    ask,
-    correct_answer,
-    describe_answer,
-    is_correct,
-    parse_answer,
-)
+from .questions import LETTERS, AnswerError, Question
 from .replies import Button, Reply, error, quote_user_text
 from .users import Actor, touch_user
 
@@ -244,10 +235,10 @@ class LiveQuizzes:
         if question is None:
             return error("This question is no longer in the course; wait for the next one.")
         try:
-            answer = parse_answer(question, text, session["seed"])
+            answer = question.parse_answer(text, session["seed"])
         except AnswerError as exc:
             return error(str(exc))
-        correct = is_correct(question, answer)
+        correct = question.is_correct(answer)
         elapsed = (now - parse_iso(session["phase_started_at"])).total_seconds()
         points = points_for(correct, elapsed, session["question_seconds"])
         inserted = conn.execute(
@@ -257,7 +248,7 @@ class LiveQuizzes:
         ).rowcount
         if not inserted:
             return error("You already answered this question: only your first answer counts.")
-        return Reply(text=f"📨 Answer recorded: {describe_answer(question, answer)}. Results when the question closes.",
+        return Reply(text=f"📨 Answer recorded: {question.describe_answer(answer)}. Results when the question closes.",
                      ephemeral=True, kind="live-ack")
 
     async def skip(self, actor: Actor, session_id: int | None = None) -> Reply:
@@ -410,7 +401,7 @@ class LiveQuizzes:
         if question is None:
             reply = Reply(text="(This question was removed from the course; it will be skipped.)")
         else:
-            reply = ask(question, f"Question {index + 1} of {total}", prefix, session["seed"])
+            reply = question.ask(f"Question {index + 1} of {total}", prefix, session["seed"])
         reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
         reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
         reply.buttons += [Button("⏭ Skip", actions.live_skip(session["id"])), Button("⏹ Stop", actions.live_stop(session["id"]), "danger")]
@@ -440,7 +431,7 @@ class LiveQuizzes:
         right = sum(a["correct"] for a in answers)
         lines = [f"⏱ **Time's up for question {index + 1} of {total}.**"]
         if question is not None:
-            lines += [f"The answer: **{correct_answer(question)}**", f"> {question.explanation}", ""]
+            lines += [f"The answer: **{question.correct_answer()}**", f"> {question.explanation}", ""]
             if question.type in ("single", "multiple", "true_false") and answers:
                 lines += self._distribution(question, [json.loads(a["answer"]) for a in answers])
         lines.append(f"{right} of {len(answers)} answer{'s' * (len(answers) != 1)} correct.")

@@ -17,15 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import actions
 from .clock import iso
 from .progress import chapter_state, completion_text, course_complete
-from .questions import (
-    AnswerError,
-    Question,
-    ask,
-    correct_answer,
-    describe_answer,
-    is_correct,
-    parse_answer,
-)
+from .questions import AnswerError, Question
 from .replies import Button, Reply, error
 from .review import due_keys, queue_summary, record_review
 from .users import Actor, touch_user
@@ -172,7 +164,7 @@ async def start(core: Companion, actor: Actor, chapter: int | None = None, count
 
 
 def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
-    reply = ask(question, f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
+    reply = question.ask(f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
     if question.hint:
         reply.buttons.append(Button("💡 Hint", actions.quiz_hint(attempt_id, position)))
     reply.ephemeral = True
@@ -223,10 +215,10 @@ def _answer(conn, core: Companion, actor: Actor, text: str, attempt_id: int | No
         conn.execute("UPDATE quiz_attempts SET position = position + 1 WHERE id = ?", (attempt["id"],))
         return None, "That question was removed from the course since your quiz started; it was skipped. Send `/answer` again for the next one, or `/quiz` to restart."
     try:
-        answer = parse_answer(question, text, attempt["seed"])
+        answer = question.parse_answer(text, attempt["seed"])
     except AnswerError as exc:
         return None, str(exc)
-    correct = is_correct(question, answer)
+    correct = question.is_correct(answer)
     hinted = conn.execute("SELECT 1 FROM quiz_hints WHERE attempt_id = ? AND position = ?", (attempt["id"], pos)).fetchone()
     inserted = conn.execute(
         "INSERT INTO quiz_answers(attempt_id, position, question_key, answer, correct, hint_used, answered_at)"
@@ -273,9 +265,9 @@ async def answer(core: Companion, actor: Actor, text: str, attempt_id: int | Non
 
 def feedback(question: Question, answer: Any, correct: bool) -> str:
     if correct:
-        head = f"✅ **Correct!** {describe_answer(question, answer)}" if question.type != "short" else f"✅ **Correct!** (you wrote {describe_answer(question, answer)})"
+        head = f"✅ **Correct!** {question.describe_answer(answer)}" if question.type != "short" else f"✅ **Correct!** (you wrote {question.describe_answer(answer)})"
     else:
-        head = f"❌ **Not quite.** You answered {describe_answer(question, answer)}.\nThe answer: **{correct_answer(question)}**"
+        head = f"❌ **Not quite.** You answered {question.describe_answer(answer)}.\nThe answer: **{question.correct_answer()}**"
     return f"{head}\n> {question.explanation}"
 
 
@@ -304,7 +296,7 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
         buttons.append(Button("🔁 Try again", actions.quiz_start(s['chapter']), "primary"))
     if s["missed"]:
         lines += ["", "**To revisit:**"]
-        lines += [f"- {q.prompt} — **{correct_answer(q)}**" for q, _ in s["missed"][:10]]
+        lines += [f"- {q.prompt} — **{q.correct_answer()}**" for q, _ in s["missed"][:10]]
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
     buttons.append(Button("🧠 Review", actions.REVIEW_START))
     buttons.append(Button("📈 Progress", actions.PROGRESS_SHOW))
