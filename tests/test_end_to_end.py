@@ -144,7 +144,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
         lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
     seed = (await core.store.run(lambda c: c.execute("SELECT seed FROM live_sessions").fetchone()))[0]
     prefix = f"live:{question_event.session_id}:0:a:"
-    answers = [prefix + (typed_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
+    answers = [prefix + (question.typed_answer(seed) if i % 3 else wrong_answer(question, seed)) for i in range(60)]
     clock.advance(seconds=4)
     # Everyone clicks at the same instant, and the first ten click twice.
     replies = await asyncio.gather(*[core.handle_action(p, a) for p, a in zip(players + players[:10], answers + answers[:10])])

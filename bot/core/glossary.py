@@ -84,10 +84,18 @@ def read_glossary(data: Any, source: Source, lesson: Lesson) -> list[GlossaryTer
             continue
         seen[key] = raw.line_of("term")
         terms.append((term, raw))
-    names = {n.casefold() for term, _ in terms for n in term.names}
+    written = _written_terms(glossary.terms)
+    names = {n.casefold() for name, aliases in written for n in (name, *aliases)}
     for term, raw in terms:  # contrasts, checked once every name is known
         for other, _ in term.contrast:
             if other.casefold() not in names:
                 source.error(line_at(raw, ("contrast", other), key=True), f"`contrast` names {other!r}, which is not a term or alias "
-                             f"of this glossary{suggestion(other, {t.term for t, _ in terms})}")
+                             f"of this glossary{suggestion(other, {name for name, _ in written})}")
     return [term for term, _ in terms]
+
+
+def _written_terms(items: list) -> list[tuple[str, list[str]]]:
+    """Every term's name and aliases as written, its entry valid or not: a contrast naming a term
+    that has a problem of its own is that term's problem, not the contrast's."""
+    return [(raw["term"], [a for a in raw.get("aliases") or [] if isinstance(a, str)] if isinstance(raw.get("aliases"), list) else [])
+            for raw in items if isinstance(raw, dict) and isinstance(raw.get("term"), str)]
