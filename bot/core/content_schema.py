@@ -95,9 +95,10 @@ def text_list(not_a_list: str, *, low: int = 0, high: int | None = None, count: 
         out = []
         for i, item in enumerate(value):
             readable = isinstance(item, str) or (numbers_as_text and isinstance(item, (int, float)) and not isinstance(item, bool))
-            if not readable or not str(item).strip() or (limit is not None and not too_long and len(str(item)) > limit):
+            overlong = limit is not None and len(str(item)) > limit
+            if not readable or not str(item).strip() or (overlong and not too_long):
                 fail(entry.format_map(_Names(info.data, field=info.field_name, position=i + 1, value=item, limit=limit)), item=i)
-            if limit is not None and too_long and len(str(item)) > limit:
+            if overlong:
                 fail(too_long.format_map(_Names(info.data, field=info.field_name, position=i + 1, length=len(str(item)), limit=limit)), item=i)
             out.append(" ".join(str(item).split()) if squeeze else str(item).strip())
         if duplicates and len({s.casefold() for s in out}) != len(out):
