@@ -13,6 +13,7 @@ this chapter only names, so the assistant says so instead of explaining it from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import PlainValidator
@@ -27,7 +28,7 @@ _CONTRAST = "`contrast` maps another term's name to how the two differ (text)"
 
 
 def _contrast(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, LineDict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()):
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()):
         fail(_CONTRAST)
     return tuple((k.strip(), " ".join(v.split())) for k, v in value.items())
 
