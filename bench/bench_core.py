@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import load_settings  # noqa: E402
 from bot.core.content import load_course  # noqa: E402
-from bot.core.questions import typed_answer  # noqa: E402
 from bot.core.store import Store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
@@ -106,7 +105,7 @@ class Workload:
             host = Actor("bench", f"host{c}", f"Host {c}", "guild", f"live{c}", is_instructor=True)
             await self.core.live_start(host, CHAPTER, 50)
         rows = await self.core.store.run(lambda conn: conn.execute("SELECT id, channel, seed, question_keys FROM live_sessions").fetchall())
-        self.sessions = [(r[0], r[1], typed_answer(self.core.course.question(json.loads(r[3])[0]), r[2])) for r in rows]
+        self.sessions = [(r[0], r[1], self.core.course.question(json.loads(r[3])[0]).typed_answer(r[2])) for r in rows]
 
     async def _start_attempt(self, actor: Actor) -> dict:
         await self.core.quiz(actor, CHAPTER, 50)
@@ -124,7 +123,7 @@ class Workload:
     async def quiz_answer(self) -> None:
         actor, attempt = await self.free_students.get()
         question = self.core.course.question(attempt["keys"][attempt["pos"]])
-        action = f"quiz:{attempt['id']}:{attempt['pos']}:a:{typed_answer(question, attempt['seed'])}"
+        action = f"quiz:{attempt['id']}:{attempt['pos']}:a:{question.typed_answer(attempt['seed'])}"
         reply = await self.core.handle_action(actor, action)
         assert "Correct" in reply.text, reply.text
         attempt["pos"] += 1

@@ -46,7 +46,6 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.content import load_course
-from bot.core.questions import typed_answer
 from tests.slack_standin import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackStandIn
 
 CHAPTER = 7
@@ -175,7 +174,7 @@ class Driver:
         else:
             state = self.quiz[user]
             question = self.course.question(state["keys"][state["position"]])
-            action = f"quiz:{state['id']}:{state['position']}:a:{typed_answer(question, state['seed'])}"
+            action = f"quiz:{state['id']}:{state['position']}:a:{question.typed_answer(state['seed'])}"
             state["position"] += 1
             label = "B) an answer"
         element = {"type": "button", "action_id": action, "value": action, "text": {"type": "plain_text", "text": label}}

@@ -15,7 +15,7 @@ from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, ConfigError, Settings, load_settings
-from bot.core.questions import LETTERS, display_order, typed_answer
+from bot.core.questions import LETTERS
 from bot.core.quiz import KEEP_ABANDONED, KEEP_FINISHED
 from bot.core.ratelimit import MAX_BUCKETS, RateLimiter
 from bot.core.users import Actor
@@ -32,7 +32,7 @@ def wrong_answer(question, seed: int) -> str:
         return "false" if question.truth else "true"
     if question.type == "short":
         return "banana bread"
-    shown = display_order(question, seed)
+    shown = question.display_order(seed)
     return " ".join(LETTERS[p] for p in range(len(shown)))
 
 
@@ -64,7 +64,7 @@ async def answer_all(core: Companion, actor: Actor, right: int) -> None:
     keys = json.loads(attempt["question_keys"])
     for position, key in enumerate(keys):
         question = core.course.question(key)
-        text = typed_answer(question, attempt["seed"]) if position < right else wrong_answer(question, attempt["seed"])
+        text = question.typed_answer(attempt["seed"]) if position < right else wrong_answer(question, attempt["seed"])
         reply = await core.handle_action(actor, f"quiz:{attempt['id']}:{position}:a:{text}")
         assert reply.kind != "error", reply.text
 
@@ -133,7 +133,7 @@ async def test_a_new_quiz_deletes_unanswered_attempts_and_keeps_the_best(core):
     # The unanswered attempt is gone, not kept as "abandoned"; its old buttons say it ended.
     assert [a["id"] for a in await attempts_of(core, "ann")] == [first["id"] + 1]
     question = core.course.question(json.loads(first["question_keys"])[0])
-    stale = await core.handle_action(ann, f"quiz:{first['id']}:0:a:{typed_answer(question, first['seed'])}")
+    stale = await core.handle_action(ann, f"quiz:{first['id']}:0:a:{question.typed_answer(first['seed'])}")
     assert stale.kind == "error" and "already ended" in stale.text
 
     # A 3-question perfect quiz and a perfect 5-question one: both bests are kept (different lengths),
@@ -164,7 +164,7 @@ async def test_only_the_latest_abandoned_attempts_with_answers_are_kept(core):
         attempt = await open_attempt(core, "ann")
         ids.append(attempt["id"])
         question = core.course.question(json.loads(attempt["question_keys"])[0])
-        await core.handle_action(ann, f"quiz:{attempt['id']}:0:a:{typed_answer(question, attempt['seed'])}")
+        await core.handle_action(ann, f"quiz:{attempt['id']}:0:a:{question.typed_answer(attempt['seed'])}")
     core.clock.advance(60)
     await core.quiz(ann, CHAPTER, 5)
     kept = [a["id"] for a in await attempts_of(core, "ann") if a["status"] == "abandoned"]

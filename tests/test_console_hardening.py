@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from bot.adapters.console.render import jsonl, markdown_to_plain, plain
 from bot.core.replies import Reply

@@ -29,7 +29,7 @@ from bot.adapters.discord import client as discord_client
 from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.instructor import REFUSED
-from bot.core.questions import LETTERS, typed_answer
+from bot.core.questions import LETTERS
 from bot.core.users import Actor
 
 CHAPTER = 7
@@ -219,7 +219,7 @@ async def test_solo_quiz_to_the_end_with_hint_and_every_control(bot, standin):
             hinted = True
         ids = custom_ids(message)
         controls.add("form" if any(c.startswith("t|") for c in ids) else "menu" if any(c.startswith("m|") for c in ids) else "button")
-        answer = typed_answer(question, attempt["seed"]) if step % 2 == 0 else wrong(question, attempt["seed"])
+        answer = question.typed_answer(attempt["seed"]) if step % 2 == 0 else wrong(question, attempt["seed"])
         ex = await press(standin, ann, message, answer)
         following = await standin.answer(ex)
         assert is_ephemeral(following)
@@ -248,7 +248,7 @@ async def complete_course(bot: Bot, standin: DiscordStandIn, user: User) -> dict
         attempt, question = await current_attempt(bot.core, user.id)
         if question is None:
             return message
-        message = await standin.answer(await press(standin, user, message, typed_answer(question, attempt["seed"])))
+        message = await standin.answer(await press(standin, user, message, question.typed_answer(attempt["seed"])))
 
 
 async def test_course_completion_grants_the_role(bot, standin):
@@ -301,7 +301,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
         assert not is_ephemeral(question_msg) and "<t:" in embed_text(question_msg) and ":R>" in embed_text(question_msg)
         session, question, seed = await live_question(bot)
         players = [User.make(f"Player {i:02d}") for i in range(50)]
-        answers = [typed_answer(question, seed) if i % 5 else wrong(question, seed) for i in range(50)]
+        answers = [question.typed_answer(seed) if i % 5 else wrong(question, seed) for i in range(50)]
         clock.advance(seconds=2)
         if question.type in ("short", "ordering"):  # forms: open them first, then submit all at once
             form = next(c for c in custom_ids(question_msg) if c.startswith("t|"))
@@ -318,7 +318,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
         # Restart mid-question: a new client on the same database; the old buttons still work.
         await bot.restart()
         late = User.make("Late")
-        ack = await standin.answer(await press(standin, late, standin.messages[question_msg["id"]], typed_answer(question, seed)))
+        ack = await standin.answer(await press(standin, late, standin.messages[question_msg["id"]], question.typed_answer(seed)))
         assert "Answer recorded" in embed_text(ack)
         count = await bot.core.store.run(lambda c: tuple(c.execute(
             "SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers WHERE session_id = ?", (session,)).fetchone()))
@@ -452,7 +452,7 @@ async def test_no_mass_mentions_anywhere(bot, standin):
     await ask(standin, mallory, "live start", [opt("chapter", CHAPTER), opt("questions", 1)])
     question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
     _session, question, seed = await live_question(bot)
-    await standin.answer(await press(standin, mallory, question_msg, typed_answer(question, seed)))
+    await standin.answer(await press(standin, mallory, question_msg, question.typed_answer(seed)))
     await ask(standin, mallory, "live stop")
     await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Final leaderboard" in embed_text(m)])
     await standin.direct_message(mallory, "/@everyone <@&820000000000000001>")
@@ -661,7 +661,7 @@ async def test_a_display_name_with_link_syntax_in_public_standings(standin, tmp_
         await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
         question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
         _session, question, seed = await live_question(bot)
-        assert "Answer recorded" in embed_text(await standin.answer(await press(standin, evil, question_msg, typed_answer(question, seed))))
+        assert "Answer recorded" in embed_text(await standin.answer(await press(standin, evil, question_msg, question.typed_answer(seed))))
         clock.advance(seconds=30)
         reveal = (await standin.wait_for(lambda: [m for m in standin.channel_messages() if "Standings" in embed_text(m)]))[0]
         shown = embed_text(reveal)

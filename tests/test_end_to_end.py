@@ -16,7 +16,7 @@ from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from bot.core.questions import LETTERS, display_order, typed_answer
+from bot.core.questions import LETTERS
 from bot.core.users import Actor
 
 CHAPTER = 7
@@ -31,7 +31,7 @@ def wrong_answer(question, seed: int) -> str:
         return "false" if question.truth else "true"
     if question.type == "short":
         return "banana bread"
-    shown = display_order(question, seed)
+    shown = question.display_order(seed)
     return " ".join(LETTERS[p] for p in range(len(shown)))  # the shuffled order is never the right one
 
 
@@ -90,7 +90,7 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
         assert (await current_question(companion, "ann"))[0]["position"] == 0
     for _ in range(6):
         attempt, question = await current_question(companion, "ann")
-        reply = await companion.handle_text(ann, "/answer " + typed_answer(question, attempt["seed"]))
+        reply = await companion.handle_text(ann, "/answer " + question.typed_answer(attempt["seed"]))
         assert "Correct" in reply.text, (question.id, reply.text)
         assert question.explanation in reply.text
     assert "Quiz finished: 6/6" in reply.text and "Passed" in reply.text
@@ -135,7 +135,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
     session, question = await core.live.current_question(host)
     seed = session["seed"]
     prefix = f"live:{question_event.session_id}:0:a:"
-    answers = [prefix + (typed_answer if i % 3 else wrong_answer)(question, seed) for i in range(60)]
+    answers = [prefix + (question.typed_answer(seed) if i % 3 else wrong_answer(question, seed)) for i in range(60)]
     clock.advance(seconds=4)
     # Everyone clicks at the same instant, and the first ten click twice.
     replies = await asyncio.gather(*[core.handle_action(p, a) for p, a in zip(players + players[:10], answers + answers[:10])])
@@ -150,7 +150,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     core.live.subscribe(collect)
     late = student("late")
-    reply = await core.handle_action(late, prefix + typed_answer(question, seed))
+    reply = await core.handle_action(late, prefix + question.typed_answer(seed))
     assert "recorded" in reply.text
     again = await core.handle_action(players[0], answers[0])
     assert "already answered" in again.text
@@ -213,7 +213,7 @@ async def test_user_text_never_forms_a_mention(companion):
     mallory = Actor("test", "m", "@everyone <!channel>", guild="guild-1", channel="general")
     await companion.handle_text(mallory, "/quiz 7 1")
     attempt, question = await current_question(companion, "m")
-    await companion.handle_text(mallory, "/answer " + typed_answer(question, attempt["seed"]))
+    await companion.handle_text(mallory, "/answer " + question.typed_answer(attempt["seed"]))
     board = await companion.leaderboard(mallory)
     assert "@everyone" not in board.text and "<!channel>" not in board.text
     unknown = await companion.handle_text(mallory, "/@everyone")
@@ -251,7 +251,7 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
     ann = student("ann")
     await core.handle_text(ann, "/quiz 7 4")
     attempt, question = await current_question(core, "ann")
-    first_answer = typed_answer(question, attempt["seed"])
+    first_answer = question.typed_answer(attempt["seed"])
     await core.handle_text(ann, "/answer " + first_answer)
     stale_button = f"quiz:{attempt['id']}:0:a:{first_answer}"  # the first question's answer, pressed again
     order_before = json.loads(attempt["question_keys"])
@@ -264,7 +264,7 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
         assert json.loads(resumed["question_keys"]) == order_before
         for _ in range(3):
             resumed, question = await current_question(core, "ann")
-            reply = await core.handle_text(ann, "/answer " + typed_answer(question, resumed["seed"]))
+            reply = await core.handle_text(ann, "/answer " + question.typed_answer(resumed["seed"]))
         assert "Quiz finished: 4/4" in reply.text
         # a button from before the restart, for a question already answered: nothing is counted twice
         assert "already" in (await core.handle_action(ann, stale_button)).text

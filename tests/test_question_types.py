@@ -6,20 +6,20 @@ import pytest
 
 from bot.core.questions import (
     AnswerError,
-    Question,
-    ask,
-    display_order,
-    is_correct,
+    MultipleQuestion,
+    OrderingQuestion,
+    ShortQuestion,
+    SingleQuestion,
+    TrueFalseQuestion,
     normalise,
-    parse_answer,
 )
 
-SINGLE = Question("s", 7, "single", "both", "Pick", "Because", choices=("Alpha", "Beta", "Gamma", "Delta"), correct=(1,))
-MULTI = Question("m", 7, "multiple", "deep", "Pick all", "Because", choices=("Help", "Harm", "Verbose", "Honest"), correct=(0, 1, 3))
-TF = Question("t", 7, "true_false", "deep", "RLHF replaces SFT", "No", truth=False)
-SHORT = Question("p", 7, "short", "deep", "Which algorithm?", "PPO", accept=("PPO", "Proximal Policy Optimization"), threshold=90)
-CITY = Question("c", 7, "short", "both", "Capital of France?", "Paris", accept=("Paris",))
-ORDER = Question("o", 7, "ordering", "deep", "Order", "SFT first", items=("SFT", "Reward modeling", "PPO"))
+SINGLE = SingleQuestion(id="s", chapter=7, depth="both", prompt="Pick", explanation="Because", choices=("Alpha", "Beta", "Gamma", "Delta"), answer=2)
+MULTI = MultipleQuestion(id="m", chapter=7, depth="deep", prompt="Pick all", explanation="Because", choices=("Help", "Harm", "Verbose", "Honest"), answers=(1, 2, 4))
+TF = TrueFalseQuestion(id="t", chapter=7, depth="deep", prompt="RLHF replaces SFT", explanation="No", answer=False)
+SHORT = ShortQuestion(id="p", chapter=7, depth="deep", prompt="Which algorithm?", explanation="PPO", accept=("PPO", "Proximal Policy Optimization"), threshold=90)
+CITY = ShortQuestion(id="c", chapter=7, depth="both", prompt="Capital of France?", explanation="Paris", accept=("Paris",))
+ORDER = OrderingQuestion(id="o", chapter=7, depth="deep", prompt="Order", explanation="SFT first", items=("SFT", "Reward modeling", "PPO"))
 
 
 def test_normalise():
@@ -30,57 +30,57 @@ def test_normalise():
 
 @pytest.mark.parametrize("typed", ["b", "B", "B)", "2", " b. ", "Beta"])
 def test_single_reads_letters_numbers_and_the_choice_itself(typed):
-    assert parse_answer(SINGLE, typed) == [1]
-    assert is_correct(SINGLE, parse_answer(SINGLE, typed))
+    assert SINGLE.parse_answer(typed) == [1]
+    assert SINGLE.is_correct(SINGLE.parse_answer(typed))
 
 
 @pytest.mark.parametrize("typed, words", [("E", "there are 4, A–D"), ("5", "there are 4"), ("A C", "one answer"), ("", "empty")])
 def test_single_corrects_what_it_cannot_read(typed, words):
     with pytest.raises(AnswerError, match=words):
-        parse_answer(SINGLE, typed)
+        SINGLE.parse_answer(typed)
 
 
 @pytest.mark.parametrize("typed", ["A B D", "a,b,d", "ABD", "1 2 4", "D B A A"])
 def test_multiple_needs_exactly_the_right_set(typed):
-    assert is_correct(MULTI, parse_answer(MULTI, typed))
-    assert not is_correct(MULTI, parse_answer(MULTI, "A B"))
-    assert not is_correct(MULTI, parse_answer(MULTI, "A B C D"))
+    assert MULTI.is_correct(MULTI.parse_answer(typed))
+    assert not MULTI.is_correct(MULTI.parse_answer("A B"))
+    assert not MULTI.is_correct(MULTI.parse_answer("A B C D"))
 
 
 def test_true_false_words():
-    assert parse_answer(TF, "False") is False and parse_answer(TF, "yes") is True and parse_answer(TF, "n") is False
-    assert is_correct(TF, parse_answer(TF, "f")) and not is_correct(TF, parse_answer(TF, "true"))
+    assert TF.parse_answer("False") is False and TF.parse_answer("yes") is True and TF.parse_answer("n") is False
+    assert TF.is_correct(TF.parse_answer("f")) and not TF.is_correct(TF.parse_answer("true"))
     with pytest.raises(AnswerError, match="true"):
-        parse_answer(TF, "perhaps")
+        TF.parse_answer("perhaps")
 
 
 def test_short_answers_are_fuzzy_within_the_threshold():
-    assert is_correct(SHORT, "ppo") and is_correct(SHORT, "Proximal policy optimisation")
-    assert not is_correct(SHORT, "PPP") and not is_correct(SHORT, "policy")
-    assert is_correct(CITY, "paris.") and is_correct(CITY, "Pariss")
-    assert not is_correct(CITY, "paris london rome")  # whole-string match: listing guesses does not win
+    assert SHORT.is_correct("ppo") and SHORT.is_correct("Proximal policy optimisation")
+    assert not SHORT.is_correct("PPP") and not SHORT.is_correct("policy")
+    assert CITY.is_correct("paris.") and CITY.is_correct("Pariss")
+    assert not CITY.is_correct("paris london rome")  # whole-string match: listing guesses does not win
     with pytest.raises(AnswerError, match="too long"):
-        parse_answer(CITY, "x" * 500)
+        CITY.parse_answer("x" * 500)
 
 
 def test_ordering_reads_the_letters_as_shown():
     seed = 1234
-    shown = display_order(ORDER, seed)
-    assert shown != [0, 1, 2] and sorted(shown) == [0, 1, 2] and display_order(ORDER, seed) == shown
+    shown = ORDER.display_order(seed)
+    assert shown != [0, 1, 2] and sorted(shown) == [0, 1, 2] and ORDER.display_order(seed) == shown
     right = " ".join("ABC"[shown.index(i)] for i in range(3))
-    assert is_correct(ORDER, parse_answer(ORDER, right, seed))
-    assert is_correct(ORDER, parse_answer(ORDER, right.replace(" ", ""), seed))
-    assert not is_correct(ORDER, parse_answer(ORDER, "A B C", seed))
+    assert ORDER.is_correct(ORDER.parse_answer(right, seed))
+    assert ORDER.is_correct(ORDER.parse_answer(right.replace(" ", ""), seed))
+    assert not ORDER.is_correct(ORDER.parse_answer("A B C", seed))
     with pytest.raises(AnswerError, match="exactly once"):
-        parse_answer(ORDER, "A A B", seed)
+        ORDER.parse_answer("A A B", seed)
 
 
 def test_asking_gives_each_type_its_controls():
-    single = ask(SINGLE, "Q1", "quiz:1:0:a:", 0)
+    single = SINGLE.ask("Q1", "quiz:1:0:a:", 0)
     assert [b.action for b in single.buttons] == [f"quiz:1:0:a:{c}" for c in "ABCD"]
-    multi = ask(MULTI, "Q1", "quiz:1:0:a:", 0)
+    multi = MULTI.ask("Q1", "quiz:1:0:a:", 0)
     assert multi.choices.max_values == 4 and multi.choices.action == "quiz:1:0:a:"
-    assert ask(SHORT, "Q1", "quiz:1:0:a:", 0).text_input is not None
-    order = ask(ORDER, "Q1", "quiz:1:0:a:", 7)
+    assert SHORT.ask("Q1", "quiz:1:0:a:", 0).text_input is not None
+    order = ORDER.ask("Q1", "quiz:1:0:a:", 7)
     assert order.text_input is not None and "**A)**" in order.text
-    assert [b.label for b in ask(TF, "Q1", "live:3:0:a:", 0).buttons] == ["True", "False"]
+    assert [b.label for b in TF.ask("Q1", "live:3:0:a:", 0).buttons] == ["True", "False"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 from bot.core.companion import Companion
-from bot.core.questions import typed_answer
 from bot.core.users import Actor
 
 CHAPTER = 7
@@ -128,7 +127,7 @@ async def start_live(core: Companion, host: Actor):
     await core.handle_text(host, f"/live {CHAPTER} 3")
     session = await core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions ORDER BY id DESC").fetchone()))
     question = core.course.question(json.loads(session["question_keys"])[0])
-    return session, typed_answer(question, session["seed"])
+    return session, question.typed_answer(session["seed"])
 
 
 async def live_rows(core: Companion, session_id: int) -> int:

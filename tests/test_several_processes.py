@@ -25,7 +25,6 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from bot.core.questions import typed_answer
 from bot.core.users import Actor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +110,7 @@ async def test_two_loops_serving_one_platform_emit_each_event_exactly_once(setti
             session = await a.core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions").fetchone()))
             question = a.core.course.question(json.loads(session["question_keys"])[0])
             assert (await b.core.handle_action(Actor("test", "ann", "Ann", "g1", "quiz"),
-                                               f"live:{session['id']}:0:a:{typed_answer(question, session['seed'])}")).kind == "live-ack"
+                                               f"live:{session['id']}:0:a:{question.typed_answer(session['seed'])}")).kind == "live-ack"
             for step in range(4):
                 clock.advance(31)
                 expected = 1 + 2 * (step + 1)  # question 1, then closed + next (closed + ended at the last)

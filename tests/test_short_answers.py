@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.config import DEFAULT_CONTENT_DIR
 from bot.core.content import check_content, load_course
-from bot.core.questions import Question, is_correct
+from bot.core.questions import Question, ShortQuestion
 
 from tests.test_content_errors import GOOD_Q, QUIZ_HEAD, errors, only_error, tree
 
@@ -33,7 +33,7 @@ def question(qid: str) -> Question:
     ("alignment-tax", "alignment"), ("alignment-tax", "alignment task"),
 ])
 def test_the_wrong_concept_is_wrong(qid, wrong):
-    assert not is_correct(question(qid), wrong)
+    assert not question(qid).is_correct(wrong)
 
 
 @pytest.mark.parametrize("qid, typo", [
@@ -44,24 +44,24 @@ def test_the_wrong_concept_is_wrong(qid, wrong):
     ("document-completer", "document completer"), ("alignment-tax", "allignment tax"),
 ])
 def test_typos_of_the_right_concept_pass(qid, typo):
-    assert is_correct(question(qid), typo)
+    assert question(qid).is_correct(typo)
 
 
 def test_every_listed_near_miss_of_the_course_is_refused_and_every_accepted_answer_passes():
     shorts = [q for c in COURSE.chapters for q in c.questions if q.type == "short"]
     assert shorts and all(q.reject for q in shorts)  # the chapter's short questions all list near misses
     for q in shorts:
-        assert all(is_correct(q, ok) for ok in q.accept), q.id
-        assert not any(is_correct(q, no) for no in q.reject), q.id
+        assert all(q.is_correct(ok) for ok in q.accept), q.id
+        assert not any(q.is_correct(no) for no in q.reject), q.id
 
 
 def test_reject_wins_over_fuzzy_but_never_over_an_exact_accepted_answer():
-    base = Question("q", 7, "short", "deep", "?", "!", accept=("Paris",))
-    assert is_correct(base, "Pariss")
-    strict = Question("q", 7, "short", "deep", "?", "!", accept=("Paris",), reject=("Pariss",))
-    assert not is_correct(strict, "Pariss") and not is_correct(strict, "parisss")  # typos of a near miss too
-    assert is_correct(strict, "paris") and is_correct(strict, "The Paris")
-    assert not is_correct(strict, "") and not is_correct(strict, "\u200b")
+    base = ShortQuestion(id="q", chapter=7, depth="deep", prompt="?", explanation="!", accept=("Paris",))
+    assert base.is_correct("Pariss")
+    strict = ShortQuestion(id="q", chapter=7, depth="deep", prompt="?", explanation="!", accept=("Paris",), reject=("Pariss",))
+    assert not strict.is_correct("Pariss") and not strict.is_correct("parisss")  # typos of a near miss too
+    assert strict.is_correct("paris") and strict.is_correct("The Paris")
+    assert not strict.is_correct("") and not strict.is_correct("\u200b")
 
 
 def short_q(extra: str) -> str:

@@ -21,7 +21,6 @@ from bot.adapters.slack.app import SlackAdapter, check_settings
 from bot.core import quiz
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR
-from bot.core.questions import typed_answer
 from bot.core.users import Actor
 from tests.slack_fixtures import (  # noqa: F401
     close_world,
@@ -165,7 +164,7 @@ async def test_solo_quiz_to_the_end(world):  # noqa: F811
         elif step == 0:
             hint = await command(w, "hint")
             assert hint["response_type"] == "ephemeral" and hint["blocks"]
-        answer = typed_answer(question, attempt["seed"])
+        answer = question.typed_answer(attempt["seed"])
         if question.type in ("single", "true_false"):
             label = {"true": "True", "false": "False"}.get(answer, f"{answer})")
             reply = await press(w, reply, label)
@@ -567,7 +566,7 @@ async def test_a_typed_answer_modal_round_trip_is_sealed(socket_world):  # noqa:
         attempt, question = await current(w.core, "UANN")
         if question.type in ("short", "ordering"):
             break
-        await command(w, "answer " + typed_answer(question, attempt["seed"]))
+        await command(w, "answer " + question.typed_answer(attempt["seed"]))
     reply = await command(w, "hint")
     form = {"type": "button", "action_id": f"input|quiz:{attempt['id']}:{attempt['position']}:a:",
             "value": json.dumps({"a": f"quiz:{attempt['id']}:{attempt['position']}:a:", "l": "Your answer", "p": "", "m": 200}),
@@ -582,7 +581,7 @@ async def test_a_typed_answer_modal_round_trip_is_sealed(socket_world):  # noqa:
     await w.send(s.view_submission("UANN", tampered, {"answer": {"text": {"type": "plain_text_input", "value": "x"}}}))
     told = await s.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
     assert NO_LONGER_VALID in shown_text(told.data)
-    back = await submit(w, opened, typed_answer(question, attempt["seed"]))
+    back = await submit(w, opened, question.typed_answer(attempt["seed"]))
     assert "Correct" in shown_text(back)
 
 
@@ -693,7 +692,7 @@ async def test_a_display_name_with_link_syntax_in_public_standings(socket_world)
     else:  # a menu or a form: answer with the command instead (its user_name is the same name)
         row = await w.core.store.run(lambda c: c.execute("SELECT question_keys, seed FROM live_sessions").fetchone())
         live_question = w.core.course.question(json.loads(row["question_keys"])[0])
-        await command(w, "answer " + typed_answer(live_question, row["seed"]), user="UEVIL")
+        await command(w, "answer " + live_question.typed_answer(row["seed"]), user="UEVIL")
     assert "good.example" in await w.core.store.run(lambda c: c.execute(
         "SELECT display_name FROM users WHERE user_id = 'UEVIL'").fetchone()[0])
     w.clock.advance(21)

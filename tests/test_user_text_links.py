@@ -16,7 +16,6 @@ import random
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.core.questions import typed_answer
 from bot.core.replies import quote_user_text
 from bot.core.users import Actor
 
@@ -126,7 +125,7 @@ async def test_display_names_cannot_form_links_in_live_standings_or_leaderboards
     keys = json.loads(session["question_keys"])
     players = [person(f"p{i}", display=payload) for i, payload in enumerate(PAYLOADS)]
     for player in players:
-        answer = typed_answer(core.course.question(keys[0]), session["seed"])
+        answer = core.course.question(keys[0]).typed_answer(session["seed"])
         assert (await core.handle_action(player, f"live:{session['id']}:0:a:{answer}")).kind == "live-ack"
     # A name stored raw by an older version is quoted again when shown.
     await core.store.run(lambda c: c.execute("UPDATE users SET display_name = ? WHERE user_id = 'p0'", (PAYLOADS[0],)))

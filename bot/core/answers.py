@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from .context import CoreContext
-from .questions import AnswerError, Question, is_correct, parse_answer
+from .questions import AnswerError, Question
 from .refusal import Refusal
 from .review import record_review
 
@@ -39,10 +39,10 @@ def judge_and_record(conn: sqlite3.Connection, ctx: CoreContext, question: Quest
     Refuses an unreadable answer, and a second answer to the same question (`already`). With
     `review_user`, the question's review card is moved for that user."""
     try:
-        answer = parse_answer(question, text, seed)
+        answer = question.parse_answer(text, seed)
     except AnswerError as exc:
         raise Refusal(str(exc)) from None
-    correct = is_correct(question, answer)
+    correct = question.is_correct(answer)
     if not insert(answer, correct):
         raise Refusal(already)
     queued = review_user is not None and record_review(conn, ctx.scheduler, review_user, question.key, correct, now)

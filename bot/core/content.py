@@ -1,42 +1,81 @@
-"""Loading and checking the course in `content/`: course.yaml, and per chapter lesson.md, quiz.yaml and an optional glossary.yaml.
+"""Loading and checking the course in `content/`: course.yaml, and per chapter lesson.md, quiz.yaml and
+the optional glossary.yaml and faq.yaml.
 
-Every problem is reported as `file:line: what is wrong`, all of them at once, so an
-instructor fixes a tree in one pass. Text damaged by a wrong decoding (UTF-8 read as
+Every file is read by declared models (the file models here, the question types in questions.py,
+the glossary, FAQ and outline entries in their modules; see content_schema.py), then checked
+across entries and files: duplicate ids and chapter numbers, a folder that is missing, a cited
+section the lesson lacks. Every problem is reported as `file:line: what is wrong`, all of them at
+once, so an instructor fixes a tree in one pass. Text damaged by a wrong decoding (UTF-8 read as
 cp1252: `â†’` for `→`) is repaired with ftfy and reported as a warning at its line, because
 instructors paste from the same tools that damaged the course site's page.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ftfy
+from pydantic import Field
 
-from .faq import FaqEntry, check_faq
-from .glossary import GlossaryTerm, check_glossary
+from .content_schema import ContentModel, Source, entries, one_of, text, whole_number
+from .faq import FaqEntry, read_faq
+from .glossary import GlossaryTerm, read_glossary
 from .inputs import is_ascii_number
-from .outline import OutlineChapter, check_outline
-from .lessons import PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
-from .questions import DEFAULT_THRESHOLD, QUESTION_DEPTHS, QUESTION_TYPES, Question, normalise
-from .yamlsource import LineDict, LineList, YamlSyntaxError, load_yaml
+from .lessons import DEPTHS, PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
+from .outline import OutlineChapter, read_outline
+from .questions import QUESTION_KINDS, Question
+from .yamlsource import LineList, YamlSyntaxError, load_yaml
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-MAX_CHOICES = 8
-MAX_CHOICE_LABEL = 75  # a choice becomes a button label (Slack's limit is 75)
-MAX_PROMPT = 1000
 
-_COMMON = {"id", "type", "depth", "prompt", "explanation", "hint"}
-_FIELDS = {
-    "single": _COMMON | {"choices", "answer"},
-    "multiple": _COMMON | {"choices", "answers"},
-    "true_false": _COMMON | {"answer"},
-    "short": _COMMON | {"accept", "reject", "threshold"},
-    "ordering": _COMMON | {"items"},
-}
+class QuizFile(ContentModel):
+    """A chapter's quiz.yaml: its chapter number (optional, must match course.yaml) and its questions."""
+
+    shape: ClassVar[str] = "quiz.yaml must be a mapping with chapter and questions"
+    unknown: ClassVar[str] = "unknown field {key!r} in quiz.yaml{suggestion}"
+    missing_fields: ClassVar[dict[str, str]] = {"questions": "quiz.yaml has no questions"}
+
+    chapter: whole_number("chapter must be a whole number, got {value!r}", optional=True) = None
+    questions: entries("quiz.yaml has no questions")
+
+
+class PanelEntry(ContentModel):
+    """A course-site panel that becomes a bot action (`Try the Chat` → chat)."""
+
+    shape: ClassVar[str] = f"a panel needs a title and an action ({', '.join(PANEL_ACTIONS)})"
+    missing: ClassVar[str] = shape
+    unknown: ClassVar[str] = "unknown panel field {key!r}{suggestion}"
+
+    title: text(shape)
+    action: one_of(tuple(PANEL_ACTIONS), shape)
+
+
+class ChapterEntry(ContentModel):
+    """A chapter of course.yaml, with a content folder here."""
+
+    shape: ClassVar[str] = "a chapter needs number, folder and title"
+    unknown: ClassVar[str] = "unknown chapter field {key!r}{suggestion}"
+    missing_fields: ClassVar[dict[str, str]] = {"number": "chapter number must be a whole number, got None",
+                                                "folder": "chapter {number} has no folder", "title": "chapter {number} has no title"}
+
+    number: whole_number("chapter number must be a whole number, got {value!r}")
+    folder: text("chapter {number} has no folder")
+    title: text("chapter {number} has no title")
+    completion_section: text("completion_section must be a heading of the lesson, got {value!r}", optional=True) = None
+
+
+class CourseFile(ContentModel):
+    """course.yaml: the title, the chapters in order, the panels that become actions, and the outline."""
+
+    shape: ClassVar[str] = "course.yaml must be a mapping with title and chapters"
+    missing_fields: ClassVar[dict[str, str]] = {"title": "course.yaml needs a title", "chapters": "course.yaml lists no chapters"}
+
+    title: text("course.yaml needs a title")
+    chapters: entries("course.yaml lists no chapters")
+    panels: entries("panels must be a list of panels, each with a title and an action", allow_empty=True) = Field(default_factory=LineList)
+    outline: entries("outline must be a list of chapters, each with number, title and vocabulary", allow_empty=True) = Field(default_factory=LineList)
 
 
 @dataclass
@@ -98,169 +137,6 @@ def _read(path: Path, shown: str, problems: list[Problem]) -> str | None:
     return "\n".join(lines)
 
 
-def _suggest(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _QuizChecker:
-    """Builds Question objects from quiz.yaml, collecting every problem it finds."""
-
-    def __init__(self, shown: str, chapter: int, problems: list[Problem]):
-        self.shown, self.chapter, self.problems = shown, chapter, problems
-
-    def err(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.shown, line, message))
-
-    def text(self, q: LineDict, key: str, required: bool = True) -> str | None:
-        value = q.get(key)
-        if value is None:
-            if required:
-                self.err(q.line, f"question {q.get('id', '?')!r} has no {key}")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.err(q.line_of(key), f"{key} must be non-empty text")
-            return None
-        return value.strip()
-
-    def positions(self, q: LineDict, key: str, count: int) -> list[int] | None:
-        value = q.get(key)
-        values = value if isinstance(value, list) else [value]
-        if value is None or (isinstance(value, list) and not value):
-            self.err(q.line, f"question {q.get('id', '?')!r} has no {key}")
-            return None
-        out = []
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, int):
-                self.err(q.line_of(key), f"{key} must be the position of a choice (1 to {count}), got {v!r}")
-                return None
-            if not 1 <= v <= count:
-                self.err(q.line_of(key), f"{key} {v} is out of range: there are {count} choices (1 to {count})")
-                return None
-            out.append(v - 1)
-        if len(set(out)) != len(out):
-            self.err(q.line_of(key), f"{key} lists the same choice twice")
-            return None
-        return sorted(out)
-
-    def strings(self, q: LineDict, key: str, low: int, high: int, label_limit: int | None) -> tuple[str, ...] | None:
-        value = q.get(key)
-        if not isinstance(value, list):
-            self.err(q.line_of(key) if key in q else q.line, f"question {q.get('id', '?')!r} needs a list of {key}")
-            return None
-        if not low <= len(value) <= high:
-            self.err(q.line_of(key), f"{key} must have {low} to {high} entries, has {len(value)}")
-            return None
-        out = []
-        for i, v in enumerate(value):
-            line = value.line_of(i) if isinstance(value, LineList) else q.line_of(key)
-            if not isinstance(v, (str, int, float)) or isinstance(v, bool) or not str(v).strip():
-                self.err(line, f"{key} entry {i + 1} must be non-empty text")
-                return None
-            if label_limit and len(str(v)) > label_limit:
-                self.err(line, f"{key} entry {i + 1} is {len(str(v))} characters; a choice must fit a button ({label_limit})")
-            out.append(str(v).strip())
-        if len({s.casefold() for s in out}) != len(out):
-            self.err(q.line_of(key), f"{key} has duplicate entries")
-            return None
-        return tuple(out)
-
-    def rejects(self, q: LineDict, reject: tuple[str, ...], accept: tuple[str, ...]) -> tuple[str, ...]:
-        """Each near miss must be something a student could type, and never an accepted answer."""
-        accepted = {normalise(a): a for a in accept}
-        items = q["reject"]
-        for i, no in enumerate(reject):
-            line = items.line_of(i) if isinstance(items, LineList) else q.line_of("reject")
-            key = normalise(no)
-            if not key:
-                self.err(line, f"reject entry {i + 1} ({no!r}) is empty once normalised (case, punctuation, a leading article)")
-            elif key in accepted:
-                self.err(line, f"reject entry {i + 1} ({no!r}) is also accepted (as {accepted[key]!r}): a near miss cannot be right and wrong")
-        return reject
-
-    def question(self, q: Any, index: int, where: int, seen: dict[str, int]) -> Question | None:
-        if not isinstance(q, LineDict):
-            self.err(where, f"question {index + 1} must be a mapping with id, type, prompt, …")
-            return None
-        before = len(self.problems)
-        qid = q.get("id")
-        if not isinstance(qid, str) or not _ID.match(qid):
-            self.err(q.line_of("id") if "id" in q else q.line, f"question {index + 1} needs an id of lowercase letters, digits and hyphens, got {qid!r}")
-            qid = None
-        elif qid in seen:
-            self.err(q.line_of("id"), f"duplicate question id {qid!r} (first used at line {seen[qid]})")
-        else:
-            seen[qid] = q.line_of("id")
-        kind = q.get("type")
-        if kind not in QUESTION_TYPES:
-            self.err(q.line_of("type") if "type" in q else q.line, f"unknown question type {kind!r}: use one of {', '.join(QUESTION_TYPES)}{_suggest(kind, set(QUESTION_TYPES))}")
-            return None
-        depth = q.get("depth", "both")
-        if depth not in QUESTION_DEPTHS:
-            self.err(q.line_of("depth"), f"depth must be one of {', '.join(QUESTION_DEPTHS)}, got {depth!r}")
-        for key in q:
-            if key not in _FIELDS[kind]:
-                self.err(q.key_lines[key], f"unknown field {key!r} for a {kind} question{_suggest(key, _FIELDS[kind])}")
-        prompt = self.text(q, "prompt")
-        if prompt and len(prompt) > MAX_PROMPT:
-            self.err(q.line_of("prompt"), f"prompt is {len(prompt)} characters; keep it under {MAX_PROMPT}")
-        explanation = self.text(q, "explanation")
-        hint = self.text(q, "hint", required=False)
-        fields: dict[str, Any] = {}
-        if kind in ("single", "multiple"):
-            choices = self.strings(q, "choices", 2, MAX_CHOICES, MAX_CHOICE_LABEL)
-            if choices:
-                fields["choices"] = choices
-                key = "answer" if kind == "single" else "answers"
-                if kind == "single" and isinstance(q.get("answer"), list):
-                    self.err(q.line_of("answer"), "a single-choice question has one answer; use type multiple for several")
-                elif (correct := self.positions(q, key, len(choices))) is not None:
-                    fields["correct"] = tuple(correct)
-        elif kind == "true_false":
-            answer = q.get("answer")
-            if not isinstance(answer, bool):
-                self.err(q.line_of("answer") if "answer" in q else q.line, f"a true_false answer must be true or false, got {answer!r}")
-            fields["truth"] = answer
-        elif kind == "short":
-            accept = self.strings(q, "accept", 1, 20, None)
-            if accept:
-                fields["accept"] = accept
-            if "reject" in q:  # near misses that name another concept: wrong even though close
-                reject = self.strings(q, "reject", 1, 20, None)
-                if reject:
-                    fields["reject"] = self.rejects(q, reject, accept or ())
-            threshold = q.get("threshold", DEFAULT_THRESHOLD)
-            if isinstance(threshold, bool) or not isinstance(threshold, int) or not 50 <= threshold <= 100:
-                self.err(q.line_of("threshold"), f"threshold must be a whole number from 50 to 100, got {threshold!r}")
-            else:
-                fields["threshold"] = threshold
-        elif kind == "ordering":
-            items = self.strings(q, "items", 2, MAX_CHOICES, MAX_CHOICE_LABEL)
-            if items:
-                fields["items"] = items
-        if len(self.problems) > before or not (qid and prompt and explanation):
-            return None
-        return Question(id=qid, chapter=self.chapter, type=kind, depth=depth, prompt=prompt,
-                        explanation=explanation, hint=hint, line=q.line, **fields)
-
-    def quiz(self, data: Any) -> list[Question]:
-        if not isinstance(data, LineDict):
-            self.err(1, "quiz.yaml must be a mapping with chapter and questions")
-            return []
-        for key in data:
-            if key not in ("chapter", "questions"):
-                self.err(data.key_lines[key], f"unknown field {key!r} in quiz.yaml{_suggest(key, {'chapter', 'questions'})}")
-        if "chapter" in data and data["chapter"] != self.chapter:
-            self.err(data.line_of("chapter"), f"chapter is {data['chapter']!r} but course.yaml lists this folder as chapter {self.chapter}")
-        items = data.get("questions")
-        if not isinstance(items, LineList) or not items:
-            self.err(data.line_of("questions") if "questions" in data else data.line, "quiz.yaml has no questions")
-            return []
-        seen: dict[str, int] = {}
-        questions = [self.question(q, i, items.line_of(i), seen) for i, q in enumerate(items)]
-        return [q for q in questions if q]
-
-
 def _parse_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     text = _read(path, shown, problems)
     if text is None:
@@ -291,114 +167,89 @@ def read_course(root: Path) -> tuple[Course | None, list[Problem]]:
     root = Path(root)
     problems: list[Problem] = []
     course_file = root / "course.yaml"
-    shown = _shown(course_file)
+    source = Source(_shown(course_file), problems)
     if not course_file.is_file():
-        return None, [Problem(shown, 1, f"no course.yaml in {_shown(root)}")]
-    data = _parse_yaml(course_file, shown, problems)
+        return None, [Problem(source.shown, 1, f"no course.yaml in {_shown(root)}")]
+    data = _parse_yaml(course_file, source.shown, problems)
     if data is None:
         return None, problems
-    if not isinstance(data, LineDict):
-        return None, problems + [Problem(shown, 1, "course.yaml must be a mapping with title and chapters")]
-    for key in data:
-        if key not in ("title", "chapters", "panels", "outline"):
-            problems.append(Problem(shown, data.key_lines[key], f"unknown field {key!r}{_suggest(key, {'title', 'chapters', 'panels', 'outline'})}"))
-    title = data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problems.append(Problem(shown, data.line_of("title"), "course.yaml needs a title"))
-        title = "Course"
-
-    panels: dict[str, str] = {}
-    for i, panel in enumerate(data.get("panels") or []):
-        line = data["panels"].line_of(i)
-        if not isinstance(panel, dict) or not isinstance(panel.get("title"), str) or panel.get("action") not in PANEL_ACTIONS:
-            problems.append(Problem(shown, line, f"a panel needs a title and an action ({', '.join(PANEL_ACTIONS)})"))
-            continue
-        panels[heading_key(panel["title"])] = panel["action"]
-
-    entries = data.get("chapters")
-    if not isinstance(entries, LineList) or not entries:
-        problems.append(Problem(shown, data.line_of("chapters") if "chapters" in data else data.line, "course.yaml lists no chapters"))
-        entries = LineList()
+    course = source.read(CourseFile, data, 1)
+    if course is None:
+        return None, problems
+    panels = {heading_key(panel.title): panel.action for panel, _ in source.read_each(PanelEntry, course.panels)}
     chapters: list[Chapter] = []
     numbers: dict[int, int] = {}
-    for i, entry in enumerate(entries):
-        line = entries.line_of(i)
-        if not isinstance(entry, LineDict):
-            problems.append(Problem(shown, line, "a chapter needs number, folder and title"))
+    for entry, raw in source.read_each(ChapterEntry, course.chapters):
+        if entry.number in numbers:
+            source.error(raw.line_of("number"), f"chapter {entry.number} is listed twice (first at line {numbers[entry.number]})")
             continue
-        for key in entry:
-            if key not in ("number", "folder", "title", "completion_section"):
-                problems.append(Problem(shown, entry.key_lines[key], f"unknown chapter field {key!r}{_suggest(key, {'number', 'folder', 'title', 'completion_section'})}"))
-        number, folder, ctitle = entry.get("number"), entry.get("folder"), entry.get("title")
-        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            problems.append(Problem(shown, entry.line_of("number"), f"chapter number must be a whole number, got {number!r}"))
-            continue
-        if number in numbers:
-            problems.append(Problem(shown, entry.line_of("number"), f"chapter {number} is listed twice (first at line {numbers[number]})"))
-            continue
-        numbers[number] = entry.line_of("number")
-        if not isinstance(folder, str) or not folder.strip():
-            problems.append(Problem(shown, entry.line, f"chapter {number} has no folder"))
-            continue
-        if not isinstance(ctitle, str) or not ctitle.strip():
-            problems.append(Problem(shown, entry.line, f"chapter {number} has no title"))
-            continue
-        chapter_dir = root / folder
+        numbers[entry.number] = raw.line_of("number")
+        chapter_dir = root / entry.folder
         if not chapter_dir.is_dir():
-            problems.append(Problem(shown, entry.line_of("folder"), f"chapter {number} is listed but its folder {folder!r} does not exist"))
+            source.error(raw.line_of("folder"), f"chapter {entry.number} is listed but its folder {entry.folder!r} does not exist")
             continue
-        chapter = _read_chapter(chapter_dir, number, ctitle.strip(), folder, panels, problems)
+        chapter = _read_chapter(chapter_dir, entry, panels, problems)
         if chapter is None:
             continue
-        completion = entry.get("completion_section")
-        if completion is not None:
-            if not isinstance(completion, str) or not all(chapter.lesson.section(completion, d) for d in chapter.lesson.sections):
-                problems.append(Problem(shown, entry.line_of("completion_section"), f"completion_section {completion!r} is not a heading of chapter {number}'s lesson at both depths"))
-            else:
-                chapter.completion_section = completion
+        completion = entry.completion_section
+        if completion is not None and not all(chapter.lesson.section(completion, d) for d in chapter.lesson.sections):
+            source.error(raw.line_of("completion_section"), f"completion_section {completion!r} is not a heading of chapter {entry.number}'s lesson at both depths")
         chapters.append(chapter)
     taught = {n for c in chapters for t in c.glossary if t.elsewhere is None for n in t.names}
-    outline = check_outline(data.get("outline"), shown, data.line_of("outline") if "outline" in data else data.line,
-                            set(numbers), taught, problems)
-    course = Course(title=title.strip(), chapters=chapters, root=root,
-                    warnings=[p for p in problems if p.severity == "warning"], outline=outline)
-    return course, problems
+    outline = read_outline(course.outline, source, set(numbers), taught)
+    return Course(title=course.title, chapters=chapters, root=root,
+                  warnings=[p for p in problems if p.severity == "warning"], outline=outline), problems
 
 
-def _read_chapter(folder: Path, number: int, title: str, name: str, panels: dict[str, str], problems: list[Problem]) -> Chapter | None:
+def _read_chapter(folder: Path, entry: ChapterEntry, panels: dict[str, str], problems: list[Problem]) -> Chapter | None:
     lesson_path, quiz_path = folder / "lesson.md", folder / "quiz.yaml"
-    ok = True
-    for path in (lesson_path, quiz_path):
-        if not path.is_file():
-            problems.append(Problem(_shown(path), 1, f"chapter {number} has no {path.name}"))
-            ok = False
-    if not ok:
+    missing = [path for path in (lesson_path, quiz_path) if not path.is_file()]
+    for path in missing:
+        problems.append(Problem(_shown(path), 1, f"chapter {entry.number} has no {path.name}"))
+    if missing:
         return None
-    shown = _shown(lesson_path)
-    text = _read(lesson_path, shown, problems)
+    text = _read(lesson_path, _shown(lesson_path), problems)
     if text is None:
         return None
-    lesson, lesson_problems = build_lesson(number, text, shown, panels)
+    lesson, lesson_problems = build_lesson(entry.number, text, _shown(lesson_path), panels)
     problems += lesson_problems
-    quiz_shown = _shown(quiz_path)
-    data = _parse_yaml(quiz_path, quiz_shown, problems)
-    questions = _QuizChecker(quiz_shown, number, problems).quiz(data) if data is not None else []
-    for depth in ("shallow", "deep"):
-        if data is not None and questions and not any(q.at_depth(depth) for q in questions):
-            problems.append(Problem(quiz_shown, 1, f"no question covers depth {depth}", "warning"))
-    glossary: list[GlossaryTerm] = []
-    glossary_path = folder / "glossary.yaml"
-    if glossary_path.is_file():
-        glossary_shown = _shown(glossary_path)
-        glossary_data = _parse_yaml(glossary_path, glossary_shown, problems)
-        if glossary_data is not None:
-            glossary = check_glossary(glossary_data, glossary_shown, lesson, _suggest, problems)
-    faq: list[FaqEntry] = []
-    faq_path = folder / "faq.yaml"
-    if faq_path.is_file():
-        faq_data = _parse_yaml(faq_path, _shown(faq_path), problems)
-        faq = check_faq(faq_data, _shown(faq_path), lesson, _suggest, problems) if faq_data is not None else []
-    return Chapter(number=number, title=title, folder=name, lesson=lesson, questions=questions, glossary=glossary, faq=faq)
+    questions = _read_quiz(Source(_shown(quiz_path), problems), quiz_path, entry.number)
+    glossary_path, faq_path = folder / "glossary.yaml", folder / "faq.yaml"
+    glossary = _read_optional(glossary_path, problems, lambda data, source: read_glossary(data, source, lesson))
+    faq = _read_optional(faq_path, problems, lambda data, source: read_faq(data, source, lesson))
+    return Chapter(number=entry.number, title=entry.title, folder=entry.folder, lesson=lesson, questions=questions,
+                   completion_section=entry.completion_section, glossary=glossary, faq=faq)
+
+
+def _read_quiz(source: Source, path: Path, number: int) -> list[Question]:
+    """The valid questions of a chapter's quiz.yaml; every problem goes to `source`."""
+    data = _parse_yaml(path, source.shown, source.problems)
+    quiz = source.read(QuizFile, data, 1) if data is not None else None
+    if quiz is None:
+        return []
+    if quiz.chapter is not None and quiz.chapter != number:
+        source.error(data.line_of("chapter"), f"chapter is {quiz.chapter!r} but course.yaml lists this folder as chapter {number}")
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    for question, raw in source.read_each(QUESTION_KINDS, quiz.questions, chapter=number):
+        if question.id in seen:
+            source.error(raw.line_of("id"), f"duplicate question id {question.id!r} (first used at line {seen[question.id]})")
+            continue
+        seen[question.id] = raw.line_of("id")
+        questions.append(question)
+    for depth in DEPTHS:
+        if questions and not any(q.at_depth(depth) for q in questions):
+            source.problems.append(Problem(source.shown, 1, f"no question covers depth {depth}", "warning"))
+    return questions
+
+
+def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list]) -> list:
+    """An optional file of a chapter (glossary.yaml, faq.yaml), read by `read`; nothing when it is absent."""
+    if not path.is_file():
+        return []
+    source = Source(_shown(path), problems)
+    data = _parse_yaml(path, source.shown, problems)
+    return read(data, source) if data is not None else []
 
 
 def check_content(root: Path) -> list[Problem]:

@@ -11,78 +11,52 @@ the glossary: every problem as `file:line`, and a section the lesson does not ha
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from .lessons import Lesson, Problem
-from .yamlsource import LineDict, LineList
+from .content_schema import ContentModel, LessonDepth, Source, entries, text, text_list
+from .lessons import Lesson
 
-_FIELDS = {"question", "paraphrases", "answer", "section", "depth"}
 MAX_ANSWER = 900
+_REQUIRED = "`{field}` is required and must be text"
 
 
-@dataclass(frozen=True)
-class FaqEntry:
-    question: str
-    paraphrases: tuple[str, ...]
-    answer: str
-    section: str  # the lesson heading the answer restates, as written in lesson.md
-    depth: str
-    line: int  # in faq.yaml
+class FaqEntry(ContentModel):
+    """A question of faq.yaml, the other ways students ask it, and the answer the lesson gives."""
+
+    shape: ClassVar[str] = "each FAQ entry is a mapping with question, answer, section and depth"
+    missing: ClassVar[str] = _REQUIRED
+
+    question: text(_REQUIRED, squeeze=True)
+    paraphrases: text_list("`paraphrases` is a list of text", entry="`paraphrases` is a list of text", squeeze=True) = ()
+    answer: text(_REQUIRED, limit=MAX_ANSWER, too_long="answer longer than {limit} characters", squeeze=True)
+    section: text(_REQUIRED, squeeze=True)  # the lesson heading the answer restates, as written in lesson.md
+    depth: LessonDepth
 
     @property
     def phrasings(self) -> tuple[str, ...]:
         return (self.question, *self.paraphrases)
 
 
-def check_faq(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str, set[str]], str],
-              problems: list[Problem]) -> list[FaqEntry]:
-    """The valid entries of a parsed faq.yaml; every problem is appended to `problems`."""
+class FaqFile(ContentModel):
+    shape: ClassVar[str] = "a FAQ is a mapping with a list under `questions:`"
+    missing: ClassVar[str] = shape
 
-    def err(line: int, message: str) -> None:
-        problems.append(Problem(shown, line, message))
+    questions: entries(shape, allow_empty=True)
 
-    if not isinstance(data, LineDict) or not isinstance(data.get("questions"), LineList):
-        err(getattr(data, "line", 1) or 1, "a FAQ is a mapping with a list under `questions:`")
+
+def read_faq(data: Any, source: Source, lesson: Lesson) -> list[FaqEntry]:
+    """The valid entries of a parsed faq.yaml; every problem goes to `source`."""
+    faq = source.read(FaqFile, data, 1)
+    if faq is None:
         return []
-    entries: list[FaqEntry] = []
+    out: list[FaqEntry] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(data["questions"]):
-        where = data["questions"].line_of(index)
-        if not isinstance(item, LineDict):
-            err(where, "each FAQ entry is a mapping with question, answer, section and depth")
-            continue
-        for key in item:
-            if key not in _FIELDS:
-                err(item.key_lines.get(key, where), f"unknown field {key!r}{suggest(str(key), _FIELDS)}")
-        values = {}
-        for key in ("question", "answer", "section", "depth"):
-            value = item.get(key)
-            if not isinstance(value, str) or not value.strip():
-                err(item.line_of(key), f"`{key}` is required and must be text")
-            values[key] = " ".join(value.split()) if isinstance(value, str) else ""
-        paraphrases = item.get("paraphrases", [])
-        if not isinstance(paraphrases, list) or not all(isinstance(p, str) and p.strip() for p in paraphrases):
-            err(item.line_of("paraphrases"), "`paraphrases` is a list of text")
-            paraphrases = []
-        if len(values["answer"]) > MAX_ANSWER:
-            err(item.line_of("answer"), f"answer longer than {MAX_ANSWER} characters")
-        for phrasing in [values["question"], *paraphrases]:
-            key = " ".join(phrasing.casefold().split())
+    for entry, raw in source.read_each(FaqEntry, faq.questions):
+        for phrasing in entry.phrasings:
+            key = phrasing.casefold()
             if key in seen:
-                err(item.line_of("question"), f"the question {phrasing!r} is already asked at line {seen[key]}")
-            seen.setdefault(key, item.line_of("question"))
-        depth = values["depth"]
-        if depth and depth not in lesson.sections:
-            err(item.line_of("depth"), f"depth must be one of {', '.join(lesson.sections)}, not {depth!r}")
-            continue
-        if depth and values["section"] and lesson.section(values["section"], depth) is None:
-            titles = {s.title for s in lesson.sections[depth]}
-            err(item.line_of("section"), f"no section {values['section']!r} in the lesson at depth {depth}"
-                f"{suggest(values['section'], titles)}")
-            continue
-        if all(values.values()):
-            entries.append(FaqEntry(values["question"], tuple(" ".join(p.split()) for p in paraphrases), values["answer"],
-                                    values["section"], depth, item.line_of("question")))
-    return entries
+                source.error(raw.line_of("question"), f"the question {phrasing!r} is already asked at line {seen[key]}")
+            seen.setdefault(key, raw.line_of("question"))
+        if source.check_section(raw, entry.section, entry.depth, lesson):
+            out.append(entry)
+    return out

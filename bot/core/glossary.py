@@ -13,112 +13,90 @@ this chapter only names, so the assistant says so instead of explaining it from 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
-from .lessons import Lesson, Problem
-from .yamlsource import LineDict, LineList
+from pydantic import PlainValidator
 
-_FIELDS = {"term", "aliases", "definition", "simple", "example", "section", "depth", "purpose", "why", "contrast", "elsewhere"}
-#: Optional one-text fields, each the answer to one kind of question (see `assistant/understanding.py`).
-_TEXTS = ("simple", "example", "purpose", "why", "elsewhere")
+from .content_schema import ContentModel, LessonDepth, Source, entries, fail, line_at, suggestion, text, text_list
+from .lessons import Lesson
+from .yamlsource import LineDict
+
 MAX_DEFINITION = 600
+_REQUIRED = "`{field}` is required and must be text"
+_CONTRAST = "`contrast` maps another term's name to how the two differ (text)"
 
 
-@dataclass(frozen=True)
-class GlossaryTerm:
-    term: str
-    aliases: tuple[str, ...]
-    definition: str
-    section: str  # the lesson heading that explains it, as written in lesson.md
-    depth: str  # the depth where that section is
-    line: int  # in glossary.yaml
-    simple: str | None = None  # the same idea in plain words, for "explain that more simply"
-    example: str | None = None  # an example the lesson gives, for "give me an example"
-    purpose: str | None = None  # its job, for "what is X for?" / "what does X do?"
-    why: str | None = None  # why it matters or is needed, for "why X?"
-    elsewhere: str | None = None  # the part of the course that teaches it, when this chapter only names it
-    contrast: tuple[tuple[str, str], ...] = ()  # (other term, how they differ), for "difference between X and Y"
+def _contrast(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()):
+        fail(_CONTRAST)
+    return tuple((k.strip(), " ".join(v.split())) for k, v in value.items())
+
+
+#: Optional one-text fields, each the answer to one kind of question (see `assistant/understanding.py`).
+Answer = text("`{field}` must be text", limit=MAX_DEFINITION, too_long="`{field}` longer than {limit} characters", squeeze=True, optional=True)
+Required = text(_REQUIRED)
+
+
+class GlossaryTerm(ContentModel):
+    """A term of glossary.yaml: its names, its definition, the lesson section that explains it, and
+    one answer per kind of question the assistant is asked about it."""
+
+    shape: ClassVar[str] = "each glossary entry is a mapping with term, definition, section and depth"
+    missing: ClassVar[str] = _REQUIRED
+
+    term: Required
+    aliases: text_list("`aliases` is a list of text", entry="`aliases` is a list of text") = ()  # other names students type
+    definition: text(_REQUIRED, limit=MAX_DEFINITION, too_long="definition longer than {limit} characters", squeeze=True)
+    section: Required  # the lesson heading that explains it, as written in lesson.md
+    depth: LessonDepth  # the depth where that section is
+    simple: Answer = None  # the same idea in plain words, for "explain that more simply"
+    example: Answer = None  # an example the lesson gives, for "give me an example"
+    purpose: Answer = None  # its job, for "what is X for?" / "what does X do?"
+    why: Answer = None  # why it matters or is needed, for "why X?"
+    elsewhere: Answer = None  # the part of the course that teaches it, when this chapter only names it
+    contrast: Annotated[tuple[tuple[str, str], ...], PlainValidator(_contrast)] = ()  # (other term, how they differ)
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.term, *self.aliases)
 
 
-def check_glossary(data: Any, shown: str, lesson: Lesson, suggest: Callable[[str, set[str]], str],
-                   problems: list[Problem]) -> list[GlossaryTerm]:
-    """The valid terms of a parsed glossary.yaml; every problem is appended to `problems`."""
+class GlossaryFile(ContentModel):
+    shape: ClassVar[str] = "a glossary is a mapping with a list under `terms:`"
+    missing: ClassVar[str] = shape
 
-    def err(line: int, message: str) -> None:
-        problems.append(Problem(shown, line, message))
+    terms: entries(shape, allow_empty=True)
 
-    if not isinstance(data, LineDict) or not isinstance(data.get("terms"), LineList):
-        err(getattr(data, "line", 1) or 1, "a glossary is a mapping with a list under `terms:`")
+
+def read_glossary(data: Any, source: Source, lesson: Lesson) -> list[GlossaryTerm]:
+    """The valid terms of a parsed glossary.yaml; every problem goes to `source`."""
+    glossary = source.read(GlossaryFile, data, 1)
+    if glossary is None:
         return []
-    terms: list[GlossaryTerm] = []
+    terms: list[tuple[GlossaryTerm, LineDict]] = []
     seen: dict[str, int] = {}
-    pending: list[tuple[LineDict, list[tuple[str, str]]]] = []  # contrasts, checked once every name is known
-    for index, item in enumerate(data["terms"]):
-        where = data["terms"].line_of(index)
-        if not isinstance(item, LineDict):
-            err(where, "each glossary entry is a mapping with term, definition, section and depth")
+    for term, raw in source.read_each(GlossaryTerm, glossary.terms):
+        if not source.check_section(raw, term.section, term.depth, lesson):
             continue
-        for key in item:
-            if key not in _FIELDS:
-                err(item.key_lines.get(key, where), f"unknown field {key!r}{suggest(str(key), _FIELDS)}")
-        values = {}
-        for key in ("term", "definition", "section", "depth"):
-            value = item.get(key)
-            if not isinstance(value, str) or not value.strip():
-                err(item.line_of(key), f"`{key}` is required and must be text")
-            values[key] = value.strip() if isinstance(value, str) else ""
-        aliases = item.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-            err(item.line_of("aliases"), "`aliases` is a list of text")
-            aliases = []
-        if len(values["definition"]) > MAX_DEFINITION:
-            err(item.line_of("definition"), f"definition longer than {MAX_DEFINITION} characters")
-        depth = values["depth"]
-        if depth and depth not in lesson.sections:
-            err(item.line_of("depth"), f"depth must be one of {', '.join(lesson.sections)}, not {depth!r}")
-            continue
-        if depth and values["section"] and lesson.section(values["section"], depth) is None:
-            titles = {s.title for s in lesson.sections[depth]}
-            err(item.line_of("section"), f"no section {values['section']!r} in the lesson at depth {depth}"
-                f"{suggest(values['section'], titles)}")
-            continue
-        key = values["term"].casefold()
+        key = term.term.casefold()
         if key in seen:
-            err(item.line_of("term"), f"term {values['term']!r} is already defined at line {seen[key]}")
+            source.error(raw.line_of("term"), f"term {term.term!r} is already defined at line {seen[key]}")
             continue
-        extras: dict[str, Any] = {}
-        for name in _TEXTS:
-            value = item.get(name)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                err(item.line_of(name), f"`{name}` must be text")
-            elif value is not None and len(value) > MAX_DEFINITION:
-                err(item.line_of(name), f"`{name}` longer than {MAX_DEFINITION} characters")
-            else:
-                extras[name] = " ".join(value.split()) if value else None
-        contrast = item.get("contrast")
-        pairs: list[tuple[str, str]] = []
-        if contrast is not None:
-            if not isinstance(contrast, LineDict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                              for k, v in contrast.items()):
-                err(item.line_of("contrast"), "`contrast` maps another term's name to how the two differ (text)")
-            else:
-                pairs = [(k.strip(), " ".join(v.split())) for k, v in contrast.items()]
-                pending.append((contrast, pairs))
-        extras["contrast"] = tuple(pairs)
-        if all(values.values()):
-            seen[key] = item.line_of("term")
-            terms.append(GlossaryTerm(values["term"], tuple(a.strip() for a in aliases), " ".join(values["definition"].split()),
-                                      values["section"], depth, item.line_of("term"), **extras))
-    names = {n.casefold() for t in terms for n in t.names}
-    for mapping, pairs in pending:
-        for other, _ in pairs:
+        seen[key] = raw.line_of("term")
+        terms.append((term, raw))
+    written = _written_terms(glossary.terms)
+    names = {n.casefold() for name, aliases in written for n in (name, *aliases)}
+    for term, raw in terms:  # contrasts, checked once every name is known
+        for other, _ in term.contrast:
             if other.casefold() not in names:
-                err(mapping.key_lines.get(other, mapping.line), f"`contrast` names {other!r}, which is not a term or alias "
-                    f"of this glossary{suggest(other, {t.term for t in terms})}")
-    return terms
+                source.error(line_at(raw, ("contrast", other), key=True), f"`contrast` names {other!r}, which is not a term or alias "
+                             f"of this glossary{suggestion(other, {name for name, _ in written})}")
+    return [term for term, _ in terms]
+
+
+def _written_terms(items: list) -> list[tuple[str, list[str]]]:
+    """Every term's name and aliases as written, its entry valid or not: a contrast naming a term
+    that has a problem of its own is that term's problem, not the contrast's."""
+    return [(raw["term"], [a for a in raw.get("aliases") or [] if isinstance(a, str)] if isinstance(raw.get("aliases"), list) else [])
+            for raw in items if isinstance(raw, dict) and isinstance(raw.get("term"), str)]

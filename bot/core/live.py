@@ -35,7 +35,7 @@ from . import actions
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .context import CoreContext
-from .questions import LETTERS, Question, ask, correct_answer, describe_answer
+from .questions import LETTERS, Question
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
 from .users import Actor, touch_user
@@ -232,7 +232,7 @@ class LiveQuizzes:
 
         judged = judge_and_record(conn, self.ctx, question, text, session["seed"], insert,
                                   "You already answered this question: only your first answer counts.", now)
-        return Reply(text=f"📨 Answer recorded: {describe_answer(question, judged.answer)}. Results when the question closes.",
+        return Reply(text=f"📨 Answer recorded: {question.describe_answer(judged.answer)}. Results when the question closes.",
                      ephemeral=True, kind="live-ack")
 
     async def skip(self, actor: Actor, session_id: int | None = None) -> Reply:
@@ -386,7 +386,7 @@ class LiveQuizzes:
         if question is None:
             reply = Reply(text="(This question was removed from the course; it will be skipped.)")
         else:
-            reply = ask(question, f"Question {index + 1} of {total}", prefix, session["seed"])
+            reply = question.ask(f"Question {index + 1} of {total}", prefix, session["seed"])
         reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
         reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
         reply.buttons += [Button("⏭ Skip", actions.live_skip(session["id"])), Button("⏹ Stop", actions.live_stop(session["id"]), "danger")]
@@ -416,7 +416,7 @@ class LiveQuizzes:
         right = sum(a["correct"] for a in answers)
         lines = [f"⏱ **Time's up for question {index + 1} of {total}.**"]
         if question is not None:
-            lines += [f"The answer: **{correct_answer(question)}**", f"> {question.explanation}", ""]
+            lines += [f"The answer: **{question.correct_answer()}**", f"> {question.explanation}", ""]
             if question.type in ("single", "multiple", "true_false") and answers:
                 lines += self._distribution(question, [json.loads(a["answer"]) for a in answers])
         lines.append(f"{right} of {len(answers)} answer{'s' * (len(answers) != 1)} correct.")

@@ -1,6 +1,10 @@
-"""Question types: how each is asked, how a typed answer is read, and how it is judged.
+"""Question types: how each is declared in quiz.yaml, asked, read from typed text, and judged.
 
-Five types: single choice, multiple select, true/false, short answer and ordering.
+One class per type (single choice, multiple select, true/false, short answer, ordering), each a
+declared model of its quiz.yaml entry (`bot/core/content_schema.py` turns its mistakes into
+`quiz.yaml:line` problems) with the behaviour of its type as methods, so a new type is one new
+class rather than a branch in every function that reads, judges or shows an answer.
+
 A typed answer that does not parse ("E" with four choices) gets a correction and is not
 counted. Short answers are normalised (case, accents, punctuation, leading articles) and
 fuzzy-matched with rapidfuzz's `ratio` against each accepted answer, with a per-question
@@ -13,50 +17,28 @@ import random
 import re
 import string
 import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from abc import abstractmethod
+from typing import Annotated, Any, ClassVar, Literal
 
+from pydantic import AfterValidator, PlainValidator, ValidationInfo
 from rapidfuzz import fuzz
 
+from .content_schema import ContentModel, OneOf, fail, one_of, text, text_list
 from .inputs import ascii_number, is_blank
 from .replies import Button, Choices, Reply, TextInput, quote_user_text
 
-QUESTION_TYPES = ("single", "multiple", "true_false", "short", "ordering")
 QUESTION_DEPTHS = ("shallow", "deep", "both")
 LETTERS = string.ascii_uppercase
 DEFAULT_THRESHOLD = 85
 MAX_TYPED_ANSWER = 200
+MAX_CHOICES = 8
+MAX_CHOICE_LABEL = 75  # a choice becomes a button label (Slack's limit is 75)
+MAX_PROMPT = 1000
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "right", "correct", "vrai", "wahr", "verdadero"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "wrong", "incorrect", "faux", "falsch", "falso"}
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+")
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    chapter: int
-    type: str
-    depth: str
-    prompt: str
-    explanation: str
-    hint: str | None = None
-    choices: tuple[str, ...] = ()
-    correct: tuple[int, ...] = ()  # 0-based choice indices (single, multiple)
-    truth: bool | None = None  # true_false
-    accept: tuple[str, ...] = ()  # short
-    reject: tuple[str, ...] = ()  # short: near misses that name another concept ("reward modeling")
-    threshold: int = DEFAULT_THRESHOLD  # short
-    items: tuple[str, ...] = ()  # ordering, in the correct order
-    line: int = 0
-
-    @property
-    def key(self) -> str:
-        """Unique across the course: review cards and answers are filed under it."""
-        return f"{self.chapter}:{self.id}"
-
-    def at_depth(self, depth: str | None) -> bool:
-        return depth is None or self.depth in ("both", depth)
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 def normalise(text: str) -> str:
@@ -66,18 +48,6 @@ def normalise(text: str) -> str:
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     text = " ".join(text.split())
     return _ARTICLES.sub("", text)
-
-
-def display_order(question: Question, seed: int) -> list[int]:
-    """The order an ordering question's items are shown in for one attempt: shuffled
-    reproducibly from the attempt's seed, and never already in the right order."""
-    order = list(range(len(question.items)))
-    if len(order) < 2:
-        return order
-    random.Random(f"{seed}:{question.key}").shuffle(order)
-    if order == sorted(order):
-        order = order[1:] + order[:1]
-    return order
 
 
 class AnswerError(ValueError):
@@ -108,58 +78,277 @@ def _positions(text: str, count: int, what: str) -> list[int]:
     return positions
 
 
-def parse_answer(question: Question, text: str, seed: int = 0) -> Any:
-    """Turn typed text (or a button's value) into the canonical answer, or raise AnswerError.
+# ---- the declared fields of quiz.yaml ----------------------------------------------------------------
 
-    Canonical answers: single/multiple → sorted list of choice indices; true_false → bool;
-    short → the text; ordering → item indices (0-based, correct order is 0..n-1).
-    """
-    text = (text or "").strip()
-    kind = question.type
-    if is_blank(text):  # "", spaces, or only zero-width / direction marks
-        raise AnswerError("That answer was empty. " + answer_help(question))
-    if len(text) > MAX_TYPED_ANSWER:
-        raise AnswerError(f"That answer is too long ({len(text)} characters); keep it under {MAX_TYPED_ANSWER}.")
-    if kind == "single":
-        by_text = [i for i, c in enumerate(question.choices) if normalise(c) == normalise(text)]
+
+def _question_id(value: Any) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        fail(f"question {{index}} needs an id of lowercase letters, digits and hyphens, got {value!r}")
+    return value
+
+
+def _choice_positions(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+    """`answer: 2` or `answers: [1, 3]`: 1-based positions of choices, in order, each once."""
+    name = info.field_name
+    if "choices" not in info.data:
+        return ()  # the choices have their own problem; there is nothing to count against
+    count = len(info.data["choices"])
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        fail(f"question {info.data.get('id', '?')!r} has no {name}")
+    out = []
+    for v in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(v, bool) or not isinstance(v, int):
+            fail(f"{name} must be the position of a choice (1 to {count}), got {v!r}")
+        if not 1 <= v <= count:
+            fail(f"{name} {v} is out of range: there are {count} choices (1 to {count})")
+        out.append(v)
+    if len(set(out)) != len(out):
+        fail(f"{name} lists the same choice twice")
+    return tuple(sorted(out))
+
+
+def _one_position(value: Any, info: ValidationInfo) -> int:
+    if isinstance(value, (list, tuple)):
+        fail("a single-choice question has one answer; use type multiple for several")
+    positions = _choice_positions(value, info)
+    return positions[0] if positions else 0
+
+
+def _truth(value: Any) -> bool:
+    if not isinstance(value, bool):
+        fail(f"a true_false answer must be true or false, got {value!r}")
+    return value
+
+
+def _threshold(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 50 <= value <= 100:
+        fail(f"threshold must be a whole number from 50 to 100, got {value!r}")
+    return value
+
+
+def _not_accepted(reject: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    """Each near miss must be something a student could type, and never an accepted answer."""
+    accepted = {normalise(a): a for a in info.data.get("accept", ())}
+    for i, no in enumerate(reject):
+        key = normalise(no)
+        if not key:
+            fail(f"reject entry {i + 1} ({no!r}) is empty once normalised (case, punctuation, a leading article)", item=i)
+        if key in accepted:
+            fail(f"reject entry {i + 1} ({no!r}) is also accepted (as {accepted[key]!r}): a near miss cannot be right and wrong", item=i)
+    return reject
+
+
+_LIST = "question {id!r} needs a list of {field}"
+_BUTTON = "{field} entry {position} is {length} characters; a choice must fit a button ({limit})"
+QuestionId = Annotated[str, PlainValidator(_question_id)]
+QuestionDepth = one_of(QUESTION_DEPTHS, "depth must be one of {choices}, got {value!r}")
+Prompt = text(limit=MAX_PROMPT, too_long="prompt is {length} characters; keep it under {limit}")
+Text = text()
+OptionalText = text(optional=True)
+Labels = text_list(_LIST, low=2, high=MAX_CHOICES, limit=MAX_CHOICE_LABEL, too_long=_BUTTON, numbers_as_text=True,
+                   duplicates="{field} has duplicate entries")
+Answers = text_list(_LIST, low=1, high=20, numbers_as_text=True, duplicates="{field} has duplicate entries")
+
+
+# ---- the question types ------------------------------------------------------------------------
+
+
+class Question(ContentModel):
+    """What every question has, and what every type must be able to do with an answer.
+
+    Canonical answers (what `parse_answer` returns, `is_correct` judges and the store keeps as
+    JSON): single/multiple → sorted list of choice indices; true_false → bool; short → the text;
+    ordering → item indices (0-based, the correct order is 0..n-1)."""
+
+    shape: ClassVar[str] = "question {index} must be a mapping with id, type, prompt, …"
+    unknown: ClassVar[str] = "unknown field {key!r} for a {type} question{suggestion}"
+    missing: ClassVar[str] = "question {id!r} has no {field}"
+    missing_fields: ClassVar[dict[str, str]] = {"id": "question {index} needs an id of lowercase letters, digits and hyphens, got None"}
+    placed: ClassVar[tuple[str, ...]] = ("chapter",)
+
+    id: QuestionId
+    chapter: int
+    type: str
+    depth: QuestionDepth = "both"
+    prompt: Prompt
+    explanation: Text
+    hint: OptionalText = None
+
+    @property
+    def key(self) -> str:
+        """Unique across the course: review cards and answers are filed under it."""
+        return f"{self.chapter}:{self.id}"
+
+    def at_depth(self, depth: str | None) -> bool:
+        return depth is None or self.depth in ("both", depth)
+
+    def parse_answer(self, text: str, seed: int = 0) -> Any:
+        """Typed text (or a button's value) as the canonical answer, or AnswerError.
+        `seed` is the attempt's, which decides how an ordering question's items are shown."""
+        text = (text or "").strip()
+        if is_blank(text):  # "", spaces, or only zero-width / direction marks
+            raise AnswerError("That answer was empty. " + self.answer_help())
+        if len(text) > MAX_TYPED_ANSWER:
+            raise AnswerError(f"That answer is too long ({len(text)} characters); keep it under {MAX_TYPED_ANSWER}.")
+        return self._read(text, seed)
+
+    def ask(self, heading: str, action_prefix: str, seed: int) -> Reply:
+        """The question as a Reply: its text plus the controls to answer it.
+
+        `action_prefix` ends in ":a:"; the control appends the answer (`quiz:12:3:a:B`)."""
+        lines, controls = self._controls(action_prefix, seed)
+        text = "\n".join([f"**{heading}**", "", self.prompt, "", *lines]).rstrip()
+        return Reply(text=text, kind="question", **controls)
+
+    @abstractmethod
+    def _read(self, text: str, seed: int) -> Any:
+        """A non-blank typed answer of sensible length as the canonical answer, or AnswerError."""
+
+    @abstractmethod
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        """The lines under the prompt, and the Reply's controls (buttons, choices or text_input)."""
+
+    @abstractmethod
+    def is_correct(self, answer: Any) -> bool:
+        """Is this canonical answer right?"""
+
+    @abstractmethod
+    def answer_help(self) -> str:
+        """How to type an answer, for a correction."""
+
+    @abstractmethod
+    def describe_answer(self, answer: Any) -> str:
+        """A person-readable form of a canonical answer, for feedback and exports."""
+
+    @abstractmethod
+    def correct_answer(self) -> str:
+        """The right answer, person-readable."""
+
+    @abstractmethod
+    def typed_answer(self, seed: int = 0) -> str:
+        """The correct answer as a student would type it in an attempt with this seed (for an
+        answer key, and for tests and benchmarks that play a student who knows the material)."""
+
+
+class _ChoiceQuestion(Question):
+    """Single and multiple choice: lettered choices, answered by letters."""
+
+    missing_fields: ClassVar[dict[str, str]] = {**Question.missing_fields, "choices": _LIST}
+
+    choices: Labels
+
+    @property
+    @abstractmethod
+    def correct(self) -> tuple[int, ...]:
+        """The right choices' 0-based indices, in order."""
+
+    def _choice_lines(self) -> list[str]:
+        return [f"**{LETTERS[i]})** {c}" for i, c in enumerate(self.choices)]
+
+    def is_correct(self, answer: Any) -> bool:
+        return sorted(answer) == sorted(self.correct)
+
+    def describe_answer(self, answer: Any) -> str:
+        return ", ".join(f"{LETTERS[i]}) {self.choices[i]}" for i in answer)
+
+    def correct_answer(self) -> str:
+        return self.describe_answer(self.correct)
+
+    def typed_answer(self, seed: int = 0) -> str:
+        return " ".join(LETTERS[i] for i in self.correct)
+
+
+class SingleQuestion(_ChoiceQuestion):
+    """One right choice; `answer` is its 1-based position."""
+
+    type: Literal["single"] = "single"
+    answer: Annotated[int, PlainValidator(_one_position)]
+
+    @property
+    def correct(self) -> tuple[int, ...]:
+        return (self.answer - 1,)
+
+    def _read(self, text: str, seed: int) -> list[int]:
+        by_text = [i for i, c in enumerate(self.choices) if normalise(c) == normalise(text)]
         if by_text and len(text) > 2:
             return by_text
-        positions = _positions(text, len(question.choices), "a letter")
+        positions = _positions(text, len(self.choices), "a letter")
         if len(positions) > 1:
             raise AnswerError("This question has one answer: choose a single letter.")
         return positions
-    if kind == "multiple":
-        return sorted(set(_positions(text, len(question.choices), "one or more letters")))
-    if kind == "true_false":
+
+    def answer_help(self) -> str:
+        return f"Answer with one letter, A–{LETTERS[len(self.choices) - 1]}."
+
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        buttons = [Button(f"{LETTERS[i]}) {c}", f"{action_prefix}{LETTERS[i]}") for i, c in enumerate(self.choices)]
+        return self._choice_lines(), {"buttons": buttons}
+
+
+class MultipleQuestion(_ChoiceQuestion):
+    """Several right choices; `answers` lists their 1-based positions."""
+
+    type: Literal["multiple"] = "multiple"
+    answers: Annotated[tuple[int, ...], PlainValidator(_choice_positions)]
+
+    @property
+    def correct(self) -> tuple[int, ...]:
+        return tuple(a - 1 for a in self.answers)
+
+    def _read(self, text: str, seed: int) -> list[int]:
+        return sorted(set(_positions(text, len(self.choices), "one or more letters")))
+
+    def answer_help(self) -> str:
+        return f"Answer with every letter that applies, e.g. “A C” (A–{LETTERS[len(self.choices) - 1]})."
+
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        choices = Choices(
+            action=action_prefix,
+            options=tuple((f"{LETTERS[i]}) {c}", LETTERS[i]) for i, c in enumerate(self.choices)),
+            min_values=1,
+            max_values=len(self.choices),
+            placeholder="Choose all that apply…",
+        )
+        return [*self._choice_lines(), "", "_Choose every answer that applies._"], {"choices": choices}
+
+
+class TrueFalseQuestion(Question):
+    """A statement to judge; `answer` is true or false."""
+
+    missing_fields: ClassVar[dict[str, str]] = {**Question.missing_fields, "answer": "a true_false answer must be true or false, got None"}
+
+    type: Literal["true_false"] = "true_false"
+    answer: Annotated[bool, PlainValidator(_truth)]
+
+    @property
+    def truth(self) -> bool:
+        return self.answer
+
+    def _read(self, text: str, seed: int) -> bool:
         word = normalise(text)
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
             return False
         raise AnswerError("Please answer **true** or **false**.")
-    if kind == "short":
-        return text
-    if kind == "ordering":
-        shown = display_order(question, seed)
-        positions = _positions(text, len(shown), "the letters in order")
-        if sorted(positions) != list(range(len(shown))):
-            last = LETTERS[len(shown) - 1]
-            raise AnswerError(f"Give every letter A–{last} exactly once, in the order you think is right (e.g. “{' '.join(LETTERS[:len(shown)][::-1])}”).")
-        return [shown[p] for p in positions]
-    raise AnswerError(f"Unknown question type {kind!r}.")
 
+    def is_correct(self, answer: Any) -> bool:
+        return answer is self.answer
 
-def is_correct(question: Question, answer: Any) -> bool:
-    kind = question.type
-    if kind in ("single", "multiple"):
-        return sorted(answer) == sorted(question.correct)
-    if kind == "true_false":
-        return answer is question.truth
-    if kind == "short":
-        return short_answer_matches(question, str(answer))
-    if kind == "ordering":
-        return list(answer) == list(range(len(question.items)))
-    return False
+    def answer_help(self) -> str:
+        return "Answer true or false."
+
+    def describe_answer(self, answer: Any) -> str:
+        return "True" if answer else "False"
+
+    def correct_answer(self) -> str:
+        return self.describe_answer(self.answer)
+
+    def typed_answer(self, seed: int = 0) -> str:
+        return "true" if self.answer else "false"
+
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        return [], {"buttons": [Button("True", f"{action_prefix}true", "success"), Button("False", f"{action_prefix}false", "danger")]}
 
 
 #: A word of the answer within this rapidfuzz ratio of the accepted word is a typo of it
@@ -190,101 +379,106 @@ def _close(given: str, ok: str, threshold: int) -> bool:
     return len(words) == len(oks) and all(_token_close(g, o) for g, o in zip(words, oks))
 
 
-def short_answer_matches(question: Question, text: str) -> bool:
-    """A typed short answer against the question's `accept` list, minus its `reject` list.
+class ShortQuestion(Question):
+    """A typed answer in a few words, fuzzy-matched against `accept`, never matching a near miss
+    listed in `reject` (a different concept that looks like the answer: "reward modeling")."""
 
-    An exact (normalised) accepted answer always counts; otherwise an answer close to a listed
-    near miss (`reject`) is wrong, and one close to an accepted answer, typos allowed, is right."""
-    given = normalise(text)
-    if not given:
-        return False
-    accepted = [normalise(ok) for ok in question.accept]
-    if given in accepted:
-        return True
-    if any(_close(given, normalise(no), question.threshold) for no in question.reject):
-        return False
-    return any(_close(given, ok, question.threshold) for ok in accepted if ok)
+    missing_fields: ClassVar[dict[str, str]] = {**Question.missing_fields, "accept": _LIST}
 
+    type: Literal["short"] = "short"
+    accept: Answers
+    reject: Annotated[Answers, AfterValidator(_not_accepted)] = ()
+    threshold: Annotated[int, PlainValidator(_threshold)] = DEFAULT_THRESHOLD
 
-def answer_help(question: Question) -> str:
-    n = len(question.choices) or len(question.items)
-    last = LETTERS[max(n, 1) - 1]
-    return {
-        "single": f"Answer with one letter, A–{last}.",
-        "multiple": f"Answer with every letter that applies, e.g. “A C” (A–{last}).",
-        "true_false": "Answer true or false.",
-        "short": "Type your answer in a few words.",
-        "ordering": f"Give the letters A–{last} in the right order, e.g. “{' '.join(LETTERS[:n][::-1])}”.",
-    }[question.type]
+    def _read(self, text: str, seed: int) -> str:
+        return text
 
+    def is_correct(self, answer: Any) -> bool:
+        """An exact (normalised) accepted answer always counts; otherwise an answer close to a
+        listed near miss is wrong, and one close to an accepted answer, typos allowed, is right."""
+        given = normalise(str(answer))
+        if not given:
+            return False
+        accepted = [normalise(ok) for ok in self.accept]
+        if given in accepted:
+            return True
+        if any(_close(given, normalise(no), self.threshold) for no in self.reject):
+            return False
+        return any(_close(given, ok, self.threshold) for ok in accepted if ok)
 
-def describe_answer(question: Question, answer: Any) -> str:
-    """A person-readable form of a canonical answer, for feedback and exports."""
-    kind = question.type
-    if kind in ("single", "multiple"):
-        return ", ".join(f"{LETTERS[i]}) {question.choices[i]}" for i in answer)
-    if kind == "true_false":
-        return "True" if answer else "False"
-    if kind == "short":
+    def answer_help(self) -> str:
+        return "Type your answer in a few words."
+
+    def describe_answer(self, answer: Any) -> str:
         return f"“{quote_user_text(str(answer))}”"
-    return " → ".join(question.items[i] for i in answer)
+
+    def correct_answer(self) -> str:
+        return self.accept[0]
+
+    def typed_answer(self, seed: int = 0) -> str:
+        return self.accept[0]
+
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        return ["_Type your answer._"], {"text_input": TextInput(action=action_prefix, label="Your answer", placeholder="A few words")}
 
 
-def correct_answer(question: Question) -> str:
-    kind = question.type
-    if kind in ("single", "multiple"):
-        return describe_answer(question, question.correct)
-    if kind == "true_false":
-        return describe_answer(question, question.truth)
-    if kind == "short":
-        return question.accept[0]
-    return describe_answer(question, list(range(len(question.items))))
+class OrderingQuestion(Question):
+    """Items to put in order; `items` lists them in the right one, and each attempt shows them shuffled."""
+
+    missing_fields: ClassVar[dict[str, str]] = {**Question.missing_fields, "items": _LIST}
+
+    type: Literal["ordering"] = "ordering"
+    items: Labels
+
+    def display_order(self, seed: int) -> list[int]:
+        """The order the items are shown in for one attempt: shuffled reproducibly from the
+        attempt's seed, and never already in the right order."""
+        order = list(range(len(self.items)))
+        random.Random(f"{seed}:{self.key}").shuffle(order)
+        if order == sorted(order):
+            order = order[1:] + order[:1]
+        return order
+
+    def _example(self) -> str:
+        return " ".join(LETTERS[: len(self.items)][::-1])
+
+    def _read(self, text: str, seed: int) -> list[int]:
+        shown = self.display_order(seed)
+        positions = _positions(text, len(shown), "the letters in order")
+        if sorted(positions) != list(range(len(shown))):
+            raise AnswerError(f"Give every letter A–{LETTERS[len(shown) - 1]} exactly once, in the order you think is right "
+                              f"(e.g. “{self._example()}”).")
+        return [shown[p] for p in positions]
+
+    def is_correct(self, answer: Any) -> bool:
+        return list(answer) == list(range(len(self.items)))
+
+    def answer_help(self) -> str:
+        return f"Give the letters A–{LETTERS[len(self.items) - 1]} in the right order, e.g. “{self._example()}”."
+
+    def describe_answer(self, answer: Any) -> str:
+        return " → ".join(self.items[i] for i in answer)
+
+    def correct_answer(self) -> str:
+        return self.describe_answer(range(len(self.items)))
+
+    def typed_answer(self, seed: int = 0) -> str:
+        shown = self.display_order(seed)
+        return " ".join(LETTERS[shown.index(i)] for i in range(len(self.items)))
+
+    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+        shown = self.display_order(seed)
+        lines = [f"**{LETTERS[p]})** {self.items[i]}" for p, i in enumerate(shown)]
+        lines += ["", f"_Type the letters in the right order, e.g. “{self._example()}”._"]
+        return lines, {"text_input": TextInput(action=action_prefix, label="Letters in order", placeholder=self._example(), max_length=40)}
 
 
-def typed_answer(question: Question, seed: int = 0) -> str:
-    """The correct answer as a student would type it in an attempt with this seed (for an
-    answer key, and for tests and benchmarks that play a student who knows the material)."""
-    kind = question.type
-    if kind in ("single", "multiple"):
-        return " ".join(LETTERS[i] for i in question.correct)
-    if kind == "true_false":
-        return "true" if question.truth else "false"
-    if kind == "short":
-        return question.accept[0]
-    shown = display_order(question, seed)
-    return " ".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
-
-
-def ask(question: Question, heading: str, action_prefix: str, seed: int) -> Reply:
-    """The question as a Reply: its text plus the controls to answer it.
-
-    `action_prefix` ends in ":a:"; the control appends the answer (`quiz:12:3:a:B`)."""
-    lines = [f"**{heading}**", "", question.prompt, ""]
-    buttons: list[Button] = []
-    choices = text_input = None
-    kind = question.type
-    if kind in ("single", "multiple"):
-        lines += [f"**{LETTERS[i]})** {c}" for i, c in enumerate(question.choices)]
-    if kind == "single":
-        buttons = [Button(f"{LETTERS[i]}) {c}", f"{action_prefix}{LETTERS[i]}") for i, c in enumerate(question.choices)]
-    elif kind == "multiple":
-        lines += ["", "_Choose every answer that applies._"]
-        choices = Choices(
-            action=action_prefix,
-            options=tuple((f"{LETTERS[i]}) {c}", LETTERS[i]) for i, c in enumerate(question.choices)),
-            min_values=1,
-            max_values=len(question.choices),
-            placeholder="Choose all that apply…",
-        )
-    elif kind == "true_false":
-        buttons = [Button("True", f"{action_prefix}true", "success"), Button("False", f"{action_prefix}false", "danger")]
-    elif kind == "short":
-        lines += ["_Type your answer._"]
-        text_input = TextInput(action=action_prefix, label="Your answer", placeholder="A few words")
-    elif kind == "ordering":
-        shown = display_order(question, seed)
-        lines += [f"**{LETTERS[p]})** {question.items[i]}" for p, i in enumerate(shown)]
-        example = " ".join(LETTERS[: len(shown)][::-1])
-        lines += ["", f"_Type the letters in the right order, e.g. “{example}”._"]
-        text_input = TextInput(action=action_prefix, label="Letters in order", placeholder=example, max_length=40)
-    return Reply(text="\n".join(lines).rstrip(), buttons=buttons, choices=choices, text_input=text_input, kind="question")
+#: A quiz.yaml question, read by the class its `type` names.
+QUESTION_KINDS = OneOf(
+    tag="type",
+    kinds={cls.model_fields["type"].default: cls
+           for cls in (SingleQuestion, MultipleQuestion, TrueFalseQuestion, ShortQuestion, OrderingQuestion)},
+    base=Question,
+    unknown_kind="unknown question type {kind!r}: use one of {kinds}{suggestion}",
+)
+QUESTION_TYPES = tuple(QUESTION_KINDS.kinds)

@@ -19,7 +19,7 @@ from .answers import judge_and_record
 from .clock import iso
 from .context import CoreContext
 from .progress import chapter_state, completion_text, course_complete
-from .questions import Question, ask, correct_answer, describe_answer
+from .questions import Question
 from .refusal import Refusal
 from .replies import Button, Reply
 from .review import due_keys, queue_summary
@@ -161,7 +161,7 @@ async def start(ctx: CoreContext, actor: Actor, chapter: int | None = None, coun
 
 
 def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
-    reply = ask(question, f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
+    reply = question.ask(f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
     if question.hint:
         reply.buttons.append(Button("💡 Hint", actions.quiz_hint(attempt_id, position)))
     reply.ephemeral = True
@@ -265,9 +265,9 @@ async def answer(ctx: CoreContext, actor: Actor, text: str, attempt_id: int | No
 
 def feedback(question: Question, answer: Any, correct: bool) -> str:
     if correct:
-        head = f"✅ **Correct!** {describe_answer(question, answer)}" if question.type != "short" else f"✅ **Correct!** (you wrote {describe_answer(question, answer)})"
+        head = f"✅ **Correct!** {question.describe_answer(answer)}" if question.type != "short" else f"✅ **Correct!** (you wrote {question.describe_answer(answer)})"
     else:
-        head = f"❌ **Not quite.** You answered {describe_answer(question, answer)}.\nThe answer: **{correct_answer(question)}**"
+        head = f"❌ **Not quite.** You answered {question.describe_answer(answer)}.\nThe answer: **{question.correct_answer()}**"
     return f"{head}\n> {question.explanation}"
 
 
@@ -296,7 +296,7 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
         buttons.append(Button("🔁 Try again", actions.quiz_start(s['chapter']), "primary"))
     if s["missed"]:
         lines += ["", "**To revisit:**"]
-        lines += [f"- {q.prompt} — **{correct_answer(q)}**" for q, _ in s["missed"][:10]]
+        lines += [f"- {q.prompt} — **{q.correct_answer()}**" for q, _ in s["missed"][:10]]
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
     buttons.append(Button("🧠 Review", actions.REVIEW_START))
     buttons.append(Button("📈 Progress", actions.PROGRESS_SHOW))
