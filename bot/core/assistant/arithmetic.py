@@ -19,9 +19,9 @@ MAX_DIGITS = 60
 #: long chain ("1+1+…" 2,000 times) is refused before parsing instead of exhausting the stack.
 MAX_OPERATIONS = 100
 
-_UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                       "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if n >= 2}
+_UNITS = {w: n for n, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                                      "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+_TENS = {w: 10 * n for n, w in enumerate(["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]) if n >= 2}
 _NUMBER_WORD = re.compile(r"\b(?:(?:" + "|".join(list(_TENS) + list(_UNITS)) + r"|hundred|thousand|million|and)(?:[\s-]+|\b))+", re.I)
 
 

@@ -25,8 +25,8 @@ _NUMBERED = re.compile(r"(?:\bnumber|\bno\.|\bitem|#)\s*(\d)\b", re.I)
 _WHICH = re.compile(r"^(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:which|what)\s+(?:one|ones|of (?:them|those|these)|item|phase|step|strategy|value)\b", re.I)
 _THEM = re.compile(r"^(?:(?:can you|could you|please|now|ok(?:ay)?,?|so)\s+)*(?:list|name|enumerate|show|give me|what are)\s+(?:them|those|these|they|all of them)(?:\s+again)?(?:\s+please)?\s*[?.!]*$", re.I)
 _THE_X_ONE = re.compile(r"\bthe\s+([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+(?:one|item|strategy|phase|value)\b", re.I)
-_POINTING = frozenset("which one ones what is are does do uses use used about of them those these the a an item explain tell me more "
-                      "say describe that mean means means? one's".split())
+_POINTING = frozenset(["which", "one", "ones", "what", "is", "are", "does", "do", "uses", "use", "used", "about", "of", "them", "those", "these",
+                       "the", "a", "an", "item", "explain", "tell", "me", "more", "say", "describe", "that", "mean", "means", "means?", "one's"])
 
 
 def items_of(text: str) -> list[str]:

@@ -24,16 +24,16 @@ from ..lessons import heading_key
 from .text import content_stems, stem, words
 
 #: Words of the field that make a question a course question even without a glossary term.
-DOMAIN_WORDS = """
-model models llm llms gpt chatgpt transformer transformers attention token tokens tokenization tokenizer embedding
-embeddings pretraining pretrain pretrained training train trained fine-tuning finetuning fine-tune finetune tuning tuned
-instruction instructions dataset datasets data annotator annotators label labels labelled reward rewards ppo rlhf
-sft kl divergence penalty alignment aligned align helpful helpfulness harmless harmlessness honest honesty hallucinate
-hallucination hallucinating preference preferences human feedback reinforcement supervised distillation distil
-parameters params weights loss gradient base assistant chat chatbot completion complete completer autocomplete prompt
-prompts response responses pair pairs alpaca dolly pile eleutherai hugging face pytorch jax paper papers chapter
-course lesson tax phase phases rank ranking ranked policy optimization optimisation proximal drift capability
-""".split()
+DOMAIN_WORDS = ["model", "models", "llm", "llms", "gpt", "chatgpt", "transformer", "transformers", "attention", "token", "tokens", "tokenization",
+                "tokenizer", "embedding", "embeddings", "pretraining", "pretrain", "pretrained", "training", "train", "trained", "fine-tuning",
+                "finetuning", "fine-tune", "finetune", "tuning", "tuned", "instruction", "instructions", "dataset", "datasets", "data", "annotator",
+                "annotators", "label", "labels", "labelled", "reward", "rewards", "ppo", "rlhf", "sft", "kl", "divergence", "penalty", "alignment",
+                "aligned", "align", "helpful", "helpfulness", "harmless", "harmlessness", "honest", "honesty", "hallucinate", "hallucination",
+                "hallucinating", "preference", "preferences", "human", "feedback", "reinforcement", "supervised", "distillation", "distil",
+                "parameters", "params", "weights", "loss", "gradient", "base", "assistant", "chat", "chatbot", "completion", "complete", "completer",
+                "autocomplete", "prompt", "prompts", "response", "responses", "pair", "pairs", "alpaca", "dolly", "pile", "eleutherai", "hugging",
+                "face", "pytorch", "jax", "paper", "papers", "chapter", "course", "lesson", "tax", "phase", "phases", "rank", "ranking", "ranked",
+                "policy", "optimization", "optimisation", "proximal", "drift", "capability"]
 DOMAIN_STEMS = frozenset(stem(w) for w in DOMAIN_WORDS)
 #: Question words that only ask "how much": mapped to the stems that answer them in text.
 EXPANSIONS = {"big": ("size", "typic"), "large": ("size", "typic"), "mani": ("size", "typic"), "much": ("size",), "larg": ("size",),

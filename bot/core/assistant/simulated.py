@@ -22,10 +22,10 @@ import re
 from ..content import Course
 from ..replies import quote_user_text
 from . import safety
-from .knowledge import Facts, Phrasebook
 from .coverage import register_vocabulary
 from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, which
+from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills, _lists_of
@@ -179,10 +179,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 country = self.facts.country(target) or self.facts.find_country_in(target)
                 if country is not None:
                     return self._country_answer(country, last.meta.get("attribute", "capital"))
-            if last.skill in ("course", "course-simpler", "course-example", "course-more", "list"):
-                if self.index.match_term(target):
-                    return self._course(target, last, "shallow")
-        if last.skill == "arithmetic" and short and REFERS.search(text + " ") or (
+            if last.skill in ("course", "course-simpler", "course-example", "course-more", "list") and self.index.match_term(target):
+                return self._course(target, last, "shallow")
+        if (last.skill == "arithmetic" and short and REFERS.search(text + " ")) or (
                 last.skill == "arithmetic" and re.match(r"^(?:now\s+|and\s+|then\s+)?(?:double|triple|halve|half|square|cube|plus|minus|times|divided|multiply|divide|add|subtract)\b", text, re.I)):
             found = self._arithmetic_on(text, last.meta.get("raw", ""))
             if found is not None:
@@ -343,8 +342,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             return text  # "how is it different from SFT?": the other side of the difference is the last concept
         return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
 
-    _POINTER_WORDS = frozenset("explain put say make it that this simpl simpler simply simple eli5 like i'm im five kid child "
-                               "plain english words terms language easier dumb down layman less technical please again".split())
+    _POINTER_WORDS = frozenset(["explain", "put", "say", "make", "it", "that", "this", "simpl", "simpler", "simply", "simple", "eli5", "like", "i'm",
+                                "im", "five", "kid", "child", "plain", "english", "words", "terms", "language", "easier", "dumb", "down", "layman",
+                                "less", "technical", "please", "again"])
 
     def _names_something(self, text: str) -> bool:
         """"explain gradient descent simply" names a topic; "explain that simply" only points back."""

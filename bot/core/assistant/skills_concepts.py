@@ -13,13 +13,14 @@ Saying less beats a confident answer from the wrong passage.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
+from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, text_stems, uncovered
 from .retrieval import SectionDoc
 from .skills_course import GENERIC_COURSE_WORDS
-from .coverage import addressed, aspect_words, text_stems, best_unit, gate_fails, quoted, uncovered
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -36,7 +37,7 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
 #: Words that ask for an example without saying which.
-_EXAMPLE_WORDS = frozenset(stem(w) for w in "example examples instance sample show give illustrate illustration demo demonstrate".split())
+_EXAMPLE_WORDS = frozenset(stem(w) for w in ["example", "examples", "instance", "sample", "show", "give", "illustrate", "illustration", "demo", "demonstrate"])
 #: Intents whose answer about a concept must cover the rest of the question.
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
@@ -409,12 +410,12 @@ class ConceptSkills:
         """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
         asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
         best, best_share = None, 0.0
-        for doc, title in zip(self.index.sections, self._heading_stems()):
+        for doc, title in zip(self.index.sections, self._heading_stems(), strict=True):
             shared = len(asked & title)
             share = shared / len(title) if title else 0.0
-            if shared >= 2 or (shared and len(title) == 1):
-                if share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep"):
-                    best, best_share = doc, share
+            if (shared >= 2 or (shared and len(title) == 1)) and (
+                    share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep")):
+                best, best_share = doc, share
         if best is None or best_share < 0.6:
             return None
         return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
@@ -429,7 +430,7 @@ class ConceptSkills:
         hits = self.understanding.elsewhere(text)
         local = [c for c in question.concepts if not c.elsewhere]
         hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
-        if hits and _WORLD.search(text) or (hits and self.facts.find_country_in(text)):
+        if (hits and _WORLD.search(text)) or (hits and self.facts.find_country_in(text)):
             everyday = everyday_stems()  # "the temperature in Paris today" is the weather, not sampling
             hits = [h for h in hits if " " in h.phrase.strip() or not set(content_stems(h.phrase)) <= everyday]
         if not hits:
@@ -704,7 +705,7 @@ _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|sim
 
 def _compound_head(question: Question) -> Concept | None:
     """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it."""
-    for first, second in zip(question.concepts, question.concepts[1:]):
+    for first, second in pairwise(question.concepts):
         if second.start == first.end:
             return second
     return None
@@ -729,7 +730,7 @@ def _listed(question: Question) -> list[Concept]:
     from .understanding import tokens
     toks = tokens(question.text)
     out = [question.concepts[0]]
-    for prev, cur in zip(question.concepts, question.concepts[1:]):
+    for prev, cur in pairwise(question.concepts):
         between = " ".join(toks[prev.end:cur.start])
         if not between and re.search(re.escape(prev.said) + r"\s*[,;/]\s*" + re.escape(cur.said), question.text, re.I):
             between = ","  # "SFT, PPO and the KL penalty": a comma the tokens don't keep

@@ -25,7 +25,7 @@ GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section me
                                                "talk talks suggest suggests recommend define definition describe tell work works part bit page "
                                                "understand understanding confused confusing help clarify unclear deal"))
 #: Words that ask how much of something, not what: alone they are no topic.
-QUANTITY_WORDS = frozenset(stem(w) for w in "long big many much large size number old often fast".split())
+QUANTITY_WORDS = frozenset(stem(w) for w in ["long", "big", "many", "much", "large", "size", "number", "old", "often", "fast"])
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -82,9 +82,9 @@ class CourseSkills:
                 if len(items) != wanted:
                     continue
                 keys = [re.split(r"\s*[:—–]\s*|\s+-\s+|\n", item, maxsplit=1)[0] for item in items]
-                if all(any(w.startswith(letter) and w not in STOPWORDS and len(w) >= 3 for w in words(k)[:4]) for k in keys):
-                    if found is None or (doc.depth == "deep" and found[0].depth != "deep"):
-                        found = (doc, items, intro)
+                if all(any(w.startswith(letter) and w not in STOPWORDS and len(w) >= 3 for w in words(k)[:4]) for k in keys) and (
+                        found is None or (doc.depth == "deep" and found[0].depth != "deep")):
+                    found = (doc, items, intro)
         if found is None:
             return None
         doc, items, intro = found
@@ -206,10 +206,7 @@ class CourseSkills:
         from .understanding import tokens
         toks = tokens(text)
         spots = {i for i, t in enumerate(toks) if t == word}
-        for concept in self.understanding.concepts(text):
-            if concept.start - 1 in spots or concept.end in spots:
-                return True
-        return False
+        return any(concept.start - 1 in spots or concept.end in spots for concept in self.understanding.concepts(text))
 
     def _definition(self, term, chapter, stems: set[str]) -> Answer:
         doc = self.index.section_for(term, chapter)
@@ -236,7 +233,7 @@ class CourseSkills:
             return ([intro] if intro is not None and intro.text.rstrip().endswith(":") else []) + items
         following = doc.units[index + 1] if index + 1 < len(doc.units) else None
         if unit.text.rstrip().endswith(":") and following is not None and following.list_id is not None:
-            return [unit] + lists[following.list_id][:8]
+            return [unit, *lists[following.list_id][:8]]
         return [unit]
 
     def _passage(self, doc: SectionDoc, unit: Unit) -> list[str]:

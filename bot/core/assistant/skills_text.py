@@ -102,9 +102,10 @@ class TextSkills:
 
     # ---- arithmetic -----------------------------------------------------------------------
 
-    _CUE_WORDS = set("""what is s whats calculate compute evaluate solve how much work out can you could please the of answer to
-    equals equal result do me tell quick math maths sum product quotient difference give i need know be would
-    happens happen if get gets does come comes out by and from""".split())
+    _CUE_WORDS = frozenset({"what", "is", "s", "whats", "calculate", "compute", "evaluate", "solve", "how", "much", "work", "out", "can", "you", "could",
+                              "please", "the", "of", "answer", "to", "equals", "equal", "result", "do", "me", "tell", "quick", "math", "maths", "sum",
+                              "product", "quotient", "difference", "give", "i", "need", "know", "be", "would", "happens", "happen", "if", "get", "gets",
+                              "does", "come", "comes", "by", "and", "from"})
 
     def _arithmetic(self, text: str, last: Turn, depth: str) -> Answer | None:
         if find_expression(text) is None:
@@ -130,9 +131,9 @@ class TextSkills:
             return Answer(f"I can't give a number for {shown}, because {exc}.", "arithmetic-error", {"skill": "arithmetic-error"})
         return Answer(f"{shown} = **{value}**", "arithmetic", {"skill": "arithmetic", "value": value, "raw": raw_number(evaluate(expression))})
 
-    _ON_VALUE = [(r"\b(?:double)\b(?:\s+(?:that|it|this|the result|the answer))?", "{v} * 2"), (r"\btriple\b(?:\s+(?:that|it|this))?", "{v} * 3"),
+    _ON_VALUE = ((r"\b(?:double)\b(?:\s+(?:that|it|this|the result|the answer))?", "{v} * 2"), (r"\btriple\b(?:\s+(?:that|it|this))?", "{v} * 3"),
                  (r"\b(?:halve|half of|half)\b(?:\s+(?:that|it|this))?", "{v} / 2"), (r"\bsquare (?:that|it|this)\b|\b(?:that|it) squared\b", "{v} ** 2"),
-                 (r"\bcube (?:that|it|this)\b", "{v} ** 3"), (r"\b(?:that|it|this|the result|the answer)\b", "{v}")]
+                 (r"\bcube (?:that|it|this)\b", "{v} ** 3"), (r"\b(?:that|it|this|the result|the answer)\b", "{v}"))
 
     def _arithmetic_on(self, text: str, raw: str) -> Answer | None:
         """A calculation on the previous result: "double that", "and minus 4", "divide it by 3"."""
