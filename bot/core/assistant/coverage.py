@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 from .text import STOPWORDS, stem, words
 
@@ -292,8 +293,12 @@ def gate_fails(question: str, passage: str, skip: Iterable[str] = (), strict: bo
     return []
 
 
-def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf, skip: Iterable[str] = (),
-              margin: float = 0.08) -> tuple[object, object] | None:
+#: What `best_unit` chooses among: whatever the caller pairs a unit with (its section, say), given back as it was.
+Candidate = TypeVar("Candidate")
+
+
+def best_unit(question: str, units: Iterable[Candidate], unit_text: Callable[[Candidate], str], idf: Callable[[str], float],
+              skip: Iterable[str] = (), margin: float = 0.08) -> Candidate | None:
     """The lesson unit that answers a question naming no term, scored by its aspect words (BM25-like
     over stems and synonyms). Chosen only when it covers most key words and clearly beats the runner-up."""
     asked = aspect_words(question, skip)
@@ -302,7 +307,7 @@ def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf,
     stems = [stem(w) for w in asked]
     weights = [max(idf(s), max((idf(x) for x in synonyms(s)), default=0.0)) or 0.5 for s in stems]
     total = sum(weights)
-    scored = []
+    scored: list[tuple[float, float, int, Candidate]] = []
     for pair in units:
         have = text_stems(unit_text(pair))
         length = max(len(have), 1)

@@ -20,7 +20,9 @@ from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, text_stems, uncovered
 from .retrieval import SectionDoc
-from .skills_course import GENERIC_COURSE_WORDS
+from .skills_base import SkillBase
+from .skills_course import GENERIC_COURSE_WORDS, passage_units
+from .skills_sections import section_words
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -45,7 +47,7 @@ _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|i
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 
-class ConceptSkills:
+class ConceptSkills(SkillBase):
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         found = self._concepts_core(text, last, depth)
         if found is None or found.citation is None:
@@ -81,7 +83,7 @@ class ConceptSkills:
             unit_terms = self._unit_terms(doc, unit)
             if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
                 continue
-            passage = " ".join(u.text for u in self._passage_units(doc, unit))
+            passage = " ".join(u.text for u in passage_units(doc, unit))
             if not uncovered(text, f"{passage} {doc.title}", skip, strict=False):
                 answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
                 answer.citation = doc.citation
@@ -113,7 +115,7 @@ class ConceptSkills:
         if pool is None:
             seen: dict[str, tuple] = {}
             for doc, unit in self.index.units:  # one candidate per passage: a list's items share theirs
-                units = self._passage_units(doc, unit)
+                units = passage_units(doc, unit)
                 body = " ".join(u.text for u in units)
                 key = " ".join(body.split()).casefold()
                 if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
@@ -151,7 +153,7 @@ class ConceptSkills:
         if not any(addressed(w, quoted_words) for w in aspect_words(question, names)):
             return None  # named by its topic: a word of the example itself ("hello", "France"), not of the lesson around it
         shown = self.index.example_units(doc)
-        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else self._passage_units(doc, unit)
+        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else passage_units(doc, unit)
         lines = [f"The lesson's example, in *{doc.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
         meta = {"skill": "course-example", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
         return Answer("\n".join(lines), "course-example", meta, doc.citation)
@@ -211,8 +213,8 @@ class ConceptSkills:
         if intent == "simpler":
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
-            names = set(content_stems(" ".join(subject.term.names)))
-            return self._section_example(text, names) or self._term_example(subject)
+            subject_names = set(content_stems(" ".join(subject.term.names)))
+            return self._section_example(text, subject_names) or self._term_example(subject)
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
@@ -326,7 +328,7 @@ class ConceptSkills:
         cache = self.__dict__.setdefault("_unit_terms_cache", {})
         key = (id(doc), id(unit))
         if key not in cache:
-            context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
+            context = " . ".join(u.text for u in passage_units(doc, unit))  # a list item with the line that introduces it
             cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
         return cache[key]
 
@@ -527,7 +529,7 @@ class ConceptSkills:
                 return unit_line(unit)
         return None
 
-    def _where(self, concepts: list[Concept]) -> Answer:
+    def _where(self, concepts: list[Concept]) -> Answer | None:
         lines, first = [], None
         for concept in concepts[:3]:
             doc = self.index.section_for(concept.term, concept.chapter)
@@ -566,8 +568,8 @@ class ConceptSkills:
                                            f"{a.term.term}, and I won't guess. What the lesson says about **{a.term.term}**: {a.term.definition}")
         if not others:  # "how is X different?": the one it is contrasted with, if the glossary says
             if a.term.contrast:
-                other, how = a.term.contrast[0]
-                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {how}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
+                other, difference = a.term.contrast[0]
+                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {difference}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
             return self._definition(a.term, a.chapter, set(content_stems(corrected)))  # not a passage that says "different"
         b = others[0]
         how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
@@ -603,7 +605,7 @@ class ConceptSkills:
             return self._said(subject, "course", f"**{term.term}**: {stating}")
         if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
             wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
-            found = self._quantity(corrected, self._section_words(corrected) & wanted) if wanted else None
+            found = self._quantity(corrected, section_words(corrected) & wanted) if wanted else None
             if found is not None:
                 return found
         doc = self.index.section_for(term, subject.chapter)

@@ -18,6 +18,7 @@ from .arithmetic import (
     format_number,
     numbers_to_digits,
 )
+from .skills_base import SkillBase
 from .summarise import key_sentences
 from .text import clip, sentences, words
 from .turns import REFERS, Answer, Turn
@@ -26,7 +27,7 @@ DEEP_WORDS = re.compile(r"\b(deep|deeper|detailed|in depth|in-depth|in detail|lo
 SHALLOW_WORDS = re.compile(r"\b(shallow|short|brief|quick|simple|one[- ]line|tl;?dr)\b", re.I)
 
 
-class TextSkills:
+class TextSkills(SkillBase):
     # ---- rewriting and summarising -------------------------------------------------------------
 
     _PAYLOAD = re.compile(r"^(?P<how>[^:\n]{1,120}?)\s*(?::|\n)\s*(?P<body>.+)$", re.S)

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz
 
 from ..replies import quote_user_text
 from .knowledge import Country
+from .skills_base import SkillBase
 from .text import clip, strip_end, words
 from .turns import Answer, Turn
 
@@ -23,7 +24,7 @@ OTHER_LANGUAGES = frozenset({"chinese", "mandarin", "cantonese", "russian", "ara
                              "esperanto", "klingon", "tagalog", "zulu"})
 
 
-class WorldSkills:
+class WorldSkills(SkillBase):
     # ---- translation ----------------------------------------------------------------------
 
     _TRANSLATE = (
@@ -136,9 +137,10 @@ class WorldSkills:
             attribute = self._OTHER_ATTRIBUTE.search(text)
             if attribute and not self.index.is_course_question(text):
                 return self._not_in_table(country, attribute.group(1).lower())
-        city = self._capital_city_in(text)
-        if city is not None and self._OTHER_ATTRIBUTE.search(text):
-            return self._not_in_table(city, self._OTHER_ATTRIBUTE.search(text).group(1).lower(), city_name=city.capital)
+        of_capital = self._capital_city_in(text)
+        attribute = self._OTHER_ATTRIBUTE.search(text)
+        if of_capital is not None and attribute:
+            return self._not_in_table(of_capital, attribute.group(1).lower(), city_name=of_capital.capital)
         return None
 
     def _capital_city_in(self, text: str) -> Country | None:
