@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from .. import actions
 from ..content import Chapter, Course
@@ -100,7 +101,7 @@ class Hit:
 _MD = MarkdownIt("commonmark")
 
 
-def _inline_text(token) -> str:
+def _inline_text(token: Token) -> str:
     parts = []
     for child in token.children or []:
         if child.type in ("text", "code_inline"):

@@ -13,20 +13,21 @@ Saying less beats a confident answer from the wrong passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 
 from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
 from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, text_stems, uncovered
-from .retrieval import SectionDoc
+from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .skills_course import GENERIC_COURSE_WORDS, passage_units
 from .skills_sections import section_words
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Question, intent_of
+from .understanding import Concept, Elsewhere, Question, intent_of
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -324,7 +325,7 @@ class ConceptSkills(SkillBase):
                                        f"how they relate. What it says about each:\n• **{a.term.term}**: {a.term.definition}\n"
                                        f"• **{b.term.term}**: {b.term.definition}")
 
-    def _unit_terms(self, doc: SectionDoc, unit) -> set[str]:
+    def _unit_terms(self, doc: SectionDoc, unit: Unit) -> set[str]:
         cache = self.__dict__.setdefault("_unit_terms_cache", {})
         key = (id(doc), id(unit))
         if key not in cache:
@@ -476,7 +477,7 @@ class ConceptSkills(SkillBase):
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
 
-    def _mention_answers(self, hit, text: str) -> Answer | None:
+    def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
         else asked answers it (the lesson does say that much), with where the phrase is taught."""
         pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
@@ -491,7 +492,7 @@ class ConceptSkills(SkillBase):
                 return Answer(text, "course", meta, doc.citation)
         return None
 
-    def _outline_mention(self, hit):
+    def _outline_mention(self, hit: Elsewhere) -> tuple[tuple[SectionDoc, Unit] | None, tuple[SectionDoc, Unit] | None]:
         """Where the chapters here name the phrase (a unit that also names its chapter, "Pretraining (Ch 5)", first),
         and the unit that names that chapter in the course's pipeline ("Attention & Architecture Design (Ch 3-4)")."""
         pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
@@ -677,7 +678,7 @@ _SPEC_GENERIC = frozenset(content_stems("exact precise specific actual which wha
                                         "in for of does is implement implementation details detail code write set up"))
 
 
-def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
+def _speaks_to(question: str, concept: Concept, text: str, idf: Callable[[str], float] | None = None) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
     names = set(content_stems(concept.said)) - _DETAIL_WORDS
     rest = set(content_stems(question)) - names - _DETAIL_WORDS

@@ -22,7 +22,7 @@ import re
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .text import STOPWORDS, content_stems
-from .turns import Answer, unit_line
+from .turns import Answer, Turn, unit_line
 from .understanding import intent_of
 
 #: Heading words and the words students use for the same thing. General (any lesson may have a
@@ -85,7 +85,7 @@ def section_words(text: str) -> set[str]:
 
 
 class SectionSkills(SkillBase):
-    def _named_section(self, text: str, last, depth: str) -> Answer | None:
+    def _named_section(self, text: str, last: Turn, depth: str) -> Answer | None:
         """Before the word search: the chapter's gist, a panel named by its title, or a section whose heading
         (not only an item's lead) the question names. Word search would answer "where can I go after this
         course?" with the passage that shares "after"."""

@@ -7,6 +7,7 @@ an instruction it carries out.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from ..replies import quote_user_text
 from . import rewrite as rewriting
@@ -156,10 +157,8 @@ class TextSkills(SkillBase):
         return self._arithmetic(rewritten, Turn(), "shallow")
 
 
-def raw_number(value) -> str:
+def raw_number(value: Fraction | float) -> str:
     """A result as an expression the calculator reads back (for "double that")."""
-    from fractions import Fraction
-
     if isinstance(value, Fraction):
         return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
     return repr(float(value))

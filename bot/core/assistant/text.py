@@ -43,7 +43,7 @@ def everyday_stems() -> frozenset[str]:
     English ("make", "worse", "another"): only the first may be named as "not in the course"."""
     from pathlib import Path
     folder = Path(__file__).parent / "data" / "corpus"
-    found = set()
+    found: set[str] = set()
     for name in _EVERYDAY_FILES:
         path = folder / name
         if path.is_file():
@@ -59,10 +59,14 @@ _COMMON = ["better", "best", "worse", "worst", "faster", "slower", "bigger", "sm
            "year", "years", "old", "kid", "kids", "child"]
 
 
+#: Curly and angle quotes, each to its straight quote.
+_STRAIGHT_QUOTES = str.maketrans("‘’“”«»", "''\"\"\"\"")
+
+
 def normalise(text: str) -> str:
     """NFKC, curly quotes straightened, whitespace collapsed (case kept)."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"'}))
+    text = text.translate(_STRAIGHT_QUOTES)
     return " ".join(text.split())
 
 
