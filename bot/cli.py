@@ -24,12 +24,17 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.adapters import AdapterError
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.content import ContentError, check_content
 from bot.core.store import MigrationError, StoreError
+
+if TYPE_CHECKING:
+    from bot.core.companion import Companion
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,9 +93,8 @@ async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
     from bot.core.companion import Companion
 
     platforms = mode is None and bool(settings.discord_token or settings.slack_bot_token)
-    if mode is None and not platforms:
-        mode = "interactive" if sys.stdin.isatty() and sys.stdout.isatty() else "plain"
-    if mode == "interactive":
+    console_mode = mode or ("interactive" if not platforms and sys.stdin.isatty() and sys.stdout.isatty() else "plain")
+    if console_mode == "interactive":
         quiet_terminal_logging()  # before start-up logs its INFO lines over the terminal
     companion = await Companion.create(settings)
     try:
@@ -98,13 +102,13 @@ async def _run(settings: Settings, mode: str | None, user: str | None) -> int:
             logging.getLogger("bot.content").warning("%s", warning)
         if platforms:
             return await _run_platforms(companion, settings)
-        await companion.store.watch(run_console(companion, mode, user or "student"))
+        await companion.store.watch(run_console(companion, console_mode, user or "student"))
     finally:
         await companion.close()
     return 0
 
 
-async def _run_platforms(companion, settings: Settings) -> int:
+async def _run_platforms(companion: Companion, settings: Settings) -> int:
     """Discord and/or Slack, side by side on one core, until interrupted."""
     runners, platforms = [], set()
     if settings.discord_token:
@@ -124,7 +128,7 @@ async def _run_platforms(companion, settings: Settings) -> int:
     return 0
 
 
-async def _first_failure(coroutines) -> None:
+async def _first_failure(coroutines: Iterable[Awaitable[None]]) -> None:
     """Run side by side until all end; when one fails, cancel the others and raise its error."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]
     try:

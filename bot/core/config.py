@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 #: The repository's own content folder, used when COMPANION_CONTENT_DIR is not set.
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -138,7 +139,11 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+#: A URL setting's default: a URL (then the setting always has one) or None (then it is optional).
+_UrlDefault = TypeVar("_UrlDefault", str, None)
+
+
+def _url(env: Mapping[str, str], name: str, default: _UrlDefault) -> str | _UrlDefault:
     raw = env.get(name, "").strip()
     if not raw:
         return default

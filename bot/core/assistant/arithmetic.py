@@ -11,6 +11,7 @@ import ast
 import math
 import operator
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 MAX_EXPONENT = 1000
@@ -19,9 +20,9 @@ MAX_DIGITS = 60
 #: long chain ("1+1+…" 2,000 times) is refused before parsing instead of exhausting the stack.
 MAX_OPERATIONS = 100
 
-_UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                       "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if n >= 2}
+_UNITS = {w: n for n, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                                      "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+_TENS = {w: 10 * n for n, w in enumerate(["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]) if n >= 2}
 _NUMBER_WORD = re.compile(r"\b(?:(?:" + "|".join(list(_TENS) + list(_UNITS)) + r"|hundred|thousand|million|and)(?:[\s-]+|\b))+", re.I)
 
 
@@ -62,7 +63,7 @@ OPERATOR_WORDS = [
     (r"(?<=\d),(?=\d{3}\b)", ""),
 ]
 _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*% of\s*(\d+(?:\.\d+)?)")
-_FUNCS = {"sqrt": math.sqrt, "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x), "abs": abs}
+_FUNCS: dict[str, Callable[[float], float]] = {"sqrt": math.sqrt, "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x), "abs": abs}
 _EXPR = re.compile(r"(?:sqrt|cbrt|abs|[\d.()+\-*/%\s])+")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
@@ -112,7 +113,7 @@ def _walk(node: ast.AST) -> Fraction | float:
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
             raise ArithmeticError_("division by zero has no answer: no number times 0 gives a non-zero number")
         if isinstance(node.op, ast.Pow):
-            if abs(right) > MAX_EXPONENT or (abs(left) > 10 and abs(right) > 300):
+            if abs(right) > MAX_EXPONENT or (abs(left) > 10 and abs(right) > 300):  # type: ignore[operator]  # mypy joins abs(Fraction | float) to object
                 raise ArithmeticError_("that power is too large for me to compute")
             if isinstance(right, Fraction) and right.denominator == 1 and isinstance(left, Fraction):
                 if left == 0 and right < 0:

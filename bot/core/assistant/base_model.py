@@ -71,7 +71,7 @@ class NgramModel:
             toks = [t for t in tokenize(paragraph.strip())]
             if not toks:
                 continue
-            toks = [NEWLINE] + toks + [NEWLINE]
+            toks = [NEWLINE, *toks, NEWLINE]
             self.tokens += len(toks)
             for i in range(1, len(toks)):
                 for n in range(0, self.order):
@@ -90,7 +90,7 @@ class NgramModel:
     def continue_text(self, prompt: str, seed: int | None = None, max_tokens: int = 45, max_lines: int = 3) -> str:
         """Sample a continuation of `prompt`: the text a base model would write next."""
         rng = random.Random(zlib.crc32(prompt.encode("utf-8")) if seed is None else seed)
-        context = [NEWLINE] + tokenize(prompt.strip())
+        context = [NEWLINE, *tokenize(prompt.strip())]
         out: list[str] = []
         lines = 0
         for _ in range(max_tokens):

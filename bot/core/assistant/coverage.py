@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 from .text import STOPWORDS, stem, words
 
@@ -100,27 +100,37 @@ def everyday(word: str) -> bool:
     return typo_of(w) is not None
 
 #: Words that carry no aspect: question words, intent words, generic verbs and nouns of a question.
-FILLER = frozenset(stem(w) for w in """
-what whats which who whom whose why how when where is are was were be been being do does did done doing can could should would
-will shall may might must have has had get gets got getting give gives gave tell tells told explain explains explained
-describe mean means meant meaning definition define defined term terms concept concepts idea ideas thing things stuff
-work works worked working function functions role roles job jobs purpose purposes point points goal aim use uses used using
-matter matters important importance need needs needed necessary help helps really actually exactly basically simply simple
-simpler kind sort type types way ways part parts bit bits lesson lessons course courses chapter chapters section sections
-say says said talk talks talking know knows understand understood confused confusing please pls plz hey hi ok okay so
-model models llm llms ai inside within in into about of for on with without from by at to the a an and or but not no yes
-this that these those it its they them their there here something anything everything someone anyone people person
-example examples instance short briefly detail details detailed depth deep overall general generally main mainly
-involve involves involved happen happens happened go goes going come comes came make makes made actual real
-again also even just still then than very much many more most less least good bad better best well like
-one ones two three first second third step steps phase phases stage stages exactly precisely specific
-during while stand stands context suggest suggests suggested recommend recommends recommended mention mentions mentioned
-play plays played off instead rather called after before put puts putting
-change changes changed affect affects affected impact impacts become becomes turn turns
-relationship relationships relation relate related between connection connected link linked refer refers referring happen happening basic basics name named
-practice practical deal look looks looked sense gist nutshell anyway btw literally kinda sorta guys bro lol ur ya gonna
-wanna idk tbh hmm quick quickly question questions curious wondering wonder lost clarify clarification elaborate exist exists
-beginner beginners newbie words plain english layman dummies five eli5 kid child year old""".split())
+FILLER = frozenset(stem(w) for w in ["what", "whats", "which", "who", "whom", "whose", "why", "how", "when", "where", "is", "are", "was", "were", "be",
+                                     "been", "being", "do", "does", "did", "done", "doing", "can", "could", "should", "would", "will", "shall", "may",
+                                     "might", "must", "have", "has", "had", "get", "gets", "got", "getting", "give", "gives", "gave", "tell", "tells",
+                                     "told", "explain", "explains", "explained", "describe", "mean", "means", "meant", "meaning", "definition",
+                                     "define", "defined", "term", "terms", "concept", "concepts", "idea", "ideas", "thing", "things", "stuff", "work",
+                                     "works", "worked", "working", "function", "functions", "role", "roles", "job", "jobs", "purpose", "purposes",
+                                     "point", "points", "goal", "aim", "use", "uses", "used", "using", "matter", "matters", "important", "importance",
+                                     "need", "needs", "needed", "necessary", "help", "helps", "really", "actually", "exactly", "basically", "simply",
+                                     "simple", "simpler", "kind", "sort", "type", "types", "way", "ways", "part", "parts", "bit", "bits", "lesson",
+                                     "lessons", "course", "courses", "chapter", "chapters", "section", "sections", "say", "says", "said", "talk",
+                                     "talks", "talking", "know", "knows", "understand", "understood", "confused", "confusing", "please", "pls", "plz",
+                                     "hey", "hi", "ok", "okay", "so", "model", "models", "llm", "llms", "ai", "inside", "within", "in", "into",
+                                     "about", "of", "for", "on", "with", "without", "from", "by", "at", "to", "the", "a", "an", "and", "or", "but",
+                                     "not", "no", "yes", "this", "that", "these", "those", "it", "its", "they", "them", "their", "there", "here",
+                                     "something", "anything", "everything", "someone", "anyone", "people", "person", "example", "examples", "instance",
+                                     "short", "briefly", "detail", "details", "detailed", "depth", "deep", "overall", "general", "generally", "main",
+                                     "mainly", "involve", "involves", "involved", "happen", "happens", "happened", "go", "goes", "going", "come",
+                                     "comes", "came", "make", "makes", "made", "actual", "real", "again", "also", "even", "just", "still", "then",
+                                     "than", "very", "much", "many", "more", "most", "less", "least", "good", "bad", "better", "best", "well", "like",
+                                     "one", "ones", "two", "three", "first", "second", "third", "step", "steps", "phase", "phases", "stage", "stages",
+                                     "exactly", "precisely", "specific", "during", "while", "stand", "stands", "context", "suggest", "suggests",
+                                     "suggested", "recommend", "recommends", "recommended", "mention", "mentions", "mentioned", "play", "plays",
+                                     "played", "off", "instead", "rather", "called", "after", "before", "put", "puts", "putting", "change", "changes",
+                                     "changed", "affect", "affects", "affected", "impact", "impacts", "become", "becomes", "turn", "turns",
+                                     "relationship", "relationships", "relation", "relate", "related", "between", "connection", "connected", "link",
+                                     "linked", "refer", "refers", "referring", "happen", "happening", "basic", "basics", "name", "named", "practice",
+                                     "practical", "deal", "look", "looks", "looked", "sense", "gist", "nutshell", "anyway", "btw", "literally",
+                                     "kinda", "sorta", "guys", "bro", "lol", "ur", "ya", "gonna", "wanna", "idk", "tbh", "hmm", "quick", "quickly",
+                                     "question", "questions", "curious", "wondering", "wonder", "lost", "clarify", "clarification", "elaborate",
+                                     "exist", "exists", "beginner", "beginners", "newbie", "words", "plain", "english", "layman", "dummies", "five",
+                                     "eli5", "kid", "child", "year", "old"])
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
@@ -147,7 +157,7 @@ _SYNONYM_GROUPS = [
     "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
     "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
     "cost costs price tax trade-off tradeoff downside drawback penalty",
-    
+
 ]
 _SYNONYMS: dict[str, frozenset[str]] = {}
 for _group in _SYNONYM_GROUPS:
@@ -231,9 +241,7 @@ def _context_words(question: str, skip: set[str]) -> set[str]:
     if len(clauses) > 1:
         naming = [c for c in clauses if {stem(w) for w in words(c)} & skip]
         for c in clauses:
-            if naming and c not in naming:
-                out.update(words(c))
-            elif not naming and _ABOUT_ME.search(c):
+            if (naming and c not in naming) or (not naming and _ABOUT_ME.search(c)):
                 out.update(words(c))
     return out
 
@@ -247,9 +255,7 @@ def gate_words(question: str, skip: Iterable[str] = ()) -> list[str]:
     out = []
     for w in aspect_words(question, skip):
         pieces = w.split("-")
-        if not all(everyday(p) for p in pieces):
-            out.append(w)
-        elif w not in setting and not w.endswith("ly") and typo_of(w) is None and zipf(w) < EVERYDAY_ZIPF:
+        if not all(everyday(p) for p in pieces) or (w not in setting and not w.endswith("ly") and typo_of(w) is None and zipf(w) < EVERYDAY_ZIPF):
             out.append(w)
     return out
 
@@ -287,8 +293,12 @@ def gate_fails(question: str, passage: str, skip: Iterable[str] = (), strict: bo
     return []
 
 
-def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf, skip: Iterable[str] = (),
-              margin: float = 0.08) -> tuple[object, object] | None:
+#: What `best_unit` chooses among: whatever the caller pairs a unit with (its section, say), given back as it was.
+Candidate = TypeVar("Candidate")
+
+
+def best_unit(question: str, units: Iterable[Candidate], unit_text: Callable[[Candidate], str], idf: Callable[[str], float],
+              skip: Iterable[str] = (), margin: float = 0.08) -> Candidate | None:
     """The lesson unit that answers a question naming no term, scored by its aspect words (BM25-like
     over stems and synonyms). Chosen only when it covers most key words and clearly beats the runner-up."""
     asked = aspect_words(question, skip)
@@ -297,13 +307,13 @@ def best_unit(question: str, units: list[tuple[object, object]], unit_text, idf,
     stems = [stem(w) for w in asked]
     weights = [max(idf(s), max((idf(x) for x in synonyms(s)), default=0.0)) or 0.5 for s in stems]
     total = sum(weights)
-    scored = []
+    scored: list[tuple[float, float, int, Candidate]] = []
     for pair in units:
         have = text_stems(unit_text(pair))
         length = max(len(have), 1)
         got = 0.0
         hits = 0
-        for w, weight in zip(asked, weights):
+        for w, weight in zip(asked, weights, strict=True):
             if stem(w) in have:
                 got += weight
                 hits += 1

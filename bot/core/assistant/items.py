@@ -11,22 +11,24 @@ item the student means, and the caller answers about that item.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from .text import STOPWORDS, content_stems
 
 _ITEM = re.compile(r"^\s*(?:\d+[.)]|[•\-*])\s+(?P<item>\S.*)$")
 _LABELLED = re.compile(r"^\s*[*_]*[A-Z][a-z]+\s+\d+\s*[-–:.)]")
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
-             "sixth": 5, "6th": 5, "last": -1, "final": -1, "middle": "middle", "number one": 0, "number two": 1, "number three": 2,
-             "#1": 0, "#2": 1, "#3": 2}
+_ORDINALS: dict[str, int | Literal["middle"]] = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
+    "sixth": 5, "6th": 5, "last": -1, "final": -1, "middle": "middle", "number one": 0, "number two": 1, "number three": 2,
+    "#1": 0, "#2": 1, "#3": 2}
 _ORDINAL = re.compile(r"(?:\bthe\s+|\bthat\s+)?(?P<o>\bfirst|\bsecond|\bthird|\bfourth|\bfifth|\bsixth|\b1st|\b2nd|\b3rd|\b4th|\b5th|\b6th|\blast|\bfinal|\bmiddle|\bnumber (?:one|two|three)|#[123])"
                       r"\b(?!\s+(?:time|chapter|place|half|step of the course))(?:\s+(?P<noun>one|item|point|thing|phase|step|stage|strategy|value|bullet|option|resource|example|part))?", re.I)
 _NUMBERED = re.compile(r"(?:\bnumber|\bno\.|\bitem|#)\s*(\d)\b", re.I)
 _WHICH = re.compile(r"^(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:which|what)\s+(?:one|ones|of (?:them|those|these)|item|phase|step|strategy|value)\b", re.I)
 _THEM = re.compile(r"^(?:(?:can you|could you|please|now|ok(?:ay)?,?|so)\s+)*(?:list|name|enumerate|show|give me|what are)\s+(?:them|those|these|they|all of them)(?:\s+again)?(?:\s+please)?\s*[?.!]*$", re.I)
 _THE_X_ONE = re.compile(r"\bthe\s+([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+(?:one|item|strategy|phase|value)\b", re.I)
-_POINTING = frozenset("which one ones what is are does do uses use used about of them those these the a an item explain tell me more "
-                      "say describe that mean means means? one's".split())
+_POINTING = frozenset(["which", "one", "ones", "what", "is", "are", "does", "do", "uses", "use", "used", "about", "of", "them", "those", "these",
+                       "the", "a", "an", "item", "explain", "tell", "me", "more", "say", "describe", "that", "mean", "means", "means?", "one's"])
 
 
 def items_of(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from .. import actions
 from ..content import Chapter, Course
@@ -24,16 +25,16 @@ from ..lessons import heading_key
 from .text import content_stems, stem, words
 
 #: Words of the field that make a question a course question even without a glossary term.
-DOMAIN_WORDS = """
-model models llm llms gpt chatgpt transformer transformers attention token tokens tokenization tokenizer embedding
-embeddings pretraining pretrain pretrained training train trained fine-tuning finetuning fine-tune finetune tuning tuned
-instruction instructions dataset datasets data annotator annotators label labels labelled reward rewards ppo rlhf
-sft kl divergence penalty alignment aligned align helpful helpfulness harmless harmlessness honest honesty hallucinate
-hallucination hallucinating preference preferences human feedback reinforcement supervised distillation distil
-parameters params weights loss gradient base assistant chat chatbot completion complete completer autocomplete prompt
-prompts response responses pair pairs alpaca dolly pile eleutherai hugging face pytorch jax paper papers chapter
-course lesson tax phase phases rank ranking ranked policy optimization optimisation proximal drift capability
-""".split()
+DOMAIN_WORDS = ["model", "models", "llm", "llms", "gpt", "chatgpt", "transformer", "transformers", "attention", "token", "tokens", "tokenization",
+                "tokenizer", "embedding", "embeddings", "pretraining", "pretrain", "pretrained", "training", "train", "trained", "fine-tuning",
+                "finetuning", "fine-tune", "finetune", "tuning", "tuned", "instruction", "instructions", "dataset", "datasets", "data", "annotator",
+                "annotators", "label", "labels", "labelled", "reward", "rewards", "ppo", "rlhf", "sft", "kl", "divergence", "penalty", "alignment",
+                "aligned", "align", "helpful", "helpfulness", "harmless", "harmlessness", "honest", "honesty", "hallucinate", "hallucination",
+                "hallucinating", "preference", "preferences", "human", "feedback", "reinforcement", "supervised", "distillation", "distil",
+                "parameters", "params", "weights", "loss", "gradient", "base", "assistant", "chat", "chatbot", "completion", "complete", "completer",
+                "autocomplete", "prompt", "prompts", "response", "responses", "pair", "pairs", "alpaca", "dolly", "pile", "eleutherai", "hugging",
+                "face", "pytorch", "jax", "paper", "papers", "chapter", "course", "lesson", "tax", "phase", "phases", "rank", "ranking", "ranked",
+                "policy", "optimization", "optimisation", "proximal", "drift", "capability"]
 DOMAIN_STEMS = frozenset(stem(w) for w in DOMAIN_WORDS)
 #: Question words that only ask "how much": mapped to the stems that answer them in text.
 EXPANSIONS = {"big": ("size", "typic"), "large": ("size", "typic"), "mani": ("size", "typic"), "much": ("size",), "larg": ("size",),
@@ -100,7 +101,7 @@ class Hit:
 _MD = MarkdownIt("commonmark")
 
 
-def _inline_text(token) -> str:
+def _inline_text(token: Token) -> str:
     parts = []
     for child in token.children or []:
         if child.type in ("text", "code_inline"):

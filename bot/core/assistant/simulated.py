@@ -22,10 +22,10 @@ import re
 from ..content import Course
 from ..replies import quote_user_text
 from . import safety
-from .knowledge import Facts, Phrasebook
 from .coverage import register_vocabulary
 from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, which
+from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
 from .skills_course import CourseSkills, _lists_of
@@ -98,11 +98,11 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
         if len(clauses) < 2:
             return None
-        mention = [c for c in clauses if (m := _CHAPTER_NUMBER.search(c)) and self.course.chapter(int(m.group(1))) is None]
+        mention = {c: int(m.group(1)) for c in clauses if (m := _CHAPTER_NUMBER.search(c)) and self.course.chapter(int(m.group(1))) is None}
         rest = [c for c in clauses if c not in mention]
         if not mention or not rest or not any(_ASKS.search(c) for c in rest):
             return None
-        return " ".join(rest), int(_CHAPTER_NUMBER.search(mention[0]).group(1))
+        return " ".join(rest), next(iter(mention.values()))
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
         """A message with several questions: each answered, or said to be unanswerable, in order.
@@ -179,10 +179,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 country = self.facts.country(target) or self.facts.find_country_in(target)
                 if country is not None:
                     return self._country_answer(country, last.meta.get("attribute", "capital"))
-            if last.skill in ("course", "course-simpler", "course-example", "course-more", "list"):
-                if self.index.match_term(target):
-                    return self._course(target, last, "shallow")
-        if last.skill == "arithmetic" and short and REFERS.search(text + " ") or (
+            if last.skill in ("course", "course-simpler", "course-example", "course-more", "list") and self.index.match_term(target):
+                return self._course(target, last, "shallow")
+        if (last.skill == "arithmetic" and short and REFERS.search(text + " ")) or (
                 last.skill == "arithmetic" and re.match(r"^(?:now\s+|and\s+|then\s+)?(?:double|triple|halve|half|square|cube|plus|minus|times|divided|multiply|divide|add|subtract)\b", text, re.I)):
             found = self._arithmetic_on(text, last.meta.get("raw", ""))
             if found is not None:
@@ -235,7 +234,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 if not own:
                     continue
                 label = re.match(r"\W*((?:phase|step|stage|part)\s*\d+)", item, re.I)
-                named = bool(label) and re.search(r"\b" + re.escape(label.group(1)) + r"\b", last.text, re.I) is not None
+                named = label is not None and re.search(r"\b" + re.escape(label.group(1)) + r"\b", last.text, re.I) is not None
                 score = (len(own & said) / len(own) + (0.5 if term and term <= own else 0) + (0.3 if labelled else 0)
                          + (1.0 if named else 0))  # the last answer said "phase 3": that is the item it was about
                 if score > best_score:
@@ -262,9 +261,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         meta["item"] = item
         under = next((sub for lead, sub in _lists_of(doc) if lead.rstrip(":") == item), None)
         lines += [f"{n}. {x}" for n, x in enumerate(under or [], 1)]
-        named = [c for c in self.understanding.concepts(item) if not c.elsewhere]
-        if named:
-            meta["term"] = named[-1].term.term
+        item_concepts = [c for c in self.understanding.concepts(item) if not c.elsewhere]
+        if item_concepts:
+            meta["term"] = item_concepts[-1].term.term
         return Answer("\n".join(lines), "course", meta, doc.citation)
 
     _OPPOSITE = re.compile(r"\b(opposite|the reverse|the other (?:one|way|kind|side)|contrary|counterpart)\b", re.I)
@@ -280,8 +279,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         doc = self.index.section_for(*found) if found else None
         if doc is not None:
             meta.update(section=doc.title, depth=doc.depth, chapter=doc.chapter.number)
-        return Answer(f"The lesson contrasts **{term.term}** with **{other}**: {how}", "course", meta,
-                      doc.citation if doc else (self._topic_doc(last).citation if self._topic_doc(last) else None))
+        else:
+            doc = self._topic_doc(last)  # the other term has no section of its own: cite the one the last answer came from
+        return Answer(f"The lesson contrasts **{term.term}** with **{other}**: {how}", "course", meta, doc.citation if doc else None)
 
     def _item_followup(self, text: str, last: Turn) -> Answer | None:
         """"Explain the second one", "which one uses GPT-4?", "list them": about the items of the last answer."""
@@ -334,8 +334,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         """"why does it matter?" after an answer about RLHF is "why does RLHF matter?": a short question
         that points back and names no concept of its own is asked about the last answer's concept."""
         term = last.meta.get("term")
-        if term and last.skill and last.skill.startswith("course") and _BARE_WHY_HOW.match(text):
-            return f"{_BARE_WHY_HOW.match(text).group(1)} {term}?"  # "why?" after SFT: "why SFT?"
+        if term and last.skill and last.skill.startswith("course") and (bare := _BARE_WHY_HOW.match(text)):
+            return f"{bare.group(1)} {term}?"  # "why?" after SFT: "why SFT?"
         if not term or not last.skill or not last.skill.startswith("course") or len(words(text)) > 12 or not _PRONOUN.search(text):
             return text
         question = self.understanding.understand(text)
@@ -343,8 +343,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             return text  # "how is it different from SFT?": the other side of the difference is the last concept
         return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
 
-    _POINTER_WORDS = frozenset("explain put say make it that this simpl simpler simply simple eli5 like i'm im five kid child "
-                               "plain english words terms language easier dumb down layman less technical please again".split())
+    _POINTER_WORDS = frozenset(["explain", "put", "say", "make", "it", "that", "this", "simpl", "simpler", "simply", "simple", "eli5", "like", "i'm",
+                                "im", "five", "kid", "child", "plain", "english", "words", "terms", "language", "easier", "dumb", "down", "layman",
+                                "less", "technical", "please", "again"])
 
     def _names_something(self, text: str) -> bool:
         """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
@@ -388,8 +389,6 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         return None
 
     # ---- nothing grounded -----------------------------------------------------------------
-
-    _CREATIVE = re.compile(r"^(?:write|compose|draw|sing|paint|invent|make up|generate|create)\b(?P<what>.{0,60})|^tell me (?P<what2>a (?:joke|story|poem|riddle)|something funny)", re.I)
 
     def _unknown(self, text: str) -> Answer:
         creative = self._CREATIVE.match(text)

@@ -13,17 +13,21 @@ Saying less beats a confident answer from the wrong passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from itertools import pairwise
 
 from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
-from .retrieval import SectionDoc
-from .skills_course import GENERIC_COURSE_WORDS
-from .coverage import addressed, aspect_words, text_stems, best_unit, gate_fails, quoted, uncovered
+from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, text_stems, uncovered
+from .retrieval import SectionDoc, Unit
+from .skills_base import SkillBase
+from .skills_course import GENERIC_COURSE_WORDS, passage_units
+from .skills_sections import section_words
 from .summarise import key_sentences
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Question, intent_of
+from .understanding import Concept, Elsewhere, Question, intent_of
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -36,7 +40,7 @@ DETAIL_PRESENT = {"formula": re.compile(r"=|σ|∑|\bformula\b"),
 STRONG_FAQ = 90
 _YES_NO = re.compile(r"^\s*(?:so\s+|but\s+|and\s+)?(?:does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b", re.I)
 #: Words that ask for an example without saying which.
-_EXAMPLE_WORDS = frozenset(stem(w) for w in "example examples instance sample show give illustrate illustration demo demonstrate".split())
+_EXAMPLE_WORDS = frozenset(stem(w) for w in ["example", "examples", "instance", "sample", "show", "give", "illustrate", "illustration", "demo", "demonstrate"])
 #: Intents whose answer about a concept must cover the rest of the question.
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
@@ -44,7 +48,7 @@ _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|i
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 
-class ConceptSkills:
+class ConceptSkills(SkillBase):
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
         found = self._concepts_core(text, last, depth)
         if found is None or found.citation is None:
@@ -80,7 +84,7 @@ class ConceptSkills:
             unit_terms = self._unit_terms(doc, unit)
             if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
                 continue
-            passage = " ".join(u.text for u in self._passage_units(doc, unit))
+            passage = " ".join(u.text for u in passage_units(doc, unit))
             if not uncovered(text, f"{passage} {doc.title}", skip, strict=False):
                 answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
                 answer.citation = doc.citation
@@ -112,7 +116,7 @@ class ConceptSkills:
         if pool is None:
             seen: dict[str, tuple] = {}
             for doc, unit in self.index.units:  # one candidate per passage: a list's items share theirs
-                units = self._passage_units(doc, unit)
+                units = passage_units(doc, unit)
                 body = " ".join(u.text for u in units)
                 key = " ".join(body.split()).casefold()
                 if key not in seen or (doc.depth == "deep" and seen[key][0].depth != "deep"):
@@ -150,7 +154,7 @@ class ConceptSkills:
         if not any(addressed(w, quoted_words) for w in aspect_words(question, names)):
             return None  # named by its topic: a word of the example itself ("hello", "France"), not of the lesson around it
         shown = self.index.example_units(doc)
-        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else self._passage_units(doc, unit)
+        units = shown if len(doc.units) <= 4 and len(shown) == len(doc.units) else passage_units(doc, unit)
         lines = [f"The lesson's example, in *{doc.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
         meta = {"skill": "course-example", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
         return Answer("\n".join(lines), "course-example", meta, doc.citation)
@@ -210,8 +214,8 @@ class ConceptSkills:
         if intent == "simpler":
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
-            names = set(content_stems(" ".join(subject.term.names)))
-            return self._section_example(text, names) or self._term_example(subject)
+            subject_names = set(content_stems(" ".join(subject.term.names)))
+            return self._section_example(text, subject_names) or self._term_example(subject)
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
@@ -321,11 +325,11 @@ class ConceptSkills:
                                        f"how they relate. What it says about each:\n• **{a.term.term}**: {a.term.definition}\n"
                                        f"• **{b.term.term}**: {b.term.definition}")
 
-    def _unit_terms(self, doc: SectionDoc, unit) -> set[str]:
+    def _unit_terms(self, doc: SectionDoc, unit: Unit) -> set[str]:
         cache = self.__dict__.setdefault("_unit_terms_cache", {})
         key = (id(doc), id(unit))
         if key not in cache:
-            context = " . ".join(u.text for u in self._passage_units(doc, unit))  # a list item with the line that introduces it
+            context = " . ".join(u.text for u in passage_units(doc, unit))  # a list item with the line that introduces it
             cache[key] = {c.term.term for c in self.understanding.concepts(context + " . " + doc.title)}
         return cache[key]
 
@@ -409,12 +413,12 @@ class ConceptSkills:
         """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
         asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
         best, best_share = None, 0.0
-        for doc, title in zip(self.index.sections, self._heading_stems()):
+        for doc, title in zip(self.index.sections, self._heading_stems(), strict=True):
             shared = len(asked & title)
             share = shared / len(title) if title else 0.0
-            if shared >= 2 or (shared and len(title) == 1):
-                if share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep"):
-                    best, best_share = doc, share
+            if (shared >= 2 or (shared and len(title) == 1)) and (
+                    share > best_share or (share == best_share and best is not None and doc.depth == "deep" and best.depth != "deep")):
+                best, best_share = doc, share
         if best is None or best_share < 0.6:
             return None
         return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
@@ -429,7 +433,7 @@ class ConceptSkills:
         hits = self.understanding.elsewhere(text)
         local = [c for c in question.concepts if not c.elsewhere]
         hits = [h for h in hits if not any(c.start < h.end and h.start < c.end and c.end - c.start >= h.end - h.start for c in local)]
-        if hits and _WORLD.search(text) or (hits and self.facts.find_country_in(text)):
+        if (hits and _WORLD.search(text)) or (hits and self.facts.find_country_in(text)):
             everyday = everyday_stems()  # "the temperature in Paris today" is the weather, not sampling
             hits = [h for h in hits if " " in h.phrase.strip() or not set(content_stems(h.phrase)) <= everyday]
         if not hits:
@@ -473,7 +477,7 @@ class ConceptSkills:
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
 
-    def _mention_answers(self, hit, text: str) -> Answer | None:
+    def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
         else asked answers it (the lesson does say that much), with where the phrase is taught."""
         pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
@@ -488,7 +492,7 @@ class ConceptSkills:
                 return Answer(text, "course", meta, doc.citation)
         return None
 
-    def _outline_mention(self, hit):
+    def _outline_mention(self, hit: Elsewhere) -> tuple[tuple[SectionDoc, Unit] | None, tuple[SectionDoc, Unit] | None]:
         """Where the chapters here name the phrase (a unit that also names its chapter, "Pretraining (Ch 5)", first),
         and the unit that names that chapter in the course's pipeline ("Attention & Architecture Design (Ch 3-4)")."""
         pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
@@ -526,7 +530,7 @@ class ConceptSkills:
                 return unit_line(unit)
         return None
 
-    def _where(self, concepts: list[Concept]) -> Answer:
+    def _where(self, concepts: list[Concept]) -> Answer | None:
         lines, first = [], None
         for concept in concepts[:3]:
             doc = self.index.section_for(concept.term, concept.chapter)
@@ -565,8 +569,8 @@ class ConceptSkills:
                                            f"{a.term.term}, and I won't guess. What the lesson says about **{a.term.term}**: {a.term.definition}")
         if not others:  # "how is X different?": the one it is contrasted with, if the glossary says
             if a.term.contrast:
-                other, how = a.term.contrast[0]
-                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {how}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
+                other, difference = a.term.contrast[0]
+                return self._said(a, "course", f"**{a.term.term}** vs **{other}**: {difference}\n• **{a.term.term}**: {_first_sentence(a.term.definition)}")
             return self._definition(a.term, a.chapter, set(content_stems(corrected)))  # not a passage that says "different"
         b = others[0]
         how = _contrast(a.term, b.term) or _contrast(b.term, a.term)
@@ -602,7 +606,7 @@ class ConceptSkills:
             return self._said(subject, "course", f"**{term.term}**: {stating}")
         if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
             wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
-            found = self._quantity(corrected, self._section_words(corrected) & wanted) if wanted else None
+            found = self._quantity(corrected, section_words(corrected) & wanted) if wanted else None
             if found is not None:
                 return found
         doc = self.index.section_for(term, subject.chapter)
@@ -674,7 +678,7 @@ _SPEC_GENERIC = frozenset(content_stems("exact precise specific actual which wha
                                         "in for of does is implement implementation details detail code write set up"))
 
 
-def _speaks_to(question: str, concept: Concept, text: str, idf=None) -> bool:
+def _speaks_to(question: str, concept: Concept, text: str, idf: Callable[[str], float] | None = None) -> bool:
     """Whether a passage is about what the detail question asks ("learning rate"), beyond naming the concept."""
     names = set(content_stems(concept.said)) - _DETAIL_WORDS
     rest = set(content_stems(question)) - names - _DETAIL_WORDS
@@ -704,7 +708,7 @@ _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|sim
 
 def _compound_head(question: Question) -> Concept | None:
     """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it."""
-    for first, second in zip(question.concepts, question.concepts[1:]):
+    for first, second in pairwise(question.concepts):
         if second.start == first.end:
             return second
     return None
@@ -729,7 +733,7 @@ def _listed(question: Question) -> list[Concept]:
     from .understanding import tokens
     toks = tokens(question.text)
     out = [question.concepts[0]]
-    for prev, cur in zip(question.concepts, question.concepts[1:]):
+    for prev, cur in pairwise(question.concepts):
         between = " ".join(toks[prev.end:cur.start])
         if not between and re.search(re.escape(prev.said) + r"\s*[,;/]\s*" + re.escape(cur.said), question.text, re.I):
             between = ","  # "SFT, PPO and the KL penalty": a comma the tokens don't keep

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
+from ..content import Chapter
+from ..glossary import GlossaryTerm
 from .retrieval import EXPANSIONS, SectionDoc, Unit, expand
+from .skills_base import SkillBase
 from .summarise import key_sentences
 from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
@@ -25,11 +28,11 @@ GENERIC_COURSE_WORDS = frozenset(content_stems("lesson chapter course section me
                                                "talk talks suggest suggests recommend define definition describe tell work works part bit page "
                                                "understand understanding confused confusing help clarify unclear deal"))
 #: Words that ask how much of something, not what: alone they are no topic.
-QUANTITY_WORDS = frozenset(stem(w) for w in "long big many much large size number old often fast".split())
+QUANTITY_WORDS = frozenset(stem(w) for w in ["long", "big", "many", "much", "large", "size", "number", "old", "often", "fast"])
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
-class CourseSkills:
+class CourseSkills(SkillBase):
     # ---- lists ----------------------------------------------------------------------------
 
     _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
@@ -82,9 +85,9 @@ class CourseSkills:
                 if len(items) != wanted:
                     continue
                 keys = [re.split(r"\s*[:—–]\s*|\s+-\s+|\n", item, maxsplit=1)[0] for item in items]
-                if all(any(w.startswith(letter) and w not in STOPWORDS and len(w) >= 3 for w in words(k)[:4]) for k in keys):
-                    if found is None or (doc.depth == "deep" and found[0].depth != "deep"):
-                        found = (doc, items, intro)
+                if all(any(w.startswith(letter) and w not in STOPWORDS and len(w) >= 3 for w in words(k)[:4]) for k in keys) and (
+                        found is None or (doc.depth == "deep" and found[0].depth != "deep")):
+                    found = (doc, items, intro)
         if found is None:
             return None
         doc, items, intro = found
@@ -144,14 +147,14 @@ class CourseSkills:
         score, doc, unit = ranked[0]
         asked = {stem(w) for w in words(text) if w not in STOPWORDS} - GENERIC_COURSE_WORDS  # whole words: "gpt-4" counts once
         field = (asked & self.index.vocabulary) - GENERIC_COURSE_WORDS
-        have = {s for u in self._passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
+        have = {s for u in passage_units(doc, unit) for s in u.stems} | set(content_stems(doc.title))
         if not matched and field and len(field & have) * 2 < len(field):
             return None  # "why is it called reinforcement learning?" shares "called" with a passage, not its subject
         if not matched and not asked - QUANTITY_WORDS:
             return None  # "how long is this course?": only "long" is asked about, and "[long text]" is not an answer
         if not matched and len(asked & have) < min(2, len(asked)):
             return None  # "how does text generation work?" shares one word ("text"), not the question
-        if self._coverage(asked, doc, self._passage_units(doc, unit)) < MIN_COVERAGE:
+        if self._coverage(asked, doc, passage_units(doc, unit)) < MIN_COVERAGE:
             return self._not_said(text, matched, stems) if matched else None  # it shares a word, not the question
         lines = self._passage(doc, unit)
         runner_up = next((u for sc, d, u in ranked[1:4] if d is doc and sc >= 0.6 * score and unit_line(u) not in "\n".join(lines)), None)
@@ -176,7 +179,7 @@ class CourseSkills:
 
     _FACT_QUESTION = re.compile(r"^\s*(?:who|whom|whose|when|where|in what year|what year|how (?:many|much|long|old))\b", re.I)
 
-    def _not_said(self, text: str, matched, stems: set[str]) -> Answer:
+    def _not_said(self, text: str, matched: tuple[GlossaryTerm, Chapter], stems: set[str]) -> Answer:
         """A question about a known term that the lesson does not answer: what it does say, honestly framed."""
         answer = self._definition(*matched, stems)
         strange = self._strange(text, matched[0])
@@ -189,7 +192,7 @@ class CourseSkills:
                            f"What it does say:\n{answer.text}")
         return answer
 
-    def _strange(self, text: str, term) -> list[str]:
+    def _strange(self, text: str, term: GlossaryTerm) -> list[str]:
         """Topics in the question that the course never mentions ("LoRA" in "How does LoRA fine-tuning work?")."""
         names = set(content_stems(" ".join(term.names)))
         names |= {stem(w) for c in self.understanding.concepts(text) for w in c.said.split()}  # "honest" names honesty
@@ -206,12 +209,9 @@ class CourseSkills:
         from .understanding import tokens
         toks = tokens(text)
         spots = {i for i, t in enumerate(toks) if t == word}
-        for concept in self.understanding.concepts(text):
-            if concept.start - 1 in spots or concept.end in spots:
-                return True
-        return False
+        return any(concept.start - 1 in spots or concept.end in spots for concept in self.understanding.concepts(text))
 
-    def _definition(self, term, chapter, stems: set[str]) -> Answer:
+    def _definition(self, term: GlossaryTerm, chapter: Chapter, stems: set[str]) -> Answer:
         doc = self.index.section_for(term, chapter)
         lines = [f"**{term.term}**: {term.definition}"]
         if doc is not None:
@@ -223,24 +223,8 @@ class CourseSkills:
                 "depth": doc.depth if doc else term.depth, "chapter": chapter.number}
         return Answer("\n".join(lines), "course", meta, doc.citation if doc else None)
 
-    @staticmethod
-    def _passage_units(doc: SectionDoc, unit: Unit) -> list[Unit]:
-        """A unit as the student should read it: a list item with its whole list (and the line that
-        introduces it), a line ending in ':' with the list it introduces."""
-        lists = doc.lists()
-        index = doc.units.index(unit)
-        if unit.kind == "item" and unit.list_id is not None:
-            items = lists[unit.list_id][:8]
-            first = doc.units.index(items[0])
-            intro = doc.units[first - 1] if first > 0 and doc.units[first - 1].kind == "para" else None
-            return ([intro] if intro is not None and intro.text.rstrip().endswith(":") else []) + items
-        following = doc.units[index + 1] if index + 1 < len(doc.units) else None
-        if unit.text.rstrip().endswith(":") and following is not None and following.list_id is not None:
-            return [unit] + lists[following.list_id][:8]
-        return [unit]
-
     def _passage(self, doc: SectionDoc, unit: Unit) -> list[str]:
-        return [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in self._passage_units(doc, unit)]
+        return [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in passage_units(doc, unit)]
 
     def _topic_doc(self, last: Turn, depth: str | None = None) -> SectionDoc | None:
         meta = last.meta
@@ -251,7 +235,7 @@ class CourseSkills:
                 return doc
         return None
 
-    def _term_of(self, last: Turn):
+    def _term_of(self, last: Turn) -> GlossaryTerm | None:
         name = last.meta.get("term")
         return next((t for t, _ in self.index.terms if t.term == name), None) if name else None
 
@@ -271,7 +255,8 @@ class CourseSkills:
             lines.append(f"The lesson's short version, *{doc.title}*, starts: {unit_line(doc.units[0])}")
             cite = doc.citation
         meta = dict(last.meta, skill="course-simpler")
-        return Answer("\n".join(lines), "course-simpler", meta, cite or (self._topic_doc(last).citation if self._topic_doc(last) else None))
+        topic_doc = self._topic_doc(last)
+        return Answer("\n".join(lines), "course-simpler", meta, cite or (topic_doc.citation if topic_doc else None))
 
     def _example(self, last: Turn) -> Answer:
         term = self._term_of(last)
@@ -331,6 +316,22 @@ class CourseSkills:
 
 _LABELLED = re.compile(r"\b(phase|step|stage|part)\s*(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
 _LABEL_PATTERN = r"^\W*{0}\s*{1}\b"
+
+
+def passage_units(doc: SectionDoc, unit: Unit) -> list[Unit]:
+    """A unit as the student should read it: a list item with its whole list (and the line that
+    introduces it), a line ending in ':' with the list it introduces."""
+    lists = doc.lists()
+    index = doc.units.index(unit)
+    if unit.kind == "item" and unit.list_id is not None:
+        items = lists[unit.list_id][:8]
+        first = doc.units.index(items[0])
+        intro = doc.units[first - 1] if first > 0 and doc.units[first - 1].kind == "para" else None
+        return ([intro] if intro is not None and intro.text.rstrip().endswith(":") else []) + items
+    following = doc.units[index + 1] if index + 1 < len(doc.units) else None
+    if unit.text.rstrip().endswith(":") and following is not None and following.list_id is not None:
+        return [unit, *lists[following.list_id][:8]]
+    return [unit]
 
 
 def _lists_of(doc: SectionDoc) -> list[tuple[str, list[str]]]:

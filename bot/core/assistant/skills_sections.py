@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 
 from .retrieval import SectionDoc, Unit
+from .skills_base import SkillBase
 from .text import STOPWORDS, content_stems
-from .turns import Answer, unit_line
+from .turns import Answer, Turn, unit_line
 from .understanding import intent_of
 
 #: Heading words and the words students use for the same thing. General (any lesson may have a
@@ -78,8 +79,13 @@ def _lead(unit: Unit) -> str | None:
     return m.group(1) if m else None
 
 
-class SectionSkills:
-    def _named_section(self, text: str, last, depth: str) -> Answer | None:
+def section_words(text: str) -> set[str]:
+    """What a question asks about, without the words every question has."""
+    return set(content_stems(text)) - _IGNORED
+
+
+class SectionSkills(SkillBase):
+    def _named_section(self, text: str, last: Turn, depth: str) -> Answer | None:
         """Before the word search: the chapter's gist, a panel named by its title, or a section whose heading
         (not only an item's lead) the question names. Word search would answer "where can I go after this
         course?" with the passage that shares "after"."""
@@ -92,7 +98,7 @@ class SectionSkills:
         section the question names that answers its intent. `strong`: only a heading the question names."""
         if _GIST.search(text):
             return self._gist()
-        asked = set(content_stems(text)) - _IGNORED
+        asked = section_words(text)
         if not asked:
             return None
         found = self._callout(text)
@@ -112,10 +118,10 @@ class SectionSkills:
             if doc.title == doc.chapter.completion_section or doc.title.startswith(doc.chapter.completion_section or "\0"):
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
-            named = len(asked & heading) * 3 + len(asked & leads) * 2
-            if not named or (strong and not asked & heading):
+            naming = len(asked & heading) * 3 + len(asked & leads) * 2
+            if not naming or (strong and not asked & heading):
                 continue
-            score = named + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
+            score = naming + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
             if score > best_score:
                 best, best_score = doc, score
         if best is None:
@@ -136,7 +142,7 @@ class SectionSkills:
         """The units of a section that answer the intent: the items whose lead the question names, a list
         for a list request (or a section that is one), a number for a how-many."""
         own = asked - _widen(set(content_stems(doc.title)))  # what the heading doesn't already say picks an item
-        led = [u for u in doc.units if _lead(u) and own & _widen(set(content_stems(_lead(u))))]
+        led = [u for u in doc.units if (lead := _lead(u)) and own & _widen(set(content_stems(lead)))]
         lists = doc.lists()
         if led:
             out = []
@@ -154,11 +160,6 @@ class SectionSkills:
             intro = [u for u in doc.units[:first] if u.kind == "para"][-1:]
             return intro + next(iter(lists.values()))
         return doc.units[:2]
-
-    @staticmethod
-    def _section_words(text: str) -> set[str]:
-        """What a question asks about, without the words every question has."""
-        return set(content_stems(text)) - _IGNORED
 
     def _quantity(self, text: str, asked: set[str]) -> Answer | None:
         """"How big should my dataset be?": a unit that states a quantity (not a label such as "GPT-4")
@@ -182,8 +183,10 @@ class SectionSkills:
         wstems = set(content_stems(m.group("w")))
         found = [(doc, unit) for doc in self.index.sections for i, unit in enumerate(doc.units)
                  if self._exemplifies(doc, i, wstems) and not _EXAMPLE_CUE.search(unit.text)]
-        seen: set[str] = set()
-        found = [(d, u) for d, u in found if not (u.text in seen or seen.add(u.text))]
+        first: dict[str, tuple[SectionDoc, Unit]] = {}
+        for d, u in found:
+            first.setdefault(u.text, (d, u))  # a unit said twice (at both depths) is named once
+        found = list(first.values())
         if not found:
             return None
         doc = found[0][0]
@@ -226,7 +229,7 @@ class SectionSkills:
         wstems = set(content_stems(word))
         if not wstems or wstems & subject_names or word.casefold() in STOPWORDS:
             return None
-        rest = set(content_stems(text)) - _IGNORED - wstems
+        rest = section_words(text) - wstems
         scored: list[tuple[float, SectionDoc, Unit]] = []
         for doc in self.index.sections:
             units = doc.units

@@ -7,6 +7,7 @@ an instruction it carries out.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from ..replies import quote_user_text
 from . import rewrite as rewriting
@@ -18,6 +19,7 @@ from .arithmetic import (
     format_number,
     numbers_to_digits,
 )
+from .skills_base import SkillBase
 from .summarise import key_sentences
 from .text import clip, sentences, words
 from .turns import REFERS, Answer, Turn
@@ -26,7 +28,7 @@ DEEP_WORDS = re.compile(r"\b(deep|deeper|detailed|in depth|in-depth|in detail|lo
 SHALLOW_WORDS = re.compile(r"\b(shallow|short|brief|quick|simple|one[- ]line|tl;?dr)\b", re.I)
 
 
-class TextSkills:
+class TextSkills(SkillBase):
     # ---- rewriting and summarising -------------------------------------------------------------
 
     _PAYLOAD = re.compile(r"^(?P<how>[^:\n]{1,120}?)\s*(?::|\n)\s*(?P<body>.+)$", re.S)
@@ -102,9 +104,10 @@ class TextSkills:
 
     # ---- arithmetic -----------------------------------------------------------------------
 
-    _CUE_WORDS = set("""what is s whats calculate compute evaluate solve how much work out can you could please the of answer to
-    equals equal result do me tell quick math maths sum product quotient difference give i need know be would
-    happens happen if get gets does come comes out by and from""".split())
+    _CUE_WORDS = frozenset({"what", "is", "s", "whats", "calculate", "compute", "evaluate", "solve", "how", "much", "work", "out", "can", "you", "could",
+                              "please", "the", "of", "answer", "to", "equals", "equal", "result", "do", "me", "tell", "quick", "math", "maths", "sum",
+                              "product", "quotient", "difference", "give", "i", "need", "know", "be", "would", "happens", "happen", "if", "get", "gets",
+                              "does", "come", "comes", "by", "and", "from"})
 
     def _arithmetic(self, text: str, last: Turn, depth: str) -> Answer | None:
         if find_expression(text) is None:
@@ -130,9 +133,9 @@ class TextSkills:
             return Answer(f"I can't give a number for {shown}, because {exc}.", "arithmetic-error", {"skill": "arithmetic-error"})
         return Answer(f"{shown} = **{value}**", "arithmetic", {"skill": "arithmetic", "value": value, "raw": raw_number(evaluate(expression))})
 
-    _ON_VALUE = [(r"\b(?:double)\b(?:\s+(?:that|it|this|the result|the answer))?", "{v} * 2"), (r"\btriple\b(?:\s+(?:that|it|this))?", "{v} * 3"),
+    _ON_VALUE = ((r"\b(?:double)\b(?:\s+(?:that|it|this|the result|the answer))?", "{v} * 2"), (r"\btriple\b(?:\s+(?:that|it|this))?", "{v} * 3"),
                  (r"\b(?:halve|half of|half)\b(?:\s+(?:that|it|this))?", "{v} / 2"), (r"\bsquare (?:that|it|this)\b|\b(?:that|it) squared\b", "{v} ** 2"),
-                 (r"\bcube (?:that|it|this)\b", "{v} ** 3"), (r"\b(?:that|it|this|the result|the answer)\b", "{v}")]
+                 (r"\bcube (?:that|it|this)\b", "{v} ** 3"), (r"\b(?:that|it|this|the result|the answer)\b", "{v}"))
 
     def _arithmetic_on(self, text: str, raw: str) -> Answer | None:
         """A calculation on the previous result: "double that", "and minus 4", "divide it by 3"."""
@@ -154,10 +157,8 @@ class TextSkills:
         return self._arithmetic(rewritten, Turn(), "shallow")
 
 
-def raw_number(value) -> str:
+def raw_number(value: Fraction | float) -> str:
     """A result as an expression the calculator reads back (for "double that")."""
-    from fractions import Fraction
-
     if isinstance(value, Fraction):
         return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
     return repr(float(value))

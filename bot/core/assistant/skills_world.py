@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import re
 
-from ..replies import quote_user_text
-from .knowledge import Country
 from rapidfuzz import fuzz
 
+from ..replies import quote_user_text
+from .knowledge import Country
+from .skills_base import SkillBase
 from .text import clip, strip_end, words
 from .turns import Answer, Turn
 
 #: Languages people ask for that the phrasebook does not have: answered honestly.
-OTHER_LANGUAGES = set("""chinese mandarin cantonese russian arabic korean hindi bengali urdu swahili greek polish turkish
-swedish norwegian danish finnish latin hebrew persian farsi thai vietnamese indonesian malay czech hungarian romanian
-ukrainian irish welsh catalan esperanto klingon tagalog zulu""".split())
+OTHER_LANGUAGES = frozenset({"chinese", "mandarin", "cantonese", "russian", "arabic", "korean", "hindi", "bengali", "urdu", "swahili", "greek",
+                             "polish", "turkish", "swedish", "norwegian", "danish", "finnish", "latin", "hebrew", "persian", "farsi", "thai",
+                             "vietnamese", "indonesian", "malay", "czech", "hungarian", "romanian", "ukrainian", "irish", "welsh", "catalan",
+                             "esperanto", "klingon", "tagalog", "zulu"})
 
 
-class WorldSkills:
+class WorldSkills(SkillBase):
     # ---- translation ----------------------------------------------------------------------
 
-    _TRANSLATE = [
+    _TRANSLATE = (
         re.compile(r"\btranslate\s+(?:(?:the )?(?:word|phrase|sentence|expression)\s+)?(?P<p>.+?)\s+(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+(?: portuguese)?)\s*[?.!]*$", re.I),
         re.compile(r"\btranslate\s+(?:this\s+|it\s+)?(?:in|into|to)\s+(?P<l>[a-zà-ÿ]+)\s*[:,-]?\s*(?P<p>.+?)[?.!]*$", re.I),
         re.compile(r"\b(?:what(?:'s| is)|whats|give me|tell me)\s+(?:the\s+)?(?P<l>[a-zà-ÿ]+)\s+for\s+(?P<p>.+?)\s*[?.!]*$", re.I),
@@ -35,7 +37,7 @@ class WorldSkills:
         re.compile(r"^(?:say|write|tell me)\s+(?P<p>.+?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*(?:please)?[?.!]*$", re.I),
         re.compile(r"^(?P<p>[^?]{1,40}?)\s+in\s+(?P<l>[a-zà-ÿ]+)\s*(?:please)?\s*[?!.]*$", re.I),
         re.compile(r"^(?P<l>[a-zà-ÿ]+)\s+(?:for|of)\s+(?P<p>.+?)\s*[?.!]*$", re.I),
-    ]
+    )
 
     def _translate(self, text: str, last: Turn, depth: str) -> Answer | None:
         for pattern in self._TRANSLATE:
@@ -135,9 +137,10 @@ class WorldSkills:
             attribute = self._OTHER_ATTRIBUTE.search(text)
             if attribute and not self.index.is_course_question(text):
                 return self._not_in_table(country, attribute.group(1).lower())
-        city = self._capital_city_in(text)
-        if city is not None and self._OTHER_ATTRIBUTE.search(text):
-            return self._not_in_table(city, self._OTHER_ATTRIBUTE.search(text).group(1).lower(), city_name=city.capital)
+        of_capital = self._capital_city_in(text)
+        attribute = self._OTHER_ATTRIBUTE.search(text)
+        if of_capital is not None and attribute:
+            return self._not_in_table(of_capital, attribute.group(1).lower(), city_name=of_capital.capital)
         return None
 
     def _capital_city_in(self, text: str) -> Country | None:

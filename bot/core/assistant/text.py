@@ -17,17 +17,18 @@ _STEMMER = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
 
-STOPWORDS = frozenset("""
-a an the and or but if then than so of to in on at by for with from into onto about as is are was were be been
-being am do does did doing have has had having i me my mine we us our you your yours he him his she her it its
-they them their this that these those there here what which who whom whose when where why how can could would
-should will shall may might must not no yes please tell me explain describe give show say said just also
-very really some any all each more most such own same too only other again further once s t don ll ve re d m
-o y ok okay hey hi hello thanks thank kindly want need know like let lets let's get got go well
-people person someone somebody thing things way ways actually exactly basically use used using one ones
-yo pls plz u ur r n lol bro dude wtf btw btwn abt bc cuz coz tho thx um uh hmm ya yeah yep nope gonna wanna kinda sorta
-even here wat wut
-""".split())
+STOPWORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from",
+                       "into", "onto", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have",
+                       "has", "had", "having", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "yours", "he", "him", "his", "she", "her",
+                       "it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom",
+                       "whose", "when", "where", "why", "how", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "not", "no",
+                       "yes", "please", "tell", "me", "explain", "describe", "give", "show", "say", "said", "just", "also", "very", "really", "some",
+                       "any", "all", "each", "more", "most", "such", "own", "same", "too", "only", "other", "again", "further", "once", "s", "t",
+                       "don", "ll", "ve", "re", "d", "m", "o", "y", "ok", "okay", "hey", "hi", "hello", "thanks", "thank", "kindly", "want", "need",
+                       "know", "like", "let", "lets", "let's", "get", "got", "go", "well", "people", "person", "someone", "somebody", "thing",
+                       "things", "way", "ways", "actually", "exactly", "basically", "use", "used", "using", "one", "ones", "yo", "pls", "plz", "u",
+                       "ur", "r", "n", "lol", "bro", "dude", "wtf", "btw", "btwn", "abt", "bc", "cuz", "coz", "tho", "thx", "um", "uh", "hmm", "ya",
+                       "yeah", "yep", "nope", "gonna", "wanna", "kinda", "sorta", "even", "here", "wat", "wut"])
 
 
 #: Files of the base model's corpus in everyday English (not about machine learning).
@@ -42,7 +43,7 @@ def everyday_stems() -> frozenset[str]:
     English ("make", "worse", "another"): only the first may be named as "not in the course"."""
     from pathlib import Path
     folder = Path(__file__).parent / "data" / "corpus"
-    found = set()
+    found: set[str] = set()
     for name in _EVERYDAY_FILES:
         path = folder / name
         if path.is_file():
@@ -52,15 +53,20 @@ def everyday_stems() -> frozenset[str]:
 
 
 #: Common words the everyday corpus happens to lack.
-_COMMON = """better best worse worst faster slower bigger smaller larger cheaper harder easier good bad simple simply simpler
-kind sort type types wat wut whats happen happens happened different difference same called mean means meaning
-mention mentions mentioned say says talk talks stuff year years old kid kids child""".split()
+_COMMON = ["better", "best", "worse", "worst", "faster", "slower", "bigger", "smaller", "larger", "cheaper", "harder", "easier", "good", "bad",
+           "simple", "simply", "simpler", "kind", "sort", "type", "types", "wat", "wut", "whats", "happen", "happens", "happened", "different",
+           "difference", "same", "called", "mean", "means", "meaning", "mention", "mentions", "mentioned", "say", "says", "talk", "talks", "stuff",
+           "year", "years", "old", "kid", "kids", "child"]
+
+
+#: Curly and angle quotes, each to its straight quote.
+_STRAIGHT_QUOTES = str.maketrans("‘’“”«»", "''\"\"\"\"")
 
 
 def normalise(text: str) -> str:
     """NFKC, curly quotes straightened, whitespace collapsed (case kept)."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"'}))
+    text = text.translate(_STRAIGHT_QUOTES)
     return " ".join(text.split())
 
 

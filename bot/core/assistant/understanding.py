@@ -17,6 +17,7 @@ may not give, which must then be said).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -240,11 +241,11 @@ class Understanding:
         candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
         taken: set[int] = set()
         found: list[Elsewhere] = []
-        for _, _, _, hit in candidates:
-            span = set(range(hit.start, hit.end))
+        for _, _, _, candidate in candidates:
+            span = set(range(candidate.start, candidate.end))
             if not span & taken:
                 taken |= span
-                found.append(hit)
+                found.append(candidate)
         return sorted(found, key=lambda h: h.start)
 
     def concepts(self, text: str) -> list[Concept]:
@@ -296,7 +297,7 @@ class Understanding:
 _FILLER = frozenset({"the", "a", "an", "of", "for", "to", "from", "in", "on", "with", "and", "my", "your", "our", "its", "their"})
 
 
-def _bag(toks) -> frozenset[str]:
+def _bag(toks: Iterable[str]) -> frozenset[str]:
     """A phrase's words as a set of stems, fillers left out: order and inflection don't change it."""
     from .text import stem
     return frozenset(stem(t) for t in toks if t not in _FILLER and t not in STOPWORDS)
