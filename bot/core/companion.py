@@ -20,7 +20,7 @@ from .content import Course, load_course
 from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
 from .live import LiveQuizzes
 from .ratelimit import RateLimiter
-from .reading import PageRequest
+from .reading import PageRequest, Position
 from .replies import Reply, error, quote_user_text
 from .review import make_scheduler
 from .store import Store
@@ -145,6 +145,10 @@ class Companion:
 
     async def progress(self, actor: Actor) -> Reply:
         return await progress.show(self, actor)
+
+    async def last_position(self, actor: Actor) -> Position | None:
+        """Where the actor last read, for a "continue where you left off" (Slack's App Home)."""
+        return await reading.last_position(self.store, actor)
 
     async def leaderboard(self, actor: Actor) -> Reply:
         return await progress.leaderboard(self, actor)

@@ -16,7 +16,8 @@ from .clock import iso
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
 from .progress import completion_text, course_complete
 from .replies import Button, PageRef, Reply, error
-from .users import Actor, touch_user
+from .store import Store
+from .users import Actor, find_user, touch_user
 
 if TYPE_CHECKING:
     from .companion import Companion
@@ -31,14 +32,38 @@ class PageRequest:
     step: int = 0  # +1 next, -1 previous, relative to the remembered page
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a user last read: a chapter, at a depth, on a page (1-based)."""
+
+    chapter: int
+    depth: str
+    page: int
+
+
+def _latest_position(conn: sqlite3.Connection, user_pk: int) -> Position | None:
+    row = conn.execute("SELECT chapter, depth, page FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1",
+                       (user_pk,)).fetchone()
+    return Position(row["chapter"], row["depth"], row["page"]) if row else None
+
+
+async def last_position(store: Store, actor: Actor) -> Position | None:
+    """The page the actor read last (a "continue where you left off"), None if they never read
+    one. A read: it records no visit and takes no write lock."""
+    def read(conn: sqlite3.Connection) -> Position | None:
+        user = find_user(conn, actor.platform, actor.user_id)
+        return _latest_position(conn, user["id"]) if user else None
+    return await store.read(read)
+
+
 def _choose(conn: sqlite3.Connection, core: Companion, actor: Actor, req: PageRequest):
     now = core.clock.now()
     user_pk = touch_user(conn, actor, now)
     user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
     chapter_no = req.chapter
     if chapter_no is None:
-        row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
-        chapter_no = row[0] if row and core.course.chapter(row[0]) else core.course.chapters[0].number
+        last = _latest_position(conn, user_pk)
+        chapter_no = last.chapter if last and core.course.chapter(last.chapter) else core.course.chapters[0].number
     chapter = core.course.chapter(chapter_no)
     if chapter is None:
         return None, f"There is no chapter {chapter_no}. Chapters: {core.chapter_list()}."
