@@ -50,11 +50,13 @@ async def find(store: Store, platform: str, session_id: int, question_index: int
 
 
 async def delete_ended(store: Store, session_ids: list[int] | None = None) -> None:
-    """Delete the rows of these ended sessions (None: of every session that has ended)."""
-    def tx(conn) -> None:
-        if session_ids is None:
-            conn.execute("DELETE FROM live_messages WHERE session_id IN (SELECT id FROM live_sessions WHERE phase = 'ended')")
-        else:
-            conn.executemany("DELETE FROM live_messages WHERE session_id = ?", [(i,) for i in session_ids])
-
-    await store.run(tx)
+    """Delete the rows of these ended sessions (one transaction, right after their last events),
+    or, with None, of every session that has ended: the sweep at start looks first and writes
+    only when there is something to delete, so a process whose adapters record no messages (the
+    console) never needs the write lock for it (a read-only database still answers reads)."""
+    if session_ids is not None:
+        await store.run(lambda conn: conn.executemany("DELETE FROM live_messages WHERE session_id = ?", [(i,) for i in session_ids]))
+        return
+    ended = "SELECT id FROM live_sessions WHERE phase = 'ended'"
+    if await store.read(lambda conn: conn.execute(f"SELECT 1 FROM live_messages WHERE session_id IN ({ended}) LIMIT 1").fetchone()):
+        await store.run(lambda conn: conn.execute(f"DELETE FROM live_messages WHERE session_id IN ({ended})"))
