@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import quiz
+from bot.core import live_messages, quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, ConfigError, Settings, load_settings
@@ -253,24 +253,21 @@ def test_the_limiter_forgets_idle_users_instead_of_growing():
 
 
 async def test_an_ended_sessions_message_rows_are_deleted_after_its_last_events(core):
-    """slack_live_messages (the Slack adapter's table) as the adapter uses it: a row per question's
-    message, read again for the reveal, deleted once the session has ended."""
-    core.live.own_messages("slack_live_messages")
+    """live_messages as an adapter uses it: a row per question's message, found again for the
+    reveal, deleted once the session has ended."""
     host = student("host")
     seen_at_reveal = []
 
     async def adapter(event):
         if event.kind == "question":
-            await core.store.run(lambda c: c.execute(
-                "INSERT INTO slack_live_messages(session_id, question_index, channel, ts) VALUES (?, ?, 'C1', ?)",
-                (event.session_id, event.question_index, f"{event.question_index}.0")))
+            await live_messages.record(core.store, live_messages.LiveMessage(
+                event.session_id, event.question_index, "test", "C1", f"{event.question_index}.0"))
         elif event.kind == "closed":
-            seen_at_reveal.append(await core.store.run(lambda c: c.execute(
-                "SELECT ts FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
-                (event.session_id, event.question_index)).fetchone()[0]))
+            shown = await live_messages.find(core.store, "test", event.session_id, event.question_index)
+            seen_at_reveal.append(shown.message_id)
 
     core.live.subscribe(adapter)
-    count = lambda c: c.execute("SELECT COUNT(*) FROM slack_live_messages").fetchone()[0]  # noqa: E731
+    count = lambda c: c.execute("SELECT COUNT(*) FROM live_messages").fetchone()[0]  # noqa: E731
     await core.handle_text(host, "/live 7 2")
     core.clock.advance(21)
     await core.live.advance_due()
@@ -294,22 +291,17 @@ async def test_message_rows_left_by_sessions_that_ended_elsewhere_are_swept_at_s
         await core.handle_text(student("host"), "/live 7 2")
         await core.handle_text(student("host", guild="guild-2"), "/live 7 2")
 
-        def rows(conn):  # as the Slack adapter of a process that then died would have left them
-            for (session_id,) in conn.execute("SELECT id FROM live_sessions").fetchall():
-                conn.execute("INSERT INTO slack_live_messages(session_id, question_index, channel, ts) VALUES (?, 0, 'C', '1.0')",
-                             (session_id,))
-            conn.execute("UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL WHERE guild = 'guild-1'")
-        await core.store.run(rows)
+        # As the adapter of a process that then died would have left them.
+        for session_id in await core.store.run(lambda c: [r[0] for r in c.execute("SELECT id FROM live_sessions")]):
+            await live_messages.record(core.store, live_messages.LiveMessage(session_id, 0, "test", "C", "1.0"))
+        await core.store.run(lambda c: c.execute("UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL WHERE guild = 'guild-1'"))
     finally:
         await core.close()
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     try:
-        core.live.own_messages("slack_live_messages")
         await core.live.advance_due()
         left = await core.store.run(lambda c: c.execute(
-            "SELECT s.guild FROM slack_live_messages m JOIN live_sessions s ON s.id = m.session_id").fetchall())
+            "SELECT s.guild FROM live_messages m JOIN live_sessions s ON s.id = m.session_id").fetchall())
         assert [r[0] for r in left] == ["guild-2"]  # the running session's message stays
-        with pytest.raises(ValueError):
-            core.live.own_messages("x; DROP TABLE users")
     finally:
         await core.close()

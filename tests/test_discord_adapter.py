@@ -29,6 +29,7 @@ from bot.adapters.discord import client as discord_client
 from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.instructor import REFUSED
+from bot.core.live import STALE_AFTER
 from bot.core.questions import LETTERS
 from bot.core.users import Actor
 
@@ -337,6 +338,30 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
             "SELECT u.display_name FROM live_answers a JOIN users u ON u.id = a.user_pk WHERE a.session_id = ?"
             " GROUP BY a.user_pk ORDER BY SUM(a.points) DESC, MIN(a.answered_at) LIMIT 1", (session,)).fetchone())
         assert f"🥇 **{top[0]}**" in board
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.parametrize("offline_seconds", [30, 20 * 60])
+async def test_a_restart_closes_an_open_questions_buttons_without_a_click(standin, tmp_path, offline_seconds):
+    """The process stops while a question is open and its deadline passes while it is down; the
+    new process's live loop closes the question (or, past STALE_AFTER, the whole quiz) and removes
+    the buttons of the message posted before the restart, though nobody clicked anything."""
+    clock = ManualClock()
+    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    await bot.start()
+    try:
+        await ask(standin, User.make("Host"), "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
+        question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
+        assert standin.messages[question_msg["id"]]["components"]
+        await bot.stop()
+        clock.advance(seconds=offline_seconds)
+        interactions = len(standin.exchanges)
+        await bot.start()
+        closing = "Time's up" if offline_seconds < STALE_AFTER.total_seconds() else "Live quiz closed"
+        await standin.wait_for(lambda: [m for m in standin.channel_messages() if closing in embed_text(m)])
+        await standin.wait_for(lambda: not standin.messages[question_msg["id"]]["components"])
+        assert len(standin.exchanges) == interactions  # nobody clicked
     finally:
         await bot.stop()
 

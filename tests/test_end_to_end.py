@@ -17,6 +17,7 @@ from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.questions import LETTERS
+from bot.core.reading import Position
 from bot.core.users import Actor
 
 CHAPTER = 7
@@ -59,6 +60,7 @@ async def current_question(core: Companion, user_id: str):
 
 async def test_lesson_pages_remember_position_and_depth(companion):
     ann = student("ann")
+    assert await companion.last_position(ann) is None  # never read: nothing to continue
     first = await companion.lesson(ann, CHAPTER, "deep")
     assert first.page.number == 1 and first.page.total >= 2
     nxt = next(b for b in first.buttons if b.label.startswith("Next"))
@@ -67,6 +69,7 @@ async def test_lesson_pages_remember_position_and_depth(companion):
     # No arguments: where Ann left off, at her depth.
     again = await companion.handle_text(ann, "/lesson")
     assert again.page.number == 2 and "deep depth" in again.text
+    assert await companion.last_position(ann) == Position(CHAPTER, "deep", 2)  # what Slack's App Home offers to continue
     # Switching depth keeps her in the same part of the lesson.
     switch = next(b for b in again.buttons if b.label.startswith("Switch to shallow"))
     shallow = await companion.handle_action(ann, switch.action)

@@ -25,11 +25,19 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
         await store.close()
 
 
+async def database_at(path: Path, version: int, fill) -> None:
+    """A database file as an older release left it: migrated up to `version`, then `fill(conn)`."""
+    store = await Store.open(path, migrate=False)
+    try:
+        await store.migrate(target=version)
+        assert await store.schema_version() == version
+        await store.run(fill)
+    finally:
+        await store.close()
+
+
 async def test_an_old_database_upgrades_without_losing_rows(tmp_path):
     path = tmp_path / "old.db"
-    store = await Store.open(path, migrate=False)
-    await store.migrate(target=1)
-    assert await store.schema_version() == 1
 
     def fill(conn):
         conn.execute("INSERT INTO users(id, platform, user_id, display_name, created_at) VALUES (1, 'discord', '42', 'Ada', '2026-01-01')")
@@ -38,9 +46,7 @@ async def test_an_old_database_upgrades_without_losing_rows(tmp_path):
                      " VALUES (5, 1, 7, 99, '[\"7:hola\"]', 1, 1, 'finished', '2026-01-01')")
         conn.execute("INSERT INTO quiz_answers VALUES (5, 0, '7:hola', '\"Hola\"', 1, 0, '2026-01-01')")
 
-    await store.run(fill)
-    await store.close()
-
+    await database_at(path, 1, fill)
     store = await Store.open(path)  # start-up applies what is pending
     try:
         assert await store.schema_version() == find_migrations()[-1].version

@@ -18,7 +18,7 @@ import pytest
 
 from bot.adapters import AdapterError
 from bot.adapters.slack.app import SlackAdapter, check_settings
-from bot.core import quiz
+from bot.core import live_messages, quiz
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR
 from bot.core.users import Actor
@@ -255,9 +255,9 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         assert not [b for b in update.data["blocks"] if b["type"] == "actions"]  # and its buttons are gone
         assert "correct" in shown_text(update.data)
         # The reveal updates the message posted before the restart.
-        first_ts = (await w.core.store.run(lambda c: c.execute(
-            "SELECT ts FROM slack_live_messages WHERE question_index = 0").fetchone()))[0]
-        assert update.data["ts"] == first_ts
+        session = (await w.core.store.run(lambda c: c.execute("SELECT id FROM live_sessions").fetchone()))[0]
+        first = await live_messages.find(w.core.store, "slack", session, 0)
+        assert update.data["ts"] == first.message_id
         w.clock.advance(6)  # the reveal ends: question 2
         second = await standin.wait_for(lambda c: c.method == "chat.postMessage" and "question 2/2" in shown_text(c.data))
         skip = find(second.data["blocks"], "⏭ Skip")
@@ -640,12 +640,12 @@ async def test_a_bad_timestamp_is_401_and_a_replay_is_refused(tmp_path, standin,
         assert len(standin.calls_to("response_url")) == 1  # it ran once
         # A new request (its own signature) is fine, and old signatures are pruned.
         assert (await standin.http(w.url, standin.slash_command("/companion", "help", "UANN"))).status == 200
-        rows = await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures").fetchone()[0])
+        rows = await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM seen_signatures").fetchone()[0])
         assert rows == 2
         await w.adapter.replays.first("v0=old", ts - 1000, time.time())
-        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 1
+        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM seen_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 1
         await w.adapter.replays.first("v0=new", ts, time.time())
-        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM slack_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 0
+        assert await w.core.store.run(lambda c: c.execute("SELECT COUNT(*) FROM seen_signatures WHERE signature = 'v0=old'").fetchone()[0]) == 0
         assert not no_tracebacks(caplog)
     finally:
         await close_world(other)

@@ -1,4 +1,4 @@
-"""The Slack adapter's live message rows (`slack_live_messages`, one per question's message, read
+"""The Slack adapter's live message rows (`live_messages`, one per question's message, found
 again for the reveal) are deleted once the quiz has ended, and swept at start when a quiz ended
 while no Slack process was showing it. Through the real adapter and the local Slack stand-in."""
 
@@ -10,7 +10,7 @@ from tests.slack_fixtures import close_world, open_world, standin  # noqa: F401
 from tests.slack_standin import shown_text
 from tests.test_slack_e2e import command
 
-ROWS = "SELECT COUNT(*) FROM slack_live_messages"
+ROWS = "SELECT COUNT(*) FROM live_messages WHERE platform = 'slack'"
 
 
 async def test_a_live_quizs_message_rows_go_when_it_ends_and_are_swept_at_start(tmp_path, standin):  # noqa: F811

@@ -4,9 +4,9 @@ An action id is a short string a button, menu or form carries back to the core (
 `lesson:7:deep:L52`), so a press after a restart still finds its attempt, question and choice.
 The core builds every id with the functions below; adapters never spell one: what an adapter
 must know about an id (its kinds, for Discord's persistent item template; whether it turns a
-lesson page or answers a quiz question, to place the reply; which live session it answers; whether
-it needs an instructor's role) it asks here. `Companion.handle_action` reads the ids back and
-validates every field (`bot/core/inputs.py`).
+lesson page or answers a quiz question, to place the reply; whether it needs an instructor's
+role) it asks here. `Companion.handle_action` reads the ids back and validates every field
+(`bot/core/inputs.py`).
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ def live_stop(session: int) -> str:
 # ---- what adapters may ask of an id ----------------------------------------------------------------
 
 _QUIZ_ANSWER = re.compile(r"quiz:[0-9]+:[0-9]+:a:")
-_LIVE_ANSWER = re.compile(r"live:([0-9]{1,12}):[0-9]+:a:")
 _LIVE_CONTROL = re.compile(r"live:[0-9]+:(?:skip|stop)")
 
 
@@ -79,12 +78,6 @@ def turns_lesson_page(action: str) -> bool:
 
 def answers_quiz_question(action: str) -> bool:
     return _QUIZ_ANSWER.match(action) is not None
-
-
-def live_session_answered(action: str) -> int | None:
-    """The live session a live-answer id answers, else None."""
-    match = _LIVE_ANSWER.match(action)
-    return int(match[1]) if match else None
 
 
 def controls_live_quiz(action: str) -> bool:

@@ -25,7 +25,7 @@ from .content import Course, load_course
 from .context import CoreContext
 from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
 from .live import LiveQuizzes
-from .reading import PageRequest
+from .reading import PageRequest, Position
 from .refusal import Refusal
 from .replies import Reply, error, quote_user_text
 from .store import Store
@@ -167,6 +167,10 @@ class Companion:
     @_answers_refusals
     async def progress(self, actor: Actor) -> Reply:
         return await progress.show(self.ctx, actor)
+
+    async def last_position(self, actor: Actor) -> Position | None:
+        """Where the actor last read, for a "continue where you left off" (Slack's App Home)."""
+        return await reading.last_position(self.store, actor)
 
     @_answers_refusals
     async def leaderboard(self, actor: Actor) -> Reply:

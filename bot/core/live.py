@@ -26,12 +26,11 @@ import contextlib
 import json
 import logging
 import random
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import actions
+from . import actions, live_messages
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .context import CoreContext
@@ -98,9 +97,6 @@ def _claim(conn, session, **changes) -> bool:
     ).rowcount == 1
 
 
-_TABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
 class LiveQuizzes:
     def __init__(self, ctx: CoreContext):
         self.ctx = ctx
@@ -109,9 +105,8 @@ class LiveQuizzes:
         #: The platforms whose sessions this process advances (None: every platform, as in tests
         #: that drive `advance_due` by hand). Set by `running(platforms)`.
         self.platforms: frozenset[str] | None = None
-        #: Adapters' tables of per-session message rows (each with a `session_id` column).
-        self._message_tables: set[str] = set()
-        self._sweep_pending = False
+        #: The first round sweeps the message rows of sessions that ended while no process showed them.
+        self._sweep_pending = True
         #: Rounds of the loop completed, and when the waiting loop will next look at the database
         #: by itself (None while it works): tests wait on these instead of on wall-clock time.
         self.rounds = 0
@@ -119,15 +114,6 @@ class LiveQuizzes:
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
-
-    def own_messages(self, table: str) -> None:
-        """An adapter keeps rows about a session's messages in `table` (keyed by `session_id`): they
-        are deleted once the session has ended and its last events were shown, and the rows of
-        sessions that ended earlier (while no process showed them) are swept by the next round."""
-        if not _TABLE.match(table):
-            raise ValueError(f"not a table name: {table!r}")
-        self._message_tables.add(table)
-        self._sweep_pending = True
 
     async def _publish(self, events: list[LiveEvent]) -> None:
         ended = []
@@ -139,17 +125,9 @@ class LiveQuizzes:
                     log.exception("live event listener failed for session %s", event.session_id)
             if event.kind == "ended":
                 ended.append(event.session_id)
-        if ended and self._message_tables:
-            await self.ctx.store.run(self._delete_messages, ended)
+        if ended:  # their messages' rows were needed up to the last event, and never again
+            await live_messages.delete_ended(self.ctx.store, ended)
         self._changed.set()
-
-    def _delete_messages(self, conn, session_ids: list[int] | None) -> None:
-        """Delete adapters' message rows of these ended sessions (None: of every ended session)."""
-        for table in sorted(self._message_tables):
-            if session_ids is None:
-                conn.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM live_sessions WHERE phase = 'ended')")
-            else:
-                conn.executemany(f"DELETE FROM {table} WHERE session_id = ?", [(i,) for i in session_ids])
 
     def _serves(self, platform: str) -> bool:
         return self.platforms is None or platform in self.platforms
@@ -303,7 +281,7 @@ class LiveQuizzes:
         process won (a session another process moved first yields nothing here)."""
         if self._sweep_pending:
             self._sweep_pending = False
-            await self.ctx.store.run(self._delete_messages, None)
+            await live_messages.delete_ended(self.ctx.store)
         ids = await self.ctx.store.read(self._due_ids)
         events: list[LiveEvent] = []
         for session_id in ids:

@@ -17,7 +17,8 @@ from .lessons import DEPTHS, PANEL_ACTIONS, Page
 from .progress import completion_text, course_complete
 from .refusal import Refusal
 from .replies import Button, PageRef, Reply
-from .users import Actor, touch_user
+from .store import Store
+from .users import Actor, find_user, touch_user
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,38 @@ class PageRequest:
     step: int = 0  # +1 next, -1 previous, relative to the remembered page
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a user last read: a chapter, at a depth, on a page (1-based)."""
+
+    chapter: int
+    depth: str
+    page: int
+
+
+def _latest_position(conn: sqlite3.Connection, user_pk: int) -> Position | None:
+    row = conn.execute("SELECT chapter, depth, page FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1",
+                       (user_pk,)).fetchone()
+    return Position(row["chapter"], row["depth"], row["page"]) if row else None
+
+
+async def last_position(store: Store, actor: Actor) -> Position | None:
+    """The page the actor read last (a "continue where you left off"), None if they never read
+    one. A read: it records no visit and takes no write lock."""
+    def read(conn: sqlite3.Connection) -> Position | None:
+        user = find_user(conn, actor.platform, actor.user_id)
+        return _latest_position(conn, user["id"]) if user else None
+    return await store.read(read)
+
+
 def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageRequest):
     now = ctx.clock.now()
     user_pk = touch_user(conn, actor, now)
     user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
     chapter_no = req.chapter
     if chapter_no is None:
-        row = conn.execute("SELECT chapter FROM reading_positions WHERE user_pk = ? ORDER BY updated_at DESC LIMIT 1", (user_pk,)).fetchone()
-        chapter_no = row[0] if row and ctx.course.chapter(row[0]) else ctx.course.chapters[0].number
+        last = _latest_position(conn, user_pk)
+        chapter_no = last.chapter if last and ctx.course.chapter(last.chapter) else ctx.course.chapters[0].number
     chapter = ctx.require_chapter(chapter_no)
     pos = conn.execute("SELECT depth, page FROM reading_positions WHERE user_pk = ? AND chapter = ?", (user_pk, chapter_no)).fetchone()
     depth = req.depth or (pos["depth"] if pos else user["preferred_depth"])

@@ -8,8 +8,11 @@ a follow-up. The
 deadline cannot be missed however slow the work is, and the fast path costs one request.
 
 Instructors: Manage Server in the member's permissions (which Discord computes per channel and
-sends with every interaction), or the configured instructor role. The `/course` group is also
-hidden by default permissions, but the server-side check is what counts.
+sends with every interaction), or the configured instructor role, by id or name, through
+discord.py's public `Member.get_role`/`Member.roles`: they read the server's roles from the
+cache that the `guilds` intent fills (GUILD_CREATE) and keeps current for every server the bot
+is in. The `/course` group is also hidden by default permissions, but the server-side check is
+what counts.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.core import actions
+from bot.core import actions, live_messages
 from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
+from bot.core.live_messages import LiveMessage
 from bot.core.replies import Reply, error
 from bot.core.store import StoreError
 from bot.core.users import Actor
@@ -62,10 +66,11 @@ def actor_for(interaction_or_message: discord.Interaction | discord.Message, set
 
 
 def _has_role(member: discord.Member, wanted: str | None) -> bool:
+    """Whether the member holds the instructor role, named by id or by name (case-insensitive)."""
     if not wanted:
         return False
     if wanted.isdigit():
-        return int(wanted) in member._roles  # role ids come with the member, even if roles are not cached
+        return member.get_role(int(wanted)) is not None
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
 
 
@@ -147,8 +152,6 @@ class DiscordAdapter:
         self.client = client
         self.core = companion
         self.settings = settings
-        #: session id → (channel id, message id) of the open question, to close its buttons.
-        self.live_messages: dict[int, tuple[int, int]] = {}
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
         self._starting = StartNotices()
 
@@ -275,11 +278,6 @@ class DiscordAdapter:
         if typed is not None:
             action += clean(typed)
         actor = self.actor(interaction)
-        live = actions.live_session_answered(action)
-        if live is not None and interaction.message is not None and not interaction.message.flags.ephemeral:
-            # After a restart the first click re-learns which message shows the session's question,
-            # so its buttons can still be closed when the question ends.
-            self.live_messages.setdefault(live, (interaction.message.channel.id, interaction.message.id))
         await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
@@ -335,6 +333,20 @@ class DiscordAdapter:
         except (discord.HTTPException, ValueError):
             log.warning("could not tell the starter of live session %s that it ended", event.session_id)
 
+    async def _close_buttons(self, event: LiveEvent) -> None:
+        """A question's buttons go away once it has closed, found through `live_messages` so that a
+        question posted before a restart (or by another process) loses them too. An ended session's
+        question may still be open (a session ended by an error), so an ending closes it as well;
+        a message that has no buttons left is simply edited again."""
+        shown = await live_messages.find(self.core.store, "discord", event.session_id, event.question_index)
+        if shown is None or not (shown.channel.isdigit() and shown.message_id.isdigit()):
+            return
+        try:
+            message = self.client.get_partial_messageable(int(shown.channel)).get_partial_message(int(shown.message_id))
+            await message.edit(view=None, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.info("could not close the buttons of live session %s", event.session_id)
+
     async def on_live_event(self, event: LiveEvent) -> None:
         platform, _guild, channel = event.place
         if platform != "discord" or not channel.isdigit():
@@ -347,14 +359,10 @@ class DiscordAdapter:
                 # Nobody could see or answer it: end the session and tell its starter why.
                 await self._cannot_post(event, channel, exc)
                 return
-            self.live_messages[event.session_id] = (message.channel.id, message.id)
+            await live_messages.record(self.core.store, LiveMessage(event.session_id, event.question_index, "discord",
+                                                                    str(message.channel.id), str(message.id)))
             return
-        opened = self.live_messages.pop(event.session_id, None)
-        if opened is not None:
-            try:  # the question's buttons go away once it has closed
-                await self.client.get_partial_messageable(opened[0]).get_partial_message(opened[1]).edit(view=None, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException:
-                log.info("could not close the buttons of live session %s", event.session_id)
+        await self._close_buttons(event)
         try:
             await target.send(**message_kwargs(event.reply))
         except discord.HTTPException as exc:

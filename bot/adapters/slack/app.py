@@ -28,7 +28,7 @@ What is checked, not trusted (each refusal says "That button is no longer valid"
 - a `response_url` is posted to only if it is Slack's (`https://hooks.slack.com/`, or the
   configured API base's host in tests); a request whose response_url is anything else is refused;
 - HTTP mode: a timestamp that is not a number is a 401 (bolt would answer 500), and a signature
-  already seen within its five minutes is a replay, refused with 401 (`dedup.Replays`, in SQLite);
+  already seen within its five minutes is a replay, refused with 401 (`SeenSignatures`, in SQLite);
 - ids with numbers too long to be real, and lone surrogates anywhere, never reach the core
   (`bot/adapters/safety.py`).
 A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and tells the starter.
@@ -61,18 +61,19 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
-from bot.core import actions
+from bot.core import actions, live_messages
 from bot.core.companion import ALIASES, COMMANDS, Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
+from bot.core.live_messages import LiveMessage
 from bot.core.replies import Reply, error
+from bot.core.seen_events import SeenEvents, SeenSignatures
 from bot.core.store import StoreError
 from bot.core.users import Actor
 
 from ..live_start import StartNotices
 from ..safety import NO_LONGER_VALID, clean, plausible_action
 from . import blocks
-from .dedup import Dedup, Replays
 from .home import build_home
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "p
 PUBLIC_KINDS = frozenset({"leaderboard"})
 #: Replies to a button that add to the conversation instead of replacing the message pressed.
 ASIDE_KINDS = frozenset({"error", "hint", "assistant", "live", "live-ack", "export"})
+#: Slack refuses a request whose timestamp is more than 5 minutes from now (bolt checks it): a
+#: signature is worth remembering for that long after its timestamp, plus a little clock skew.
+SIGNATURE_WINDOW = 300 + 60
 #: How long a users.info answer (name, admin) is trusted.
 USER_CACHE_SECONDS = 300
 _TOKEN = re.compile(r"\b(xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)")
@@ -198,12 +202,12 @@ async def _health(_: web.Request) -> web.Response:
 class _SocketHandler(AsyncSocketModeHandler):
     """bolt's handler, plus: an envelope delivered twice is acknowledged again but handled once."""
 
-    def __init__(self, app: AsyncApp, app_token: str, dedup: Dedup, **kwargs: Any):
+    def __init__(self, app: AsyncApp, app_token: str, seen: SeenEvents, **kwargs: Any):
         super().__init__(app, app_token, **kwargs)
-        self.dedup = dedup
+        self.seen = seen
 
     async def handle(self, client, req) -> None:  # type: ignore[override]
-        if req.envelope_id and not self.dedup.first_in_memory("envelope:" + req.envelope_id):
+        if req.envelope_id and not self.seen.first_in_memory("envelope:" + req.envelope_id):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         await super().handle(client, req)
@@ -221,8 +225,9 @@ class SlackAdapter:
         self.host = host
         self.port = settings.slack_port if port is None else port
         self.ping_interval = ping_interval
-        self.dedup = Dedup(core.store, core.clock)
-        self.replays = Replays(core.store)
+        #: Deliveries handled once: Events API retries and repeated envelopes, replayed signed requests.
+        self.seen = SeenEvents("slack", core.store, core.clock)
+        self.replays = SeenSignatures(core.store, SIGNATURE_WINDOW)
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
         self._modal_key = hashlib.sha256(b"course-companion modal metadata\0" + (settings.slack_bot_token or "").encode()).digest()
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
@@ -236,7 +241,6 @@ class SlackAdapter:
         self._users: dict[str, tuple[float, str, bool]] = {}
         self.bot_user_id: str | None = None
         core.live.subscribe(self.on_live_event)
-        core.live.own_messages("slack_live_messages")  # deleted when their session ends, swept at start
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -267,7 +271,7 @@ class SlackAdapter:
         self.bot_user_id = auth.get("user_id")
         self.bot_name = auth.get("user") or self.bot_name
         if self.mode == "socket":
-            self.handler = _SocketHandler(self.app, self.settings.slack_app_token, self.dedup, web_client=self.client,
+            self.handler = _SocketHandler(self.app, self.settings.slack_app_token, self.seen, web_client=self.client,
                                           ping_interval=self.ping_interval)
             try:
                 url = await self.handler.client.issue_new_wss_url()
@@ -283,14 +287,13 @@ class SlackAdapter:
             web_app.router.add_get("/health", _health)
             self._runner = web.AppRunner(web_app, access_log=None)
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.host, self.port)
             try:
-                await site.start()
+                await web.TCPSite(self._runner, self.host, self.port).start()
             except OSError as exc:
                 await self.close()
                 raise AdapterError(f"cannot listen on {self.host}:{self.port} for Slack's requests ({exc.strerror or exc}); "
                                    "set SLACK_PORT") from None
-            self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
+            self.port = self._runner.addresses[0][1]  # the real port when 0 was asked for
         log.info("Slack adapter running in %s mode as %s", self.mode, auth.get("user", "the bot"))
 
     async def close(self) -> None:
@@ -585,7 +588,7 @@ class SlackAdapter:
             return
         if event.get("user") in (None, self.bot_user_id):
             return
-        if not await self.dedup.first("event:" + body.get("event_id", event.get("client_msg_id", event.get("ts", "")))):
+        if not await self.seen.first("event:" + body.get("event_id", event.get("client_msg_id", event.get("ts", "")))):
             return
         channel = event.get("channel")
 
@@ -602,7 +605,7 @@ class SlackAdapter:
     async def on_home(self, body: dict, event: dict) -> None:
         if event.get("tab") != "home":
             return
-        if not await self.dedup.first("event:" + body.get("event_id", "")):
+        if not await self.seen.first("event:" + body.get("event_id", "")):
             return
 
         async def work() -> None:
@@ -651,22 +654,19 @@ class SlackAdapter:
                 await self._cannot_post(event, channel, str(exc.response.get("error") or exc.response.status_code))
                 return
             shown = json.dumps([b for b in payload["blocks"] if b["type"] != "actions"])
-            await self.core.store.run(lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO slack_live_messages(session_id, question_index, channel, ts, question_blocks)"
-                " VALUES (?, ?, ?, ?, ?)", (event.session_id, event.question_index, sent["channel"], sent["ts"], shown)))
+            await live_messages.record(self.core.store, LiveMessage(event.session_id, event.question_index, "slack",
+                                                                    sent["channel"], sent["ts"], shown))
             return
         try:
             if event.kind == "closed":
-                row = await self.core.store.run(lambda conn: conn.execute(
-                    "SELECT channel, ts, question_blocks FROM slack_live_messages WHERE session_id = ? AND question_index = ?",
-                    (event.session_id, event.question_index)).fetchone())
-                if row is not None:
+                asked_in = await live_messages.find(self.core.store, "slack", event.session_id, event.question_index)
+                if asked_in is not None:
                     # The same message, now closed: the question as it was asked, then the reveal and standings.
-                    asked = json.loads(row["question_blocks"] or "[]")
+                    asked = json.loads(asked_in.rendering or "[]")
                     reveal = payload["blocks"]
                     room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
                     shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
-                    await self.client.chat_update(channel=row["channel"], ts=row["ts"], text=payload["text"], blocks=shown)
+                    await self.client.chat_update(channel=asked_in.channel, ts=asked_in.message_id, text=payload["text"], blocks=shown)
                     return
             await self.client.chat_postMessage(channel=channel, **payload)
         except SlackApiError as exc:

@@ -17,22 +17,15 @@ from .blocks import MAX_BLOCKS_VIEW, home_view, plain, reply_blocks
 from .mrkdwn import escape
 
 
-def _last_position(conn, actor: Actor):
-    return conn.execute(
-        "SELECT r.chapter, r.depth, r.page FROM reading_positions r JOIN users u ON u.id = r.user_pk"
-        " WHERE u.platform = ? AND u.user_id = ? ORDER BY r.updated_at DESC LIMIT 1",
-        (actor.platform, actor.user_id)).fetchone()
-
-
 async def build_home(core, actor: Actor) -> dict[str, Any]:
-    position = await core.store.run(_last_position, actor)
+    position = await core.last_position(actor)
     progress = await core.progress(actor)
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(core.course.title, 150)}]
     if position is not None:
-        chapter = core.course.chapter(position["chapter"])
-        title = chapter.title if chapter else f"Chapter {position['chapter']}"
-        where = f"*Continue where you left off:* chapter {position['chapter']} — {escape(title)}, {position['depth']} depth, page {position['page']}."
-        first = position["chapter"]
+        chapter = core.course.chapter(position.chapter)
+        title = chapter.title if chapter else f"Chapter {position.chapter}"
+        where = f"*Continue where you left off:* chapter {position.chapter} — {escape(title)}, {position.depth} depth, page {position.page}."
+        first = position.chapter
     else:
         where = "*Start here:* open the first lesson, at the depth that suits you."
         first = core.course.chapters[0].number
