@@ -18,6 +18,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from . import actions
 from .inputs import ascii_number, is_blank
 from .replies import Button, Choices, Reply, TextInput, quote_user_text
 
@@ -255,10 +256,11 @@ def typed_answer(question: Question, seed: int = 0) -> str:
     return " ".join(LETTERS[shown.index(i)] for i in range(len(question.items)))
 
 
-def ask(question: Question, heading: str, action_prefix: str, seed: int) -> Reply:
+def ask(question: Question, heading: str, template: actions.Answer, seed: int) -> Reply:
     """The question as a Reply: its text plus the controls to answer it.
 
-    `action_prefix` ends in ":a:"; the control appends the answer (`quiz:12:3:a:B`)."""
+    `template` is the answer's template: a button carries it with its answer (`quiz:12:3:a:B`), a
+    menu or form the template itself (the chosen or typed text comes to the core separately)."""
     lines = [f"**{heading}**", "", question.prompt, ""]
     buttons: list[Button] = []
     choices = text_input = None
@@ -266,25 +268,25 @@ def ask(question: Question, heading: str, action_prefix: str, seed: int) -> Repl
     if kind in ("single", "multiple"):
         lines += [f"**{LETTERS[i]})** {c}" for i, c in enumerate(question.choices)]
     if kind == "single":
-        buttons = [Button(f"{LETTERS[i]}) {c}", f"{action_prefix}{LETTERS[i]}") for i, c in enumerate(question.choices)]
+        buttons = [Button(f"{LETTERS[i]}) {c}", template.with_answer(LETTERS[i]).format()) for i, c in enumerate(question.choices)]
     elif kind == "multiple":
         lines += ["", "_Choose every answer that applies._"]
         choices = Choices(
-            action=action_prefix,
+            action=template.format(),
             options=tuple((f"{LETTERS[i]}) {c}", LETTERS[i]) for i, c in enumerate(question.choices)),
             min_values=1,
             max_values=len(question.choices),
             placeholder="Choose all that apply…",
         )
     elif kind == "true_false":
-        buttons = [Button("True", f"{action_prefix}true", "success"), Button("False", f"{action_prefix}false", "danger")]
+        buttons = [Button("True", template.with_answer("true").format(), "success"), Button("False", template.with_answer("false").format(), "danger")]
     elif kind == "short":
         lines += ["_Type your answer._"]
-        text_input = TextInput(action=action_prefix, label="Your answer", placeholder="A few words")
+        text_input = TextInput(action=template.format(), label="Your answer", placeholder="A few words")
     elif kind == "ordering":
         shown = display_order(question, seed)
         lines += [f"**{LETTERS[p]})** {question.items[i]}" for p, i in enumerate(shown)]
         example = " ".join(LETTERS[: len(shown)][::-1])
         lines += ["", f"_Type the letters in the right order, e.g. “{example}”._"]
-        text_input = TextInput(action=action_prefix, label="Letters in order", placeholder=example, max_length=40)
+        text_input = TextInput(action=template.format(), label="Letters in order", placeholder=example, max_length=40)
     return Reply(text="\n".join(lines).rstrip(), buttons=buttons, choices=choices, text_input=text_input, kind="question")

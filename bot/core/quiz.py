@@ -172,9 +172,9 @@ async def start(core: Companion, actor: Actor, chapter: int | None = None, count
 
 
 def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
-    reply = ask(question, f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
+    reply = ask(question, f"Question {position + 1} of {total}", actions.QuizAnswer(attempt_id, position), seed)
     if question.hint:
-        reply.buttons.append(Button("💡 Hint", actions.quiz_hint(attempt_id, position)))
+        reply.buttons.append(Button("💡 Hint", actions.QuizHint(attempt_id, position).format()))
     reply.ephemeral = True
     return reply
 
@@ -301,13 +301,13 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
             lines.append(f"📗 Chapter {s['chapter']} is complete.")
         elif state.passed and not state.lesson_read:
             lines.append("Finish reading the lesson (either depth) to complete the chapter.")
-        buttons.append(Button("🔁 Try again", actions.quiz_start(s['chapter']), "primary"))
+        buttons.append(Button("🔁 Try again", actions.QuizStart(s['chapter']).format(), "primary"))
     if s["missed"]:
         lines += ["", "**To revisit:**"]
         lines += [f"- {q.prompt} — **{correct_answer(q)}**" for q, _ in s["missed"][:10]]
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
-    buttons.append(Button("🧠 Review", actions.REVIEW_START))
-    buttons.append(Button("📈 Progress", actions.PROGRESS_SHOW))
+    buttons.append(Button("🧠 Review", actions.ReviewStart().format()))
+    buttons.append(Button("📈 Progress", actions.ProgressShow().format()))
     achievements = []
     if s.get("completion"):
         lines += ["", "---", "", s["completion"]]
