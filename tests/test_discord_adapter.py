@@ -180,17 +180,15 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
     auto = await standin.answer(await standin.autocomplete(ann, "lesson", "chapter", "fine"))
     assert auto["type"] == 8 and auto["data"]["choices"][0]["value"] == CHAPTER
     first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
-    assert not is_ephemeral(first) and "Page 1/" in first["embeds"][0]["footer"]["text"]
+    # A lesson page is one person's reading: only Ann sees it, and its buttons turn her page in place.
+    assert is_ephemeral(first) and "Page 1/" in first["embeds"][0]["footer"]["text"]
     assert len(first["embeds"][0]["description"]) <= 4096
     nxt = next(c for c in custom_ids(first) if c.endswith(":deep:2"))
     ex = await standin.click(ann, first, nxt)
     page2 = await standin.answer(ex)
     assert ex.callback["type"] == 7 and page2["id"] == first["id"] and "Page 2/" in page2["embeds"][0]["footer"]["text"]
-    # Somebody else pressing Ann's public page gets their own copy instead of moving hers.
-    bob = User.make("Bob")
-    other = await standin.answer(await standin.click(bob, page2, next(c for c in custom_ids(page2) if c.endswith(":deep:3"))))
-    assert other["id"] != first["id"] and is_ephemeral(other)
-    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
+    # The leaderboard is the channel's: everyone sees it.
+    assert not is_ephemeral(await ask(standin, User.make("Bob"), "leaderboard"))
     # /lesson with no options: where Ann left off.
     again = await ask(standin, ann, "lesson")
     assert "Page 2/" in again["embeds"][0]["footer"]["text"]
@@ -479,15 +477,20 @@ async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     assert ex.callback["type"] == 5 and ex.callback["data"]["flags"] & 64 and "progress" in embed_text(message).lower()
     lesson_ex = await standin.slash(ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
     first = await standin.answer(lesson_ex)
-    assert lesson_ex.callback["type"] == 5 and not is_ephemeral(first)
+    assert lesson_ex.callback["type"] == 5 and is_ephemeral(first)
     click = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
     page2 = await standin.answer(click)
-    assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"]
-    # A public "thinking…" that turns out to be a private error is replaced by an ephemeral follow-up.
+    assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"] and page2["id"] == first["id"]
+    # A private "thinking…" for what is the channel's (the leaderboard) is replaced by a public follow-up.
+    board = await standin.slash(ann, "leaderboard")
+    shown = await standin.answer(board)
+    assert board.callback["type"] == 5 and board.callback["data"]["flags"] & 64
+    assert not is_ephemeral(shown) and "Leaderboard" in embed_text(shown)
+    assert any(r["method"] == "DELETE" and board.token in r["path"] for r in standin.requests)
+    # A private error stays private.
     missing = await standin.slash(ann, "lesson", [opt("chapter", 99)])
     told = await standin.answer(missing)
     assert missing.callback["type"] == 5 and is_ephemeral(told) and "no chapter 99" in embed_text(told).lower()
-    assert any(r["method"] == "DELETE" and missing.token in r["path"] for r in standin.requests)
 
 
 def test_render_respects_discords_limits():

@@ -174,7 +174,8 @@ async def leaderboard(core: Companion, actor: Actor) -> Reply:
     if rows is None:
         return Reply(text="Leaderboards belong to a server or workspace: ask in a channel there.", ephemeral=True)
     if not rows:
-        return Reply(title="Leaderboard", text="No scores here yet. Be the first: `/quiz`, or start a live quiz with `/live`.")
+        return Reply(title="Leaderboard", text="No scores here yet. Be the first: `/quiz`, or start a live quiz with `/live`.",
+                     kind="leaderboard", ephemeral=False)
     medals = ["🥇", "🥈", "🥉"]
     lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} **{name}** — {score} pts · {done} chapter{'s' * (done != 1)} complete"
              for i, (name, score, done) in enumerate(rows)]
