@@ -7,6 +7,7 @@ SQLite file; nothing of the core is mocked.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 
@@ -723,3 +724,41 @@ async def test_losing_access_mid_quiz_ends_it_and_the_starter_hears_by_dm(standi
         assert not no_tracebacks(caplog)
     finally:
         await bot.stop()
+
+
+async def test_placement_follows_the_reply(bot, standin):
+    """The core says whether a reply replaces the clicked message: a page turn edits it in place,
+    an error (here a page turn to a chapter that does not exist) is a new private message."""
+    ann = User.make("Ann")
+    first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    turn = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":deep:2")))
+    page2 = await standin.answer(turn)
+    assert turn.callback["type"] == 7 and page2["id"] == first["id"]
+    forged = copy.deepcopy(standin.messages[first["id"]])
+    forged["id"] = "2" + forged["id"][1:]  # a message the stand-in does not know: this copy is clicked
+    forged["components"][0]["components"][0]["custom_id"] = "lesson:99:deep:1"
+    failed = await standin.click(ann, forged, "lesson:99:deep:1")
+    told = await standin.answer(failed)
+    assert failed.callback["type"] == 4 and is_ephemeral(told) and told["id"] != forged["id"]
+    assert "no chapter 99" in embed_text(told).lower()
+    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]  # the page stays
+
+
+def test_a_click_edits_only_a_message_that_is_the_clickers_own():
+    """Discord's rule, applied to the core's `replaces`: an ephemeral message, a DM, or the answer
+    to the clicker's own command may be edited; someone else's public message never is."""
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    def interaction(ephemeral: bool, owner: int | None, guild: int | None = 1):
+        meta = SimpleNamespace(user=SimpleNamespace(id=owner)) if owner is not None else None
+        message = SimpleNamespace(flags=SimpleNamespace(ephemeral=ephemeral), interaction_metadata=meta)
+        return SimpleNamespace(message=message, guild_id=guild, user=SimpleNamespace(id=5))
+
+    replaces = discord_client.DiscordAdapter._replaces
+    page = Reply(text="page", kind="lesson", replaces=True)
+    aside = Reply(text="hint", kind="hint")
+    assert replaces(None, interaction(True, None), page) and not replaces(None, interaction(True, None), aside)
+    assert replaces(None, interaction(False, 5), page) and not replaces(None, interaction(False, 6), page)
+    assert replaces(None, interaction(False, None, guild=None), page)

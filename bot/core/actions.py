@@ -209,9 +209,10 @@ _FIXED: dict[str, type[_Fixed]] = {cls.ID: cls for cls in (ContinueReading, Revi
 
 
 def _number(text: str) -> int:
-    """A number in an id: ASCII digits only (not `²`, `٣` or `-1`), at most 10¹²."""
+    """A number in an id: ASCII digits only (not `²`, `٣` or `-1`), at most 10¹², and written as
+    `format()` writes it (no leading zero), so each action has exactly one id."""
     number = ascii_number(text)
-    if number is None:
+    if number is None or str(number) != text:
         raise InvalidAction(text)
     return number
 
