@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.actions import LiveAnswer, QuizAnswer
 from bot.core.questions import (
     AnswerError,
     Question,
@@ -76,11 +77,11 @@ def test_ordering_reads_the_letters_as_shown():
 
 
 def test_asking_gives_each_type_its_controls():
-    single = ask(SINGLE, "Q1", "quiz:1:0:a:", 0)
+    single = ask(SINGLE, "Q1", QuizAnswer(1, 0), 0)
     assert [b.action for b in single.buttons] == [f"quiz:1:0:a:{c}" for c in "ABCD"]
-    multi = ask(MULTI, "Q1", "quiz:1:0:a:", 0)
+    multi = ask(MULTI, "Q1", QuizAnswer(1, 0), 0)
     assert multi.choices.max_values == 4 and multi.choices.action == "quiz:1:0:a:"
-    assert ask(SHORT, "Q1", "quiz:1:0:a:", 0).text_input is not None
-    order = ask(ORDER, "Q1", "quiz:1:0:a:", 7)
+    assert ask(SHORT, "Q1", QuizAnswer(1, 0), 0).text_input is not None
+    order = ask(ORDER, "Q1", QuizAnswer(1, 0), 7)
     assert order.text_input is not None and "**A)**" in order.text
-    assert [b.label for b in ask(TF, "Q1", "live:3:0:a:", 0).buttons] == ["True", "False"]
+    assert [b.label for b in ask(TF, "Q1", LiveAnswer(3, 0), 0).buttons] == ["True", "False"]
