@@ -18,6 +18,7 @@ from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 MENTIONS = ("@everyone", "@here", "<!channel>", "<!here>", "<@U123>", "<@&42>")
 
@@ -109,7 +110,7 @@ async def test_replies_fit_every_platform(companion):
     long_text = "Summarise this: " + " ".join(f"Sentence number {n} talks about models and data." for n in range(400))
     for message in (long_text, "tell me more " * 300, "Summarise chapter 7 deep", "/compare " + "why " * 600,
                     "/compare Summarise chapter 7 deep " + "please " * 80, "/compare " + long_text):
-        reply = await companion.handle_text(ann(), message)
+        reply = await handle_text(companion, ann(), message)
         assert len(reply.text) <= 2000 and all(len(b.action) <= 100 for b in reply.buttons)
 
 
@@ -122,16 +123,16 @@ async def test_course_answers_cite_a_section_with_a_working_button(companion):
 
 
 async def test_modes_and_compare(companion):
-    switched = await companion.handle_text(ann(), "/mode base")
+    switched = await handle_text(companion, ann(), "/mode base")
     assert "base model" in switched.text
     base = await companion.chat(ann(), "What is the capital of France?")
     assert base.text.startswith("🧪") and "The capital of France is Paris" not in base.text
-    await companion.handle_text(ann(), "/mode assistant")
+    await handle_text(companion, ann(), "/mode assistant")
     assert "Paris" in (await companion.chat(ann(), "What is the capital of France?")).text
-    compared = await companion.handle_text(ann(), "/compare What is the capital of France?")
+    compared = await handle_text(companion, ann(), "/compare What is the capital of France?")
     assert "Base model" in compared.text and "Instruction-tuned" in compared.text
     assert "The capital of France is Paris." in compared.text and "Why they differ" in compared.text
-    assert "/mode" in (await companion.handle_text(ann(), "/mode sideways")).text
+    assert "/mode" in (await handle_text(companion, ann(), "/mode sideways")).text
 
 
 def test_the_base_model_continues_questions_with_questions():

@@ -189,7 +189,7 @@ async def test_course_reload_brings_in_a_new_faq(tmp_path):
             '\n  - question: "How do annotators choose which response wins?"\n'
             '    answer: "FAQ-ANSWER-MARK: humans rank them (Response A > Response B > Response C)."\n'
             '    section: "Reinforcement Learning from Human Feedback (RLHF)"\n    depth: deep\n'), encoding="utf-8")
-        reloaded = await core.handle_text(ann("teacher", instructor=True), "/course reload")
+        reloaded = await handle_text(core, ann("teacher", instructor=True), "/course reload")
         assert "Reloaded" in reloaded.text
         after = await core.chat(ann("b"), question)
         assert "FAQ-ANSWER-MARK" in after.text and "Reinforcement Learning from Human Feedback" in after.text
@@ -285,7 +285,7 @@ async def test_course_reload_brings_in_a_new_outline(tmp_path):
         assert "Chapter 6" not in (await core.chat(ann("a"), "what is a frobnicator head?")).text
         course = content / "course.yaml"
         course.write_text(course.read_text(encoding="utf-8").replace("[spam classifier,", "[frobnicator head, spam classifier,"), encoding="utf-8")
-        assert "Reloaded" in (await core.handle_text(ann("teacher", instructor=True), "/course reload")).text
+        assert "Reloaded" in (await handle_text(core, ann("teacher", instructor=True), "/course reload")).text
         assert "Chapter 6" in (await core.chat(ann("b"), "what is a frobnicator head?")).text
     finally:
         await core.close()
@@ -386,6 +386,7 @@ async def test_where_a_section_is_answered_with_the_place_not_its_content(core):
 # ---- round 3: the coverage gate, the whole-question fallback, sub-lists, sequences, the outline ----------
 
 from bot.core.assistant.coverage import aspect_words, best_unit, gate_fails, uncovered  # noqa: E402
+from bot.core.command_line import handle_text
 
 
 def test_aspect_words_leave_out_fillers_intent_words_and_the_concept():

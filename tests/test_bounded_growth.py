@@ -19,6 +19,7 @@ from bot.core.questions import LETTERS
 from bot.core.quiz import KEEP_ABANDONED, KEEP_FINISHED
 from bot.core.ratelimit import MAX_BUCKETS, RateLimiter
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 CHAPTER = 7
 
@@ -92,7 +93,7 @@ async def test_5000_quizzes_leave_a_bounded_number_of_rows_and_a_bounded_export(
     sizes = []
     for n in range(5000):
         clock.advance(3)  # the pace the default limit (20 a minute) allows, for more than four hours
-        reply = await core.handle_text(ann, f"/quiz {CHAPTER} 50")
+        reply = await handle_text(core, ann, f"/quiz {CHAPTER} 50")
         assert reply.kind != "error", reply.text
         if n % 100 == 0:  # now and then one answer, and the quiz left
             attempt = await open_attempt(core, "ann")
@@ -104,7 +105,7 @@ async def test_5000_quizzes_leave_a_bounded_number_of_rows_and_a_bounded_export(
             await answer_all(core, ann, right=2)
             finished += 1
         if n in (2499, 4999):
-            export = await core.handle_text(ann, "/my-data")
+            export = await handle_text(core, ann, "/my-data")
             sizes.append(len(export.file.content))
 
     attempts = await attempts_of(core, "ann")
@@ -177,42 +178,42 @@ async def test_row_creating_commands_are_rate_limited_per_user_and_command(setti
     try:
         ann, bob = student("ann"), student("bob")
         for _ in range(3):
-            assert (await core.handle_text(ann, "/quiz 7 2")).kind != "error"
-        refused = await core.handle_text(ann, "/quiz 7 2")
+            assert (await handle_text(core, ann, "/quiz 7 2")).kind != "error"
+        refused = await handle_text(core, ann, "/quiz 7 2")
         assert refused.kind == "error" and refused.ephemeral
         assert refused.text == "You're starting quizzes very fast — try again in 10 seconds."
         attempts = len(await attempts_of(core, "ann"))
         assert (await core.handle_action(ann, "quiz:start:7")).text == refused.text  # the "Try again" button too
         assert len(await attempts_of(core, "ann")) == attempts  # a refusal creates nothing
         # Someone else, and another command, have their own allowance.
-        assert (await core.handle_text(bob, "/quiz 7 2")).kind != "error"
-        assert (await core.handle_text(ann, "/my-data")).kind == "export"
-        assert (await core.handle_text(ann, "/live 7 1")).kind == "live"
-        assert (await core.handle_text(ann, "/chat hello")).kind != "error"
-        assert (await core.handle_text(ann, "hi again")).kind != "error"
-        chat = await core.handle_text(ann, "and again")
+        assert (await handle_text(core, bob, "/quiz 7 2")).kind != "error"
+        assert (await handle_text(core, ann, "/my-data")).kind == "export"
+        assert (await handle_text(core, ann, "/live 7 1")).kind == "live"
+        assert (await handle_text(core, ann, "/chat hello")).kind != "error"
+        assert (await handle_text(core, ann, "hi again")).kind != "error"
+        chat = await handle_text(core, ann, "and again")
         assert chat.text == "You're sending messages very fast — try again in 5 seconds."
         clock.advance(9)
-        assert "try again in 1 second." in (await core.handle_text(ann, "/quiz 7 2")).text
+        assert "try again in 1 second." in (await handle_text(core, ann, "/quiz 7 2")).text
         clock.advance(1)
-        assert (await core.handle_text(ann, "/quiz 7 2")).kind != "error"
-        assert "very fast" in (await core.handle_text(ann, "/quiz 7 2")).text
+        assert (await handle_text(core, ann, "/quiz 7 2")).kind != "error"
+        assert "very fast" in (await handle_text(core, ann, "/quiz 7 2")).text
         clock.advance(30)  # a whole window later: a full allowance again
         for _ in range(3):
-            assert (await core.handle_text(ann, "/quiz 7 2")).kind != "error"
+            assert (await handle_text(core, ann, "/quiz 7 2")).kind != "error"
         for _ in range(3):
-            await core.handle_text(ann, "/compare hello")
-            await core.handle_text(ann, "/review")
-        assert "asking for comparisons very fast" in (await core.handle_text(ann, "/compare hello")).text
-        assert "starting reviews very fast" in (await core.handle_text(ann, "/review")).text
+            await handle_text(core, ann, "/compare hello")
+            await handle_text(core, ann, "/review")
+        assert "asking for comparisons very fast" in (await handle_text(core, ann, "/compare hello")).text
+        assert "starting reviews very fast" in (await handle_text(core, ann, "/review")).text
         await core.live_stop(ann)
         for _ in range(3):
-            assert (await core.handle_text(ann, "/live 7 1")).kind == "live"
+            assert (await handle_text(core, ann, "/live 7 1")).kind == "live"
             await core.live_stop(ann)
-        assert "starting live quizzes very fast" in (await core.handle_text(ann, "/live 7 1")).text
+        assert "starting live quizzes very fast" in (await handle_text(core, ann, "/live 7 1")).text
         for _ in range(3):
-            assert (await core.handle_text(ann, "/my-data")).kind == "export"
-        assert "exporting your data very fast" in (await core.handle_text(ann, "/my-data")).text
+            assert (await handle_text(core, ann, "/my-data")).kind == "export"
+        assert "exporting your data very fast" in (await handle_text(core, ann, "/my-data")).text
     finally:
         await core.close()
 
@@ -221,7 +222,7 @@ async def test_rate_limits_can_be_turned_off(settings):
     core = await Companion.create(replace(settings, start_rate=None), clock=ManualClock(), fuzzing=False)
     try:
         for _ in range(50):
-            assert (await core.handle_text(student("ann"), "/quiz 7 1")).kind != "error"
+            assert (await handle_text(core, student("ann"), "/quiz 7 1")).kind != "error"
     finally:
         await core.close()
 
@@ -268,7 +269,7 @@ async def test_an_ended_sessions_message_rows_are_deleted_after_its_last_events(
 
     core.live.subscribe(adapter)
     count = lambda c: c.execute("SELECT COUNT(*) FROM live_messages").fetchone()[0]  # noqa: E731
-    await core.handle_text(host, "/live 7 2")
+    await handle_text(core, host, "/live 7 2")
     core.clock.advance(21)
     await core.live.advance_due()
     assert await core.store.run(count) == 2
@@ -278,9 +279,9 @@ async def test_an_ended_sessions_message_rows_are_deleted_after_its_last_events(
     assert await core.store.run(count) == 0
     # Stopped by hand, too.
     core.clock.advance(60)
-    await core.handle_text(host, "/live 7 3")
+    await handle_text(core, host, "/live 7 3")
     assert await core.store.run(count) == 1
-    await core.handle_text(host, "/live stop")
+    await handle_text(core, host, "/live stop")
     assert await core.store.run(count) == 0
 
 
@@ -288,8 +289,8 @@ async def test_message_rows_left_by_sessions_that_ended_elsewhere_are_swept_at_s
     clock = ManualClock()
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     try:
-        await core.handle_text(student("host"), "/live 7 2")
-        await core.handle_text(student("host", guild="guild-2"), "/live 7 2")
+        await handle_text(core, student("host"), "/live 7 2")
+        await handle_text(core, student("host", guild="guild-2"), "/live 7 2")
 
         # As the adapter of a process that then died would have left them.
         for session_id in await core.store.run(lambda c: [r[0] for r in c.execute("SELECT id FROM live_sessions")]):

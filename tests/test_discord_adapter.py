@@ -7,6 +7,7 @@ SQLite file; nothing of the core is mocked.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 
@@ -176,17 +177,15 @@ async def test_lesson_with_autocomplete_pages_and_depth(bot, standin):
     auto = await standin.answer(await standin.autocomplete(ann, "lesson", "chapter", "fine"))
     assert auto["type"] == 8 and auto["data"]["choices"][0]["value"] == CHAPTER
     first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
-    assert not is_ephemeral(first) and "Page 1/" in first["embeds"][0]["footer"]["text"]
+    # A lesson page is one person's reading: only Ann sees it, and its buttons turn her page in place.
+    assert is_ephemeral(first) and "Page 1/" in first["embeds"][0]["footer"]["text"]
     assert len(first["embeds"][0]["description"]) <= 4096
     nxt = next(c for c in custom_ids(first) if c.endswith(":deep:2"))
     ex = await standin.click(ann, first, nxt)
     page2 = await standin.answer(ex)
     assert ex.callback["type"] == 7 and page2["id"] == first["id"] and "Page 2/" in page2["embeds"][0]["footer"]["text"]
-    # Somebody else pressing Ann's public page gets their own copy instead of moving hers.
-    bob = User.make("Bob")
-    other = await standin.answer(await standin.click(bob, page2, next(c for c in custom_ids(page2) if c.endswith(":deep:3"))))
-    assert other["id"] != first["id"] and is_ephemeral(other)
-    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]
+    # The leaderboard is the channel's: everyone sees it.
+    assert not is_ephemeral(await ask(standin, User.make("Bob"), "leaderboard"))
     # /lesson with no options: where Ann left off.
     again = await ask(standin, ann, "lesson")
     assert "Page 2/" in again["embeds"][0]["footer"]["text"]
@@ -499,15 +498,20 @@ async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     assert ex.callback["type"] == 5 and ex.callback["data"]["flags"] & 64 and "progress" in embed_text(message).lower()
     lesson_ex = await standin.slash(ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
     first = await standin.answer(lesson_ex)
-    assert lesson_ex.callback["type"] == 5 and not is_ephemeral(first)
+    assert lesson_ex.callback["type"] == 5 and is_ephemeral(first)
     click = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
     page2 = await standin.answer(click)
-    assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"]
-    # A public "thinking…" that turns out to be a private error is replaced by an ephemeral follow-up.
+    assert click.callback["type"] == 6 and "Page 2/" in page2["embeds"][0]["footer"]["text"] and page2["id"] == first["id"]
+    # A private "thinking…" for what is the channel's (the leaderboard) is replaced by a public follow-up.
+    board = await standin.slash(ann, "leaderboard")
+    shown = await standin.answer(board)
+    assert board.callback["type"] == 5 and board.callback["data"]["flags"] & 64
+    assert not is_ephemeral(shown) and "Leaderboard" in embed_text(shown)
+    assert any(r["method"] == "DELETE" and board.token in r["path"] for r in standin.requests)
+    # A private error stays private.
     missing = await standin.slash(ann, "lesson", [opt("chapter", 99)])
     told = await standin.answer(missing)
     assert missing.callback["type"] == 5 and is_ephemeral(told) and "no chapter 99" in embed_text(told).lower()
-    assert any(r["method"] == "DELETE" and missing.token in r["path"] for r in standin.requests)
 
 
 def test_render_respects_discords_limits():
@@ -740,3 +744,41 @@ async def test_losing_access_mid_quiz_ends_it_and_the_starter_hears_by_dm(standi
         assert not no_tracebacks(caplog)
     finally:
         await bot.stop()
+
+
+async def test_placement_follows_the_reply(bot, standin):
+    """The core says whether a reply replaces the clicked message: a page turn edits it in place,
+    an error (here a page turn to a chapter that does not exist) is a new private message."""
+    ann = User.make("Ann")
+    first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    turn = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":deep:2")))
+    page2 = await standin.answer(turn)
+    assert turn.callback["type"] == 7 and page2["id"] == first["id"]
+    forged = copy.deepcopy(standin.messages[first["id"]])
+    forged["id"] = "2" + forged["id"][1:]  # a message the stand-in does not know: this copy is clicked
+    forged["components"][0]["components"][0]["custom_id"] = "lesson:99:deep:1"
+    failed = await standin.click(ann, forged, "lesson:99:deep:1")
+    told = await standin.answer(failed)
+    assert failed.callback["type"] == 4 and is_ephemeral(told) and told["id"] != forged["id"]
+    assert "no chapter 99" in embed_text(told).lower()
+    assert "Page 2/" in standin.messages[first["id"]]["embeds"][0]["footer"]["text"]  # the page stays
+
+
+def test_a_click_edits_only_a_message_that_is_the_clickers_own():
+    """Discord's rule, applied to the core's `replaces`: an ephemeral message, a DM, or the answer
+    to the clicker's own command may be edited; someone else's public message never is."""
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    def interaction(ephemeral: bool, owner: int | None, guild: int | None = 1):
+        meta = SimpleNamespace(user=SimpleNamespace(id=owner)) if owner is not None else None
+        message = SimpleNamespace(flags=SimpleNamespace(ephemeral=ephemeral), interaction_metadata=meta)
+        return SimpleNamespace(message=message, guild_id=guild, user=SimpleNamespace(id=5))
+
+    replaces = discord_client.DiscordAdapter._replaces
+    page = Reply(text="page", kind="lesson", replaces=True)
+    aside = Reply(text="hint", kind="hint")
+    assert replaces(None, interaction(True, None), page) and not replaces(None, interaction(True, None), aside)
+    assert replaces(None, interaction(False, 5), page) and not replaces(None, interaction(False, 6), page)
+    assert replaces(None, interaction(False, None, guild=None), page)

@@ -19,6 +19,7 @@ from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.questions import LETTERS
 from bot.core.reading import Position
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 CHAPTER = 7
 
@@ -67,7 +68,7 @@ async def test_lesson_pages_remember_position_and_depth(companion):
     second = await companion.handle_action(ann, nxt.action)
     assert second.page.number == 2
     # No arguments: where Ann left off, at her depth.
-    again = await companion.handle_text(ann, "/lesson")
+    again = await handle_text(companion, ann, "/lesson")
     assert again.page.number == 2 and "deep depth" in again.text
     assert await companion.last_position(ann) == Position(CHAPTER, "deep", 2)  # what Slack's App Home offers to continue
     # Switching depth keeps her in the same part of the lesson.
@@ -75,25 +76,25 @@ async def test_lesson_pages_remember_position_and_depth(companion):
     shallow = await companion.handle_action(ann, switch.action)
     assert "shallow depth" in shallow.text
     assert any(b.action == "chat:open" for b in shallow.buttons), "the chat panel callout is an action"
-    out_of_range = await companion.handle_text(ann, "/lesson 7 deep 99")
+    out_of_range = await handle_text(companion, ann, "/lesson 7 deep 99")
     assert out_of_range.kind == "error" and "1–" in out_of_range.text
-    bad = await companion.handle_text(ann, "/lesson 7 medium")
+    bad = await handle_text(companion, ann, "/lesson 7 medium")
     assert bad.kind == "error" and "Usage" in bad.text
 
 
 async def test_solo_quiz_to_the_end_then_course_complete(companion):
     ann = student("ann")
-    start = await companion.handle_text(ann, "/quiz 7 6")
+    start = await handle_text(companion, ann, "/quiz 7 6")
     assert start.ephemeral and "Question 1 of 6" in start.text
     # A malformed answer is corrected and not counted.
     attempt, question = await current_question(companion, "ann")
     if question.type in ("single", "multiple", "ordering"):
-        bad = await companion.handle_text(ann, "/answer Z")
+        bad = await handle_text(companion, ann, "/answer Z")
         assert bad.kind == "error"
         assert (await current_question(companion, "ann"))[0]["position"] == 0
     for _ in range(6):
         attempt, question = await current_question(companion, "ann")
-        reply = await companion.handle_text(ann, "/answer " + question.typed_answer(attempt["seed"]))
+        reply = await handle_text(companion, ann, "/answer " + question.typed_answer(attempt["seed"]))
         assert "Correct" in reply.text, (question.id, reply.text)
         assert question.explanation in reply.text
     assert "Quiz finished: 6/6" in reply.text and "Passed" in reply.text
@@ -109,10 +110,10 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
 
 async def test_missed_questions_come_back_for_review(companion):
     ann = student("ann")
-    await companion.handle_text(ann, "/quiz 7 2")
+    await handle_text(companion, ann, "/quiz 7 2")
     for _ in range(2):
         attempt, question = await current_question(companion, "ann")
-        reply = await companion.handle_text(ann, "/answer " + wrong_answer(question, attempt["seed"]))
+        reply = await handle_text(companion, ann, "/answer " + wrong_answer(question, attempt["seed"]))
         assert "Not quite" in reply.text
     not_yet = await companion.review(ann)
     assert "Nothing is due" in not_yet.text
@@ -131,7 +132,7 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
 
     core.live.subscribe(collect)
     host = student("host")
-    await core.handle_text(host, "/live 7 3")
+    await handle_text(core, host, "/live 7 3")
     question_event = events[-1]
     assert question_event.kind == "question"
     players = [student(f"p{i:02d}") for i in range(60)]
@@ -171,8 +172,8 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
     assert "closed" in refused.text
 
     # A student may not stop someone else's quiz; the host may.
-    assert "Only the person" in (await core.handle_text(players[1], "/live stop")).text
-    await core.handle_text(host, "/live stop")
+    assert "Only the person" in (await handle_text(core, players[1], "/live stop")).text
+    await handle_text(core, host, "/live stop")
     assert events[-1].kind == "ended" and "Final leaderboard" in events[-1].reply.text
     await core.close()
 
@@ -180,12 +181,12 @@ async def test_live_quiz_with_a_crowd_counts_each_answer_once_and_survives_a_res
 async def test_export_and_forget_me_remove_every_row(companion):
     ann, bob = student("ann"), student("bob")
     await companion.lesson(ann, CHAPTER, "deep")
-    await companion.handle_text(ann, "/quiz 7 2")
-    await companion.handle_text(bob, "/quiz 7 2")
-    export = await companion.handle_text(ann, "/my-data")
+    await handle_text(companion, ann, "/quiz 7 2")
+    await handle_text(companion, bob, "/quiz 7 2")
+    export = await handle_text(companion, ann, "/my-data")
     data = json.loads(export.file.content)
     assert data["user"]["user_id"] == "ann" and data["pages_read"] and data["quiz_attempts"]
-    confirm = await companion.handle_text(ann, "/forget-me")
+    confirm = await handle_text(companion, ann, "/forget-me")
     assert any(b.action == "forget:confirm" for b in confirm.buttons)
     await companion.handle_action(ann, "forget:confirm")
 
@@ -206,20 +207,20 @@ async def test_export_and_forget_me_remove_every_row(companion):
 
 
 async def test_instructor_commands_are_checked_on_the_server(companion):
-    refused = await companion.handle_text(student("ann"), "/course stats")
+    refused = await handle_text(companion, student("ann"), "/course stats")
     assert refused.kind == "error" and "instructor" in refused.text
-    allowed = await companion.handle_text(student("teacher", instructor=True), "/course stats")
+    allowed = await handle_text(companion, student("teacher", instructor=True), "/course stats")
     assert "Class statistics" in allowed.text
 
 
 async def test_user_text_never_forms_a_mention(companion):
     mallory = Actor("test", "m", "@everyone <!channel>", guild="guild-1", channel="general")
-    await companion.handle_text(mallory, "/quiz 7 1")
+    await handle_text(companion, mallory, "/quiz 7 1")
     attempt, question = await current_question(companion, "m")
-    await companion.handle_text(mallory, "/answer " + question.typed_answer(attempt["seed"]))
+    await handle_text(companion, mallory, "/answer " + question.typed_answer(attempt["seed"]))
     board = await companion.leaderboard(mallory)
     assert "@everyone" not in board.text and "<!channel>" not in board.text
-    unknown = await companion.handle_text(mallory, "/@everyone")
+    unknown = await handle_text(companion, mallory, "/@everyone")
     assert "@everyone" not in unknown.text
 
 
@@ -232,7 +233,7 @@ async def test_the_live_loop_moves_sessions_on_the_injected_clock(companion):
     companion.live.subscribe(collect)
     loop_task = asyncio.create_task(companion.live.run())
     try:
-        await companion.handle_text(student("host"), "/live 7 2")
+        await handle_text(companion, student("host"), "/live 7 2")
         for seconds, expected in ((20, ["question", "closed"]), (5, ["question", "closed", "question"]),
                                   (20, ["question", "closed", "question", "closed", "ended"])):
             companion.clock.advance(seconds=seconds)
@@ -241,7 +242,7 @@ async def test_the_live_loop_moves_sessions_on_the_injected_clock(companion):
                     break
                 await asyncio.sleep(0.005)
             assert events == expected
-        assert "No live quiz is running" in (await companion.handle_text(student("host"), "/live status")).text
+        assert "No live quiz is running" in (await handle_text(companion, student("host"), "/live status")).text
     finally:
         loop_task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -252,10 +253,10 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
     clock = ManualClock()
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     ann = student("ann")
-    await core.handle_text(ann, "/quiz 7 4")
+    await handle_text(core, ann, "/quiz 7 4")
     attempt, question = await current_question(core, "ann")
     first_answer = question.typed_answer(attempt["seed"])
-    await core.handle_text(ann, "/answer " + first_answer)
+    await handle_text(core, ann, "/answer " + first_answer)
     stale_button = f"quiz:{attempt['id']}:0:a:{first_answer}"  # the first question's answer, pressed again
     order_before = json.loads(attempt["question_keys"])
     await core.close()
@@ -267,7 +268,7 @@ async def test_a_restart_mid_quiz_loses_nothing(settings):
         assert json.loads(resumed["question_keys"]) == order_before
         for _ in range(3):
             resumed, question = await current_question(core, "ann")
-            reply = await core.handle_text(ann, "/answer " + question.typed_answer(resumed["seed"]))
+            reply = await handle_text(core, ann, "/answer " + question.typed_answer(resumed["seed"]))
         assert "Quiz finished: 4/4" in reply.text
         # a button from before the restart, for a question already answered: nothing is counted twice
         assert "already" in (await core.handle_action(ann, stale_button)).text
@@ -288,7 +289,7 @@ async def test_instructor_reload_keeps_good_content_and_reset_clears_a_student(t
     teacher = student("teacher", instructor=True)
     try:
         await core.lesson(student("ann"), CHAPTER, "deep")
-        asked = await core.handle_text(teacher, "/course reset ann")
+        asked = await handle_text(core, teacher, "/course reset ann")
         assert "Reset the progress of **Ann**" in asked.text and asked.kind == "confirm"
         assert "1/3 pages" in (await core.progress(student("ann"))).text  # nothing happens before the confirmation
         confirm = next(b for b in asked.buttons if b.style == "danger")
@@ -296,10 +297,10 @@ async def test_instructor_reload_keeps_good_content_and_reset_clears_a_student(t
         assert "0/3 pages" in (await core.progress(student("ann"))).text
         quiz = content / "ch07-fine-tuning-to-follow-instructions" / "quiz.yaml"
         quiz.write_text(quiz.read_text(encoding="utf-8").replace("answer: 2", "answer: 9", 1), encoding="utf-8")
-        refused = await core.handle_text(teacher, "/course reload")
+        refused = await handle_text(core, teacher, "/course reload")
         assert "stays loaded" in refused.text and "quiz.yaml:" in refused.text and "out of range" in refused.text
         assert len(core.course.chapter(CHAPTER).questions) >= 24  # the old course is still there
-        assert "instructor" in (await core.handle_text(student("ann"), "/course reload")).text
+        assert "instructor" in (await handle_text(core, student("ann"), "/course reload")).text
     finally:
         await core.close()
 

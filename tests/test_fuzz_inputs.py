@@ -17,6 +17,7 @@ from bot.core.companion import Companion
 from bot.core.inputs import MAX_TEXT
 from bot.core.replies import Reply
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 SEED = 20261201
 INVALID = "no longer valid"
@@ -76,7 +77,7 @@ async def ids(core: Companion) -> tuple[int, int]:
 async def test_every_bad_number_in_every_action_is_refused_clearly(core):
     ann = person("ann")
     await core.quiz(ann, 7, 3)
-    await core.handle_text(person("host"), "/live 7 3")
+    await handle_text(core, person("host"), "/live 7 3")
     attempt, session = await ids(core)
     before = await counts(core)
     for template in TEMPLATES:
@@ -88,14 +89,14 @@ async def test_every_bad_number_in_every_action_is_refused_clearly(core):
     assert await counts(core) == before  # nothing was recorded by any of them
     # …and the session goes on: the real buttons still work.
     assert (await core.handle_action(ann, f"quiz:{attempt}:0:hint")).kind in ("hint", "error")
-    assert (await core.handle_text(ann, "/progress")).kind == "progress"
+    assert (await handle_text(core, ann, "/progress")).kind == "progress"
 
 
 async def test_wrong_arity_and_garbage_after_each_prefix(core):
     rng = random.Random(SEED)
     ann = person("ann")
     await core.quiz(ann, 7, 3)
-    await core.handle_text(person("host"), "/live 7 3")
+    await handle_text(core, person("host"), "/live 7 3")
     attempt, session = await ids(core)
     wrong_arity = ["lesson:7", "lesson:7:deep", "lesson:7:deep:1:2", "lesson:7:middle:1", "quiz:1", "quiz:1:2", "quiz:start",
                    "quiz:start:7:medium", "live:1", "live:1:2", "live:1:2:b:A", "review:stop", "progress:reset", "forget:maybe",
@@ -131,11 +132,11 @@ async def test_typed_unicode_edges_and_huge_inputs_all_get_a_reply(core):
     ann = person("ann")
     await core.quiz(ann, 7, 2)
     for text in UNICODE_EDGES:
-        reply = await core.handle_text(ann, text)
+        reply = await handle_text(core, ann, text)
         assert_sane(reply)
-    long = await core.handle_text(ann, "[" * 100_000)
+    long = await handle_text(core, ann, "[" * 100_000)
     assert long.kind == "error" and "too long" in long.text
-    assert "too long" not in (await core.handle_text(ann, "x" * MAX_TEXT)).text  # the bound itself is allowed
+    assert "too long" not in (await handle_text(core, ann, "x" * MAX_TEXT)).text  # the bound itself is allowed
 
 
 async def test_random_typed_text_and_commands(core):
@@ -146,14 +147,14 @@ async def test_random_typed_text_and_commands(core):
     await core.quiz(ann, 7, 5)
     for _ in range(120):
         text = rng.choice(commands) + " " + random_text(rng, rng.choice([1, 2, 5, 30]))
-        assert_sane(await core.handle_text(ann, text))
+        assert_sane(await handle_text(core, ann, text))
     for _ in range(60):
-        assert_sane(await core.handle_text(ann, random_text(rng, rng.randrange(1, 200))))
+        assert_sane(await handle_text(core, ann, random_text(rng, rng.randrange(1, 200))))
 
 
 @pytest.mark.parametrize("text", ["/page ²", "/quiz 7 ²", "/lesson ⑦", "/lesson 7 deep ٣", "/page ５", "/live 7 ²"])
 async def test_non_ascii_digits_are_a_usage_error(core, text):
-    reply = await core.handle_text(person("ann"), text)
+    reply = await handle_text(core, person("ann"), text)
     assert reply.kind == "error" and "I didn't understand" in reply.text and "Usage" in reply.text
 
 
@@ -166,31 +167,31 @@ async def test_an_answer_of_only_invisible_characters_is_empty_not_wrong(core):
     attempt, _ = await ids(core)
     prefix = next(b.action for b in first.buttons if ":a:" in b.action).rsplit(":a:", 1)[0] if first.buttons else f"quiz:{attempt}:0"
     for blank in BLANK:
-        for reply in (await core.handle_text(ann, f"/answer {blank}"), await core.handle_action(ann, f"{prefix}:a:{blank}")):
+        for reply in (await handle_text(core, ann, f"/answer {blank}"), await core.handle_action(ann, f"{prefix}:a:{blank}")):
             assert reply.kind == "error" and "empty" in reply.text, (blank, reply.text)
     assert await counts(core) == (0, 0)
     # Live: the same, through /answer in the channel and through the button's action.
-    await core.handle_text(person("host"), "/live 7 2")
+    await handle_text(core, person("host"), "/live 7 2")
     _, session = await ids(core)
     for blank in BLANK:
-        for reply in (await core.handle_text(ann, f"/answer {blank}"), await core.handle_action(ann, f"live:{session}:0:a:{blank}")):
+        for reply in (await handle_text(core, ann, f"/answer {blank}"), await core.handle_action(ann, f"live:{session}:0:a:{blank}")):
             assert reply.kind == "error" and "empty" in reply.text, (blank, reply.text)
     assert await counts(core) == (0, 0)
 
 
 async def test_unknown_commands_never_suggest_a_destructive_one(core):
-    from bot.core.companion import COMMANDS
+    from bot.core.commands import COMMANDS
 
     destructive = [c for c in COMMANDS if c.destructive]
     assert {c.name for c in destructive} >= {"forget-me", "course"}
     typos = ["/foo", "/fo", "/forget", "/forgot", "/co", "/cour", "/course-reset", "/cos"] + [f"/{c.name[:2]}zz" for c in COMMANDS]
     for typo in typos:
-        reply = await core.handle_text(person("ann", instructor=True), typo)
+        reply = await handle_text(core, person("ann", instructor=True), typo)
         if reply.kind != "error":
             continue  # an alias of a real command
         for command in destructive:
             assert f"`{command.usage}`" not in reply.text, (typo, reply.text)
-    assert "Did you mean `/quiz" in (await core.handle_text(person("ann"), "/quzz")).text  # suggestions still help
+    assert "Did you mean `/quiz" in (await handle_text(core, person("ann"), "/quzz")).text  # suggestions still help
 
 
 def test_the_console_survives_each_crashing_line_as_a_real_process(tmp_path):
@@ -221,7 +222,7 @@ def test_the_console_survives_each_crashing_line_as_a_real_process(tmp_path):
 @pytest.mark.parametrize("name", ["\ud83d", "Ann \udc00", "\u200b\u200b", "\u202e", "", "[x](http://evil.example)", "a" * 500, "\x00"])
 async def test_any_display_name_is_stored_and_shown(core, name):
     actor = Actor("test", "u1", name, "g1", "quiz")
-    assert_sane(await core.handle_text(actor, "/quiz 7 1"))
+    assert_sane(await handle_text(core, actor, "/quiz 7 1"))
     stored = await core.store.run(lambda c: c.execute("SELECT display_name FROM users WHERE user_id = 'u1'").fetchone()[0])
     stored.encode("utf-8")
     assert stored.strip("\u200b") and len(stored) <= 80 and "[" not in stored and "\x00" not in stored
@@ -233,11 +234,11 @@ async def test_a_quiz_whose_last_questions_were_removed_ends_cleanly(core):
     await core.quiz(ann, 7, 1)
     attempt, _ = await ids(core)
     await core.store.run(lambda c: c.execute("UPDATE quiz_attempts SET question_keys = ? WHERE id = ?", ('["7:gone"]', attempt)))
-    assert "removed" in (await core.handle_text(ann, "/answer B")).text  # skipped: the position moves past the end
+    assert "removed" in (await handle_text(core, ann, "/answer B")).text  # skipped: the position moves past the end
     reply = await core.handle_action(ann, f"quiz:{attempt}:1:a:B")
     assert reply.kind == "error" and "no questions left" in reply.text, reply.text
     assert "already ended" in (await core.handle_action(ann, f"quiz:{attempt}:1:hint")).text
-    assert "no quiz running" in (await core.handle_text(ann, "/answer B")).text
+    assert "no quiz running" in (await handle_text(core, ann, "/answer B")).text
 
 
 @pytest.mark.parametrize("number", [10**30, 2**63, -(2**63) - 1, -1, 0])

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "bot"
@@ -109,27 +108,10 @@ def describe(group: list[str], graph: dict[str, set[str]]) -> str:
         path.append(nxt)
 
 
-#: Cycles in the Discord adapter that the adapter branch of issue 15 removes (views ↔ render via a
-#: local import in FormButton.callback, client ↔ commands); xfail until it is merged.
-ADAPTER_CYCLES = [
-    pytest.param(frozenset({"bot.adapters.discord.views", "bot.adapters.discord.render"}), id="discord-views-render"),
-    pytest.param(frozenset({"bot.adapters.discord.client", "bot.adapters.discord.commands"}), id="discord-client-commands"),
-]
-KNOWN = [p.values[0] for p in ADAPTER_CYCLES]
-
-
 def test_no_import_cycle_in_bot():
     graph = import_graph(PACKAGE)
-    found = [group for group in cycles(graph) if not any(known <= set(group) for known in KNOWN)]
+    found = cycles(graph)
     assert not found, "import cycles: " + "; ".join(describe(group, graph) for group in found)
-
-
-@pytest.mark.xfail(strict=True, reason="the adapter branch of issue 15 removes this cycle; drop the mark at its merge")
-@pytest.mark.parametrize("pair", [p.values[0] for p in ADAPTER_CYCLES], ids=[p.id for p in ADAPTER_CYCLES])
-def test_no_import_cycle_in_the_discord_adapter(pair):
-    graph = import_graph(PACKAGE)
-    found = [group for group in cycles(graph) if pair <= set(group)]
-    assert not found, "import cycle: " + "; ".join(describe(group, graph) for group in found)
 
 
 def test_the_graph_sees_hidden_imports(tmp_path):

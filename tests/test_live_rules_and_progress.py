@@ -13,6 +13,7 @@ from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.live import points_for
 from bot.core.progress import streak
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 
 @pytest.fixture
@@ -42,14 +43,14 @@ def test_points_formula():
 async def test_who_may_start_and_where(settings):
     core = await Companion.create(replace(settings, live_starters="instructors"), clock=ManualClock(), fuzzing=False)
     try:
-        refused = await core.handle_text(person("ann"), "/live 7")
+        refused = await handle_text(core, person("ann"), "/live 7")
         assert refused.kind == "error" and "instructors" in refused.text
-        assert (await core.handle_text(person("teach", instructor=True), "/live 7 2")).kind == "live"
-        again = await core.handle_text(person("teach", instructor=True), "/live 7")
+        assert (await handle_text(core, person("teach", instructor=True), "/live 7 2")).kind == "live"
+        again = await handle_text(core, person("teach", instructor=True), "/live 7")
         assert "already running" in again.text
-        elsewhere = await core.handle_text(person("teach", channel="other", instructor=True), "/live 7 1")
+        elsewhere = await handle_text(core, person("teach", channel="other", instructor=True), "/live 7 1")
         assert elsewhere.kind == "live"  # another channel may have its own
-        dm = await core.handle_text(person("teach", guild=None, instructor=True), "/live 7")
+        dm = await handle_text(core, person("teach", guild=None, instructor=True), "/live 7")
         assert dm.kind == "error" and "channel" in dm.text
     finally:
         await core.close()
@@ -58,7 +59,7 @@ async def test_who_may_start_and_where(settings):
 async def test_a_session_left_for_too_long_is_closed_cleanly_at_restart(settings):
     clock = ManualClock()
     core = await Companion.create(settings, clock=clock, fuzzing=False)
-    await core.handle_text(person("host"), "/live 7 3")
+    await handle_text(core, person("host"), "/live 7 3")
     session = await core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions").fetchone()))
     question = core.course.question(json.loads(session["question_keys"])[0])
     await core.handle_action(person("ann"), f"live:{session['id']}:0:a:{question.typed_answer(session['seed'])}")
@@ -78,7 +79,7 @@ async def test_a_session_left_for_too_long_is_closed_cleanly_at_restart(settings
         assert "offline" in events[-1].reply.text and "Ann" in events[-1].reply.text
         reason = await core.store.run(lambda c: c.execute("SELECT end_reason FROM live_sessions").fetchone()[0])
         assert reason == "interrupted"
-        assert (await core.handle_text(person("host"), "/live 7 1")).kind == "live"  # the channel is free again
+        assert (await handle_text(core, person("host"), "/live 7 1")).kind == "live"  # the channel is free again
     finally:
         await core.close()
 
@@ -90,11 +91,11 @@ async def test_without_a_reveal_pause_the_next_question_opens_at_once(companion)
         events.append(event.kind)
 
     companion.live.subscribe(collect)
-    await companion.handle_text(person("host"), "/live 7 2")
+    await handle_text(companion, person("host"), "/live 7 2")
     companion.clock.advance(seconds=30)
     await companion.live.advance_due()
     assert events == ["question", "closed", "question"]
-    await companion.handle_text(person("host"), "/live skip")
+    await handle_text(companion, person("host"), "/live skip")
     assert events[-2:] == ["closed", "ended"]
 
 
@@ -114,14 +115,14 @@ async def test_streak_and_leaderboard_per_guild(companion):
         companion.clock.advance(days=1)
     assert "Streak: 4 days" in (await companion.progress(ann)).text  # three days of reading, and today
     for who in (ann, bob, cat):
-        await companion.handle_text(who, "/quiz 7 3")
+        await handle_text(companion, who, "/quiz 7 3")
         for _ in range(3):
             attempt = await companion.store.run(lambda c, w=who: dict(c.execute(
                 "SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND status = 'open'",
                 (w.user_id,)).fetchone()))
             question = companion.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
             answer = question.typed_answer(attempt["seed"]) if who is not bob else "zzz"
-            await companion.handle_text(who, "/answer " + answer)
+            await handle_text(companion, who, "/answer " + answer)
     board = (await companion.leaderboard(ann)).text
     assert "**Ann** — 300 pts" in board and "Cat" not in board
     assert "Bob" not in board  # no points, no row
@@ -131,22 +132,22 @@ async def test_streak_and_leaderboard_per_guild(companion):
 
 async def test_review_moves_a_card_later_when_answered_right(companion):
     ann = person("ann")
-    await companion.handle_text(ann, "/quiz 7 1")
-    await companion.handle_text(ann, "/answer zzzz")  # wrong, or unreadable: try until it is recorded wrong
+    await handle_text(companion, ann, "/quiz 7 1")
+    await handle_text(companion, ann, "/answer zzzz")  # wrong, or unreadable: try until it is recorded wrong
     cards = await companion.store.run(lambda c: c.execute("SELECT question_key, due FROM review_cards").fetchall())
     if not cards:  # "zzzz" could not be read for this question type: answer wrongly in its own terms
         attempt = await companion.store.run(lambda c: dict(c.execute("SELECT * FROM quiz_attempts").fetchone()))
         question = companion.course.question(json.loads(attempt["question_keys"])[0])
         wrong = {"single": lambda: "A" if question.correct != (0,) else "B", "true_false": lambda: "false" if question.truth else "true",
                  "multiple": lambda: "A B C D", "ordering": lambda: " ".join("ABCDEFGH"[: len(question.items)])}[question.type]()
-        await companion.handle_text(ann, "/answer " + wrong)
+        await handle_text(companion, ann, "/answer " + wrong)
         cards = await companion.store.run(lambda c: c.execute("SELECT question_key, due FROM review_cards").fetchall())
     (key, due_before), = cards
     companion.clock.advance(hours=1)
     review = await companion.review(ann)
     assert "1 question due" in review.text
     attempt = await companion.store.run(lambda c: dict(c.execute("SELECT * FROM quiz_attempts WHERE kind = 'review'").fetchone()))
-    reply = await companion.handle_text(ann, "/answer " + companion.course.question(key).typed_answer(attempt["seed"]))
+    reply = await handle_text(companion, ann, "/answer " + companion.course.question(key).typed_answer(attempt["seed"]))
     assert "Correct" in reply.text and "Review finished: 1/1" in reply.text
     due_after = await companion.store.run(lambda c: c.execute("SELECT due FROM review_cards").fetchone()[0])
     assert due_after > due_before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.actions import LiveAnswer, QuizAnswer
 from bot.core.questions import (
     AnswerError,
     MultipleQuestion,
@@ -76,11 +77,11 @@ def test_ordering_reads_the_letters_as_shown():
 
 
 def test_asking_gives_each_type_its_controls():
-    single = SINGLE.ask("Q1", "quiz:1:0:a:", 0)
+    single = SINGLE.ask("Q1", QuizAnswer(1, 0), 0)
     assert [b.action for b in single.buttons] == [f"quiz:1:0:a:{c}" for c in "ABCD"]
-    multi = MULTI.ask("Q1", "quiz:1:0:a:", 0)
+    multi = MULTI.ask("Q1", QuizAnswer(1, 0), 0)
     assert multi.choices.max_values == 4 and multi.choices.action == "quiz:1:0:a:"
-    assert SHORT.ask("Q1", "quiz:1:0:a:", 0).text_input is not None
-    order = ORDER.ask("Q1", "quiz:1:0:a:", 7)
+    assert SHORT.ask("Q1", QuizAnswer(1, 0), 0).text_input is not None
+    order = ORDER.ask("Q1", QuizAnswer(1, 0), 7)
     assert order.text_input is not None and "**A)**" in order.text
-    assert [b.label for b in TF.ask("Q1", "live:3:0:a:", 0).buttons] == ["True", "False"]
+    assert [b.label for b in TF.ask("Q1", LiveAnswer(3, 0), 0).buttons] == ["True", "False"]

@@ -11,6 +11,7 @@ import pytest
 
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.core import actions, live, quiz
+from bot.core.command_line import handle_text
 from bot.core.context import REFUSED
 from bot.core.refusal import Refusal
 from bot.core.users import Actor
@@ -33,7 +34,7 @@ async def test_one_instructor_gate(core, monkeypatch):
     with pytest.raises(Refusal, match="instructor command"):
         core.ctx.require_instructor(ann)
     for call in (core.course_reload(ann), core.course_stats(ann), core.course_reset(ann, "bob"), core.course_stop(ann),
-                 core.handle_text(ann, "/course stats")):
+                 handle_text(core, ann, "/course stats")):
         assert (await call).text == REFUSED
     monkeypatch.setattr(type(core.ctx.settings), "is_instructor", lambda self, platform, user_id: user_id == "ann")
     assert core.ctx.is_instructor(ann)  # COMPANION_INSTRUCTORS, through the same gate
@@ -65,7 +66,7 @@ async def test_an_unexpected_error_from_a_button_is_not_a_stale_button(core, mon
         raise RuntimeError("a bug in the quiz")
     monkeypatch.setattr(quiz, "answer", broken)
     with pytest.raises(RuntimeError, match="a bug in the quiz"):
-        await core.handle_action(ann, actions.quiz_answer(attempt["id"], 0) + "B")
+        await core.handle_action(ann, actions.QuizAnswer(attempt["id"], 0, "B").format())
     assert "no longer valid" in (await core.handle_action(ann, "quiz:x:0:a:B")).text  # a forged id still is
 
 
@@ -74,7 +75,7 @@ async def test_the_console_logs_an_unexpected_error_and_lives_on(core, monkeypat
     adapter = ConsoleAdapter(core, out=out, mode="jsonl", user="ann")
     await adapter.handle_line(json.dumps({"text": "/quiz 7 2"}))
     attempt, _ = await quiz.current_question(core.ctx, adapter.actor())
-    action = actions.quiz_answer(attempt["id"], 0) + "B"
+    action = actions.QuizAnswer(attempt["id"], 0, "B").format()
 
     async def broken(*args, **kwargs):
         raise RuntimeError("a bug in the quiz")

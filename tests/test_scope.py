@@ -12,6 +12,7 @@ import json
 
 from bot.core.companion import Companion
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 CHAPTER = 7
 
@@ -37,13 +38,13 @@ async def test_reset_reaches_only_the_instructors_own_server(core):
     await core.lesson(victim, CHAPTER, "deep")
     rogue = who("999", "guild-a", instructor=True)        # Manage Server in their own guild A
     for target in ("111", "Victim", "victim", "@Victim"):
-        reply = await core.handle_text(rogue, f"/course reset {target}")
+        reply = await handle_text(core, rogue, f"/course reset {target}")
         assert reply.kind == "error" and "has no progress here" in reply.text, reply.text
         assert not reply.buttons
     assert await pages_read(core, "discord", "111") == 1
     # The instructor of guild B can, after confirming.
     teacher_b = who("222", "guild-b", instructor=True)
-    asked = await core.handle_text(teacher_b, "/course reset Victim")
+    asked = await handle_text(core, teacher_b, "/course reset Victim")
     assert asked.kind == "confirm" and "Victim" in asked.text
     assert await pages_read(core, "discord", "111") == 1  # nothing before the confirmation
     done = await confirm(core, teacher_b, asked)
@@ -55,7 +56,7 @@ async def test_the_confirmation_is_checked_again_when_pressed(core):
     student = who("111", "guild-b", name="Sam")
     await core.lesson(student, CHAPTER, "deep")
     teacher_b = who("222", "guild-b", instructor=True)
-    asked = await core.handle_text(teacher_b, "/course reset 111")
+    asked = await handle_text(core, teacher_b, "/course reset 111")
     # A forwarded or forged press: by a non-instructor, from another guild, from a DM, another platform.
     for presser in (who("333", "guild-b"), who("999", "guild-a", instructor=True), who("222", None, instructor=True),
                     who("222", "guild-b", platform="slack", instructor=True)):
@@ -81,37 +82,37 @@ async def test_reset_never_leaks_how_many_share_a_name(core):
         await core.lesson(who(user_id, "guild-a", name="Alex"), CHAPTER, "deep")
     await core.lesson(who("4", "guild-b", name="Alex"), CHAPTER, "deep")
     teacher = who("9", "guild-a", instructor=True)
-    several = await core.handle_text(teacher, "/course reset Alex")
+    several = await handle_text(core, teacher, "/course reset Alex")
     assert several.kind == "error" and "More than one" in several.text and "user id" in several.text
     assert not any(ch.isdigit() for ch in several.text)  # no count, in any form
     # In guild B only one Alex is a member: guild A's Alexes do not count there.
-    alone = await core.handle_text(who("8", "guild-b", instructor=True), "/course reset Alex")
+    alone = await handle_text(core, who("8", "guild-b", instructor=True), "/course reset Alex")
     assert alone.kind == "confirm"
     # An id matches exactly even when names collide.
-    assert (await core.handle_text(teacher, "/course reset 2")).kind == "confirm"
+    assert (await handle_text(core, teacher, "/course reset 2")).kind == "confirm"
 
 
 async def test_same_ids_on_another_platform_are_other_people(core):
     await core.lesson(who("111", "team-1", platform="slack", name="Kim"), CHAPTER, "deep")
     await core.lesson(who("111", "team-1", platform="discord", name="Kim"), CHAPTER, "deep")
     teacher = who("9", "team-1", platform="discord", instructor=True)
-    await confirm(core, teacher, await core.handle_text(teacher, "/course reset Kim"))
+    await confirm(core, teacher, await handle_text(core, teacher, "/course reset Kim"))
     assert await pages_read(core, "discord", "111") == 0
     assert await pages_read(core, "slack", "111") == 1
 
 
 async def test_no_data_here_and_direct_messages(core):
     member = who("5", "guild-a", name="Quiet")
-    await core.handle_text(member, "/help")  # seen here, never read or quizzed
-    await core.handle_text(member, "/progress")
+    await handle_text(core, member, "/help")  # seen here, never read or quizzed
+    await handle_text(core, member, "/progress")
     teacher = who("9", "guild-a", instructor=True)
-    assert "has no progress here" in (await core.handle_text(teacher, "/course reset Quiet")).text
-    assert "has no progress here" in (await core.handle_text(teacher, "/course reset nobody-at-all")).text
+    assert "has no progress here" in (await handle_text(core, teacher, "/course reset Quiet")).text
+    assert "has no progress here" in (await handle_text(core, teacher, "/course reset nobody-at-all")).text
     dm = who("9", None, instructor=True)
     for command in ("/course reset Quiet", "/course stats"):
-        reply = await core.handle_text(dm, command)
+        reply = await handle_text(core, dm, command)
         assert reply.kind == "error" and "in your server" in reply.text
-    refused = await core.handle_text(who("5", "guild-a"), "/course reset Quiet")
+    refused = await handle_text(core, who("5", "guild-a"), "/course reset Quiet")
     assert refused.kind == "error" and "instructor" in refused.text
 
 
@@ -119,12 +120,12 @@ async def test_stats_count_only_the_instructors_server(core):
     await core.lesson(who("1", "guild-a"), CHAPTER, "deep")
     for user_id in ("2", "3", "4"):
         await core.lesson(who(user_id, "guild-b"), CHAPTER, "deep")
-    stats = await core.handle_text(who("9", "guild-a", instructor=True), "/course stats")
+    stats = await handle_text(core, who("9", "guild-a", instructor=True), "/course stats")
     assert "— 1 student\n" in stats.text and "read the lesson: 1 " in stats.text  # not guild B's three
 
 
 async def start_live(core: Companion, host: Actor):
-    await core.handle_text(host, f"/live {CHAPTER} 3")
+    await handle_text(core, host, f"/live {CHAPTER} 3")
     session = await core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions ORDER BY id DESC").fetchone()))
     question = core.course.question(json.loads(session["question_keys"])[0])
     return session, question.typed_answer(session["seed"])
@@ -167,9 +168,9 @@ async def test_two_live_quizzes_on_two_servers_stay_apart(core):
     assert "another channel" in (await core.handle_action(player_a, f"live:{second['id']}:0:a:{right_b}")).text
     assert (await core.handle_action(player_a, f"live:{first['id']}:0:a:{right_a}")).kind == "live-ack"
     # Typed /answer goes to the quiz of the channel it was typed in.
-    assert (await core.handle_text(who("4", "guild-b"), f"/answer {right_b}")).kind == "live-ack"
+    assert (await handle_text(core, who("4", "guild-b"), f"/answer {right_b}")).kind == "live-ack"
     assert (await live_rows(core, first["id"]), await live_rows(core, second["id"])) == (1, 1)
     # /live stop typed in guild B by its admin stops guild B's quiz only.
-    assert "stopped" in (await core.handle_text(who("5", "guild-b", instructor=True), "/live stop")).text
+    assert "stopped" in (await handle_text(core, who("5", "guild-b", instructor=True), "/live stop")).text
     phases = await core.store.run(lambda c: dict(c.execute("SELECT id, phase FROM live_sessions").fetchall()))
     assert phases == {first["id"]: "question", second["id"]: "ended"}

@@ -26,6 +26,7 @@ from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +81,7 @@ async def test_only_the_process_serving_the_platform_advances_and_shows_a_sessio
     try:
         async with discord.core.live.running({"discord"}):
             async with slack.core.live.running({"slack"}):
-                await slack.core.handle_text(host("slack"), "/live 7 3")
+                await handle_text(slack.core, host("slack"), "/live 7 3")
                 clock.advance(31)
                 await until(lambda: len(slack.events) == 3, "the Slack process to close question 1 and open question 2")
                 await a_round_of(slack, discord)
@@ -106,7 +107,7 @@ async def test_two_loops_serving_one_platform_emit_each_event_exactly_once(setti
     a, b = await Process.start(settings, clock, "a"), await Process.start(settings, clock, "b")
     try:
         async with a.core.live.running({"test"}), b.core.live.running({"test"}):
-            await a.core.handle_text(host(), "/live 7 4")
+            await handle_text(a.core, host(), "/live 7 4")
             session = await a.core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions").fetchone()))
             question = a.core.course.question(json.loads(session["question_keys"])[0])
             assert (await b.core.handle_action(Actor("test", "ann", "Ann", "g1", "quiz"),
@@ -138,7 +139,7 @@ async def test_a_session_left_mid_question_by_a_process_that_exited_is_taken_ove
             await until(lambda: b.core.live.asleep_until is not None, "B to wait, with nothing running")
             assert b.core.live.asleep_until == clock.now() + timedelta(seconds=settings.live_poll_seconds)
             async with a.core.live.running({"test"}):
-                await a.core.handle_text(host(), "/live 7 2")
+                await handle_text(a.core, host(), "/live 7 2")
                 await a_round_of(a)  # B is not woken: only its own poll of the database can tell it
             await a.core.close()  # mid-question, before its deadline
             a.core = None
@@ -161,7 +162,7 @@ async def test_a_step_is_a_compare_and_set_so_a_stale_view_moves_nothing(setting
     clock = ManualClock()
     a, b = await Process.start(settings, clock, "a"), await Process.start(settings, clock, "b")
     try:
-        await a.core.handle_text(host(), "/live 7 3")
+        await handle_text(a.core, host(), "/live 7 3")
         stale = await b.core.store.run(lambda c: c.execute("SELECT * FROM live_sessions").fetchone())
         clock.advance(31)
         assert [e.kind for e in await a.core.live.advance_due()] == ["closed", "question"]

@@ -745,3 +745,18 @@ async def test_losing_the_channel_mid_quiz_ends_it_and_the_starter_hears_by_dm(s
     assert await w.core.live.abort(row["id"], "again") is False  # idempotent
     assert not await w.core.live.advance_due()
     assert not no_tracebacks(caplog)
+
+
+async def test_placement_follows_the_reply(world):  # noqa: F811
+    """The core says whether a reply replaces the pressed message: a page turn replaces it, an
+    error (a page turn to a chapter that does not exist) never does; the leaderboard is the channel's."""
+    page = await command(world, "lesson 7 deep")
+    assert page["response_type"] == "ephemeral"
+    turned = await press(world, page, "Next ▶")
+    assert turned.get("replace_original") is True and "Page 2 of" in shown_text(turned)
+    forged = {"type": "button", "action_id": "lesson:99:deep:1", "value": "lesson:99:deep:1", "text": {"type": "plain_text", "text": "x"}}
+    failed = await press(world, page, element=forged)
+    assert failed.get("replace_original") is False and failed["response_type"] == "ephemeral"
+    assert "no chapter 99" in shown_text(failed).lower()
+    board = await command(world, "leaderboard")
+    assert board["response_type"] == "in_channel"

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 
 from bot.core.replies import quote_user_text
 from bot.core.users import Actor
+from bot.core.command_line import handle_text
 
 EVIL = "evil.example"
 PAYLOADS = [
@@ -89,18 +90,18 @@ async def test_the_assistant_never_echoes_a_link(core):
     for payload in PAYLOADS:
         for form in CHAT_FORMS:
             message = form.format(p=payload)
-            assert_no_link((await core.handle_text(ann, message)).text)
-        assert_no_link((await core.handle_text(ann, f"/compare {payload}")).text)
-    await core.handle_text(ann, "/mode base")
+            assert_no_link((await handle_text(core, ann, message)).text)
+        assert_no_link((await handle_text(core, ann, f"/compare {payload}")).text)
+    await handle_text(core, ann, "/mode base")
     for payload in PAYLOADS:
-        assert_no_link((await core.handle_text(ann, payload)).text)
+        assert_no_link((await handle_text(core, ann, payload)).text)
 
 
 async def test_commands_and_quiz_feedback_never_echo_a_link(core):
     ann = person("ann")
     for payload in PAYLOADS:
         for text in (f"/{payload}", f"/page {payload}", f"/lesson 7 {payload}", f"/mode {payload}", f"/course reset {payload}"):
-            assert_no_link((await core.handle_text(ann, text)).text)
+            assert_no_link((await handle_text(core, ann, text)).text)
     # A short answer's feedback quotes what the student wrote.
     short = next(q for q in core.course.chapter(7).questions if q.type == "short")
     for payload in PAYLOADS:
@@ -120,7 +121,7 @@ async def test_display_names_cannot_form_links_in_live_standings_or_leaderboards
         events.append(event)
     core.live.subscribe(listen)
     host = person("host")
-    await core.handle_text(host, "/live 7 2")
+    await handle_text(core, host, "/live 7 2")
     session = await core.store.run(lambda c: dict(c.execute("SELECT * FROM live_sessions").fetchone()))
     keys = json.loads(session["question_keys"])
     players = [person(f"p{i}", display=payload) for i, payload in enumerate(PAYLOADS)]
@@ -138,7 +139,7 @@ async def test_display_names_cannot_form_links_in_live_standings_or_leaderboards
     for text in shown:
         assert_no_link(text)
     assert "［http://good.example］(http://evil.example)" in "".join(shown)  # shown, just not as a link
-    assert_no_link((await core.handle_text(host, "/leaderboard")).text)
+    assert_no_link((await handle_text(core, host, "/leaderboard")).text)
 
 
 @pytest.mark.parametrize("model_text", PAYLOADS + [

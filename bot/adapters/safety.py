@@ -3,10 +3,6 @@
 - `clean`: a platform's JSON may carry a lone UTF-16 surrogate (`"\\ud83d"`), which no real
   client types and which no UTF-8 writer (SQLite, a JSON file, an HTTP body) accepts. It
   becomes U+FFFD where the event is decoded, so nothing behind the adapter ever sees one.
-- `plausible_action`: a button's id is something the app sent: short, printable, and with no
-  number longer than a SQLite integer holds. Anything else is a forged or corrupted id and is
-  answered "that button is no longer valid" without a core call (the core validates the
-  meaning of an id; this only refuses what could never have been sent).
 - `disguised`: a link whose visible text looks like a URL or a domain other than its target
   (`[http://good.example](http://evil.example)`). Renderers never show one as a link: Slack's
   mrkdwn renderer and Discord's message renderer both show such a label and its target as
@@ -18,13 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-#: Discord's custom_id limit, and the length of every action id the core writes.
-MAX_ACTION = 100
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-#: A SQLite INTEGER is at most 2**63 - 1 (19 digits): any longer run of digits was never sent.
-_LONG_NUMBER = re.compile(r"\d{19,}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-NO_LONGER_VALID = "That button is no longer valid. Type `/help` to carry on."
 
 
 def clean(text: object) -> str:
@@ -32,12 +22,6 @@ def clean(text: object) -> str:
     if not isinstance(text, str):
         return ""
     return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
-
-
-def plausible_action(action: object, limit: int = MAX_ACTION) -> bool:
-    """True if `action` could be an id the app sent (its meaning is the core's to check)."""
-    return (isinstance(action, str) and 0 < len(action) <= limit and not _LONE_SURROGATE.search(action)
-            and not _CONTROL.search(action) and not _LONG_NUMBER.search(action))
 
 
 # ---- disguised links ------------------------------------------------------------------------------

@@ -1,85 +1,284 @@
-"""The action-id grammar: the only place button ids are spelled and recognised.
+"""The action grammar: every button, menu and form as a small typed value, and its id.
 
-An action id is a short string a button, menu or form carries back to the core (`quiz:12:3:a:B`,
-`lesson:7:deep:L52`), so a press after a restart still finds its attempt, question and choice.
-The core builds every id with the functions below; adapters never spell one: what an adapter
-must know about an id (its kinds, for Discord's persistent item template; whether it turns a
-lesson page or answers a quiz question, to place the reply; whether it needs an instructor's
-role) it asks here. `Companion.handle_action` reads the ids back and validates every field
-(`bot/core/inputs.py`).
+An action id is the short string a button, menu or form carries back to the core
+(`quiz:12:3:a:B`, `lesson:7:deep:L52`), so a press after a restart still finds its attempt,
+question and choice. Each kind of action is a frozen dataclass here; `format()` writes its id
+and `parse(id)` reads one back, validating every field (numbers are ASCII digits up to 10¹²,
+depths are `shallow`/`deep`, field counts are exact) and raising `InvalidAction` for anything
+the companion could not have written. This module is the only place the grammar exists:
+features build ids with `format()`, `Companion.handle_action` dispatches what `parse` returns,
+and adapters take their id patterns (`ID_PATTERN`) and the few questions they ask of an id
+(`needs_instructor_role`, `takes_typed`) from here.
+
+Menus and forms: an answer's template (`QuizAnswer(12, 3)`, whose id ends in `:a:`) is the id of
+a menu or a form; the adapter hands the chosen values (comma-separated) or the typed text to the
+core separately (`parse(id, typed=…)`), and the core puts it into the action.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
+
+from .inputs import MAX_TEXT, ascii_number
+
+Depth = Literal["shallow", "deep"]
+DEPTHS: tuple[Depth, ...] = ("shallow", "deep")
+
+#: Discord's custom_id limit (Slack allows 255): every id a button carries is at most this long.
+MAX_ACTION_ID = 100
+#: An id with a typed answer in it (a console JSON line, a form's text after its id): longer is refused.
+MAX_ACTION_TEXT = MAX_ACTION_ID + MAX_TEXT + 100
+
+#: What a person is told when their button's id is not one the companion could have written.
+NO_LONGER_VALID = "That button is no longer valid. Type `/help` to carry on."
 
 #: Every kind of action, the first field of an id.
 KINDS = ("lesson", "quiz", "live", "review", "progress", "chat", "forget")
-
-LESSON_CONTINUE = "lesson:continue"
-REVIEW_START = "review:start"
-PROGRESS_SHOW = "progress:show"
-CHAT_OPEN = "chat:open"
-FORGET_CONFIRM = "forget:confirm"
-FORGET_CANCEL = "forget:cancel"
-#: An instructor's confirmed reset: + the student's users.id (a `progress` action).
-RESET_CONFIRM = "progress:reset:"
-RESET_CANCEL = "progress:reset-cancel"
+#: What every action id looks like (a kind, a colon, at most 98 more characters, no `|`): the
+#: pattern platforms match ids against (Discord's persistent items, Slack's action listener).
+ID_PATTERN = rf"(?:{'|'.join(KINDS)}):[^|]{{1,{MAX_ACTION_ID - 2}}}"
 
 
-def reset_confirm(user_pk: int) -> str:
-    return f"{RESET_CONFIRM}{user_pk}"
+class InvalidAction(ValueError):
+    """An action id the companion did not write (forged, truncated, or from an old version)."""
 
 
-def lesson_page(chapter: int, depth: str, page: int) -> str:
-    return f"lesson:{chapter}:{depth}:{page}"
+class ActionTooLong(InvalidAction):
+    """An action id (with any typed text in it) longer than anything the companion accepts."""
 
 
-def lesson_near(chapter: int, depth: str, line: int) -> str:
-    """The page of the lesson at `depth` that holds source line `line`."""
-    return f"lesson:{chapter}:{depth}:L{line}"
+# ---- the actions ---------------------------------------------------------------------------------
 
 
-def quiz_start(chapter: int, depth: str | None = None) -> str:
-    return f"quiz:start:{chapter}" if depth is None else f"quiz:start:{chapter}:{depth}"
+@dataclass(frozen=True)
+class LessonPage:
+    """Page `page` (1-based) of a chapter's lesson at a depth: Previous / Next."""
+
+    chapter: int
+    depth: Depth
+    page: int
+
+    def format(self) -> str:
+        return f"lesson:{self.chapter}:{self.depth}:{self.page}"
 
 
-def quiz_answer(attempt: int, position: int) -> str:
-    """A prefix: the answer (a letter, letters, true/false, typed words) is appended."""
-    return f"quiz:{attempt}:{position}:a:"
+@dataclass(frozen=True)
+class LessonNear:
+    """The page of the lesson at `depth` that holds source line `line`: switching depth, a citation."""
+
+    chapter: int
+    depth: Depth
+    line: int
+
+    def format(self) -> str:
+        return f"lesson:{self.chapter}:{self.depth}:L{self.line}"
 
 
-def quiz_hint(attempt: int, position: int) -> str:
-    return f"quiz:{attempt}:{position}:hint"
+@dataclass(frozen=True)
+class QuizStart:
+    chapter: int
+    depth: Depth | None = None
+
+    def format(self) -> str:
+        return f"quiz:start:{self.chapter}" if self.depth is None else f"quiz:start:{self.chapter}:{self.depth}"
 
 
-def live_answer(session: int, index: int) -> str:
-    """A prefix: the answer is appended."""
-    return f"live:{session}:{index}:a:"
+@dataclass(frozen=True)
+class QuizAnswer:
+    """An answer to question `position` of quiz attempt `attempt`. With no answer, the id of a
+    menu or a form, whose chosen or typed text comes separately."""
+
+    attempt: int
+    position: int
+    answer: str = ""
+
+    def format(self) -> str:
+        return f"quiz:{self.attempt}:{self.position}:a:{self.answer}"
+
+    def with_answer(self, answer: str) -> QuizAnswer:
+        return replace(self, answer=answer)
 
 
-def live_skip(session: int) -> str:
-    return f"live:{session}:skip"
+@dataclass(frozen=True)
+class QuizHint:
+    attempt: int
+    position: int
+
+    def format(self) -> str:
+        return f"quiz:{self.attempt}:{self.position}:hint"
 
 
-def live_stop(session: int) -> str:
-    return f"live:{session}:stop"
+@dataclass(frozen=True)
+class LiveAnswer:
+    """An answer to question `index` of live session `session` (no answer: a menu's or form's id)."""
+
+    session: int
+    index: int
+    answer: str = ""
+
+    def format(self) -> str:
+        return f"live:{self.session}:{self.index}:a:{self.answer}"
+
+    def with_answer(self, answer: str) -> LiveAnswer:
+        return replace(self, answer=answer)
 
 
-# ---- what adapters may ask of an id ----------------------------------------------------------------
+@dataclass(frozen=True)
+class LiveSkip:
+    session: int
 
-_QUIZ_ANSWER = re.compile(r"quiz:[0-9]+:[0-9]+:a:")
-_LIVE_CONTROL = re.compile(r"live:[0-9]+:(?:skip|stop)")
-
-
-def turns_lesson_page(action: str) -> bool:
-    return action.startswith("lesson:")
+    def format(self) -> str:
+        return f"live:{self.session}:skip"
 
 
-def answers_quiz_question(action: str) -> bool:
-    return _QUIZ_ANSWER.match(action) is not None
+@dataclass(frozen=True)
+class LiveStop:
+    session: int
+
+    def format(self) -> str:
+        return f"live:{self.session}:stop"
 
 
-def controls_live_quiz(action: str) -> bool:
-    """Skip or stop: the starter's or an instructor's power, so an adapter looks up the role."""
-    return _LIVE_CONTROL.fullmatch(action) is not None
+@dataclass(frozen=True)
+class _Fixed:
+    """An action with no fields: its id is a constant."""
+
+    ID: ClassVar[str]
+
+    def format(self) -> str:
+        return self.ID
+
+
+@dataclass(frozen=True)
+class ContinueReading(_Fixed):
+    """The lesson where the person left off."""
+
+    ID = "lesson:continue"
+
+
+@dataclass(frozen=True)
+class ReviewStart(_Fixed):
+    ID = "review:start"
+
+
+@dataclass(frozen=True)
+class ProgressShow(_Fixed):
+    ID = "progress:show"
+
+
+@dataclass(frozen=True)
+class ChatOpen(_Fixed):
+    ID = "chat:open"
+
+
+@dataclass(frozen=True)
+class ForgetConfirm(_Fixed):
+    ID = "forget:confirm"
+
+
+@dataclass(frozen=True)
+class ForgetCancel(_Fixed):
+    ID = "forget:cancel"
+
+
+@dataclass(frozen=True)
+class ResetCancel(_Fixed):
+    ID = "progress:reset-cancel"
+
+
+@dataclass(frozen=True)
+class ResetConfirm:
+    """An instructor's confirmed reset of the student whose users.id is `student`."""
+
+    student: int
+
+    def format(self) -> str:
+        return f"progress:reset:{self.student}"
+
+
+Action = (LessonPage | LessonNear | ContinueReading | QuizStart | QuizAnswer | QuizHint | LiveAnswer | LiveSkip | LiveStop
+          | ReviewStart | ProgressShow | ChatOpen | ForgetConfirm | ForgetCancel | ResetConfirm | ResetCancel)
+Answer = QuizAnswer | LiveAnswer
+
+_FIXED: dict[str, type[_Fixed]] = {cls.ID: cls for cls in (ContinueReading, ReviewStart, ProgressShow, ChatOpen, ForgetConfirm,
+                                                           ForgetCancel, ResetCancel)}
+
+
+# ---- reading ids back ----------------------------------------------------------------------------
+
+
+def _number(text: str) -> int:
+    """A number in an id: ASCII digits only (not `²`, `٣` or `-1`), at most 10¹², and written as
+    `format()` writes it (no leading zero), so each action has exactly one id."""
+    number = ascii_number(text)
+    if number is None or str(number) != text:
+        raise InvalidAction(text)
+    return number
+
+
+def _depth(text: str) -> Depth:
+    if text not in DEPTHS:
+        raise InvalidAction(text)
+    return text  # type: ignore[return-value]
+
+
+def _parse_id(text: str) -> Action:
+    fixed = _FIXED.get(text)
+    if fixed is not None:
+        return fixed()
+    kind, _, rest = text.partition(":")
+    fields = rest.split(":")
+    if kind == "lesson" and len(fields) == 3:
+        chapter, depth, where = fields
+        if where.startswith("L"):
+            return LessonNear(_number(chapter), _depth(depth), _number(where[1:]))
+        return LessonPage(_number(chapter), _depth(depth), _number(where))
+    if kind == "quiz" and fields[0] == "start" and len(fields) in (2, 3):
+        return QuizStart(_number(fields[1]), _depth(fields[2]) if len(fields) == 3 else None)
+    if kind in ("quiz", "live"):
+        parts = rest.split(":", 3)  # an answer is the last field, and may hold colons
+        if kind == "quiz" and len(parts) == 3 and parts[2] == "hint":
+            return QuizHint(_number(parts[0]), _number(parts[1]))
+        if kind == "live" and len(parts) == 2 and parts[1] in ("skip", "stop"):
+            return (LiveSkip if parts[1] == "skip" else LiveStop)(_number(parts[0]))
+        if len(parts) == 4 and parts[2] == "a":
+            return (QuizAnswer if kind == "quiz" else LiveAnswer)(_number(parts[0]), _number(parts[1]), parts[3])
+    if kind == "progress" and len(fields) == 2 and fields[0] == "reset":
+        return ResetConfirm(_number(fields[1]))
+    raise InvalidAction(text)
+
+
+def parse(action_id: object, typed: str | None = None) -> Action:
+    """The action an id stands for, with `typed` (a menu's comma-separated values, a form's text)
+    put into it; InvalidAction for any id the companion did not write, or typed text given to an
+    action that takes none (only an answer's template does)."""
+    if not isinstance(action_id, str) or not action_id:
+        raise InvalidAction(repr(action_id))
+    if len(action_id) + len(typed or "") > MAX_ACTION_TEXT:
+        raise ActionTooLong(action_id[:MAX_ACTION_ID])
+    action = _parse_id(action_id)
+    if typed is None:
+        return action
+    if not isinstance(action, (QuizAnswer, LiveAnswer)) or action.answer:
+        raise InvalidAction(action_id)
+    return action.with_answer(typed)
+
+
+def takes_typed(action_id: str) -> bool:
+    """True when `action_id` is a menu's or form's (an answer's template): an adapter asks before
+    opening a form, so a forged id opens nothing."""
+    try:
+        action = parse(action_id)
+    except InvalidAction:
+        return False
+    return isinstance(action, (QuizAnswer, LiveAnswer)) and not action.answer and len(action_id) <= MAX_ACTION_ID
+
+
+def needs_instructor_role(action_id: str) -> bool:
+    """Skip, stop and a confirmed reset are the starter's or an instructor's power: an adapter
+    that has to ask its platform for the role (Slack's admins) asks only for these."""
+    try:
+        return isinstance(parse(action_id), (LiveSkip, LiveStop, ResetConfirm))
+    except InvalidAction:
+        return False

@@ -1,75 +1,41 @@
 """The companion: one object that every adapter talks to.
 
-It builds the `CoreContext` (the course, the store, the settings, the clock…) that every feature
-receives, and answers two kinds of input with platform-neutral `Reply`s: typed commands
-(`handle_text`, used by the console and by chat messages) and button presses (`handle_action`,
-whose action ids carry all they need). Adapters with native slash commands call the same typed
-methods (`lesson`, `quiz`, …). Every public method turns a feature's `Refusal` into the
-person's private error reply, in one place (`_answers_refusals`).
+It builds the `CoreContext` (course, store, settings, clock, scheduler, instructor gate) that
+every feature receives instead of the companion, and answers with
+platform-neutral `Reply`s: one typed method per command (`lesson`, `page`, `quiz`, …), which
+adapters with native commands call with their typed options, and `handle_action` for a button,
+menu or form, whose id `actions.parse` reads into a typed action dispatched here with `match`.
+Typed text (`/page 3` in the console, a DM, Slack's one command) is read by `command_line.py`,
+one more caller of the typed methods. The core decides where each reply goes (`Reply.replaces`,
+`Reply.ephemeral`); adapters only translate.
+Every public method turns a feature's `Refusal` into the person's private error reply, in
+one place (`_answers_refusals`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Concatenate, ParamSpec
 
 from . import actions, instructor, privacy, progress, quiz, reading
+from .actions import Depth
 from .assistant import Assistant
 from .clock import Clock
+from .commands import COMMANDS
 from .config import Settings
 from .content import Course, load_course
 from .context import CoreContext
-from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
+from .inputs import MAX_TEXT, clean_input
 from .live import LiveQuizzes
 from .reading import PageRequest, Position
 from .refusal import Refusal
-from .replies import Reply, error, quote_user_text
+from .replies import Kind, Reply, error
 from .store import Store
 from .users import Actor
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    usage: str
-    summary: str
-    instructor: bool = False
-    #: Deletes data: never offered as a guess for a mistyped command.
-    destructive: bool = False
-
-
-COMMANDS = [
-    Command("help", "/help", "What I can do"),
-    Command("lesson", "/lesson [chapter] [shallow|deep] [page]", "Read a lesson, where you left off by default"),
-    Command("next", "/next · /prev", "Next or previous page of the lesson"),
-    Command("page", "/page N", "Jump to page N of the lesson"),
-    Command("depth", "/depth shallow|deep", "Switch the lesson's depth"),
-    Command("quiz", "/quiz [chapter] [questions] [shallow|deep]", "A quiz just for you"),
-    Command("answer", "/answer TEXT", "Answer the current question (a letter, letters, true/false, or words)"),
-    Command("hint", "/hint", "A hint for your current quiz question"),
-    Command("review", "/review", "Questions you missed, when spaced repetition says they are due"),
-    Command("progress", "/progress", "Your progress, streak and review queue"),
-    Command("leaderboard", "/leaderboard", "Top scores in this server or workspace"),
-    Command("live", "/live [chapter] [questions] · /live skip|stop|status", "A live quiz for everyone in the channel"),
-    Command("chat", "/chat MESSAGE", "Talk to the simulated instruction-tuned assistant"),
-    Command("compare", "/compare PROMPT", "The base model and the instruction-tuned assistant, side by side"),
-    Command("mode", "/mode assistant|base", "Chat with the assistant (default) or with the raw base model"),
-    Command("my-data", "/my-data", "Everything I store about you, as a JSON file"),
-    Command("forget-me", "/forget-me", "Delete everything I store about you", destructive=True),
-    Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True, destructive=True),
-]
-
-#: Aliases typed by people who guess.
-ALIASES = {"prev": "next", "previous": "next", "back": "next", "mydata": "my-data", "export": "my-data",
-           "forget": "forget-me", "forgetme": "forget-me", "board": "leaderboard", "top": "leaderboard",
-           "a": "answer", "h": "hint", "start": "help", "commands": "help"}
-
 
 P = ParamSpec("P")
 
@@ -131,14 +97,32 @@ class Companion:
         finally:
             await self.store.close()
 
-    # ---- typed operations (adapters with native commands call these) ----------------------
+    # ---- typed commands (adapters with native commands, and the text parser, call these) ------
 
     @_answers_refusals
-    async def lesson(self, actor: Actor, chapter: int | None = None, depth: str | None = None, page: int | None = None) -> Reply:
+    async def lesson(self, actor: Actor, chapter: int | None = None, depth: Depth | None = None, page: int | None = None) -> Reply:
+        """A lesson page; with nothing given, where the person left off."""
         return await reading.open_page(self.ctx, actor, PageRequest(chapter, depth, page))
 
     @_answers_refusals
-    async def quiz(self, actor: Actor, chapter: int | None = None, count: int | None = None, depth: str | None = None) -> Reply:
+    async def next_page(self, actor: Actor) -> Reply:
+        return await reading.open_page(self.ctx, actor, PageRequest(step=+1))
+
+    @_answers_refusals
+    async def previous_page(self, actor: Actor) -> Reply:
+        return await reading.open_page(self.ctx, actor, PageRequest(step=-1))
+
+    @_answers_refusals
+    async def page(self, actor: Actor, number: int) -> Reply:
+        """Page `number` of the lesson the person is reading."""
+        return await reading.open_page(self.ctx, actor, PageRequest(page=number))
+
+    @_answers_refusals
+    async def depth(self, actor: Actor, depth: Depth) -> Reply:
+        return await reading.open_page(self.ctx, actor, PageRequest(depth=depth))
+
+    @_answers_refusals
+    async def quiz(self, actor: Actor, chapter: int | None = None, count: int | None = None, depth: Depth | None = None) -> Reply:
         return await quiz.start(self.ctx, actor, chapter, count, depth)
 
     @_answers_refusals
@@ -149,36 +133,22 @@ class Companion:
     async def answer(self, actor: Actor, text: str) -> Reply:
         """A typed answer: to the live quiz running in this channel if there is one, else to the solo quiz."""
         text = clean_input(text)
-        if actor.guild is not None and await self._live_open_here(actor):
+        if actor.guild is not None and await self.live.open_here(actor):
             return await self.live.answer(actor, None, None, text)
         return await quiz.answer(self.ctx, actor, text)
-
-    async def _live_open_here(self, actor: Actor) -> bool:
-        platform, guild, channel = actor.place
-        row = await self.store.read(lambda conn: conn.execute(
-            "SELECT 1 FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
-            (platform, guild, channel)).fetchone())
-        return row is not None
 
     @_answers_refusals
     async def hint(self, actor: Actor) -> Reply:
         return await quiz.hint(self.ctx, actor)
 
     @_answers_refusals
-    async def progress(self, actor: Actor) -> Reply:
-        return await progress.show(self.ctx, actor)
-
-    async def last_position(self, actor: Actor) -> Position | None:
-        """Where the actor last read, for a "continue where you left off" (Slack's App Home)."""
-        return await reading.last_position(self.store, actor)
-
-    @_answers_refusals
-    async def leaderboard(self, actor: Actor) -> Reply:
-        return await progress.leaderboard(self.ctx, actor)
-
-    @_answers_refusals
     async def live_start(self, actor: Actor, chapter: int | None = None, count: int | None = None) -> Reply:
         return await self.live.start(actor, chapter, count)
+
+    @_answers_refusals
+    async def live_answer(self, actor: Actor, text: str) -> Reply:
+        """A typed answer to the live quiz in this channel (never to a solo quiz)."""
+        return await self.live.answer(actor, None, None, clean_input(text))
 
     @_answers_refusals
     async def live_skip(self, actor: Actor) -> Reply:
@@ -193,22 +163,16 @@ class Companion:
         return await self.live.status(actor)
 
     @_answers_refusals
-    async def course_reload(self, actor: Actor) -> Reply:
-        return await instructor.reload(self.ctx, actor)
+    async def progress(self, actor: Actor) -> Reply:
+        return await progress.show(self.ctx, actor)
+
+    async def last_position(self, actor: Actor) -> Position | None:
+        """Where the actor last read, for a "continue where you left off" (Slack's App Home)."""
+        return await reading.last_position(self.store, actor)
 
     @_answers_refusals
-    async def course_stats(self, actor: Actor) -> Reply:
-        return await instructor.stats(self.ctx, actor)
-
-    @_answers_refusals
-    async def course_reset(self, actor: Actor, who: str) -> Reply:
-        return await instructor.reset(self.ctx, actor, who)
-
-    @_answers_refusals
-    async def course_stop(self, actor: Actor) -> Reply:
-        """Stop the live quiz in the channel as an instructor (`/course stop`)."""
-        self.ctx.require_instructor(actor)
-        return await self.live.stop(actor)
+    async def leaderboard(self, actor: Actor) -> Reply:
+        return await progress.leaderboard(self.ctx, actor)
 
     @_answers_refusals
     async def chat(self, actor: Actor, message: str) -> Reply:
@@ -241,250 +205,96 @@ class Companion:
     async def forget(self, actor: Actor, confirmed: bool = False) -> Reply:
         return await privacy.forget(self.ctx, actor) if confirmed else privacy.confirm_forget()
 
+    @_answers_refusals
+    async def course_reload(self, actor: Actor) -> Reply:
+        self.ctx.require_instructor(actor)
+        return await instructor.reload(self.ctx, actor)
+
+    @_answers_refusals
+    async def course_stats(self, actor: Actor) -> Reply:
+        self.ctx.require_instructor(actor)
+        return await instructor.stats(self.ctx, actor)
+
+    @_answers_refusals
+    async def course_reset(self, actor: Actor, student: str) -> Reply:
+        """Ask to confirm resetting `student` (a user id or a display name) in this server."""
+        self.ctx.require_instructor(actor)
+        return await instructor.reset(self.ctx, actor, student)
+
+    @_answers_refusals
+    async def course_stop(self, actor: Actor) -> Reply:
+        """Stop the live quiz in the channel as an instructor (`/course stop`)."""
+        self.ctx.require_instructor(actor)
+        return await self.live.stop(actor)
+
     def help(self, actor: Actor | None = None, extra: list[tuple[str, str]] = ()) -> Reply:
         show_all = actor is not None and self.ctx.is_instructor(actor)
         rows = [(c.usage, c.summary) for c in COMMANDS if show_all or not c.instructor] + list(extra)
         lines = [f"**{self.course.title}** — your course companion.", ""]
         lines += [f"`{usage}` — {summary}" for usage, summary in rows]
         lines += ["", "Anything that is not a command goes to the chat assistant."]
-        return Reply(title="Commands", text="\n".join(lines), ephemeral=True, kind="help")
+        return Reply(title="Commands", text="\n".join(lines), kind="help")
 
-    # ---- typed commands ---------------------------------------------------------------------
+    # ---- button presses, menus and forms ----------------------------------------------------
 
     @_answers_refusals
-    async def handle_text(self, actor: Actor, text: str) -> Reply:
-        """A line someone typed: a /command, or a message for the assistant."""
-        text = clean_input(text if isinstance(text, str) else "").strip()
-        if is_blank(text):
-            return error("Say something, or `/help` for the commands.")
-        if len(text) > MAX_TEXT:  # before any parsing: nothing below has to cope with 100,000 `[`
-            return error(f"That message is too long ({len(text):,} characters): keep it under {MAX_TEXT:,}.")
-        if not text.startswith("/"):
-            return await self.chat(actor, text)
-        name, _, rest = text[1:].partition(" ")
-        name = name.lower()
-        rest = rest.strip()
-        canonical = ALIASES.get(name, name)
-        if name in ("prev", "previous", "back"):
-            return await reading.open_page(self.ctx, actor, PageRequest(step=-1))
-        handler = getattr(self, "_cmd_" + canonical.replace("-", "_"), None) if _COMMAND_NAME.fullmatch(canonical) else None
-        if handler is None:
-            return error(f"I don't know the command /{quote_user_text(name[:32])}.{_suggestion(name)} Type `/help` for the list.")
+    async def handle_action(self, actor: Actor, action_id: str, typed: str | None = None) -> Reply:
+        """A button pressed, or a menu's choice or a form's text (`typed`) sent: the action id
+        says what, and for which attempt or session.
+
+        Ids come back from the platform, so they are read as untrusted input (`actions.parse`):
+        an id the companion could not have written is "no longer valid", and nothing runs."""
+        action_id = clean_input(action_id if isinstance(action_id, str) else "")
+        if typed is not None:
+            typed = " ".join(clean_input(typed if isinstance(typed, str) else "").split())
         try:
-            return await handler(actor, rest)
-        except UsageError as exc:
-            return error(str(exc))
-
-    async def _cmd_help(self, actor: Actor, rest: str) -> Reply:
-        return self.help(actor)
-
-    async def _cmd_lesson(self, actor: Actor, rest: str) -> Reply:
-        numbers, depth = _args(rest, "/lesson [chapter] [shallow|deep] [page]", max_numbers=2)
-        chapter = numbers[0] if numbers else None
-        page = numbers[1] if len(numbers) > 1 else None
-        return await reading.open_page(self.ctx, actor, PageRequest(chapter, depth, page))
-
-    async def _cmd_next(self, actor: Actor, rest: str) -> Reply:
-        return await reading.open_page(self.ctx, actor, PageRequest(step=+1))
-
-    async def _cmd_page(self, actor: Actor, rest: str) -> Reply:
-        numbers, _ = _args(rest, "/page N", max_numbers=1, depth_ok=False)
-        if not numbers:
-            raise UsageError("Which page? `/page N`.")
-        return await reading.open_page(self.ctx, actor, PageRequest(page=numbers[0], chapter=None))
-
-    async def _cmd_depth(self, actor: Actor, rest: str) -> Reply:
-        _, depth = _args(rest, "/depth shallow|deep", max_numbers=0)
-        if depth is None:
-            raise UsageError("Which depth? `/depth shallow` or `/depth deep`.")
-        return await reading.open_page(self.ctx, actor, PageRequest(depth=depth))
-
-    async def _cmd_quiz(self, actor: Actor, rest: str) -> Reply:
-        numbers, depth = _args(rest, "/quiz [chapter] [questions] [shallow|deep]", max_numbers=2)
-        return await self.quiz(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None, depth)
-
-    async def _cmd_answer(self, actor: Actor, rest: str) -> Reply:
-        if not rest:
-            raise UsageError("Type your answer after `/answer`, e.g. `/answer B`.")
-        return await self.answer(actor, rest)
-
-    async def _cmd_hint(self, actor: Actor, rest: str) -> Reply:
-        return await self.hint(actor)
-
-    async def _cmd_review(self, actor: Actor, rest: str) -> Reply:
-        return await self.review(actor)
-
-    async def _cmd_progress(self, actor: Actor, rest: str) -> Reply:
-        return await self.progress(actor)
-
-    async def _cmd_leaderboard(self, actor: Actor, rest: str) -> Reply:
-        return await self.leaderboard(actor)
-
-    async def _cmd_live(self, actor: Actor, rest: str) -> Reply:
-        word = rest.split()[0].lower() if rest.split() else ""
-        if word in ("skip", "next"):
-            return await self.live_skip(actor)
-        if word in ("stop", "end"):
-            return await self.live_stop(actor)
-        if word == "status":
-            return await self.live_status(actor)
-        if word == "answer":
-            return await self.live.answer(actor, None, None, rest.split(None, 1)[1] if len(rest.split()) > 1 else "")
-        numbers, _ = _args(rest, "/live [chapter] [questions] · /live skip|stop|status", max_numbers=2, depth_ok=False)
-        return await self.live_start(actor, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None)
-
-    async def _cmd_chat(self, actor: Actor, rest: str) -> Reply:
-        if not rest:
-            raise UsageError("What would you like to say? `/chat MESSAGE`.")
-        return await self.chat(actor, rest)
-
-    async def _cmd_compare(self, actor: Actor, rest: str) -> Reply:
-        if not rest:
-            raise UsageError("Give me a prompt to compare: `/compare What is the capital of France?`")
-        return await self.compare(actor, rest)
-
-    async def _cmd_mode(self, actor: Actor, rest: str) -> Reply:
-        mode = rest.strip().lower()
-        if mode not in ("assistant", "base"):
-            raise UsageError("`/mode assistant` (instruction-tuned, the default) or `/mode base` (a base model that only continues text).")
-        return await self.set_mode(actor, mode)
-
-    async def _cmd_my_data(self, actor: Actor, rest: str) -> Reply:
-        return await self.export(actor)
-
-    async def _cmd_forget_me(self, actor: Actor, rest: str) -> Reply:
-        return await self.forget(actor, confirmed=rest.lower() in ("confirm", "yes"))
-
-    async def _cmd_course(self, actor: Actor, rest: str) -> Reply:
-        word, _, arg = rest.partition(" ")
-        word = word.lower()
-        self.ctx.require_instructor(actor)
-        if word == "reload":
-            return await self.course_reload(actor)
-        if word == "stats":
-            return await self.course_stats(actor)
-        if word == "reset":
-            return await self.course_reset(actor, arg)
-        if word == "stop":
-            return await self.course_stop(actor)
-        raise UsageError("Instructor tools: `/course reload`, `/course stats`, `/course reset NAME-or-ID`, `/course stop`.")
-
-    # ---- button presses ---------------------------------------------------------------------
-
-    @_answers_refusals
-    async def handle_action(self, actor: Actor, action: str) -> Reply:
-        """A button, menu or form submitted: the action id says what, and for which attempt or session.
-
-        Action ids come back from the platform, so they are read as untrusted input: every
-        number is ASCII digits within bounds, every word one the companion wrote. Anything else
-        is "no longer valid"; but an exception from the feature a valid id reached is a bug, and
-        goes on to the adapter (logged, "something went wrong"), never disguised as a stale button."""
-        action = clean_input(action if isinstance(action, str) else "")
-        if len(action) > MAX_ACTION:
+            action = actions.parse(action_id, typed)
+        except actions.ActionTooLong:
             return error("That button is no longer valid (its data is too long). Type `/help` to carry on.")
-        try:
-            return await self._action(actor, action)
-        except InvalidAction:
-            log.info("unreadable action id %r", action[:100])
-            return error("That button is no longer valid. Type `/help` to carry on.")
+        except actions.InvalidAction:
+            log.info("unreadable action id %r", action_id[:100])
+            return error(actions.NO_LONGER_VALID)
+        return await self._dispatch(actor, action)
 
-    async def _action(self, actor: Actor, action: str) -> Reply:
-        kind, _, rest = action.partition(":")
-        if kind == "lesson":
-            if rest == "continue":
-                return await reading.open_page(self.ctx, actor, PageRequest())
-            chapter, depth, where = _fields(rest, 3)
-            if depth not in ("shallow", "deep"):
-                raise InvalidAction(action)
-            if where.startswith("L"):
-                return await reading.open_page(self.ctx, actor, PageRequest(_number(chapter), depth, near_line=_number(where[1:])))
-            return await reading.open_page(self.ctx, actor, PageRequest(_number(chapter), depth, _number(where)))
-        if kind == "quiz":
-            first, _, tail = rest.partition(":")
-            if first == "start":
-                chapter, _, depth = tail.partition(":")
-                if depth not in ("", "shallow", "deep"):
-                    raise InvalidAction(action)
-                return await self.quiz(actor, _number(chapter), None, depth or None)
-            position, _, verb = tail.partition(":")
-            if verb == "hint":
-                return await quiz.hint(self.ctx, actor, _number(first), _number(position))
-            if verb.startswith("a:"):
-                return await quiz.answer(self.ctx, actor, verb[2:], _number(first), _number(position))
-            raise InvalidAction(action)
-        if kind == "live":
-            session, _, tail = rest.partition(":")
-            if tail == "skip":
-                return await self.live.skip(actor, _number(session))
-            if tail == "stop":
-                return await self.live.stop(actor, _number(session))
-            index, _, verb = tail.partition(":")
-            if verb.startswith("a:"):
-                return await self.live.answer(actor, _number(session), _number(index), verb[2:])
-            raise InvalidAction(action)
-        if action.startswith(actions.RESET_CONFIRM):
-            return await instructor.confirm_reset(self.ctx, actor, _number(action[len(actions.RESET_CONFIRM):]))
-        if action == actions.RESET_CANCEL:
-            return Reply(text="Nothing was reset.", ephemeral=True)
-        if action == actions.REVIEW_START:
-            return await self.review(actor)
-        if action == actions.PROGRESS_SHOW:
-            return await self.progress(actor)
-        if action == actions.CHAT_OPEN:
-            return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", ephemeral=True, kind="assistant")
-        if action == actions.FORGET_CONFIRM:
-            return await self.forget(actor, confirmed=True)
-        if action == actions.FORGET_CANCEL:
-            return Reply(text="Nothing was deleted.", ephemeral=True)
-        raise InvalidAction(action)
+    async def _dispatch(self, actor: Actor, action: actions.Action) -> Reply:
+        match action:
+            case actions.LessonPage(chapter, depth, page):
+                return _in_place(await self.lesson(actor, chapter, depth, page), "lesson")
+            case actions.LessonNear(chapter, depth, line):
+                return _in_place(await reading.open_page(self.ctx, actor, PageRequest(chapter, depth, near_line=line)), "lesson")
+            case actions.ContinueReading():
+                return await self.lesson(actor)
+            case actions.QuizStart(chapter, depth):
+                return await self.quiz(actor, chapter, None, depth)
+            case actions.QuizAnswer(attempt, position, answer):
+                return _in_place(await quiz.answer(self.ctx, actor, answer, attempt, position), "question", "summary")
+            case actions.QuizHint(attempt, position):
+                return await quiz.hint(self.ctx, actor, attempt, position)
+            case actions.LiveAnswer(session, index, answer):
+                return await self.live.answer(actor, session, index, answer)
+            case actions.LiveSkip(session):
+                return await self.live.skip(actor, session)
+            case actions.LiveStop(session):
+                return await self.live.stop(actor, session)
+            case actions.ReviewStart():
+                return await self.review(actor)
+            case actions.ProgressShow():
+                return await self.progress(actor)
+            case actions.ChatOpen():
+                return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", kind="assistant")
+            case actions.ForgetConfirm():
+                return _in_place(await self.forget(actor, confirmed=True), "info")
+            case actions.ForgetCancel():
+                return _in_place(Reply(text="Nothing was deleted."), "info")
+            case actions.ResetConfirm(student):
+                return _in_place(await instructor.confirm_reset(self.ctx, actor, student), "info")
+            case actions.ResetCancel():
+                return _in_place(Reply(text="Nothing was reset."), "info")
 
 
-class InvalidAction(ValueError):
-    """An action id the companion did not write (forged, truncated, or from an old version)."""
-
-
-#: Action ids are at most 100 characters (Discord's custom_id); a form appends its text (≤ 4,000).
-MAX_ACTION = 4200
-
-
-def _number(text: str) -> int:
-    """A number from an action id: ASCII digits only (not `²`, `٣` or `-1`), and bounded."""
-    number = ascii_number(text)
-    if number is None:
-        raise InvalidAction(text)
-    return number
-
-
-def _fields(text: str, count: int) -> list[str]:
-    parts = text.split(":")
-    if len(parts) != count:
-        raise InvalidAction(text)
-    return parts
-
-
-_COMMAND_NAME = re.compile(r"[a-z][a-z-]{0,20}")
-
-
-def _suggestion(name: str) -> str:
-    """ "Did you mean …?" for a mistyped command: never a destructive one (forget-me, course),
-    which a guess must not put one click or one paste away."""
-    close = [c.usage for c in COMMANDS if not c.destructive and name and c.name.startswith(name[:2])]
-    return f" Did you mean `{close[0]}`?" if close else ""
-
-
-class UsageError(ValueError):
-    """A command typed with arguments it does not take; the message says how to type it."""
-
-
-def _args(rest: str, usage: str, max_numbers: int, depth_ok: bool = True) -> tuple[list[int], str | None]:
-    numbers: list[int] = []
-    depth = None
-    for token in rest.split():
-        word = token.lower().strip(",")
-        if word in ("shallow", "deep") and depth_ok:
-            depth = word
-        elif ascii_number(word) is not None and len(numbers) < max_numbers:
-            numbers.append(ascii_number(word))
-        else:
-            raise UsageError(f"I didn't understand “{quote_user_text(token[:40])}”. Usage: `{usage}`")
-    return numbers, depth
+def _in_place(reply: Reply, *kinds: Kind) -> Reply:
+    """The next step of the pressed message's own flow (a page turn, the next question or the
+    summary, a confirmation's outcome) replaces that message; anything else (an error, a quiz
+    that has ended) is a new message beside it."""
+    reply.replaces = reply.kind in kinds
+    return reply

@@ -152,7 +152,7 @@ async def reset(ctx: CoreContext, actor: Actor, who: str) -> Reply:
     return Reply(
         text=f"⚠️ Reset the progress of **{quote_user_text(row['display_name'])}** in this course: their reading, quiz attempts "
              "and review queue are deleted (live quiz results are kept). It cannot be undone.",
-        buttons=[Button("Reset their progress", actions.reset_confirm(row["id"]), "danger"), Button("Cancel", actions.RESET_CANCEL)],
+        buttons=[Button("Reset their progress", actions.ResetConfirm(row["id"]).format(), "danger"), Button("Cancel", actions.ResetCancel().format())],
         ephemeral=True, kind="confirm")
 
 

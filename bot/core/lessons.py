@@ -31,7 +31,7 @@ _md = MarkdownIt("commonmark").enable("table")
 PANEL_ACTIONS = {
     "chat": (
         "💬 Chat with the assistant",
-        actions.CHAT_OPEN,
+        actions.ChatOpen().format(),
         "Chat with a simulated instruction-tuned assistant right here: press **Chat with the assistant** "
         "(or just send me a message), type an instruction or a question, and see it respond.",
     ),

@@ -266,6 +266,10 @@ class LiveQuizzes:
         return Reply(text=f"🎯 Live quiz on chapter {session['chapter']}: question {session['current'] + 1} of {total} is {state} ({left} s left).",
                      ephemeral=True, kind="live")
 
+    async def open_here(self, actor: Actor) -> bool:
+        """Whether a live quiz runs in the actor's channel (a typed `/answer` goes to it then)."""
+        return await self.ctx.store.read(_find_session, actor, None) is not None
+
     async def current_question(self, actor: Actor) -> tuple[dict, Question | None] | tuple[None, None]:
         """The session running in the actor's channel (as a dict) and its current question;
         (None, None) when none runs there. A read, for whoever needs to know what is asked."""
@@ -360,15 +364,16 @@ class LiveQuizzes:
         total = len(json.loads(session["question_keys"]))
         question = self._question(session, index)
         closes = parse_iso(session["phase_ends_at"])
-        prefix = actions.live_answer(session['id'], index)
+        template = actions.LiveAnswer(session['id'], index)
         if question is None:
             reply = Reply(text="(This question was removed from the course; it will be skipped.)")
         else:
-            reply = question.ask(f"Question {index + 1} of {total}", prefix, session["seed"])
+            reply = question.ask(f"Question {index + 1} of {total}", template, session["seed"])
         reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
         reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
-        reply.buttons += [Button("⏭ Skip", actions.live_skip(session["id"])), Button("⏹ Stop", actions.live_stop(session["id"]), "danger")]
+        reply.buttons += [Button("⏭ Skip", actions.LiveSkip(session["id"]).format()), Button("⏹ Stop", actions.LiveStop(session["id"]).format(), "danger")]
         reply.kind = "live-question"
+        reply.ephemeral = False  # for the whole channel
         return LiveEvent("question", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply, closes)
 
     def _standings(self, conn, session_id: int, limit: int | None = STANDINGS_SHOWN):
@@ -401,7 +406,7 @@ class LiveQuizzes:
         standings = self._standings(conn, session["id"])
         if standings and not last:
             lines += ["", "**Standings**"] + self._format_standings(standings)
-        reply = Reply(title=f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}: results", text="\n".join(lines), kind="live-closed")
+        reply = Reply(title=f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}: results", text="\n".join(lines), kind="live-closed", ephemeral=False)
         return LiveEvent("closed", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply)
 
     @staticmethod
@@ -436,7 +441,7 @@ class LiveQuizzes:
             lines.append(f"\n{len(rows)} player{'s' * (len(rows) != 1)}. Well played!")
         else:
             lines.append("Nobody answered this time.")
-        reply = Reply(title=f"Chapter {session['chapter']} live quiz · final results", text="\n".join(lines), kind="live-ended")
+        reply = Reply(title=f"Chapter {session['chapter']} live quiz · final results", text="\n".join(lines), kind="live-ended", ephemeral=False)
         return LiveEvent("ended", session["id"], (session["platform"], session["guild"], session["channel"]), session["current"], reply)
 
     # ---- the supervised loop --------------------------------------------------------------

@@ -59,7 +59,7 @@ async def export(ctx: CoreContext, actor: Actor) -> Reply:
 def confirm_forget() -> Reply:
     return Reply(
         text="⚠️ This deletes **all** your progress, quiz attempts, review queue, live quiz answers and chats with the assistant. It cannot be undone.",
-        buttons=[Button("Delete everything", actions.FORGET_CONFIRM, "danger"), Button("Cancel", actions.FORGET_CANCEL)],
+        buttons=[Button("Delete everything", actions.ForgetConfirm().format(), "danger"), Button("Cancel", actions.ForgetCancel().format())],
         ephemeral=True, kind="confirm",
     )
 

@@ -129,9 +129,9 @@ async def show(ctx: CoreContext, actor: Actor) -> Reply:
     lines.append(f"🧠 Review queue: {queued} question{'s' * (queued != 1)}, {due} due now")
     if live_answers:
         lines.append(f"🎯 Live quizzes: {live_points} points from {live_answers} answer{'s' * (live_answers != 1)}")
-    buttons = [Button("📖 Continue reading", actions.LESSON_CONTINUE, "primary")]
+    buttons = [Button("📖 Continue reading", actions.ContinueReading().format(), "primary")]
     if due:
-        buttons.append(Button(f"🧠 Review {due} due", actions.REVIEW_START))
+        buttons.append(Button(f"🧠 Review {due} due", actions.ReviewStart().format()))
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 
@@ -171,9 +171,10 @@ async def leaderboard(ctx: CoreContext, actor: Actor) -> Reply:
     if rows is None:
         return Reply(text="Leaderboards belong to a server or workspace: ask in a channel there.", ephemeral=True)
     if not rows:
-        return Reply(title="Leaderboard", text="No scores here yet. Be the first: `/quiz`, or start a live quiz with `/live`.")
+        return Reply(title="Leaderboard", text="No scores here yet. Be the first: `/quiz`, or start a live quiz with `/live`.",
+                     kind="leaderboard", ephemeral=False)
     medals = ["🥇", "🥈", "🥉"]
     lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} **{name}** — {score} pts · {done} chapter{'s' * (done != 1)} complete"
              for i, (name, score, done) in enumerate(rows)]
     lines.append(f"\n_Score: {POINTS_PER_SOLO_ANSWER} per correct answer in each chapter's best solo quiz, plus live quiz points won here._")
-    return Reply(title="Leaderboard", text="\n".join(lines), kind="leaderboard")
+    return Reply(title="Leaderboard", text="\n".join(lines), kind="leaderboard", ephemeral=False)

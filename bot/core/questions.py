@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, PlainValidator, ValidationInfo
 from rapidfuzz import fuzz
 
+from . import actions
 from .content_schema import ContentModel, OneOf, fail, one_of, text, text_list
 from .inputs import ascii_number, is_blank
 from .replies import Button, Choices, Reply, TextInput, quote_user_text
@@ -192,11 +193,12 @@ class Question(ContentModel):
             raise AnswerError(f"That answer is too long ({len(text)} characters); keep it under {MAX_TYPED_ANSWER}.")
         return self._read(text, seed)
 
-    def ask(self, heading: str, action_prefix: str, seed: int) -> Reply:
+    def ask(self, heading: str, template: actions.Answer, seed: int) -> Reply:
         """The question as a Reply: its text plus the controls to answer it.
 
-        `action_prefix` ends in ":a:"; the control appends the answer (`quiz:12:3:a:B`)."""
-        lines, controls = self._controls(action_prefix, seed)
+        `template` is the answer's template: a button carries it with its answer (`quiz:12:3:a:B`), a
+        menu or form the template itself (the chosen or typed text comes to the core separately)."""
+        lines, controls = self._controls(template, seed)
         text = "\n".join([f"**{heading}**", "", self.prompt, "", *lines]).rstrip()
         return Reply(text=text, kind="question", **controls)
 
@@ -205,7 +207,7 @@ class Question(ContentModel):
         """A non-blank typed answer of sensible length as the canonical answer, or AnswerError."""
 
     @abstractmethod
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
         """The lines under the prompt, and the Reply's controls (buttons, choices or text_input)."""
 
     @abstractmethod
@@ -280,8 +282,8 @@ class SingleQuestion(_ChoiceQuestion):
     def answer_help(self) -> str:
         return f"Answer with one letter, A–{LETTERS[len(self.choices) - 1]}."
 
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
-        buttons = [Button(f"{LETTERS[i]}) {c}", f"{action_prefix}{LETTERS[i]}") for i, c in enumerate(self.choices)]
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
+        buttons = [Button(f"{LETTERS[i]}) {c}", template.with_answer(LETTERS[i]).format()) for i, c in enumerate(self.choices)]
         return self._choice_lines(), {"buttons": buttons}
 
 
@@ -301,9 +303,9 @@ class MultipleQuestion(_ChoiceQuestion):
     def answer_help(self) -> str:
         return f"Answer with every letter that applies, e.g. “A C” (A–{LETTERS[len(self.choices) - 1]})."
 
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
         choices = Choices(
-            action=action_prefix,
+            action=template.format(),
             options=tuple((f"{LETTERS[i]}) {c}", LETTERS[i]) for i, c in enumerate(self.choices)),
             min_values=1,
             max_values=len(self.choices),
@@ -347,8 +349,8 @@ class TrueFalseQuestion(Question):
     def typed_answer(self, seed: int = 0) -> str:
         return "true" if self.answer else "false"
 
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
-        return [], {"buttons": [Button("True", f"{action_prefix}true", "success"), Button("False", f"{action_prefix}false", "danger")]}
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
+        return [], {"buttons": [Button("True", template.with_answer("true").format(), "success"), Button("False", template.with_answer("false").format(), "danger")]}
 
 
 #: A word of the answer within this rapidfuzz ratio of the accepted word is a typo of it
@@ -418,8 +420,8 @@ class ShortQuestion(Question):
     def typed_answer(self, seed: int = 0) -> str:
         return self.accept[0]
 
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
-        return ["_Type your answer._"], {"text_input": TextInput(action=action_prefix, label="Your answer", placeholder="A few words")}
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
+        return ["_Type your answer._"], {"text_input": TextInput(action=template.format(), label="Your answer", placeholder="A few words")}
 
 
 class OrderingQuestion(Question):
@@ -466,11 +468,11 @@ class OrderingQuestion(Question):
         shown = self.display_order(seed)
         return " ".join(LETTERS[shown.index(i)] for i in range(len(self.items)))
 
-    def _controls(self, action_prefix: str, seed: int) -> tuple[list[str], dict[str, Any]]:
+    def _controls(self, template: actions.Answer, seed: int) -> tuple[list[str], dict[str, Any]]:
         shown = self.display_order(seed)
         lines = [f"**{LETTERS[p]})** {self.items[i]}" for p, i in enumerate(shown)]
         lines += ["", f"_Type the letters in the right order, e.g. “{self._example()}”._"]
-        return lines, {"text_input": TextInput(action=action_prefix, label="Letters in order", placeholder=self._example(), max_length=40)}
+        return lines, {"text_input": TextInput(action=template.format(), label="Letters in order", placeholder=self._example(), max_length=40)}
 
 
 #: A quiz.yaml question, read by the class its `type` names.

@@ -156,14 +156,13 @@ async def start(ctx: CoreContext, actor: Actor, chapter: int | None = None, coun
     first = ctx.course.question(keys[0])
     reply = _ask(first, attempt_id, 0, len(keys), seed)
     reply.text = intro + "\n\n" + reply.text
-    reply.ephemeral = True
     return reply
 
 
 def _ask(question: Question, attempt_id: int, position: int, total: int, seed: int) -> Reply:
-    reply = question.ask(f"Question {position + 1} of {total}", actions.quiz_answer(attempt_id, position), seed)
+    reply = question.ask(f"Question {position + 1} of {total}", actions.QuizAnswer(attempt_id, position), seed)
     if question.hint:
-        reply.buttons.append(Button("💡 Hint", actions.quiz_hint(attempt_id, position)))
+        reply.buttons.append(Button("💡 Hint", actions.QuizHint(attempt_id, position).format()))
     reply.ephemeral = True
     return reply
 
@@ -293,13 +292,13 @@ def render_outcome(out: Outcome, pass_threshold: float) -> Reply:
             lines.append(f"📗 Chapter {s['chapter']} is complete.")
         elif state.passed and not state.lesson_read:
             lines.append("Finish reading the lesson (either depth) to complete the chapter.")
-        buttons.append(Button("🔁 Try again", actions.quiz_start(s['chapter']), "primary"))
+        buttons.append(Button("🔁 Try again", actions.QuizStart(s['chapter']).format(), "primary"))
     if s["missed"]:
         lines += ["", "**To revisit:**"]
         lines += [f"- {q.prompt} — **{q.correct_answer()}**" for q, _ in s["missed"][:10]]
         lines.append(f"\nMissed questions come back in `/review` when they are due ({s['queue']} in your queue).")
-    buttons.append(Button("🧠 Review", actions.REVIEW_START))
-    buttons.append(Button("📈 Progress", actions.PROGRESS_SHOW))
+    buttons.append(Button("🧠 Review", actions.ReviewStart().format()))
+    buttons.append(Button("📈 Progress", actions.ProgressShow().format()))
     achievements = []
     if s.get("completion"):
         lines += ["", "---", "", s["completion"]]

@@ -117,11 +117,11 @@ def render_page(chapter: int, title: str, depth: str, page: Page, total: int) ->
     other = "deep" if depth == "shallow" else "shallow"
     buttons = []
     if page.number > 1:
-        buttons.append(Button("◀ Previous", actions.lesson_page(chapter, depth, page.number - 1)))
+        buttons.append(Button("◀ Previous", actions.LessonPage(chapter, depth, page.number - 1).format()))
     if page.number < total:
-        buttons.append(Button("Next ▶", actions.lesson_page(chapter, depth, page.number + 1), "primary"))
-    buttons.append(Button(f"Switch to {other}", actions.lesson_near(chapter, other, page.line)))
-    buttons.append(Button("📝 Quiz me", actions.quiz_start(chapter, depth), "success"))
+        buttons.append(Button("Next ▶", actions.LessonPage(chapter, depth, page.number + 1).format(), "primary"))
+    buttons.append(Button(f"Switch to {other}", actions.LessonNear(chapter, other, page.line).format()))
+    buttons.append(Button("📝 Quiz me", actions.QuizStart(chapter, depth).format(), "success"))
     for action in page.actions:
         label, action_id, _ = PANEL_ACTIONS[action]
         buttons.append(Button(label, action_id))

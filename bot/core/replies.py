@@ -3,21 +3,30 @@
 The core answers every command with a `Reply`. Adapters render it in their own idiom:
 Discord embeds and buttons, Slack blocks, rich text or a JSON line on the console.
 Action ids are short strings that carry everything a restart needs (`quiz:12:3:a:2`),
-so a button pressed after a restart still finds its attempt, question and choice.
+so a button pressed after a restart still finds its attempt, question and choice; their grammar
+is `actions.py`'s.
+
+The core also decides where a reply goes, so no adapter has to: `kind` (a closed set),
+`replaces` (the reply takes the place of the message whose button was pressed) and `ephemeral`
+(the audience: the person alone, or the whole channel). Adapters only translate these into
+their platform's means (an edit or a new message; an ephemeral message or a public one).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-#: Discord's custom_id limit is the tightest of the platforms (Slack allows 255).
-MAX_ACTION_ID = 100
+from .actions import MAX_ACTION_ID
 #: Discord's button label limit is 80, Slack's button text 75.
 MAX_BUTTON_LABEL = 75
 
 Style = Literal["primary", "secondary", "success", "danger"]
+#: Every kind of reply the core produces: adapters choose colours and styles by it.
+Kind = Literal["info", "error", "help", "lesson", "question", "hint", "summary", "progress", "leaderboard", "stats",
+               "confirm", "export", "assistant", "live", "live-ack", "live-question", "live-closed", "live-ended"]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,9 @@ class Button:
 
 @dataclass(frozen=True)
 class Choices:
-    """A pick-several menu (multiple-select questions): the chosen values are joined with
-    commas and appended to `action` (`quiz:12:3:a:` + `1,3`)."""
+    """A pick-several menu (multiple-select questions): `action` is an answer's template
+    (`quiz:12:3:a:`); the adapter hands the chosen values to the core separately, joined with
+    commas (`handle_action(actor, action, typed="A,C")`)."""
 
     action: str
     options: tuple[tuple[str, str], ...]  # (label, value)
@@ -48,7 +58,8 @@ class Choices:
 @dataclass(frozen=True)
 class TextInput:
     """Ask for typed text (short answers, orderings): a modal on Discord, an input on Slack.
-    The submitted text is appended to `action` after a colon."""
+    `action` is an answer's template; the adapter hands the submitted text to the core
+    separately (`handle_action(actor, action, typed=text)`)."""
 
     action: str
     label: str
@@ -79,13 +90,23 @@ class Reply:
     choices: Choices | None = None
     text_input: TextInput | None = None
     page: PageRef | None = None
-    ephemeral: bool = False
+    #: The audience: True, the person alone (their lesson, quiz, progress, data, any error); False,
+    #: everyone in the channel (a leaderboard, a live quiz's question and results). In a direct
+    #: message the two are the same.
+    ephemeral: bool = True
     file: Attachment | None = None
-    #: A hint for adapters: "lesson", "quiz", "live", "progress", "error", "info" …
-    kind: str = "info"
+    kind: Kind = "info"
+    #: This reply takes the place of the message whose button was pressed (a page turn, the next
+    #: quiz question, a quiz's summary, a confirmation's outcome); never an error. Otherwise it is
+    #: a new message (a hint, an acknowledgement, anything asked for by a command).
+    replaces: bool = False
     #: Milestones this reply announces, for adapters that reward them (a Discord role):
     #: "course-complete" when the person has just completed the whole course.
     achievements: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"not a kind of reply: {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.adapters import AdapterError
+from bot.core.command_line import handle_text
 from bot.core.companion import Companion
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
@@ -251,7 +252,7 @@ class ConsoleAdapter:
                              if actions else "There is no button to press: no live question is open and your replies had none.")
             reply = await self.companion.handle_action(self.actor(user), actions[index - 1])
         else:
-            reply = await self.companion.handle_text(self.actor(user), text)
+            reply = await handle_text(self.companion, self.actor(user), text)
         if reply is not None:
             self.remember(user, reply)
         return reply

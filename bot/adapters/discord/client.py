@@ -26,6 +26,7 @@ import discord
 from discord import app_commands
 
 from bot.core import actions, live_messages
+from bot.core.command_line import handle_text
 from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
@@ -35,9 +36,10 @@ from bot.core.store import StoreError
 from bot.core.users import Actor
 
 from ..live_start import StartNotices
-from ..safety import NO_LONGER_VALID, clean, plausible_action
+from ..safety import clean
+from .commands import register
 from .render import NO_MENTIONS, message_kwargs
-from .views import DYNAMIC_ITEMS
+from .views import DYNAMIC_ITEMS, FORM
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,6 @@ class CompanionClient(discord.Client):
         self.settings = settings
         self.adapter = DiscordAdapter(self, companion, settings)
         self.tree = app_commands.CommandTree(self)
-        from .commands import register
-
         register(self.tree, self.adapter)
 
     async def setup_hook(self) -> None:
@@ -171,17 +171,18 @@ class DiscordAdapter:
             return error(FAILED)
 
     async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], *,
-                      component: bool = False, action: str = "", thinking_ephemeral: bool = True) -> None:
+                      component: bool = False) -> None:
         """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
-        interaction meanwhile and the answer follows as an edit or a follow-up."""
+        interaction meanwhile and the answer follows as an edit or a follow-up. Where the answer
+        goes is the reply's to say (`replaces`, `ephemeral`)."""
         deferring: asyncio.Task | None = None
 
         def defer_now() -> None:
             nonlocal deferring
             if component:  # type 6: the clicked message stays until the answer replaces or follows it
                 deferring = asyncio.ensure_future(interaction.response.defer())
-            else:  # type 5: "thinking…", shown as the answer will be
-                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=thinking_ephemeral, thinking=True))
+            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
 
         timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
         try:
@@ -189,43 +190,36 @@ class DiscordAdapter:
         finally:
             timer.cancel()
         if deferring is None:
-            if component and self._replaces(interaction, action, reply):
+            if component and self._replaces(interaction, reply):
                 await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
             else:
-                # A click never posts publicly on the clicker's behalf: their copy is for them.
-                await interaction.response.send_message(ephemeral=reply.ephemeral or component, **message_kwargs(reply))
+                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
         else:
             await deferring
-            await self._follow_up(interaction, reply, component, action, thinking_ephemeral)
+            await self._follow_up(interaction, reply, component)
         await self._achievements(interaction, reply)
 
-    def _replaces(self, interaction: discord.Interaction, action: str, reply: Reply) -> bool:
-        """A page turn or the next quiz question replaces the clicked message, if it is the clicker's own."""
-        if reply.kind == "error" or interaction.message is None:
-            return False
-        if interaction.guild_id is None and reply.kind in ("lesson", "question", "summary"):
-            return True  # a DM is the person's own conversation
-        if not ((actions.turns_lesson_page(action) and reply.kind == "lesson")
-                or (actions.answers_quiz_question(action) and reply.kind in ("question", "single", "multiple", "true_false",
-                                                                  "short", "ordering", "summary"))):
-            return False
+    def _replaces(self, interaction: discord.Interaction, reply: Reply) -> bool:
+        """The core asks that the reply replace the clicked message; Discord lets a click edit a
+        message only if it is the clicker's own: ephemeral, in their DM, or their command's answer."""
         message = interaction.message
-        if message.flags.ephemeral:
+        if not reply.replaces or message is None:
+            return False
+        if interaction.guild_id is None or message.flags.ephemeral:
             return True
         meta = message.interaction_metadata
         return meta is not None and meta.user.id == interaction.user.id
 
-    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool, action: str,
-                         thinking_ephemeral: bool) -> None:
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool) -> None:
         kwargs = message_kwargs(reply)
-        if component and self._replaces(interaction, action, reply):
+        if component and self._replaces(interaction, reply):
             kwargs = _replacing(kwargs)
             files = [kwargs.pop("file")] if "file" in kwargs else []
             await interaction.edit_original_response(attachments=files, **kwargs)
-        elif not component and reply.ephemeral and not thinking_ephemeral:
-            # A public "thinking…" for what turned out private (an error): remove it, answer privately.
+        elif not component and not reply.ephemeral:
+            # A private "thinking…" for what is for the channel (a slow leaderboard): remove it, answer in public.
             await interaction.delete_original_response()
-            await interaction.followup.send(ephemeral=True, **kwargs)
+            await interaction.followup.send(ephemeral=False, **kwargs)
         elif not component:
             # The deferred "thinking" message becomes the answer (same visibility as the defer).
             files = [kwargs.pop("file")] if "file" in kwargs else []
@@ -233,7 +227,7 @@ class DiscordAdapter:
                 kwargs.pop("view")
             await interaction.edit_original_response(attachments=files, **kwargs)
         else:
-            await interaction.followup.send(ephemeral=True, **kwargs)
+            await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
 
     async def _achievements(self, interaction: discord.Interaction, reply: Reply) -> None:
         if "course-complete" not in reply.achievements or not self.settings.discord_completion_role or interaction.guild_id is None:
@@ -264,26 +258,21 @@ class DiscordAdapter:
 
     async def no_longer_valid(self, interaction: discord.Interaction) -> None:
         try:
-            await interaction.response.send_message(ephemeral=True, **message_kwargs(error(NO_LONGER_VALID)))
+            await interaction.response.send_message(ephemeral=True, **message_kwargs(error(actions.NO_LONGER_VALID)))
         except discord.HTTPException:
             log.info("could not answer an interaction with an unknown id")
 
     async def on_action(self, interaction: discord.Interaction, action: str, typed: str | None = None) -> None:
-        """A component or form: `action` is the id the app sent (checked here for a shape it could
-        have sent, the rest is the core's to judge); `typed` is what the person chose or typed."""
-        if not plausible_action(action):
-            log.info("refused an implausible action id from a component")
-            await self.no_longer_valid(interaction)
-            return
-        if typed is not None:
-            action += clean(typed)
+        """A component or form: `action` is the id the app sent, `typed` what the person chose or
+        typed; both are the core's to judge."""
         actor = self.actor(interaction)
-        await self.respond(interaction, lambda: self.core.handle_action(actor, action), component=True, action=action)
+        typed = None if typed is None else clean(typed)
+        await self.respond(interaction, lambda: self.core.handle_action(actor, action, typed), component=True)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
         custom_id = data.get("custom_id", "")
-        if not isinstance(custom_id, str) or not custom_id.startswith("f|"):
+        if not isinstance(custom_id, str) or not custom_id.startswith(FORM):
             await self.no_longer_valid(interaction)  # not a form this app opened
             return
         text = ""
@@ -293,13 +282,13 @@ class DiscordAdapter:
             for component in row.get("components", [row.get("component")] if row.get("component") else []):
                 if isinstance(component, dict) and component.get("custom_id") == "answer" and isinstance(component.get("value"), str):
                     text = component["value"]
-        await self.on_action(interaction, custom_id[2:], text.strip().replace("\n", " "))
+        await self.on_action(interaction, custom_id[len(FORM):], text)
 
     async def on_direct_message(self, message: discord.Message) -> None:
         actor = actor_for(message, self.settings)
         try:
             async with message.channel.typing():
-                reply = await self._work(self.core.handle_text(actor, clean(message.content)))
+                reply = await self._work(handle_text(self.core, actor, clean(message.content)))
             await message.channel.send(**message_kwargs(reply))
         except discord.HTTPException:
             log.exception("could not answer a direct message")

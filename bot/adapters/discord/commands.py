@@ -6,15 +6,29 @@ before optional ones; `tests/discord_standin.py` checks the synced tree against 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import discord
 from discord import app_commands
 
 from bot.adapters.safety import clean
+from bot.core.companion import Companion
+from bot.core.replies import Reply
+from bot.core.users import Actor
 
-if TYPE_CHECKING:
-    from .client import DiscordAdapter
+
+class Responder(Protocol):
+    """What the commands need of the Discord adapter (`client.DiscordAdapter`)."""
+
+    core: Companion
+
+    def actor(self, interaction: discord.Interaction) -> Actor: ...
+
+    async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]]) -> None: ...
+
+    async def start_live(self, actor: Actor, call: Awaitable[Reply]) -> Reply: ...
+
 
 DEPTHS = [app_commands.Choice(name="shallow — the short version", value="shallow"),
           app_commands.Choice(name="deep — the full version", value="deep")]
@@ -24,7 +38,7 @@ MODES = [app_commands.Choice(name="assistant — instruction-tuned (default)", v
          app_commands.Choice(name="base — a base model that only continues text", value="base")]
 
 
-def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
+def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     core = adapter.core
 
     async def chapters(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
@@ -36,9 +50,9 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
                 out.append(app_commands.Choice(name=name[:100], value=c.number))
         return out[:25]
 
-    def run(interaction: discord.Interaction, call, *, public: bool = False):
+    def run(interaction: discord.Interaction, call: Callable[[Actor], Awaitable[Reply]]) -> Awaitable[None]:
         actor = adapter.actor(interaction)
-        return adapter.respond(interaction, lambda: call(actor), thinking_ephemeral=not public)
+        return adapter.respond(interaction, lambda: call(actor))
 
     @tree.command(name="lesson", description="Read a lesson page, where you left off by default")
     @app_commands.describe(chapter="Which chapter", depth="Shallow (short) or deep (full)", page="Jump to a page")
@@ -46,26 +60,26 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
     @app_commands.choices(depth=DEPTHS)
     async def lesson(interaction: discord.Interaction, chapter: int | None = None, depth: app_commands.Choice[str] | None = None,
                      page: app_commands.Range[int, 1, 999] | None = None):
-        await run(interaction, lambda a: core.lesson(a, chapter, depth.value if depth else None, page), public=True)
+        await run(interaction, lambda a: core.lesson(a, chapter, depth.value if depth else None, page))
 
     @tree.command(name="next", description="The next page of your lesson")
     async def next_(interaction: discord.Interaction):
-        await run(interaction, lambda a: core.handle_text(a, "/next"), public=True)
+        await run(interaction, core.next_page)
 
     @tree.command(name="prev", description="The previous page of your lesson")
     async def prev(interaction: discord.Interaction):
-        await run(interaction, lambda a: core.handle_text(a, "/prev"), public=True)
+        await run(interaction, core.previous_page)
 
     @tree.command(name="page", description="Jump to a page of your lesson")
     @app_commands.describe(number="The page number")
     async def page_(interaction: discord.Interaction, number: app_commands.Range[int, 1, 999]):
-        await run(interaction, lambda a: core.handle_text(a, f"/page {number}"), public=True)
+        await run(interaction, lambda a: core.page(a, number))
 
     @tree.command(name="depth", description="Switch your lesson between shallow and deep")
     @app_commands.describe(depth="Shallow (short) or deep (full)")
     @app_commands.choices(depth=DEPTHS)
     async def depth_(interaction: discord.Interaction, depth: app_commands.Choice[str]):
-        await run(interaction, lambda a: core.handle_text(a, f"/depth {depth.value}"), public=True)
+        await run(interaction, lambda a: core.depth(a, depth.value))
 
     @tree.command(name="quiz", description="A quiz just for you (only you see it)")
     @app_commands.describe(chapter="Which chapter", questions="How many questions", depth="Questions for shallow or deep readers")
@@ -94,11 +108,11 @@ def register(tree: app_commands.CommandTree, adapter: DiscordAdapter) -> None:
 
     @tree.command(name="leaderboard", description="Top scores in this server")
     async def leaderboard(interaction: discord.Interaction):
-        await run(interaction, core.leaderboard, public=True)
+        await run(interaction, core.leaderboard)
 
     @tree.command(name="help", description="What I can do")
     async def help_(interaction: discord.Interaction):
-        async def call(a):
+        async def call(a: Actor) -> Reply:
             return core.help(a, extra=HELP_EXTRA)
         await run(interaction, call)
 

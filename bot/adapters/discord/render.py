@@ -1,7 +1,7 @@
 """A `Reply` as Discord message arguments: an embed, a view of persistent components, a file.
 
-Discord's limits live here, in one place. Anything the bot sends carries
-`AllowedMentions.none()`: replies echo user text (answers, names, chat), and nothing the bot
+Discord's limits for messages live here (those for components in `views.py`). Anything the
+bot sends carries `AllowedMentions.none()`: replies echo user text (answers, names, chat), and nothing the bot
 says is meant to ping anyone. No Markdown link whose label names another address (a
 display name `[http://good.example](http://evil.example)` in live standings) is rendered as a
 link: `safety.defuse_markdown_links` shows its label and target side by side.
@@ -18,18 +18,11 @@ import discord
 from bot.core.replies import Reply
 
 from ..safety import defuse_markdown_links
-from .views import ActionButton, ChoiceSelect, FormButton
+from .views import build_view, clip
 
 CONTENT_MAX = 2000
 EMBED_DESCRIPTION_MAX = 4096
 EMBED_TITLE_MAX = 256
-BUTTONS_PER_ROW = 5
-ROWS = 5
-SELECT_OPTIONS_MAX = 25
-SELECT_LABEL_MAX = 100
-MODAL_TITLE_MAX = 45
-TEXT_INPUT_LABEL_MAX = 45
-TEXT_INPUT_MAX = 4000
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -38,37 +31,11 @@ COLOURS = {
     "live-closed": 0x9B59B6, "live-ended": 0x1ABC9C, "progress": 0x2ECC71, "leaderboard": 0xF39C12,
     "assistant": 0x95A5A6, "hint": 0xF1C40F,
 }
-STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
-          "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger}
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def discord_time(moment: datetime, style: str = "R") -> str:
     """A timestamp every client shows in its own time zone (`<t:1700000000:R>` → "in 30 seconds")."""
     return f"<t:{int(moment.timestamp())}:{style}>"
-
-
-def build_view(reply: Reply) -> discord.ui.View | None:
-    """Buttons 5 to a row, at most 5 rows (a menu takes a row of its own); every item is a
-    dynamic item whose custom_id is the core's action id, so it works after a restart."""
-    view = discord.ui.View(timeout=None)
-    rows_for_buttons = ROWS - (1 if reply.choices else 0)
-    buttons: list[discord.ui.Item] = []
-    if reply.text_input is not None and len(reply.text_input.action) <= 98:
-        buttons.append(FormButton(reply.text_input.action, "✍️ " + reply.text_input.label))
-    buttons += [ActionButton(b.action, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary)) for b in reply.buttons]
-    buttons = buttons[: rows_for_buttons * BUTTONS_PER_ROW]
-    for i, item in enumerate(buttons):
-        item.item.row = i // BUTTONS_PER_ROW
-        view.add_item(item)
-    if reply.choices is not None and len(reply.choices.action) <= 98:
-        select = ChoiceSelect(reply.choices)
-        select.item.row = min(ROWS - 1, (len(buttons) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW)
-        view.add_item(select)
-    return view if view.children else None
 
 
 def message_kwargs(reply: Reply, *, closes_at: datetime | None = None, with_view: bool = True) -> dict[str, Any]:
@@ -91,11 +58,3 @@ def message_kwargs(reply: Reply, *, closes_at: datetime | None = None, with_view
         kwargs["file"] = discord.File(io.BytesIO(reply.file.content), filename=reply.file.filename)
     return kwargs
 
-
-def modal_for(action: str, label: str, placeholder: str = "", max_length: int = 200) -> discord.ui.Modal:
-    """The form behind a FormButton: its custom_id carries the action, so a submit after a
-    restart still lands (submits are handled in `on_interaction`, not by this object)."""
-    modal = discord.ui.Modal(title=clip("Your answer", MODAL_TITLE_MAX), custom_id=f"f|{action}"[:100], timeout=None)
-    modal.add_item(discord.ui.TextInput(label=clip(label, TEXT_INPUT_LABEL_MAX), placeholder=clip(placeholder, 100) or None,
-                                        max_length=min(max_length, TEXT_INPUT_MAX), custom_id="answer"))
-    return modal

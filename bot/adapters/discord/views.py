@@ -1,12 +1,15 @@
 """Persistent components: dynamic items whose custom_id *is* the core's action id.
 
 Nothing is kept in memory between a message and a click: after a restart discord.py matches
-the custom_id against these templates and rebuilds the item, so every old button still works.
+the custom_id against these templates (built from `actions.ID_PATTERN`) and rebuilds the item,
+so every old button still works.
 
 - `ActionButton`: custom_id = action (`lesson:7:deep:3`, `quiz:12:0:a:B`, `live:4:2:a:true`…).
-- `ChoiceSelect`: `m|` + action; the chosen values are joined with commas and appended.
-- `FormButton`: `t|` + action; opens a modal whose custom_id is `f|` + action, and the
-  submitted text is appended after the action (handled in `DiscordAdapter.on_interaction`).
+- `ChoiceSelect`: `m|` + action; the chosen values go to the core beside the action.
+- `FormButton`: `t|` + action; opens a modal (`modal_for`) whose custom_id is `f|` + action, and
+  the submitted text goes to the core beside the action (`DiscordAdapter.on_modal_submit`).
+
+Discord's limits for components live here; `render.py` builds messages from these items.
 """
 
 from __future__ import annotations
@@ -16,17 +19,31 @@ from typing import Any
 import discord
 
 from bot.core import actions
-from bot.core.replies import Choices
+from bot.core.replies import Choices, Reply
 
-ACTION_KINDS = "|".join(actions.KINDS)
+BUTTONS_PER_ROW = 5
+ROWS = 5
 SELECT_OPTIONS_MAX = 25
+MODAL_TITLE_MAX = 45
+TEXT_INPUT_LABEL_MAX = 45
+TEXT_INPUT_MAX = 4000
+#: A menu's and a form's custom_id: a two-character marker, then the action id (≤ 100 in all).
+MENU = "m|"
+BUTTON_FORM = "t|"
+FORM = "f|"
+STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
+          "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _adapter(interaction: discord.Interaction) -> Any:
     return interaction.client.adapter  # type: ignore[attr-defined]
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"(?P<action>(?:{ACTION_KINDS}):[^|]{{1,98}})"):
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"(?P<action>{actions.ID_PATTERN})"):
     def __init__(self, action: str, label: str = "…", style: discord.ButtonStyle = discord.ButtonStyle.secondary):
         super().__init__(discord.ui.Button(label=label[:80] or "…", style=style, custom_id=action))
         self.action = action
@@ -39,12 +56,12 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"(?P<ac
         await _adapter(interaction).on_action(interaction, self.action)
 
 
-class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"m\|(?P<action>.{1,98})"):
+class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=rf"m\|(?P<action>{actions.ID_PATTERN})"):
     def __init__(self, choices: Choices | None = None, *, select: discord.ui.Select | None = None, action: str = ""):
         if select is None:
             assert choices is not None
             options = [discord.SelectOption(label=label[:100], value=value[:100]) for label, value in choices.options[:SELECT_OPTIONS_MAX]]
-            select = discord.ui.Select(custom_id=f"m|{choices.action}", placeholder=choices.placeholder[:150], options=options,
+            select = discord.ui.Select(custom_id=MENU + choices.action, placeholder=choices.placeholder[:150], options=options,
                                        min_values=max(0, min(choices.min_values, len(options))),
                                        max_values=max(1, min(choices.max_values, len(options))))
             action = choices.action
@@ -61,9 +78,9 @@ class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"m\|(?P<
         await _adapter(interaction).on_action(interaction, self.action, ",".join(self.item.values))
 
 
-class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"t\|(?P<action>.{1,98})"):
+class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"t\|(?P<action>{actions.ID_PATTERN})"):
     def __init__(self, action: str, label: str = "✍️ Your answer"):
-        super().__init__(discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=f"t|{action}"))
+        super().__init__(discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=BUTTON_FORM + action))
         self.action = action
 
     @classmethod
@@ -71,8 +88,6 @@ class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"t\|(?P<ac
         return cls(match["action"], item.label or "✍️ Your answer")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        from .render import modal_for
-
         label = (self.item.label or "Your answer").removeprefix("✍️ ")
         modal = modal_for(self.action, label)
         await interaction.response.send_modal(modal)
@@ -80,3 +95,32 @@ class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"t\|(?P<ac
 
 
 DYNAMIC_ITEMS = (ActionButton, ChoiceSelect, FormButton)
+
+
+def build_view(reply: Reply) -> discord.ui.View | None:
+    """Buttons 5 to a row, at most 5 rows (a menu takes a row of its own); every item is a
+    dynamic item whose custom_id is the core's action id, so it works after a restart."""
+    view = discord.ui.View(timeout=None)
+    rows_for_buttons = ROWS - (1 if reply.choices else 0)
+    buttons: list[discord.ui.Item] = []
+    if reply.text_input is not None and len(reply.text_input.action) <= actions.MAX_ACTION_ID - len(BUTTON_FORM):
+        buttons.append(FormButton(reply.text_input.action, "✍️ " + reply.text_input.label))
+    buttons += [ActionButton(b.action, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary)) for b in reply.buttons]
+    buttons = buttons[: rows_for_buttons * BUTTONS_PER_ROW]
+    for i, item in enumerate(buttons):
+        item.item.row = i // BUTTONS_PER_ROW
+        view.add_item(item)
+    if reply.choices is not None and len(reply.choices.action) <= actions.MAX_ACTION_ID - len(MENU):
+        select = ChoiceSelect(reply.choices)
+        select.item.row = min(ROWS - 1, (len(buttons) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW)
+        view.add_item(select)
+    return view if view.children else None
+
+
+def modal_for(action: str, label: str, placeholder: str = "", max_length: int = 200) -> discord.ui.Modal:
+    """The form behind a FormButton: its custom_id carries the action, so a submit after a
+    restart still lands (submits are handled in `on_interaction`, not by this object)."""
+    modal = discord.ui.Modal(title=clip("Your answer", MODAL_TITLE_MAX), custom_id=(FORM + action)[:100], timeout=None)
+    modal.add_item(discord.ui.TextInput(label=clip(label, TEXT_INPUT_LABEL_MAX), placeholder=clip(placeholder, 100) or None,
+                                        max_length=min(max_length, TEXT_INPUT_MAX), custom_id="answer"))
+    return modal

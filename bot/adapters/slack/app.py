@@ -7,10 +7,11 @@ the request's `response_url` (slash commands, buttons), `chat.postMessage` (DMs,
 questions, the Home tab's buttons), `chat.update` (a live question's reveal, in place),
 `views.open` (typed answers) and `views.publish` (the App Home).
 
-Where things show:
-- Replies to a slash command or a button in a channel are ephemeral (only the person sees
-  their lesson, quiz or data), except the leaderboard, which the core marks public. Pressing
-  a button on an ephemeral reply or in a DM replaces that message (lesson pages, quiz steps).
+Where things show is the core's to say (`Reply.ephemeral`, `Reply.replaces`); this adapter
+translates:
+- a reply for the person alone is ephemeral in a channel; one for the channel (a leaderboard) is
+  posted `in_channel`. A reply that replaces the pressed message does so when Slack allows it
+  (an ephemeral message, or a DM); otherwise it is a new ephemeral message.
 - A live quiz posts one message per question in the channel and updates it with the reveal;
   each answer is acknowledged ephemerally; the final leaderboard is a new message.
 - my-data arrives as a JSON file in the app's DM with the person (`files.uploadV2`).
@@ -29,8 +30,8 @@ What is checked, not trusted (each refusal says "That button is no longer valid"
   configured API base's host in tests); a request whose response_url is anything else is refused;
 - HTTP mode: a timestamp that is not a number is a 401 (bolt would answer 500), and a signature
   already seen within its five minutes is a replay, refused with 401 (`SeenSignatures`, in SQLite);
-- ids with numbers too long to be real, and lone surrogates anywhere, never reach the core
-  (`bot/adapters/safety.py`).
+- lone surrogates never reach the core (`bot/adapters/safety.py`), and every action id is read
+  by `actions.parse`, which refuses any id the app could not have written.
 A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and tells the starter.
 """
 
@@ -61,8 +62,8 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import AdapterError
-from bot.core import actions, live_messages
-from bot.core.companion import ALIASES, COMMANDS, Companion
+from bot.core import actions, command_line, live_messages
+from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.live_messages import LiveMessage
@@ -72,7 +73,7 @@ from bot.core.store import StoreError
 from bot.core.users import Actor
 
 from ..live_start import StartNotices
-from ..safety import NO_LONGER_VALID, clean, plausible_action
+from ..safety import clean
 from . import blocks
 from .home import build_home
 
@@ -85,11 +86,6 @@ ALIAS_COMMANDS = ("lesson", "quiz", "answer", "hint", "live", "progress")
 HELP_EXTRA = [(" · ".join(ALIAS_PREFIX + name for name in ALIAS_COMMANDS), "Short forms of `/companion lesson`, `quiz`, …"),
               ("a direct message to me", "The chat assistant; my Home tab shows your progress")]
 COMMAND_PATTERN = re.compile(r"^/(companion|cc-[a-z-]+)$")
-SUB_COMMANDS = frozenset({c.name for c in COMMANDS} | set(ALIASES) | {"prev", "previous", "back"})
-#: Replies shown to the whole channel when the core does not mark them ephemeral.
-PUBLIC_KINDS = frozenset({"leaderboard"})
-#: Replies to a button that add to the conversation instead of replacing the message pressed.
-ASIDE_KINDS = frozenset({"error", "hint", "assistant", "live", "live-ack", "export"})
 #: Slack refuses a request whose timestamp is more than 5 minutes from now (bolt checks it): a
 #: signature is worth remembering for that long after its timestamp, plus a little clock skew.
 SIGNATURE_WINDOW = 300 + 60
@@ -133,19 +129,6 @@ def command_text(text: str) -> str:
     on) a mentioned user as `<@U123|name>`, which the core knows by id."""
     text = _MENTION.sub(r"\1", text or "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def core_text(command: str, text: str) -> tuple[str | None, str]:
-    """A slash command as the core's typed command: (`/lesson 7 deep`, sub) or (None, sub) if unknown."""
-    text = command_text(text).strip()
-    if command.startswith(ALIAS_PREFIX):
-        sub, rest = command[len(ALIAS_PREFIX):], text
-    else:
-        sub, _, rest = text.partition(" ")
-    sub = sub.lower()
-    if sub not in SUB_COMMANDS:
-        return None, sub
-    return f"/{sub} {rest.strip()}".strip(), sub
 
 
 def _is_dm(channel_id: str | None) -> bool:
@@ -366,7 +349,7 @@ class SlackAdapter:
             reply = await self._send_file(actor, reply)
         payload = blocks.message(reply)
         if respond is not None:
-            public = not reply.ephemeral and reply.kind in PUBLIC_KINDS and not _is_dm(channel)
+            public = not reply.ephemeral and not _is_dm(channel)
             if replace and not public:
                 await respond(**payload, replace_original=True)
             else:
@@ -392,7 +375,8 @@ class SlackAdapter:
 
     def _register(self, app: AsyncApp) -> None:
         app.command(COMMAND_PATTERN)(self.on_command)
-        app.action(re.compile(r".+"))(self.on_action)
+        app.action(re.compile(blocks.ACTION_ID_PATTERN))(self.on_action)
+        app.action(re.compile(r".+"))(self.on_unknown_action)
         app.view(blocks.INPUT_CALLBACK)(self.on_input)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
@@ -400,6 +384,11 @@ class SlackAdapter:
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("bolt could not handle a %s request: %s", body.get("type") or body.get("command") or "Slack", error)
+
+    async def on_unknown_action(self, ack, body: dict) -> None:
+        """An element whose action_id is no id the app writes: acknowledged and refused."""
+        await ack()
+        await self._refuse(body, self.responder(body.get("response_url")))
 
     def responder(self, response_url: str | None) -> Callable[..., Awaitable[None]] | None:
         """Post to a request's `response_url` over the adapter's pooled HTTP session. (bolt's own
@@ -434,7 +423,7 @@ class SlackAdapter:
     async def _refuse(self, body: dict, respond) -> None:
         """A button, form or command that is not one the app sent: say so, run nothing."""
         log.info("refused a Slack %s that the app did not send", body.get("type") or "command")
-        reply = error(NO_LONGER_VALID)
+        reply = error(actions.NO_LONGER_VALID)
         try:
             if respond is not None:
                 await respond(**blocks.message(reply), response_type="ephemeral", replace_original=False)
@@ -451,24 +440,30 @@ class SlackAdapter:
         return await self._starting.answer(actor, call)
 
     async def _command(self, body: dict, respond) -> None:
-        typed = clean(body.get("text", ""))
-        text, sub = core_text(clean(body.get("command", MAIN_COMMAND)), typed)
-        words = command_text(typed).split()
+        """`/companion lesson 7` or `/cc-lesson 7`: the sub-command and its words go to the text
+        parser as typed."""
+        command = clean(body.get("command", MAIN_COMMAND))
+        typed = command_text(clean(body.get("text", "")))
+        if command.startswith(ALIAS_PREFIX):
+            name, rest = command[len(ALIAS_PREFIX):].lower(), typed.strip()
+        else:
+            name, rest = command_line.split_command(typed)
+        sub = command_line.canonical(name)
         # users.info (cached) only when the answer depends on being an instructor or admin.
-        needs_role = (sub in ("course", "help") or text is None
+        needs_role = (sub in ("course", "help", None)
                       or (sub == "live" and (self.settings.live_starters == "instructors"
-                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in words))))
+                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in rest.split()))))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
-        if text is None:
+        if sub is None:
             reply = self.core.help(actor, HELP_EXTRA)
-            if sub:
-                reply.text = f"I don't know the sub-command `{sub[:32]}`.\n\n" + reply.text
+            if name:
+                reply.text = f"I don't know the sub-command `{name[:32]}`.\n\n" + reply.text
         elif sub == "help":
             reply = self.core.help(actor, HELP_EXTRA)
         elif sub == "live":
-            reply = await self.start_live(actor, self.core.handle_text(actor, text))
+            reply = await self.start_live(actor, command_line.run_command(self.core, actor, name, rest))
         else:
-            reply = await self.core.handle_text(actor, text)
+            reply = await command_line.run_command(self.core, actor, name, rest)
         await self.deliver(reply, actor, respond, body.get("channel_id"))
 
     async def on_action(self, ack, body: dict, action: dict) -> None:
@@ -480,11 +475,11 @@ class SlackAdapter:
         tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
         await self._guard("button", self._action(body, action, respond), tell)
 
-    def _core_action(self, body: dict, action: dict) -> str | None:
-        """The core action a click asks for, if the element is one the app sent; else None.
-        A button's value is its action id (the action_id is the same, made unique with `#n`); a
-        menu's action_id carries the action and its options the values; a text-input button's
-        value is the JSON the app wrote."""
+    def _core_action(self, body: dict, action: dict) -> tuple[str, str | None] | None:
+        """(action id, chosen values) a click asks for, if the element is one the app sent; else
+        None. A button's value is its action id (the action_id is the same, made unique with
+        `#n`); a menu's action_id carries the action and its options the values; a text-input
+        button's value is the JSON the app wrote (then the action id is `INPUT_PREFIX`: open the form)."""
         action_id = action.get("action_id")
         if not isinstance(action_id, str) or not isinstance(_dig(body, "user", "id"), str):
             return None
@@ -496,22 +491,22 @@ class SlackAdapter:
             values = [_dig(o, "value") for o in selected if o is not None]
             if not all(isinstance(v, str) and 0 < len(v) <= blocks.MAX_OPTION_VALUE for v in values):
                 return None
-            prefix = base[len(blocks.CHOICES_PREFIX):]
-            return prefix + ",".join(clean(v) for v in values) if plausible_action(prefix) else None
+            return base[len(blocks.CHOICES_PREFIX):], ",".join(clean(v) for v in values)
         value = action.get("value")
         if base.startswith(blocks.INPUT_PREFIX):
             spec = blocks.read_input_spec(value)
-            if (spec is None or not plausible_action(spec["a"]) or not isinstance(body.get("trigger_id"), str)
+            if (spec is None or not actions.takes_typed(spec["a"]) or not isinstance(body.get("trigger_id"), str)
                     or blocks.clip(blocks.INPUT_PREFIX + spec["a"], blocks.MAX_ACTION_ID) != base):
                 return None
-            return blocks.INPUT_PREFIX
-        return value if value == base and plausible_action(value) else None
+            return blocks.INPUT_PREFIX, None
+        return (value, None) if value == base else None
 
     async def _action(self, body: dict, action: dict, respond) -> None:
-        core_action = self._core_action(body, action)
-        if core_action is None:
+        clicked = self._core_action(body, action)
+        if clicked is None:
             await self._refuse(body, respond)
             return
+        core_action, chosen = clicked
         user = body["user"]
         container = body.get("container") if isinstance(body.get("container"), dict) else {}
         channel = _dig(body, "channel", "id") or container.get("channel_id")
@@ -524,9 +519,9 @@ class SlackAdapter:
                        "e": bool(container.get("is_ephemeral"))}
             await self.client.views_open(trigger_id=body["trigger_id"], view=blocks.input_modal(action["value"], private, self.seal))
             return
-        needs_role = actions.controls_live_quiz(core_action)
+        needs_role = actions.needs_instructor_role(core_action)
         actor = await self.actor(user["id"], name, team, None if from_home else channel, needs_role)
-        reply = await self.core.handle_action(actor, core_action)
+        reply = await self.core.handle_action(actor, core_action, chosen)
         await self._show_action_reply(reply, actor, respond, channel, from_home, bool(container.get("is_ephemeral")))
 
     # ---- typed answers: a modal's metadata is sealed, so only a modal the app opened is answered
@@ -558,9 +553,9 @@ class SlackAdapter:
             if from_home:
                 await self.client.views_publish(user_id=actor.user_id, view=await build_home(self.core, actor))
             return
-        # A step of one person's flow replaces the message it came from; an answer to a channel's
-        # live question, or an error, is a new ephemeral message and leaves the channel's message alone.
-        replace = (ephemeral_source or _is_dm(channel)) and reply.kind not in ASIDE_KINDS
+        # Slack lets a response_url replace a message for one person only if it is theirs alone:
+        # ephemeral, or in their DM. A channel's message (a live question) is left alone.
+        replace = (ephemeral_source or _is_dm(channel)) and reply.replaces
         await self.deliver(reply, actor, respond, channel, replace=replace)
 
     async def on_input(self, ack, body: dict, view: dict) -> None:
@@ -571,14 +566,13 @@ class SlackAdapter:
         private = self.unseal(_dig(view, "private_metadata"))
         text = _dig(view, "state", "values", "answer", "text", "value")
         user = body.get("user")
-        if private is None or not plausible_action(private["a"]) or not isinstance(text, (str, type(None))) \
-                or not isinstance(_dig(user, "id"), str):
+        if private is None or not isinstance(text, (str, type(None))) or not isinstance(_dig(user, "id"), str):
             await self._refuse(body, None)  # a modal the app never opened
             return
         channel = private.get("c")
         actor = await self.actor(user["id"], clean(user.get("name") or user.get("username") or "") or None,
                                  _dig(body, "team", "id"), None if private.get("h") else channel)
-        reply = await self.core.handle_action(actor, private["a"] + " ".join(clean(text or "").split()))
+        reply = await self.core.handle_action(actor, private["a"], clean(text or ""))
         respond = self.responder(private.get("u"))
         await self._show_action_reply(reply, actor, respond, channel, bool(private.get("h")), bool(private.get("e")))
 
@@ -597,7 +591,7 @@ class SlackAdapter:
 
         async def work() -> None:
             actor = await self.actor(event["user"], None, body.get("team_id"), channel)
-            reply = await self.core.handle_text(actor, clean(event.get("text") or ""))
+            reply = await command_line.handle_text(self.core, actor, clean(event.get("text") or ""))
             await self.deliver(reply, actor, None, channel)
 
         await self._guard("direct message", work(), tell)

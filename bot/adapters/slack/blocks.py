@@ -10,9 +10,10 @@ Every string that reaches Slack passes through `mrkdwn.escape` (plain text) or
 
 How actions travel: a button's `value` is the core's action id (≤ 100 characters), its
 `action_id` the same string made unique within the message. A select's `action_id` is
-`choices|` + the action prefix; the chosen values are joined with commas and appended. A text
-input is a button (`input|…`) whose value carries the action and the label; pressing it opens a
-modal (`views.open`) whose submission appends the typed text to the action.
+`choices|` + the action id; the chosen values, joined with commas, go to the core beside it. A
+text input is a button (`input|…`) whose value carries the action and the label; pressing it
+opens a modal (`views.open`) whose submitted text goes to the core beside the action.
+`ACTION_ID_PATTERN` (from `actions.ID_PATTERN`) matches every action_id this module writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import re
 from typing import Any
 
+from bot.core.actions import ID_PATTERN
 from bot.core.replies import Reply
 
 from .mrkdwn import escape, to_mrkdwn
@@ -42,6 +44,8 @@ MAX_FALLBACK = 3000
 CHOICES_PREFIX = "choices|"
 INPUT_PREFIX = "input|"
 INPUT_CALLBACK = "companion_input"
+#: Every action_id written here: a button's, a menu's or a text input's, made unique with `#n`.
+ACTION_ID_PATTERN = rf"^(?:{re.escape(CHOICES_PREFIX)}|{re.escape(INPUT_PREFIX)})?{ID_PATTERN}(?:#[0-9]+)?$"
 
 _STYLES = {"primary": "primary", "success": "primary", "danger": "danger"}
 #: Command names the core writes as `/name` in its texts; on Slack they are sub-commands.

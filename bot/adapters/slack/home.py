@@ -31,9 +31,9 @@ async def build_home(core, actor: Actor) -> dict[str, Any]:
         first = core.course.chapters[0].number
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": where}})
     start = Reply(text="", buttons=[
-        Button("📖 Continue reading", actions.LESSON_CONTINUE, "primary"),
-        Button(f"📝 Quiz on chapter {first}", actions.quiz_start(first)),
-        Button("🧠 Review", actions.REVIEW_START),
+        Button("📖 Continue reading", actions.ContinueReading().format(), "primary"),
+        Button(f"📝 Quiz on chapter {first}", actions.QuizStart(first).format()),
+        Button("🧠 Review", actions.ReviewStart().format()),
     ])
     blocks += [b for b in reply_blocks(start) if b["type"] == "actions"]
     blocks.append({"type": "divider"})

@@ -142,7 +142,14 @@ def check(reply: str, expect: dict[str, Any]) -> list[str]:
 
 def cites_lesson(reply: Any) -> bool:
     """The reply presents a lesson section as its source (the citation line or a button to it)."""
-    return any(actions.turns_lesson_page(str(b.action)) for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
+    return any(_opens_lesson(b.action) for b in getattr(reply, "buttons", []) or []) or "📖 Source:" in reply.text
+
+
+def _opens_lesson(action_id: object) -> bool:
+    try:
+        return isinstance(actions.parse(action_id), (actions.LessonPage, actions.LessonNear))
+    except actions.InvalidAction:
+        return False
 
 
 class Chats(Protocol):

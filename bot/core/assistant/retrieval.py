@@ -57,7 +57,7 @@ class Citation:
 
     @property
     def action(self) -> str:
-        return actions.lesson_near(self.chapter, self.depth, self.line)
+        return actions.LessonNear(self.chapter, self.depth, self.line).format()
 
 
 @dataclass
