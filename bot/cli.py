@@ -14,7 +14,7 @@ The database decides the process's life (see bot/core/store.py): a busy database
 "try again in a moment" and the process lives on; a failed one (read-only, disk full, I/O
 error, corrupt, a failing migration) ends it, at start or at any later moment, with one line
 on stderr and exit status 1, after answering the current user where it can and closing every
-connection (aiosqlite's worker threads would otherwise keep the process from exiting).
+connection (each runs on a thread of its own: bot/core/sqlite_thread.py).
 """
 
 from __future__ import annotations

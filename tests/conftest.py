@@ -1,9 +1,11 @@
 """Shared fixtures, and a test-session guard: a test that leaves a database connection open
-fails the run instead of hanging it.
+fails the run.
 
-aiosqlite runs each connection on a non-daemon thread, so a connection a failing test never
-closed would keep the interpreter alive after pytest is done, and CI would wait for its time
-limit instead of reporting the failure.
+Each of the store's connections runs on a thread of its own (bot/core/sqlite_thread.py). Those
+threads are daemons, so one a test never closed would not hang the run; it would go unnoticed,
+so they are looked for by name. Any other non-daemon thread left running would keep the
+interpreter alive after pytest is done, and CI would wait for its time limit instead of
+reporting the failure; both end the run with a failure instead.
 """
 
 import os
@@ -15,6 +17,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
+from bot.core.sqlite_thread import THREAD_NAME_PREFIX
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_unconfigure(config):
     leaked = []
     for thread in threading.enumerate():
-        if thread is threading.main_thread() or thread.daemon:
+        if thread is threading.main_thread() or (thread.daemon and not thread.name.startswith(THREAD_NAME_PREFIX)):
             continue
         thread.join(timeout=2)
         if thread.is_alive():

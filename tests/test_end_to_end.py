@@ -237,7 +237,7 @@ async def test_the_live_loop_moves_sessions_on_the_injected_clock(companion):
         for seconds, expected in ((20, ["question", "closed"]), (5, ["question", "closed", "question"]),
                                   (20, ["question", "closed", "question", "closed", "ended"])):
             companion.clock.advance(seconds=seconds)
-            for _ in range(400):  # the loop reads the database on aiosqlite's thread: give it a moment
+            for _ in range(400):  # the loop reads the database on the store's thread: give it a moment
                 if events == expected:
                     break
                 await asyncio.sleep(0.005)

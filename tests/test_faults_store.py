@@ -1,5 +1,5 @@
-"""The fault suite, inside the process: the store under an outside lock, a failed disk, a failed
-start, and a steady stream of writes (the write-ahead log stays bounded)."""
+"""The fault suite, inside the process: the connection threads, the store under an outside lock,
+a failed disk, a failed start, and a steady stream of writes (the write-ahead log stays bounded)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ import threading
 import pytest
 
 from bot.core.config import load_settings
+from bot.core.sqlite_thread import THREAD_NAME_PREFIX, SQLiteThread
 from bot.core.store import MigrationError, Store, StoreBusy, StoreFailed
 
 pytestmark = pytest.mark.asyncio
 
 
 def _workers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()]
+    """The store's connection threads now running."""
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_NAME_PREFIX) and t.is_alive()]
 
 
 def _all_stopped(before: list[threading.Thread]) -> list[threading.Thread]:
-    """aiosqlite worker threads started since `before` that are still running after a grace."""
+    """The store's connection threads started since `before` that are still running after a grace."""
     left = [t for t in _workers() if t not in before]
     for t in left:
         t.join(timeout=5)
@@ -30,6 +32,95 @@ def _all_stopped(before: list[threading.Thread]) -> list[threading.Thread]:
 
 async def _store(tmp_path, name="s.db") -> Store:
     return await asyncio.wait_for(Store.open(tmp_path / name), 30)
+
+
+# ---- the connection threads --------------------------------------------------------------------
+
+async def test_a_store_runs_on_two_named_threads_of_its_own_and_closing_ends_them(tmp_path):
+    """The leak checks here and in conftest.py find the store's threads by name: they must see them."""
+    before = _workers()
+    store = await _store(tmp_path)
+    try:
+        opened = [t for t in _workers() if t not in before]
+        assert len(opened) == 2 and all(t.daemon for t in opened)
+        ran_on = await store.run(lambda c: threading.current_thread())
+        assert ran_on in opened and ran_on is not threading.current_thread()
+        assert await store.read(lambda c: threading.current_thread()) is ran_on  # one thread: never interleaved
+    finally:
+        await store.close()
+    assert _all_stopped(before) == []
+
+
+async def test_calls_run_in_order_on_the_thread_and_their_errors_come_back(tmp_path):
+    before = _workers()
+    conn = await SQLiteThread.open(str(tmp_path / "t.db"), "test")
+    try:
+        await conn.call(lambda c: c.execute("CREATE TABLE t (x INTEGER)"))
+        await asyncio.gather(*[conn.call(lambda c, i=i: c.execute("INSERT INTO t VALUES (?)", (i,))) for i in range(50)])
+        assert [r[0] for r in await conn.call(lambda c: c.execute("SELECT x FROM t ORDER BY rowid").fetchall())] == list(range(50))
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await conn.call(lambda c: c.execute("SELECT * FROM missing"))
+        with pytest.raises(ZeroDivisionError):
+            await conn.call(lambda c: 1 / 0)
+        assert await conn.call(lambda c, a, b: a + b, 40, 2) == 42  # the thread serves on after errors
+    finally:
+        await conn.close()
+    await conn.close()  # twice is harmless
+    with pytest.raises(ValueError, match="closed"):
+        await conn.call(lambda c: 1)
+    assert _all_stopped(before) == []
+
+
+async def test_a_call_whose_caller_gave_up_still_runs_whole(tmp_path):
+    conn = await SQLiteThread.open(str(tmp_path / "t.db"), "test")
+    try:
+        await conn.call(lambda c: c.execute("CREATE TABLE t (x INTEGER)"))
+        started = threading.Event()
+
+        def slow_insert(c):
+            started.set()
+            threading.Event().wait(0.2)
+            c.execute("INSERT INTO t VALUES (1)")
+
+        waiting = asyncio.ensure_future(conn.call(slow_insert))
+        while not started.is_set():
+            await asyncio.sleep(0.005)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await conn.call(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0]) == 1
+    finally:
+        await conn.close()
+
+
+async def test_interrupt_from_the_event_loop_stops_a_running_statement(tmp_path):
+    conn = await SQLiteThread.open(str(tmp_path / "t.db"), "test")
+    try:
+        endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
+        running = asyncio.ensure_future(conn.call(lambda c: c.execute(endless).fetchone()))
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            conn.interrupt()
+            if running.done():
+                break
+        with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+            await asyncio.wait_for(running, 5)
+        assert await conn.call(lambda c: c.execute("SELECT 7").fetchone()[0]) == 7
+    finally:
+        await conn.close()
+    conn.interrupt()  # closed: nothing to interrupt, no error
+
+
+async def test_a_connection_that_cannot_be_made_or_is_given_up_on_leaves_no_thread(tmp_path):
+    before = _workers()
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        await SQLiteThread.open(str(tmp_path / "no-such-folder" / "t.db"), "test")
+    opening = asyncio.ensure_future(SQLiteThread.open(str(tmp_path / "t.db"), "test"))
+    await asyncio.sleep(0)  # the thread has started; it may or may not have connected yet
+    opening.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    assert _all_stopped(before) == []
 
 
 # ---- an outside write lock ----------------------------------------------------------------------
@@ -65,7 +156,7 @@ async def test_a_fatal_error_fails_the_store_for_good_and_wakes_the_watcher(tmp_
     before = _workers()
     store = await _store(tmp_path)
     await store.run(lambda c: c.execute("CREATE TABLE t (x INTEGER)"))
-    await store._db.execute("PRAGMA query_only=ON")  # SQLite answers as for a read-only file: SQLITE_READONLY
+    await store.read(lambda c: c.execute("PRAGMA query_only=ON").fetchall())  # SQLite answers as for a read-only file: SQLITE_READONLY
     never = asyncio.Event()
     watched = asyncio.ensure_future(store.watch(never.wait()))
     with pytest.raises(StoreFailed) as failed:

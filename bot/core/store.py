@@ -1,15 +1,15 @@
-"""The SQLite store: one aiosqlite connection, WAL, foreign keys, and schema migrations.
+"""The SQLite store: one connection on a thread of its own, WAL, foreign keys, and schema migrations.
 
 The schema comes only from the numbered SQL files in `migrations/`, applied in order, each
 in one transaction together with its row in `schema_migrations`.
 
 Every core operation is a plain function over a `sqlite3.Connection` that `Store.run` executes
-as one transaction on aiosqlite's worker thread: one hop to the thread per operation instead
-of one per statement (each hop costs about 0.1 ms), and no two operations ever interleave,
-because the worker runs them one at a time. That is what makes a burst of simultaneous
-answers safe without an asyncio lock. `Store.read` is the same for operations that only read:
-a deferred transaction that never takes the write lock, so WAL lets it read while another
-process (a backup, a `sqlite3` shell) holds a write transaction.
+as one transaction on the connection's own thread (`SQLiteThread`, bot/core/sqlite_thread.py):
+one hop to the thread per operation instead of one per statement (each hop costs about 0.1 ms),
+and no two operations ever interleave, because the thread runs them one at a time. That is
+what makes a burst of simultaneous answers safe without an asyncio lock. `Store.read` is the
+same for operations that only read: a deferred transaction that never takes the write lock, so
+WAL lets it read while another process (a backup, a `sqlite3` shell) holds a write transaction.
 
 Storage faults are sorted into two kinds, raised by `run` and `read`:
 
@@ -43,9 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from .config import MIGRATIONS_DIR
+from .sqlite_thread import SQLiteThread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,7 +142,7 @@ class Store:
         one transaction that crossed it (each of ours writes a few pages), with a wide margin."""
         return limit + 256 * 1024
 
-    def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: aiosqlite.Connection | None = None):
+    def __init__(self, db: SQLiteThread, path: str, checkpointer: SQLiteThread | None = None):
         self._db = db
         self.path = path
         self._checkpointer = checkpointer
@@ -165,16 +164,17 @@ class Store:
         connection in the background instead of inside whichever request happens to cross
         SQLite's threshold, so no student's click pays for them.
 
-        On any failure everything opened so far is closed again (aiosqlite's worker threads are
-        not daemons: one left open keeps a failed process from ever exiting), and a storage
-        fault is raised as StoreFailed or StoreBusy; a failing migration as MigrationError.
+        On any failure everything opened so far is closed again (a connection left open would
+        leave its thread and its file handle behind in a process that is about to report the
+        failure), and a storage fault is raised as StoreFailed or StoreBusy; a failing migration
+        as MigrationError.
         """
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:  # aiosqlite stops its thread itself when connecting fails
+            db = await SQLiteThread.open(path, "store")
+        except sqlite3.Error as exc:  # the thread has ended: nothing to close
             problem = storage_error(exc)
             if problem is None:
                 raise
@@ -182,15 +182,14 @@ class Store:
         store: Store | None = None
         checkpointer = None
         try:
-            db.row_factory = sqlite3.Row
             pragmas = [f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
                        "PRAGMA synchronous=NORMAL"]
             if path != ":memory:":
                 pragmas += ["PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"]
-            await db._execute(_settle, db._conn, pragmas)
+            await db.call(_settle, pragmas, sqlite3.Row)
             if path != ":memory:":
-                checkpointer = await aiosqlite.connect(path, isolation_level=None)
-                await checkpointer._execute(_settle, checkpointer._conn, [
+                checkpointer = await SQLiteThread.open(path, "checkpointer")
+                await checkpointer.call(_settle, [
                     f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"])
             store = cls(db, path, checkpointer)
             if migrate:
@@ -228,7 +227,7 @@ class Store:
         if self.failure is not None:
             raise self.failure
         try:
-            return await self._db._execute(self._transaction, begin, fn, args)  # aiosqlite's queue to its thread
+            return await self._db.call(self._transaction, begin, fn, args)
         except sqlite3.Error as exc:
             problem = storage_error(exc)
             if problem is None:
@@ -237,8 +236,8 @@ class Store:
                 self._fail(problem)
             raise problem from exc
 
-    def _transaction(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
-        conn = self._db._conn
+    def _transaction(self, conn: sqlite3.Connection, begin: str, fn: Callable[..., T], args: tuple) -> T:
+        """On the database thread: `fn(conn, *args)` between `begin` and COMMIT (ROLLBACK if it raises)."""
         conn.execute(begin)
         try:
             result = fn(conn, *args)
@@ -309,10 +308,8 @@ class Store:
                     return
 
     async def _checkpoint(self, mode: str) -> tuple[int, int, int]:
-        """A checkpoint on the background connection, its result row read (an unread statement
-        would stay active, and an interrupt meant for it would then stick to the connection)."""
-        conn = self._checkpointer._conn
-        return tuple(await self._checkpointer._execute(lambda: conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()))
+        """A checkpoint on the background connection: (busy, frames in the log, frames copied)."""
+        return await self._checkpointer.call(_wal_checkpoint, mode)
 
     def _reset_wal(self, conn: sqlite3.Connection) -> None:
         """On the database thread, right after the write that took the log past the limit: copy
@@ -329,7 +326,8 @@ class Store:
         interrupted (it holds the checkpoint lock); the short busy timeout means a reader in
         another process (a backup) can postpone the reset, never hold our writers for long.
         """
-        if time.monotonic() < self._next_reset:
+        checkpointer = self._checkpointer  # read once: `close` may let go of it meanwhile
+        if checkpointer is None or time.monotonic() < self._next_reset:
             return
         conn.execute(f"PRAGMA busy_timeout={self.RESET_WAIT_MS}").fetchall()
         started = time.monotonic()
@@ -340,8 +338,8 @@ class Store:
                 # or after the sync it may be in); another process's, for RESET_WAIT_MS.
                 ours = self._checkpointer_busy
                 if ours:
-                    self._checkpointer._conn.interrupt()  # thread-safe; a no-op if it has just finished
-                busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    checkpointer.interrupt()  # thread-safe; a no-op if it has just finished
+                busy, _log, _done = _wal_checkpoint(conn, "TRUNCATE")
                 if not busy:
                     return
                 ours = ours or self._checkpointer_busy  # it may have started meanwhile
@@ -376,20 +374,22 @@ class Store:
     # ---- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
-        return await self._db._execute(_current_version, self._db._conn)
+        return await self._db.call(_current_version)
 
     async def migrate(self, target: int | None = None, migrations: Path = MIGRATIONS_DIR) -> list[Migration]:
         """Apply every pending migration up to `target` (default: all); returns those applied."""
         pending = [m for m in find_migrations(migrations) if target is None or m.version <= target]
-        applied = await self._db._execute(_apply_migrations, self._db._conn, pending)
+        applied = await self._db.call(_apply_migrations, pending)
         for m in applied:
             log.info("applied migration %04d_%s", m.version, m.name)
         return applied
 
 
-def _settle(conn: sqlite3.Connection, pragmas: list[str]) -> None:
-    """Run each PRAGMA and read its result to the end, so that no statement stays active on the
-    connection (an active one would also keep an interrupt meant for a checkpoint from clearing)."""
+def _settle(conn: sqlite3.Connection, pragmas: list[str], row_factory: Any = None) -> None:
+    """Set the connection's row factory, and run each PRAGMA and read its result to the end, so that
+    no statement stays active on the connection (an active one would also keep an interrupt meant
+    for a checkpoint from clearing)."""
+    conn.row_factory = row_factory
     for pragma in pragmas:
         conn.execute(pragma).fetchall()
 
@@ -401,13 +401,19 @@ def _size(path: str) -> int:
         return 0
 
 
-async def _close_quietly(conn: aiosqlite.Connection | None) -> None:
-    """Close an aiosqlite connection; its worker thread stops even when closing the file fails."""
+def _wal_checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+    """A checkpoint, its result row read (an unread statement would stay active, and an interrupt
+    meant for it would then stick to the connection)."""
+    return tuple(conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone())
+
+
+async def _close_quietly(conn: SQLiteThread | None) -> None:
+    """Close a connection; its thread stops even when closing the file fails."""
     if conn is None:
         return
     try:
         await conn.close()
-    except Exception as exc:  # aiosqlite stops the thread in a `finally`
+    except Exception as exc:  # the thread has ended all the same
         log.warning("closing the database connection failed: %s", exc)
 
 
