@@ -309,6 +309,7 @@ class Store:
 
     async def _checkpoint(self, mode: str) -> tuple[int, int, int]:
         """A checkpoint on the background connection: (busy, frames in the log, frames copied)."""
+        assert self._checkpointer is not None  # the loop and `close` call this only while there is one
         return await self._checkpointer.call(_wal_checkpoint, mode)
 
     def _reset_wal(self, conn: sqlite3.Connection) -> None:
