@@ -7,13 +7,12 @@ it was forged, is `InvalidAction` and nothing else; every id a button carries fi
 
 from __future__ import annotations
 
-import json
 import random
 import string
 
 import pytest
 
-from bot.core import actions
+from bot.core import actions, quiz
 from bot.core.actions import InvalidAction, parse
 from bot.core.command_line import canonical
 from bot.core.commands import COMMANDS
@@ -159,14 +158,14 @@ async def test_the_core_says_which_replies_replace_the_pressed_message(core):
     assert missing.kind == "error" and not missing.replaces
     forged = await core.handle_action(ann, "lesson:7:deep:²")
     assert forged.kind == "error" and not forged.replaces and actions.NO_LONGER_VALID in forged.text
-    quiz = await core.quiz(ann, 7, 2)
-    hint = next((b.action for b in quiz.buttons if b.action.endswith(":hint")), None)
+    started = await core.quiz(ann, 7, 2)
+    hint = next((b.action for b in started.buttons if b.action.endswith(":hint")), None)
     if hint is not None:
         assert not (await core.handle_action(ann, hint)).replaces  # an aside
-    attempt = parse(quiz.choices.action if quiz.choices else quiz.text_input.action if quiz.text_input else quiz.buttons[0].action)
-    row = await core.store.run(lambda c: c.execute("SELECT seed, question_keys FROM quiz_attempts WHERE id = ?",
-                                                   (attempt.attempt,)).fetchone())
-    right = core.course.question(json.loads(row["question_keys"])[0]).typed_answer(row["seed"])
+    attempt = parse(started.choices.action if started.choices else started.text_input.action if started.text_input else started.buttons[0].action)
+    row, question = await quiz.current_question(core.ctx, ann)
+    assert row["id"] == attempt.attempt
+    right = question.typed_answer(row["seed"])
     step = await core.handle_action(ann, actions.QuizAnswer(attempt.attempt, 0).format(), typed=right)
     assert step.kind == "question" and step.replaces
     stale = await core.handle_action(ann, actions.QuizAnswer(attempt.attempt, 0, "B").format())

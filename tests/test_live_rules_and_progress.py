@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
@@ -117,10 +118,7 @@ async def test_streak_and_leaderboard_per_guild(companion):
     for who in (ann, bob, cat):
         await handle_text(companion, who, "/quiz 7 3")
         for _ in range(3):
-            attempt = await companion.store.run(lambda c, w=who: dict(c.execute(
-                "SELECT t.* FROM quiz_attempts t JOIN users u ON u.id = t.user_pk WHERE u.user_id = ? AND status = 'open'",
-                (w.user_id,)).fetchone()))
-            question = companion.course.question(json.loads(attempt["question_keys"])[attempt["position"]])
+            attempt, question = await quiz.current_question(companion.ctx, who)
             answer = question.typed_answer(attempt["seed"]) if who is not bob else "zzz"
             await handle_text(companion, who, "/answer " + answer)
     board = (await companion.leaderboard(ann)).text
@@ -136,8 +134,7 @@ async def test_review_moves_a_card_later_when_answered_right(companion):
     await handle_text(companion, ann, "/answer zzzz")  # wrong, or unreadable: try until it is recorded wrong
     cards = await companion.store.run(lambda c: c.execute("SELECT question_key, due FROM review_cards").fetchall())
     if not cards:  # "zzzz" could not be read for this question type: answer wrongly in its own terms
-        attempt = await companion.store.run(lambda c: dict(c.execute("SELECT * FROM quiz_attempts").fetchone()))
-        question = companion.course.question(json.loads(attempt["question_keys"])[0])
+        attempt, question = await quiz.current_question(companion.ctx, ann)
         wrong = {"single": lambda: "A" if question.correct != (0,) else "B", "true_false": lambda: "false" if question.truth else "true",
                  "multiple": lambda: "A B C D", "ordering": lambda: " ".join("ABCDEFGH"[: len(question.items)])}[question.type]()
         await handle_text(companion, ann, "/answer " + wrong)
