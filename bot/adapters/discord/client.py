@@ -18,6 +18,7 @@ what counts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -127,23 +128,20 @@ class CompanionClient(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type == discord.InteractionType.modal_submit:
             await self.adapter.on_modal_submit(interaction)
-        elif interaction.type == discord.InteractionType.component:
+        elif interaction.type == discord.InteractionType.component and not handled_by_discord_py(interaction):
             # discord.py hands a component to the dynamic item whose template matches its custom_id,
             # if the message carries that component, and drops any other silently ("This interaction
             # failed"): answer those here.
-            if not handled_by_discord_py(interaction):
-                log.info("a component with an unknown custom_id was pressed")
-                await self.adapter.no_longer_valid(interaction)
+            log.info("a component with an unknown custom_id was pressed")
+            await self.adapter.no_longer_valid(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None and not message.author.bot and message.author != self.user:
             await self.adapter.on_direct_message(message)
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(ValueError):  # not subscribed: setup_hook never ran
             self.companion.live.listeners.remove(self.adapter.on_live_event)
-        except ValueError:
-            pass
         await super().close()
 
 
