@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -80,7 +80,7 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
 def handled_by_discord_py(interaction: discord.Interaction) -> bool:
     """True if discord.py will run one of our dynamic items for this component interaction: its
     custom_id matches an item's template and the clicked message carries that component."""
-    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    data: Mapping[str, Any] = interaction.data or {}  # the payload as Discord sent it: checked here, not trusted
     custom_id, kind = data.get("custom_id"), data.get("component_type")
     if not isinstance(custom_id, str) or interaction.message is None:
         return False
@@ -268,7 +268,7 @@ class DiscordAdapter:
         await self.respond(interaction, lambda: self.core.handle_action(actor, action, typed), component=True)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
-        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        data: Mapping[str, Any] = interaction.data or {}  # the payload as Discord sent it: checked here, not trusted
         custom_id = data.get("custom_id", "")
         if not isinstance(custom_id, str) or not custom_id.startswith(FORM):
             await self.no_longer_valid(interaction)  # not a form this app opened
