@@ -46,10 +46,7 @@ def _host(text: str) -> str:
 def disguised(label: str, target: str) -> bool:
     """True when the link's visible text names an address other than where it goes."""
     target_host = _host(target)
-    for match in _URLISH.finditer(label or ""):
-        if _host(match.group(0)) != target_host or not target_host:
-            return True
-    return False
+    return any(not target_host or _host(match.group(0)) != target_host for match in _URLISH.finditer(label or ""))
 
 
 #: A Markdown link's target as Discord reads it, right after `](`.

@@ -18,7 +18,7 @@ core separately (`parse(id, typed=…)`), and the core puts it into the action.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from .inputs import MAX_TEXT, ascii_number
 
@@ -197,12 +197,12 @@ class ResetConfirm:
         return f"progress:reset:{self.student}"
 
 
-Action = (LessonPage | LessonNear | ContinueReading | QuizStart | QuizAnswer | QuizHint | LiveAnswer | LiveSkip | LiveStop
-          | ReviewStart | ProgressShow | ChatOpen | ForgetConfirm | ForgetCancel | ResetConfirm | ResetCancel)
+#: The actions with no fields.
+Fixed = ContinueReading | ReviewStart | ProgressShow | ChatOpen | ForgetConfirm | ForgetCancel | ResetCancel
+Action = LessonPage | LessonNear | QuizStart | QuizAnswer | QuizHint | LiveAnswer | LiveSkip | LiveStop | ResetConfirm | Fixed
 Answer = QuizAnswer | LiveAnswer
 
-_FIXED: dict[str, type[_Fixed]] = {cls.ID: cls for cls in (ContinueReading, ReviewStart, ProgressShow, ChatOpen, ForgetConfirm,
-                                                           ForgetCancel, ResetCancel)}
+_FIXED: dict[str, type[Fixed]] = {cls.ID: cls for cls in get_args(Fixed)}
 
 
 # ---- reading ids back ----------------------------------------------------------------------------
@@ -217,10 +217,11 @@ def _number(text: str) -> int:
     return number
 
 
-def _depth(text: str) -> Depth:
+def parse_depth(text: str) -> Depth:
+    """A depth as an id or a platform's declared choice carries it; InvalidAction for any other text."""
     if text not in DEPTHS:
         raise InvalidAction(text)
-    return text  # type: ignore[return-value]
+    return text
 
 
 def _parse_id(text: str) -> Action:
@@ -232,10 +233,10 @@ def _parse_id(text: str) -> Action:
     if kind == "lesson" and len(fields) == 3:
         chapter, depth, where = fields
         if where.startswith("L"):
-            return LessonNear(_number(chapter), _depth(depth), _number(where[1:]))
-        return LessonPage(_number(chapter), _depth(depth), _number(where))
+            return LessonNear(_number(chapter), parse_depth(depth), _number(where[1:]))
+        return LessonPage(_number(chapter), parse_depth(depth), _number(where))
     if kind == "quiz" and fields[0] == "start" and len(fields) in (2, 3):
-        return QuizStart(_number(fields[1]), _depth(fields[2]) if len(fields) == 3 else None)
+        return QuizStart(_number(fields[1]), parse_depth(fields[2]) if len(fields) == 3 else None)
     if kind in ("quiz", "live"):
         parts = rest.split(":", 3)  # an answer is the last field, and may hold colons
         if kind == "quiz" and len(parts) == 3 and parts[2] == "hint":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Concatenate, ParamSpec
 
 from . import actions, instructor, privacy, progress, quiz, reading
@@ -227,7 +227,7 @@ class Companion:
         self.ctx.require_instructor(actor)
         return await self.live.stop(actor)
 
-    def help(self, actor: Actor | None = None, extra: list[tuple[str, str]] = ()) -> Reply:
+    def help(self, actor: Actor | None = None, extra: Sequence[tuple[str, str]] = ()) -> Reply:
         show_all = actor is not None and self.ctx.is_instructor(actor)
         rows = [(c.usage, c.summary) for c in COMMANDS if show_all or not c.instructor] + list(extra)
         lines = [f"**{self.course.title}** — your course companion.", ""]

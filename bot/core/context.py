@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from .clock import Clock
 from .config import Settings
-from .content import Course
+from .content import Chapter, Course
 from .ratelimit import RateLimiter
 from .refusal import Refusal
 from .review import make_scheduler
@@ -67,7 +67,7 @@ class CoreContext:
         """The chapters, for "there is no chapter N" refusals."""
         return ", ".join(f"{c.number} ({c.title})" for c in self.course.chapters)
 
-    def require_chapter(self, number: int):
+    def require_chapter(self, number: int) -> Chapter:
         """The chapter with this number, or a refusal naming the chapters there are."""
         chapter = self.course.chapter(number)
         if chapter is None:

@@ -7,6 +7,9 @@ instructor (Discord's Manage Server, a Slack admin), and COMPANION_INSTRUCTORS n
 
 from __future__ import annotations
 
+import sqlite3
+from typing import TypedDict
+
 from . import actions
 from .content import read_course
 from .context import REFUSED, CoreContext
@@ -36,10 +39,28 @@ async def reload(ctx: CoreContext, actor: Actor) -> Reply:
     return Reply(text=text, ephemeral=True)
 
 
-def _stats(conn, ctx: CoreContext, actor: Actor):
+class ChapterStats(TypedDict):
+    """One chapter's line in `/course stats`, over the students of the instructor's server."""
+
+    number: int
+    title: str
+    readers: int
+    attempts: int  # quiz attempts, counting the pruned ones
+    quiz_takers: int
+    passed: int
+    average_best: int | None  # percent; None when nobody took the quiz
+    hardest: list[tuple[str, int, int]]  # (question key, percent right, answers), hardest first
+
+
+class ClassStats(TypedDict):
+    students: int
+    chapters: list[ChapterStats]
+
+
+def _stats(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor) -> ClassStats:
     members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (_guild(actor),))]
     marks = ",".join("?" * len(members)) or "NULL"
-    out = {"students": len(members), "chapters": []}
+    out: ClassStats = {"students": len(members), "chapters": []}
     for chapter in ctx.course.chapters:
         readers = conn.execute(f"SELECT COUNT(DISTINCT user_pk) FROM pages_read WHERE chapter = ? AND user_pk IN ({marks})",
                                (chapter.number, *members)).fetchone()[0]

@@ -29,12 +29,13 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import actions, live_messages
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .context import CoreContext
-from .questions import LETTERS, Question
+from .questions import LETTERS, MultipleQuestion, Question, SingleQuestion, TrueFalseQuestion
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
 from .users import Actor, touch_user
@@ -352,7 +353,7 @@ class LiveQuizzes:
         if not _claim(conn, session, phase="ended", phase_ends_at=None, ended_at=iso(now), end_reason=reason):
             return []
         events = [self._close_question(conn, session, now, last=reason == "finished")] if session["phase"] == "question" else []
-        return events + [self._ended_event(conn, session, reason)]
+        return [*events, self._ended_event(conn, session, reason)]
 
     # ---- what the channel sees ------------------------------------------------------------
 
@@ -400,27 +401,29 @@ class LiveQuizzes:
         lines = [f"⏱ **Time's up for question {index + 1} of {total}.**"]
         if question is not None:
             lines += [f"The answer: **{question.correct_answer()}**", f"> {question.explanation}", ""]
-            if question.type in ("single", "multiple", "true_false") and answers:
+            if isinstance(question, (SingleQuestion, MultipleQuestion, TrueFalseQuestion)) and answers:
                 lines += self._distribution(question, [json.loads(a["answer"]) for a in answers])
         lines.append(f"{right} of {len(answers)} answer{'s' * (len(answers) != 1)} correct.")
         standings = self._standings(conn, session["id"])
         if standings and not last:
-            lines += ["", "**Standings**"] + self._format_standings(standings)
+            lines += ["", "**Standings**", *self._format_standings(standings)]
         reply = Reply(title=f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}: results", text="\n".join(lines), kind="live-closed", ephemeral=False)
         return LiveEvent("closed", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply)
 
     @staticmethod
-    def _distribution(question: Question, answers: list) -> list[str]:
-        if question.type == "true_false":
+    def _distribution(question: SingleQuestion | MultipleQuestion | TrueFalseQuestion, answers: list[Any]) -> list[str]:
+        """One bar per choice: how many of the channel's answers (canonical, see `Question`) chose it."""
+        options: list[tuple[str, bool | int]]
+        if isinstance(question, TrueFalseQuestion):
             options = [("True", True), ("False", False)]
         else:
             options = [(LETTERS[i], i) for i in range(len(question.choices))]
         n = len(answers)
         lines = []
         for label, value in options:
-            count = sum((a is value) if question.type == "true_false" else (value in a) for a in answers)
+            count = sum((a is value) if isinstance(question, TrueFalseQuestion) else (value in a) for a in answers)
             lines.append(f"`{label:<5}` {'▇' * round(10 * count / n)}{'▁' if not count else ''} {count} ({round(100 * count / n)}%)")
-        return lines + [""]
+        return [*lines, ""]
 
     def _end(self, conn, session, now: datetime, reason: str) -> LiveEvent:
         conn.execute("UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL, ended_at = ?, end_reason = ? WHERE id = ?",
@@ -437,7 +440,7 @@ class LiveQuizzes:
         }[reason]
         lines = [heading, ""]
         if rows:
-            lines += ["**Final leaderboard**"] + self._format_standings(rows[:10])
+            lines += ["**Final leaderboard**", *self._format_standings(rows[:10])]
             lines.append(f"\n{len(rows)} player{'s' * (len(rows) != 1)}. Well played!")
         else:
             lines.append("Nobody answered this time.")

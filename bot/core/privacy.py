@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from typing import Any
 
 from . import actions
 from .context import CoreContext
@@ -33,11 +35,11 @@ USER_TABLES = {
 }
 
 
-def _export(conn, actor: Actor):
+def _export(conn: sqlite3.Connection, actor: Actor) -> dict[str, Any] | None:
     user = find_user(conn, actor.platform, actor.user_id)
     if user is None:
         return None
-    data = {"user": {k: user[k] for k in user.keys() if k != "id"}}
+    data: dict[str, Any] = {"user": {k: v for k, v in dict(user).items() if k != "id"}}
     for table, sql in USER_TABLES.items():
         data[table] = [dict(row) for row in conn.execute(sql, (user["id"],))]
     return data

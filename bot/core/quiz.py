@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import actions
+from .actions import Depth
 from .answers import judge_and_record
 from .clock import iso
+from .content import Chapter
 from .context import CoreContext
 from .progress import chapter_state, completion_text, course_complete
 from .questions import Question
@@ -52,14 +54,27 @@ def _chapter_for(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapt
     return row[0] if row and ctx.course.chapter(row[0]) else ctx.course.chapters[0].number
 
 
-def _start(conn, ctx: CoreContext, actor: Actor, chapter: int | None, count: int | None, depth: str | None, review: bool):
+@dataclass(frozen=True)
+class _Started:
+    """An attempt just opened, and what its first question needs."""
+
+    attempt_id: int
+    chapter: Chapter | None  # None for a review
+    seed: int
+    questions: list[Question]
+
+
+def _start(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, chapter: int | None, count: int | None, depth: Depth | None,
+           review: bool) -> _Started:
     now = ctx.clock.now()
     user_pk = touch_user(conn, actor, now)
     seed = random.randrange(1, 2**31)
+    found: Chapter | None = None
     if review:
-        keys = [k for k in due_keys(conn, user_pk, now, 1000) if ctx.course.question(k)][: count or ctx.settings.quiz_questions]
-        if not keys:
-            due, total, nxt = queue_summary(conn, user_pk, now)
+        due = (ctx.course.question(k) for k in due_keys(conn, user_pk, now, 1000))
+        questions = [q for q in due if q][: count or ctx.settings.quiz_questions]
+        if not questions:
+            _, total, nxt = queue_summary(conn, user_pk, now)
             if total == 0:
                 raise Refusal("Your review queue is empty. Questions you miss in a quiz come back here when they are due.")
             raise Refusal(f"Nothing is due for review right now ({total} in your queue). The next one is due {_when(nxt, now)}.")
@@ -69,18 +84,18 @@ def _start(conn, ctx: CoreContext, actor: Actor, chapter: int | None, count: int
         found = ctx.require_chapter(chapter_no)
         pool = [q for q in found.questions if q.at_depth(depth)]
         random.Random(seed).shuffle(pool)
-        keys = [q.key for q in pool[: count or ctx.settings.quiz_questions]]
-        if not keys:
+        questions = pool[: count or ctx.settings.quiz_questions]
+        if not questions:
             raise Refusal(f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet.")
     conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
     attempt_id = conn.execute(
-        "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps(keys), iso(now)),
-    ).lastrowid
+        "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps([q.key for q in questions]), iso(now)),
+    ).fetchone()[0]
     # After the insert: SQLite gives a new row the largest id + 1, so deleting the row holding the
     # largest id first would hand its id (and its old buttons, `quiz:ID:…`) to the new attempt.
     prune_attempts(conn, user_pk)
-    return attempt_id, chapter_no, seed, keys
+    return _Started(attempt_id, found, seed, questions)
 
 
 #: Finished attempts kept per user, kind and chapter: the latest ones, besides each quiz length's best.
@@ -139,22 +154,21 @@ def _when(moment, now) -> str:
 
 
 async def start(ctx: CoreContext, actor: Actor, chapter: int | None = None, count: int | None = None,
-                depth: str | None = None, review: bool = False) -> Reply:
+                depth: Depth | None = None, review: bool = False) -> Reply:
     """Start a quiz (or, with `review`, a review of what is due): its first question."""
     ctx.require_rate("review" if review else "quiz", actor)
     if depth is not None and depth not in ("shallow", "deep"):
         raise Refusal(f"Depth must be **shallow** or **deep**, not “{depth}”.")
     if count is not None and not 1 <= count <= 50:
         raise Refusal("Ask for between 1 and 50 questions.")
-    attempt_id, chapter_no, seed, keys = await ctx.store.run(_start, ctx, actor, chapter, count, depth, review)
-    if review:
-        intro = f"🧠 **Review** — {len(keys)} question{'s' * (len(keys) != 1)} due. Answer with the buttons or `/answer`."
+    started = await ctx.store.run(_start, ctx, actor, chapter, count, depth, review)
+    n = len(started.questions)
+    if started.chapter is None:
+        intro = f"🧠 **Review** — {n} question{'s' * (n != 1)} due. Answer with the buttons or `/answer`."
     else:
-        chapter_obj = ctx.course.chapter(chapter_no)
         scope = f" at {depth} depth" if depth else ""
-        intro = f"📝 **Quiz: Chapter {chapter_no} — {chapter_obj.title}**{scope} · {len(keys)} question{'s' * (len(keys) != 1)}. Answer with the buttons or `/answer`."
-    first = ctx.course.question(keys[0])
-    reply = _ask(first, attempt_id, 0, len(keys), seed)
+        intro = f"📝 **Quiz: Chapter {started.chapter.number} — {started.chapter.title}**{scope} · {n} question{'s' * (n != 1)}. Answer with the buttons or `/answer`."
+    reply = _ask(started.questions[0], started.attempt_id, 0, n, started.seed)
     reply.text = intro + "\n\n" + reply.text
     return reply
 
@@ -246,10 +260,10 @@ def _summary(conn, ctx: CoreContext, user_pk: int, attempt, was_complete: bool, 
     correct = sum(r["correct"] for r in rows)
     missed = [(ctx.course.question(r["question_key"]), json.loads(r["answer"])) for r in rows if not r["correct"]]
     summary: dict[str, Any] = {"correct": correct, "total": total, "missed": [m for m in missed if m[0]], "chapter": attempt["chapter"]}
-    due, queue, _ = queue_summary(conn, user_pk, now)
+    _, queue, _ = queue_summary(conn, user_pk, now)
     summary["queue"] = queue
     if attempt["kind"] == "quiz":
-        state = chapter_state(conn, ctx, user_pk, ctx.course.chapter(attempt["chapter"]))
+        state = chapter_state(conn, ctx, user_pk, ctx.require_chapter(attempt["chapter"]))
         summary["state"] = state
         if not was_complete and course_complete(conn, ctx, user_pk):
             depth = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()[0]

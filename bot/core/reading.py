@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from . import actions
+from .actions import Depth
 from .clock import iso
 from .context import CoreContext
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
@@ -24,7 +25,7 @@ from .users import Actor, find_user, touch_user
 @dataclass(frozen=True)
 class PageRequest:
     chapter: int | None = None
-    depth: str | None = None
+    depth: Depth | None = None
     page: int | None = None  # 1-based; None: where the user left off
     near_line: int | None = None  # switch depth: the page covering this lesson line
     step: int = 0  # +1 next, -1 previous, relative to the remembered page
@@ -35,7 +36,7 @@ class Position:
     """Where a user last read: a chapter, at a depth, on a page (1-based)."""
 
     chapter: int
-    depth: str
+    depth: Depth
     page: int
 
 
@@ -113,8 +114,8 @@ async def open_page(ctx: CoreContext, actor: Actor, req: PageRequest) -> Reply:
     return reply
 
 
-def render_page(chapter: int, title: str, depth: str, page: Page, total: int) -> Reply:
-    other = "deep" if depth == "shallow" else "shallow"
+def render_page(chapter: int, title: str, depth: Depth, page: Page, total: int) -> Reply:
+    other: Depth = "deep" if depth == "shallow" else "shallow"
     buttons = []
     if page.number > 1:
         buttons.append(Button("◀ Previous", actions.LessonPage(chapter, depth, page.number - 1).format()))

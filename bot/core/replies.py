@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from .actions import MAX_ACTION_ID
+
 #: Discord's button label limit is 80, Slack's button text 75.
 MAX_BUTTON_LABEL = 75
 

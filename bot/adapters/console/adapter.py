@@ -21,6 +21,8 @@ background.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -29,8 +31,8 @@ import re
 import sqlite3
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from rich.console import Console
@@ -115,7 +117,7 @@ class ConsoleAdapter:
                 obj = {"user": user, **obj}
             self._write_json(obj)
             return
-        if self.mode == "interactive":
+        if self.console is not None:  # interactive
             rich_print(self.console, reply)
             if saved:
                 self.console.print(Text(saved, style="dim"))
@@ -276,15 +278,19 @@ class ConsoleAdapter:
                 return
             await self.handle_line(line)
 
-    async def run_interactive(self, input=None, output=None) -> None:  # noqa: A002 (prompt_toolkit's names)
+    async def run_interactive(self, input=None, output=None) -> None:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.history import FileHistory, InMemoryHistory
         from prompt_toolkit.patch_stdout import patch_stdout
 
+        console = self.console
+        if console is None:
+            raise AdapterError("run_interactive needs a ConsoleAdapter made with mode='interactive'")
+
         history = FileHistory(str(self.history_path)) if self.history_path else InMemoryHistory()
         session: PromptSession = PromptSession(history=history, input=input, output=output)
-        self.console.print(f"[bold]{self.companion.course.title}[/bold] — course companion. "
-                           "Type [bold]/help[/bold] for commands, [bold]/lesson[/bold] to start reading, Ctrl-D to leave.")
+        console.print(f"[bold]{self.companion.course.title}[/bold] — course companion. "
+                      "Type [bold]/help[/bold] for commands, [bold]/lesson[/bold] to start reading, Ctrl-D to leave.")
         # Stray writes to stdout or stderr (a warning in the log) also go above the prompt.
         with patch_stdout(raw=True):
             while True:
@@ -300,7 +306,7 @@ class ConsoleAdapter:
                     raise  # the database or the terminal failed: the companion exits with a message
                 except Exception as exc:  # keep the session alive; the log has the details
                     log.exception("console: could not handle %r", line[:200])
-                    self.console.print(f"[red]Something went wrong: {exc}[/red]")
+                    console.print(f"[red]Something went wrong: {exc}[/red]")
 
 
 def read_line(stream: IO[str]) -> str | None:
@@ -367,19 +373,18 @@ async def _in_daemon_thread(read: Callable[[IO[str]], T], lines: IO[str]) -> T:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 
-    def settle(how, value) -> None:
+    def settle(outcome: Callable[[], None]) -> None:
         if not done.done():
-            how(value)
+            outcome()
 
     def work() -> None:
+        outcome: Callable[[], None]
         try:
-            outcome = (done.set_result, read(lines))
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            outcome = (done.set_exception, exc)
-        try:
-            loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop has closed: nobody waits for this line any more
-            pass
+            outcome = functools.partial(done.set_result, read(lines))
+        except BaseException as exc:  # handed to the awaiting task, which raises it
+            outcome = functools.partial(done.set_exception, exc)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this line any more
+            loop.call_soon_threadsafe(settle, outcome)
 
     threading.Thread(target=work, name="console-stdin", daemon=True).start()
     return await done

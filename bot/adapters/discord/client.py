@@ -18,8 +18,9 @@ what counts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -79,7 +80,7 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
 def handled_by_discord_py(interaction: discord.Interaction) -> bool:
     """True if discord.py will run one of our dynamic items for this component interaction: its
     custom_id matches an item's template and the clicked message carries that component."""
-    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    data: Mapping[str, Any] = interaction.data or {}  # the payload as Discord sent it: checked here, not trusted
     custom_id, kind = data.get("custom_id"), data.get("component_type")
     if not isinstance(custom_id, str) or interaction.message is None:
         return False
@@ -127,23 +128,20 @@ class CompanionClient(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type == discord.InteractionType.modal_submit:
             await self.adapter.on_modal_submit(interaction)
-        elif interaction.type == discord.InteractionType.component:
+        elif interaction.type == discord.InteractionType.component and not handled_by_discord_py(interaction):
             # discord.py hands a component to the dynamic item whose template matches its custom_id,
             # if the message carries that component, and drops any other silently ("This interaction
             # failed"): answer those here.
-            if not handled_by_discord_py(interaction):
-                log.info("a component with an unknown custom_id was pressed")
-                await self.adapter.no_longer_valid(interaction)
+            log.info("a component with an unknown custom_id was pressed")
+            await self.adapter.no_longer_valid(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None and not message.author.bot and message.author != self.user:
             await self.adapter.on_direct_message(message)
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(ValueError):  # not subscribed: setup_hook never ran
             self.companion.live.listeners.remove(self.adapter.on_live_event)
-        except ValueError:
-            pass
         await super().close()
 
 
@@ -270,7 +268,7 @@ class DiscordAdapter:
         await self.respond(interaction, lambda: self.core.handle_action(actor, action, typed), component=True)
 
     async def on_modal_submit(self, interaction: discord.Interaction) -> None:
-        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        data: Mapping[str, Any] = interaction.data or {}  # the payload as Discord sent it: checked here, not trusted
         custom_id = data.get("custom_id", "")
         if not isinstance(custom_id, str) or not custom_id.startswith(FORM):
             await self.no_longer_valid(interaction)  # not a form this app opened

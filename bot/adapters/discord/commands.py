@@ -13,6 +13,8 @@ import discord
 from discord import app_commands
 
 from bot.adapters.safety import clean
+from bot.core import actions
+from bot.core.actions import Depth
 from bot.core.companion import Companion
 from bot.core.replies import Reply
 from bot.core.users import Actor
@@ -38,6 +40,11 @@ MODES = [app_commands.Choice(name="assistant — instruction-tuned (default)", v
          app_commands.Choice(name="base — a base model that only continues text", value="base")]
 
 
+def _depth(choice: app_commands.Choice[str] | None) -> Depth | None:
+    """The depth an optional DEPTHS choice stands for (discord.py passes only declared choices)."""
+    return actions.parse_depth(choice.value) if choice else None
+
+
 def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     core = adapter.core
 
@@ -60,7 +67,7 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     @app_commands.choices(depth=DEPTHS)
     async def lesson(interaction: discord.Interaction, chapter: int | None = None, depth: app_commands.Choice[str] | None = None,
                      page: app_commands.Range[int, 1, 999] | None = None):
-        await run(interaction, lambda a: core.lesson(a, chapter, depth.value if depth else None, page))
+        await run(interaction, lambda a: core.lesson(a, chapter, _depth(depth), page))
 
     @tree.command(name="next", description="The next page of your lesson")
     async def next_(interaction: discord.Interaction):
@@ -79,7 +86,7 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     @app_commands.describe(depth="Shallow (short) or deep (full)")
     @app_commands.choices(depth=DEPTHS)
     async def depth_(interaction: discord.Interaction, depth: app_commands.Choice[str]):
-        await run(interaction, lambda a: core.depth(a, depth.value))
+        await run(interaction, lambda a: core.depth(a, actions.parse_depth(depth.value)))
 
     @tree.command(name="quiz", description="A quiz just for you (only you see it)")
     @app_commands.describe(chapter="Which chapter", questions="How many questions", depth="Questions for shallow or deep readers")
@@ -87,7 +94,7 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     @app_commands.choices(depth=DEPTHS)
     async def quiz(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None,
                    depth: app_commands.Choice[str] | None = None):
-        await run(interaction, lambda a: core.quiz(a, chapter, questions, depth.value if depth else None))
+        await run(interaction, lambda a: core.quiz(a, chapter, questions, _depth(depth)))
 
     @tree.command(name="answer", description="Answer your current question by typing (a letter, letters, true/false or words)")
     @app_commands.describe(text="Your answer")

@@ -14,7 +14,8 @@ Discord's limits for components live here; `render.py` builds messages from thes
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import discord
 
@@ -31,6 +32,7 @@ TEXT_INPUT_MAX = 4000
 MENU = "m|"
 BUTTON_FORM = "t|"
 FORM = "f|"
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
           "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger}
 
@@ -39,25 +41,50 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _adapter(interaction: discord.Interaction) -> Any:
-    return interaction.client.adapter  # type: ignore[attr-defined]
+class ActionHandler(Protocol):
+    """What the items need of the Discord adapter (`client.DiscordAdapter`)."""
+
+    async def on_action(self, interaction: discord.Interaction, action: str, typed: str | None = None) -> None: ...
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"(?P<action>{actions.ID_PATTERN})"):
+@runtime_checkable
+class _WithAdapter(Protocol):
+    """The companion's client (`client.CompanionClient`, which imports this module) carries its adapter."""
+
+    adapter: ActionHandler
+
+
+def _adapter(interaction: discord.Interaction) -> ActionHandler:
+    client = interaction.client
+    if not isinstance(client, _WithAdapter):
+        raise TypeError(f"components of the companion need its client, not {type(client).__name__}")
+    return client.adapter
+
+
+def _matched(item: discord.ui.Item[Any], kind: type[ItemT]) -> ItemT:
+    """The component whose custom_id matched a template: always of the kind the template is
+    written on, since no other kind's custom_id has that shape."""
+    if not isinstance(item, kind):
+        raise TypeError(f"a {type(item).__name__} matched the template of a {kind.__name__}")
+    return item
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"(?P<action>{actions.ID_PATTERN})"):
     def __init__(self, action: str, label: str = "…", style: discord.ButtonStyle = discord.ButtonStyle.secondary):
         super().__init__(discord.ui.Button(label=label[:80] or "…", style=style, custom_id=action))
         self.action = action
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
-        return cls(match["action"], item.label or "…", item.style)
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> ActionButton:
+        button = _matched(item, discord.ui.Button)
+        return cls(match["action"], button.label or "…", button.style)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _adapter(interaction).on_action(interaction, self.action)
 
 
-class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=rf"m\|(?P<action>{actions.ID_PATTERN})"):
-    def __init__(self, choices: Choices | None = None, *, select: discord.ui.Select | None = None, action: str = ""):
+class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=rf"m\|(?P<action>{actions.ID_PATTERN})"):
+    def __init__(self, choices: Choices | None = None, *, select: discord.ui.Select[discord.ui.View] | None = None, action: str = ""):
         if select is None:
             assert choices is not None
             options = [discord.SelectOption(label=label[:100], value=value[:100]) for label, value in choices.options[:SELECT_OPTIONS_MAX]]
@@ -69,23 +96,24 @@ class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select], template=rf"m\|(?P
         self.action = action
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select, match, /):
-        select = discord.ui.Select(custom_id=item.custom_id, placeholder=item.placeholder, options=item.options,
-                                   min_values=item.min_values, max_values=item.max_values)
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> ChoiceSelect:
+        sent = _matched(item, discord.ui.Select)
+        select: discord.ui.Select[discord.ui.View] = discord.ui.Select(custom_id=sent.custom_id, placeholder=sent.placeholder, options=sent.options,
+                                                                       min_values=sent.min_values, max_values=sent.max_values)
         return cls(select=select, action=match["action"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _adapter(interaction).on_action(interaction, self.action, ",".join(self.item.values))
 
 
-class FormButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"t\|(?P<action>{actions.ID_PATTERN})"):
+class FormButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"t\|(?P<action>{actions.ID_PATTERN})"):
     def __init__(self, action: str, label: str = "✍️ Your answer"):
         super().__init__(discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=BUTTON_FORM + action))
         self.action = action
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
-        return cls(match["action"], item.label or "✍️ Your answer")
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> FormButton:
+        return cls(match["action"], _matched(item, discord.ui.Button).label or "✍️ Your answer")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         label = (self.item.label or "Your answer").removeprefix("✍️ ")
@@ -102,7 +130,7 @@ def build_view(reply: Reply) -> discord.ui.View | None:
     dynamic item whose custom_id is the core's action id, so it works after a restart."""
     view = discord.ui.View(timeout=None)
     rows_for_buttons = ROWS - (1 if reply.choices else 0)
-    buttons: list[discord.ui.Item] = []
+    buttons: list[ActionButton | FormButton] = []
     if reply.text_input is not None and len(reply.text_input.action) <= actions.MAX_ACTION_ID - len(BUTTON_FORM):
         buttons.append(FormButton(reply.text_input.action, "✍️ " + reply.text_input.label))
     buttons += [ActionButton(b.action, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary)) for b in reply.buttons]

@@ -37,6 +37,7 @@ A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -44,7 +45,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -67,7 +68,7 @@ from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.live_messages import LiveMessage
-from bot.core.replies import Reply, error
+from bot.core.replies import Attachment, Reply, error
 from bot.core.seen_events import SeenEvents, SeenSignatures
 from bot.core.store import StoreError
 from bot.core.users import Actor
@@ -78,6 +79,7 @@ from . import blocks
 from .home import build_home
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAIN_COMMAND = "/companion"
 #: Short aliases declared in the manifest: `/cc-lesson 7` is `/companion lesson 7`.
@@ -169,6 +171,14 @@ def _dig(obj: Any, *keys: str) -> Any:
     return obj
 
 
+def _started(part: T | None) -> T:
+    """A part of the connection to Slack, which exists from `start()` to `close()`: bolt calls the
+    listeners only in between."""
+    if part is None:
+        raise AdapterError("the Slack adapter is not started")
+    return part
+
+
 #: Why a live quiz's question could not be posted, by Slack's error code.
 _CANNOT_POST = {
     "not_in_channel": "I'm not a member of that channel",
@@ -189,7 +199,7 @@ class _SocketHandler(AsyncSocketModeHandler):
         super().__init__(app, app_token, **kwargs)
         self.seen = seen
 
-    async def handle(self, client, req) -> None:  # type: ignore[override]
+    async def handle(self, client, req) -> None:
         if req.envelope_id and not self.seen.first_in_memory("envelope:" + req.envelope_id):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
@@ -216,9 +226,10 @@ class SlackAdapter:
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
         self._starting = StartNotices()
         self.bot_name = "Course Companion"
+        #: The connection to Slack: built by `start()`, dropped by `close()` (see the properties below).
         self._session: aiohttp.ClientSession | None = None
-        self.client: AsyncWebClient | None = None
-        self.app: AsyncApp | None = None
+        self._client: AsyncWebClient | None = None
+        self._app: AsyncApp | None = None
         self.handler: _SocketHandler | None = None
         self._runner: web.AppRunner | None = None
         self._users: dict[str, tuple[float, str, bool]] = {}
@@ -227,16 +238,31 @@ class SlackAdapter:
 
     # ---- life cycle -------------------------------------------------------------------------
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled HTTP session (Web API calls and response_url posts), from `start()` to `close()`."""
+        return _started(self._session)
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client, from `start()` to `close()`."""
+        return _started(self._client)
+
+    @property
+    def app(self) -> AsyncApp:
+        """bolt's app, whose listeners are this adapter's, from `start()` to `close()`."""
+        return _started(self._app)
+
     def _build(self) -> None:
         self._session = aiohttp.ClientSession()
         # Rate limits (HTTP 429, e.g. about one chat.postMessage per second per channel) are waited
         # out and retried, as Slack's Retry-After asks, on top of the default connection retries.
-        self.client = AsyncWebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_base,
-                                     session=self._session, logger=logging.getLogger("slack_sdk.web"),
-                                     retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
-        self.app = AsyncApp(client=self.client, signing_secret=self.settings.slack_signing_secret or "",
-                            request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt.companion"))
-        self._register(self.app)
+        self._client = AsyncWebClient(token=self.settings.slack_bot_token, base_url=self.settings.slack_api_base,
+                                      session=self._session, logger=logging.getLogger("slack_sdk.web"),
+                                      retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+        self._app = AsyncApp(client=self._client, signing_secret=self.settings.slack_signing_secret or "",
+                             request_verification_enabled=self.mode == "http", logger=logging.getLogger("slack_bolt.companion"))
+        self._register(self._app)
 
     async def start(self) -> None:
         for handler in logging.getLogger().handlers:
@@ -254,8 +280,9 @@ class SlackAdapter:
         self.bot_user_id = auth.get("user_id")
         self.bot_name = auth.get("user") or self.bot_name
         if self.mode == "socket":
-            self.handler = _SocketHandler(self.app, self.settings.slack_app_token, self.seen, web_client=self.client,
-                                          ping_interval=self.ping_interval)
+            app_token = self.settings.slack_app_token
+            assert app_token is not None  # check_settings refuses Socket Mode without one
+            self.handler = _SocketHandler(self.app, app_token, self.seen, web_client=self.client, ping_interval=self.ping_interval)
             try:
                 url = await self.handler.client.issue_new_wss_url()
             except SlackApiError as exc:
@@ -286,7 +313,8 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        self.client = None  # live quiz events for this core are no longer shown through this adapter
+        self._client = None  # live quiz events for this core are no longer shown through this adapter
+        self._app = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -335,18 +363,18 @@ class SlackAdapter:
 
     # ---- sending ----------------------------------------------------------------------------
 
-    async def _send_file(self, actor: Actor, reply: Reply) -> Reply:
+    async def _send_file(self, actor: Actor, reply: Reply, file: Attachment) -> Reply:
         """Upload the reply's file to the person's DM; the reply says where it went."""
         opened = await self.client.conversations_open(users=actor.user_id)
         dm = opened["channel"]["id"]
-        await self.client.files_upload_v2(channel=dm, content=reply.file.content, filename=reply.file.filename,
-                                          title=reply.file.filename, initial_comment=blocks.fallback_text(reply))
+        await self.client.files_upload_v2(channel=dm, content=file.content, filename=file.filename,
+                                          title=file.filename, initial_comment=blocks.fallback_text(reply))
         return Reply(text=reply.text + "\n\nI've sent it to you as a file in our direct messages.", ephemeral=True, kind=reply.kind)
 
     async def deliver(self, reply: Reply, actor: Actor, respond: Callable[..., Awaitable[Any]] | None = None,
                       channel: str | None = None, replace: bool = False) -> None:
         if reply.file is not None:
-            reply = await self._send_file(actor, reply)
+            reply = await self._send_file(actor, reply, reply.file)
         payload = blocks.message(reply)
         if respond is not None:
             public = not reply.ephemeral and not _is_dm(channel)
@@ -401,7 +429,7 @@ class SlackAdapter:
 
         async def respond(**payload: Any) -> None:
             body = {k: v for k, v in payload.items() if v is not None}
-            async with self._session.post(response_url, json=body) as resp:
+            async with self.session.post(response_url, json=body) as resp:
                 if resp.status >= 400:
                     log.warning("response_url post refused: HTTP %s", resp.status)
 
@@ -413,12 +441,15 @@ class SlackAdapter:
         if respond is None or not isinstance(body.get("user_id"), str):
             await self._refuse(body, None)  # no response_url of Slack's: not a command Slack sent
             return
-        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
-        await self._guard("command", self._command(body, respond), tell)
+        await self._guard("command", self._command(body, respond), self._tell_plainly(body, respond))
 
     def _plain_actor(self, body: dict) -> Actor:
         user = body.get("user_id") or _dig(body, "user", "id")
         return Actor("slack", user if isinstance(user, str) else "?", "someone")
+
+    def _tell_plainly(self, body: dict, respond: Callable[..., Awaitable[None]] | None) -> Callable[[Reply], Awaitable[None]]:
+        """How a failure is told to whoever sent `body`, known without asking Slack (users.info)."""
+        return functools.partial(self.deliver, actor=self._plain_actor(body), respond=respond)
 
     async def _refuse(self, body: dict, respond) -> None:
         """A button, form or command that is not one the app sent: say so, run nothing."""
@@ -472,8 +503,7 @@ class SlackAdapter:
         if body.get("response_url") is not None and respond is None:
             await self._refuse(body, None)
             return
-        tell = lambda r: self.deliver(r, self._plain_actor(body), respond)
-        await self._guard("button", self._action(body, action, respond), tell)
+        await self._guard("button", self._action(body, action, respond), self._tell_plainly(body, respond))
 
     def _core_action(self, body: dict, action: dict) -> tuple[str, str | None] | None:
         """(action id, chosen values) a click asks for, if the element is one the app sent; else
@@ -508,7 +538,8 @@ class SlackAdapter:
             return
         core_action, chosen = clicked
         user = body["user"]
-        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        container = body.get("container")
+        container = container if isinstance(container, dict) else {}
         channel = _dig(body, "channel", "id") or container.get("channel_id")
         channel = channel if isinstance(channel, str) else None
         from_home = container.get("type") == "view" and _dig(body, "view", "type") == "home"
@@ -566,7 +597,7 @@ class SlackAdapter:
         private = self.unseal(_dig(view, "private_metadata"))
         text = _dig(view, "state", "values", "answer", "text", "value")
         user = body.get("user")
-        if private is None or not isinstance(text, (str, type(None))) or not isinstance(_dig(user, "id"), str):
+        if private is None or not isinstance(text, (str, type(None))) or not isinstance(user, dict) or not isinstance(user.get("id"), str):
             await self._refuse(body, None)  # a modal the app never opened
             return
         channel = private.get("c")
@@ -580,11 +611,11 @@ class SlackAdapter:
         # Events are acknowledged by bolt before this runs (auto-acknowledgement).
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        if event.get("user") in (None, self.bot_user_id):
+        channel = event.get("channel")
+        if event.get("user") in (None, self.bot_user_id) or not isinstance(channel, str):
             return
         if not await self.seen.first("event:" + body.get("event_id", event.get("client_msg_id", event.get("ts", "")))):
             return
-        channel = event.get("channel")
 
         async def tell(reply: Reply) -> None:
             await self.client.chat_postMessage(channel=channel, **blocks.message(reply))
@@ -630,7 +661,7 @@ class SlackAdapter:
             log.warning("could not tell the starter of live session %s that it ended", event.session_id)
 
     async def on_live_event(self, event: LiveEvent) -> None:
-        if event.place[0] != "slack" or self.client is None:
+        if event.place[0] != "slack" or self._client is None:
             return
         channel = event.place[2]
         payload = blocks.message(event.reply)

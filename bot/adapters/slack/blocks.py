@@ -113,8 +113,8 @@ def reply_blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE, command: st
     head: list[dict[str, Any]] = []
     if reply.title:
         head.append({"type": "header", "text": plain(slack_commands(reply.title, command), MAX_HEADER)})
-    body = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-            for piece in split_mrkdwn(to_mrkdwn(slack_commands(reply.text, command)))]
+    body: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+                                  for piece in split_mrkdwn(to_mrkdwn(slack_commands(reply.text, command)))]
     tail: list[dict[str, Any]] = []
     if reply.page is not None:
         tail.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Page {reply.page.number} of {reply.page.total}"}]})
@@ -149,7 +149,7 @@ def reply_blocks(reply: Reply, max_blocks: int = MAX_BLOCKS_MESSAGE, command: st
     tail += actions
     room = max_blocks - len(head) - len(tail)
     if len(body) > room:
-        body = body[: max(room - 1, 0)] + [{"type": "context", "elements": [{"type": "mrkdwn", "text": "_(cut here: too long for one Slack message)_"}]}]
+        body = [*body[: max(room - 1, 0)], {"type": "context", "elements": [{"type": "mrkdwn", "text": "_(cut here: too long for one Slack message)_"}]}]
     return head + body + tail
 
 
