@@ -264,7 +264,8 @@ class Store:
         user of the failing request is answered) once it has failed. Run it beside the adapters."""
         await self._failed.wait()
         await asyncio.sleep(self.FAILURE_GRACE_SECONDS)
-        raise self.failure  # type: ignore[misc]
+        assert self.failure is not None  # set before the event
+        raise self.failure
 
     async def watch(self, work: Awaitable[T]) -> T:
         """Await `work` unless the store fails first: then cancel it and raise the StoreFailed."""
@@ -280,7 +281,8 @@ class Store:
                         await t
         if task.done() and not task.cancelled():
             return task.result()
-        return watcher.result()  # raises the StoreFailed
+        watcher.result()  # wait_failed only ever ends by raising the StoreFailed
+        raise AssertionError("the store's failure watcher ended without a failure")
 
     # ---- checkpoints and closing ------------------------------------------------------------
 
