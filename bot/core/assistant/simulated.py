@@ -40,7 +40,7 @@ from .understanding import Understanding, intent_of, split_parts
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 

@@ -593,6 +593,11 @@ class ConceptSkills(SkillBase):
         kind = question.detail or "number"
         present = DETAIL_PRESENT[kind]
         term = subject.term
+        wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
+        if kind == "number":  # "how big is a typical instruction dataset?": a figure the lesson states about it, wherever it is
+            found = self._quantity(corrected, section_words(corrected) & wanted, term.names, precise=True)
+            if found is not None:
+                return found
         found = self._course(corrected, last, depth)
         asked = set(content_stems(corrected)) - set(content_stems(subject.said)) - _DETAIL_WORDS
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
@@ -604,9 +609,8 @@ class ConceptSkills(SkillBase):
                         and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)), None)
         if stating is not None:  # the glossary's sentence that states it, not just the definition
             return self._said(subject, "course", f"**{term.term}**: {stating}")
-        if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
-            wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
-            found = self._quantity(corrected, section_words(corrected) & wanted) if wanted else None
+        if kind == "number":  # "how much data to instruction tune?": a quantity in words ("thousands") the lesson states
+            found = self._quantity(corrected, section_words(corrected) & wanted, term.names)
             if found is not None:
                 return found
         doc = self.index.section_for(term, subject.chapter)
