@@ -480,12 +480,12 @@ class ConceptSkills(SkillBase):
     def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
         else asked answers it (the lesson does say that much), with where the phrase is taught."""
-        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
-        asked = set(content_stems(text)) - set(content_stems(hit.phrase)) - GENERIC_COURSE_WORDS - _MENTION_WORDS
-        if not asked:
+        phrase = set(content_stems(hit.phrase))  # in any order: "a pretraining dataset" is "the … dataset for pretraining"
+        asked = set(content_stems(text)) - phrase - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS
+        if not phrase or not (asked or len(phrase) >= 2):  # "a pretraining dataset they mention": the phrase is the thing asked
             return None
         for doc, unit in self.index.units:
-            if pattern.search(unit.text.casefold()) and asked <= set(unit.stems):
+            if phrase | asked <= set(unit.stems):
                 text = (f"The lesson says: “{unit_line(unit)}” (*{doc.title}*). **{hit.phrase}** itself belongs to Chapter "
                         f"{hit.chapter.number} (*{hit.chapter.title}*), another part of the course.")
                 meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}

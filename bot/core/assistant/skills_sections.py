@@ -171,6 +171,7 @@ class SectionSkills(SkillBase):
         Among the units that qualify, one in digits ("10K-100K") beats one in words ("thousands"): the student
         asked how many. `precise`: only such a unit."""
         named_sets = [ns for n in names if (ns := set(content_stems(n)))]
+        own = self._own_name_stems(named_sets)
         if not asked and not named_sets:
             return None
         best: tuple[SectionDoc, Unit] | None = None
@@ -182,7 +183,7 @@ class SectionSkills(SkillBase):
                     continue
                 stems = _widen(set(unit.stems)) | {s for st in unit.stems for s in _SYN.get(st, ())}
                 naming = max((len(ns & stems) / len(ns) for ns in named_sets), default=1.0)
-                if not asked <= stems or naming < 0.5:
+                if not asked <= stems or naming < 0.5 or not own <= stems:  # "the Dolly dataset": "dataset" alone is not it
                     continue
                 if (naming, exact) > best_key:
                     best, best_key = (doc, unit), (naming, exact)
@@ -191,6 +192,19 @@ class SectionSkills(SkillBase):
         doc, unit = best
         meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
         return Answer(f"The lesson says: {unit_line(unit)}", "course", meta, doc.citation)
+
+    def _own_name_stems(self, named_sets: list[set[str]]) -> set[str]:
+        """The words of a concept's names that no other glossary term's name has ("dolly" in "Dolly dataset", not
+        "dataset"): what picks the concept out, so a passage about it must say them."""
+        counts: dict[str, int] | None = self.__dict__.get("_name_stem_counts")
+        if counts is None:
+            counts = {}
+            for chapter in self.course.chapters:
+                for term in chapter.glossary:
+                    for st in {s for n in term.names for s in content_stems(n)}:
+                        counts[st] = counts.get(st, 0) + 1
+            self._name_stem_counts = counts
+        return {st for ns in named_sets for st in ns if counts.get(st, 0) <= 1}
 
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
