@@ -157,6 +157,7 @@ _SYNONYM_GROUPS = [
     "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
     "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
     "cost costs price tax trade-off tradeoff downside drawback penalty",
+    "feedback judgement judgment preference preferences",
 
 ]
 _SYNONYMS: dict[str, frozenset[str]] = {}

@@ -65,8 +65,9 @@ class ConceptSkills(SkillBase):
         (see `coverage`). If not, a unit of the lesson that names the concept and does address it; if none,
         the reply says plainly that the lesson doesn't say that aspect, with the definition labelled as
         what it does say (no citation: nothing here is presented as the answer)."""
-        skip = [c.said for c in question.concepts] + [n for c in question.concepts for n in c.term.names]
-        context = f"{found.text} {found.meta.get('section') or ''} {found.meta.get('faq') or ''}"
+        skip = _name_words(text, question.concepts)
+        named_by = {stem(w) for c in question.concepts for n in c.term.names for w in words(n)}
+        context = f"{found.text} {_beyond(found.meta.get('section') or '', named_by)} {found.meta.get('faq') or ''}"
         local = [c for c in question.concepts if not c.elsewhere]
         subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
         named_here = {c.term.term for c in self.understanding.concepts(context)}
@@ -85,7 +86,7 @@ class ConceptSkills(SkillBase):
             if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
                 continue
             passage = " ".join(u.text for u in passage_units(doc, unit))
-            if not uncovered(text, f"{passage} {doc.title}", skip, strict=False):
+            if not uncovered(text, f"{passage} {_beyond(doc.title, named_by)}", skip, strict=False):
                 answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
                 answer.citation = doc.citation
                 answer.meta.update(section=doc.title, depth=doc.depth)
@@ -629,6 +630,26 @@ class ConceptSkills(SkillBase):
         meta = {"skill": "course", "term": concept.term.term if concept else None, "section": doc.title if doc else entry.section,
                 "depth": doc.depth if doc else entry.depth, "chapter": doc.chapter.number if doc else None, "faq": entry.question}
         return Answer(entry.answer, "course", meta, doc.citation if doc else None)
+
+
+def _beyond(heading: str, names: set[str]) -> str:
+    """A heading without the concepts' name words: a heading that is the name ("Reinforcement Learning from Human
+    Feedback") says nothing about the aspect asked ("how do humans give feedback")."""
+    return " ".join(w for w in words(heading) if stem(w) not in names)
+
+
+def _name_words(text: str, concepts: list[Concept]) -> list[str]:
+    """What the coverage gate leaves out as the concepts' own names: what the question said for them, and
+    the words of their other names, except words the question uses outside the mention ("how do *humans*
+    give *feedback* in RLHF": those are the aspect asked, though "human feedback" is in RLHF's full name)."""
+    spans = sorted((c.start, c.end) for c in concepts)
+    outside, at = [], 0
+    for start, end in spans:
+        outside.append(text[at:start])
+        at = max(at, end)
+    outside.append(text[at:])
+    used = {stem(w) for w in words(" ".join(outside))}
+    return [c.said for c in concepts] + [w for c in concepts for n in c.term.names for w in words(n) if stem(w) not in used]
 
 
 def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:
