@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
-from .text import STOPWORDS, content_stems
+from .text import STOPWORDS, content_stems, everyday_stems
 from .turns import Answer, Turn, unit_line
 from .understanding import intent_of
 
@@ -172,6 +172,8 @@ class SectionSkills(SkillBase):
         asked how many. `precise`: only such a unit."""
         named_sets = [ns for n in names if (ns := set(content_stems(n)))]
         own = self._own_name_stems(named_sets)
+        # an everyday verb the lesson never uses ("does it take", "do I need") is not something the unit must say
+        asked = {a for a in asked if a not in everyday_stems() or self.index.idf(a)}
         if not asked and not named_sets:
             return None
         best: tuple[SectionDoc, Unit] | None = None
