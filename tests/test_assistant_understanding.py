@@ -10,7 +10,7 @@ import shutil
 import pytest
 from test_content_errors import errors, tree
 
-from bot.core.assistant.evaluation import Report, run_eval
+from bot.core.assistant.evaluation import Report, cites_lesson, run_eval
 from bot.core.assistant.understanding import Understanding, depth_of, intent_of, split_parts
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
@@ -498,3 +498,15 @@ async def test_noise_words_do_not_refuse_and_rare_aspects_still_do(core):
 async def test_another_chapter_in_passing_is_a_side_remark(core):
     reply = await say(core, "I built my GPT in chapter 4, what is the reward model for")
     assert "judge" in reply and "Side note: chapter 4" in reply
+
+
+async def test_a_reply_that_says_it_does_not_know_names_the_closest_part_without_citing_it(core):
+    """The wrong-with-citation lever: a hedged reply points at the closest passage for the student, but
+    never presents it as its source (no "📖 Source:" line, no Read button), so it can't lend a wrong
+    passage the lesson's authority; a confident answer still cites."""
+    hedged = await core.chat(ann(), "what's the formula for the KL penalty?")
+    assert hedged.text.startswith("I don't know") and "closest part of the lesson, which is not an answer" in hedged.text
+    assert "Reinforcement Learning from Human Feedback (RLHF)" in hedged.text
+    assert not hedged.buttons and not cites_lesson(hedged)
+    sure = await core.chat(ann("bob"), "how big is a typical instruction dataset?")
+    assert "10K-100K" in sure.text and cites_lesson(sure) and "Data Collection Strategies" in sure.buttons[0].label

@@ -157,6 +157,7 @@ _SYNONYM_GROUPS = [
     "capability capabilities ability abilities skill skills creative creativity story stories poem poems",
     "worse worsen worsens degrade degrades reduce reduces lower lowers drop drops hurt hurts",
     "cost costs price tax trade-off tradeoff downside drawback penalty",
+    "feedback judgement judgment preference preferences",
 
 ]
 _SYNONYMS: dict[str, frozenset[str]] = {}
@@ -228,11 +229,21 @@ _MODIFIER = re.compile(r"\b(?:in (?:one|a single|1|a few|two|2|three|3) (?:sente
                        r"|in (?:simple|plain|easy|basic|layman'?s?|everyday) (?:words|terms|english|language))\b", re.I)
 
 
+_PREMISE = re.compile(r"\s(?:if|when|given(?: that)?|once|since|considering|even though|although|though|whereas|unless)\s+([^,;:.!?()]*)", re.I)
+
+
+def _premise_words(question: str, skip: set[str]) -> set[str]:
+    """Words of a premise the question states rather than asks about: a clause after "if", "when", "since",
+    "given" … that doesn't name the concept ("why do we need instruction tuning *if the model is already
+    pretrained*"). It is why the student asks, not what: it neither picks the passage nor fails it."""
+    return {w for m in _PREMISE.finditer(question) if not {stem(x) for x in words(m.group(1))} & skip for w in words(m.group(1))}
+
+
 def _context_words(question: str, skip: set[str]) -> set[str]:
     """Words of the question that are its setting, not its aspect: clauses about the student that
     don't name the concept ("I have an exam tomorrow, …"), "my X"/"for the X", an opinion's object
     ("sounds like marketing") and answer-shape modifiers ("in one sentence", "step by step")."""
-    out: set[str] = set()
+    out = _premise_words(question, skip)
     for m in _MODIFIER.finditer(question):
         out.update(words(m.group(0)))
     for m in (*_MINE.finditer(question), *_OPINION.finditer(question)):
@@ -268,6 +279,7 @@ def fit_words(question: str, skip: Iterable[str] = ()) -> list[str]:
     """The aspect words that choose the passage that fits best: all but the most common English words,
     typos of common words, adverbs in -ly and answer-shape modifiers ("in one sentence")."""
     shape = {w for m in _MODIFIER.finditer(question) for w in words(m.group(0))}
+    shape |= _premise_words(question, {stem(w) for s in skip for w in words(s)})
     return [w for w in aspect_words(question, skip)
             if w not in shape and not (w.endswith("ly") and everyday(w))
             and (w in _course_words or (zipf(w) < FUNCTION_ZIPF and typo_of(w) is None))]

@@ -156,7 +156,11 @@ class Assistant:
     def _render(self, answer: Answer) -> Reply:
         text = answer.text
         buttons = []
-        if answer.citation is not None:
+        if answer.citation is not None and answer.hedged:  # the closest part, named for the student, not presented as the source
+            c = answer.citation
+            text += (f"\n\n_(The closest part of the lesson, which is not an answer to that: Chapter {c.chapter} ({c.chapter_title}) › *{c.section}*, "
+                     f"`/lesson {c.chapter} {c.depth}`.)_")
+        elif answer.citation is not None:
             text += "\n\n" + answer.citation.text()
             buttons.append(Button(f"📖 Read: {answer.citation.section}", answer.citation.action, "primary"))
         return Reply(text=safe(text), buttons=buttons, ephemeral=True, kind="assistant")

@@ -40,7 +40,7 @@ from .understanding import Understanding, intent_of, split_parts
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|each|each one)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
 _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
 
@@ -48,6 +48,8 @@ _NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bull
 _CLAUSES = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|now)\s+(?=(?:how|what|why|which|when|where|can|could|should|do|does|is|are|explain|tell)\b)", re.I)
 _ASKS = re.compile(r"^(?:so |and |now |but )?(?:how|what|whats|why|which|when|where|can|could|should|do|does|is|are|explain|tell|describe)\b", re.I)
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
+#: A chapter named as where something comes from, not as what is asked about ("the model from chapter 5").
+_CHAPTER_PHRASE = re.compile(r"\s+(?:from|in|of|during|since|(?:back|like|as) in)\s+(?:the\s+)?(?:chapter|ch\.?)\s*(\d{1,2})\b(?!\s*(?:about|cover|teach))", re.I)
 
 
 class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
@@ -95,6 +97,11 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         """Another chapter mentioned in passing ("my GPT is already pretrained in ch5, how do I …"): a clause
         names a chapter this course doesn't have, and another clause asks a question. The question is
         the one to answer; the other chapter is at most a side remark."""
+        phrase = _CHAPTER_PHRASE.search(text)  # "the pretrained model from chapter 5": a premise inside the question
+        if phrase is not None and self.course.chapter(int(phrase.group(1))) is None:
+            question = " ".join((text[:phrase.start()] + text[phrase.end():]).split())
+            if _ASKS.search(question) and len([w for w in words(question) if w not in STOPWORDS]) >= 3:
+                return question, int(phrase.group(1))
         clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
         if len(clauses) < 2:
             return None

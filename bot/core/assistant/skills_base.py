@@ -15,6 +15,8 @@ import re
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..content import Chapter, Course
     from ..glossary import GlossaryTerm
     from .faq_match import FaqIndex
@@ -50,5 +52,5 @@ class SkillBase:
         def _summary_of_concept(self, text: str) -> Answer | None: ...
 
         # SectionSkills
-        def _quantity(self, text: str, asked: set[str]) -> Answer | None: ...
+        def _quantity(self, text: str, asked: set[str], names: Iterable[str] = (), precise: bool = False) -> Answer | None: ...
         def _section_example(self, text: str, subject_names: set[str]) -> Answer | None: ...

@@ -65,8 +65,9 @@ class ConceptSkills(SkillBase):
         (see `coverage`). If not, a unit of the lesson that names the concept and does address it; if none,
         the reply says plainly that the lesson doesn't say that aspect, with the definition labelled as
         what it does say (no citation: nothing here is presented as the answer)."""
-        skip = [c.said for c in question.concepts] + [n for c in question.concepts for n in c.term.names]
-        context = f"{found.text} {found.meta.get('section') or ''} {found.meta.get('faq') or ''}"
+        skip = _name_words(text, question.concepts)
+        named_by = {stem(w) for c in question.concepts for n in c.term.names for w in words(n)}
+        context = f"{found.text} {_beyond(found.meta.get('section') or '', named_by)} {found.meta.get('faq') or ''}"
         local = [c for c in question.concepts if not c.elsewhere]
         subject = next((c for c in local if c.term.term == found.meta.get("term")), local[0] if local else question.concepts[0])
         named_here = {c.term.term for c in self.understanding.concepts(context)}
@@ -85,7 +86,7 @@ class ConceptSkills(SkillBase):
             if not all(any(want in named for named in unit_terms) for want in wanted):  # "alignment" in "alignment tax"
                 continue
             passage = " ".join(u.text for u in passage_units(doc, unit))
-            if not uncovered(text, f"{passage} {doc.title}", skip, strict=False):
+            if not uncovered(text, f"{passage} {_beyond(doc.title, named_by)}", skip, strict=False):
                 answer = self._said(subject, "course", "\n".join(self._passage(doc, unit)))
                 answer.citation = doc.citation
                 answer.meta.update(section=doc.title, depth=doc.depth)
@@ -480,12 +481,12 @@ class ConceptSkills(SkillBase):
     def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
         else asked answers it (the lesson does say that much), with where the phrase is taught."""
-        pattern = re.compile(r"\b" + r"[\W_]*".join(re.escape(w) for w in hit.phrase.casefold().split()) + r"\b")
-        asked = set(content_stems(text)) - set(content_stems(hit.phrase)) - GENERIC_COURSE_WORDS - _MENTION_WORDS
-        if not asked:
+        phrase = set(content_stems(hit.phrase))  # in any order: "a pretraining dataset" is "the … dataset for pretraining"
+        asked = set(content_stems(text)) - phrase - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS
+        if not phrase or not (asked or len(phrase) >= 2):  # "a pretraining dataset they mention": the phrase is the thing asked
             return None
         for doc, unit in self.index.units:
-            if pattern.search(unit.text.casefold()) and asked <= set(unit.stems):
+            if phrase | asked <= set(unit.stems):
                 text = (f"The lesson says: “{unit_line(unit)}” (*{doc.title}*). **{hit.phrase}** itself belongs to Chapter "
                         f"{hit.chapter.number} (*{hit.chapter.title}*), another part of the course.")
                 meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
@@ -593,6 +594,11 @@ class ConceptSkills(SkillBase):
         kind = question.detail or "number"
         present = DETAIL_PRESENT[kind]
         term = subject.term
+        wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
+        if kind == "number":  # "how big is a typical instruction dataset?": a figure the lesson states about it, wherever it is
+            found = self._quantity(corrected, section_words(corrected) & wanted, term.names, precise=True)
+            if found is not None:
+                return found
         found = self._course(corrected, last, depth)
         asked = set(content_stems(corrected)) - set(content_stems(subject.said)) - _DETAIL_WORDS
         if (found is not None and not found.text.startswith("I don't know") and present.search(found.text)
@@ -604,9 +610,8 @@ class ConceptSkills(SkillBase):
                         and _speaks_to(corrected, subject, t, self._rarity) and _states(kind, question.detail_words, asked, t)), None)
         if stating is not None:  # the glossary's sentence that states it, not just the definition
             return self._said(subject, "course", f"**{term.term}**: {stating}")
-        if kind == "number":  # "how much data to instruction tune?": a quantity the lesson states about the rest
-            wanted = set(content_stems(corrected)) - set(content_stems(" ".join(term.names))) - _DETAIL_WORDS - GENERIC_COURSE_WORDS
-            found = self._quantity(corrected, section_words(corrected) & wanted) if wanted else None
+        if kind == "number":  # "how much data to instruction tune?": a quantity in words ("thousands") the lesson states
+            found = self._quantity(corrected, section_words(corrected) & wanted, term.names)
             if found is not None:
                 return found
         doc = self.index.section_for(term, subject.chapter)
@@ -625,6 +630,26 @@ class ConceptSkills(SkillBase):
         meta = {"skill": "course", "term": concept.term.term if concept else None, "section": doc.title if doc else entry.section,
                 "depth": doc.depth if doc else entry.depth, "chapter": doc.chapter.number if doc else None, "faq": entry.question}
         return Answer(entry.answer, "course", meta, doc.citation if doc else None)
+
+
+def _beyond(heading: str, names: set[str]) -> str:
+    """A heading without the concepts' name words: a heading that is the name ("Reinforcement Learning from Human
+    Feedback") says nothing about the aspect asked ("how do humans give feedback")."""
+    return " ".join(w for w in words(heading) if stem(w) not in names)
+
+
+def _name_words(text: str, concepts: list[Concept]) -> list[str]:
+    """What the coverage gate leaves out as the concepts' own names: what the question said for them, and
+    the words of their other names, except words the question uses outside the mention ("how do *humans*
+    give *feedback* in RLHF": those are the aspect asked, though "human feedback" is in RLHF's full name)."""
+    spans = sorted((c.start, c.end) for c in concepts)
+    outside, at = [], 0
+    for start, end in spans:
+        outside.append(text[at:start])
+        at = max(at, end)
+    outside.append(text[at:])
+    used = {stem(w) for w in words(" ".join(outside))}
+    return [c.said for c in concepts] + [w for c in concepts for n in c.term.names for w in words(n) if stem(w) not in used]
 
 
 def _contrast(a: GlossaryTerm, b: GlossaryTerm) -> str | None:

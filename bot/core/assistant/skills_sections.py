@@ -18,10 +18,11 @@ is not cited.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
-from .text import STOPWORDS, content_stems
+from .text import STOPWORDS, content_stems, everyday_stems
 from .turns import Answer, Turn, unit_line
 from .understanding import intent_of
 
@@ -56,9 +57,11 @@ _NUMBER = re.compile(r"(?<![-\w])\d[\d.,]*[kKmMbB%]?\b|\b(?:dozens|hundreds|thou
 _LABEL = re.compile(r"\b(?:phase|ch|chapter|step|response|gpt|part|section)\W*$", re.I)
 
 
-def _quantities(text: str) -> bool:
-    """Whether a text states a quantity: a number that is not a label ("Phase 2", "GPT-4", "Ch 5")."""
-    return any(not _LABEL.search(text[max(0, m.start() - 12):m.start()]) for m in _NUMBER.finditer(text))
+def _quantities(text: str, precise: bool = False) -> bool:
+    """Whether a text states a quantity: a number that is not a label ("Phase 2", "GPT-4", "Ch 5").
+    `precise`: in digits ("10K-100K"), not a word such as "thousands"."""
+    return any(not _LABEL.search(text[max(0, m.start() - 12):m.start()]) and (not precise or m.group(0)[0].isdigit())
+               for m in _NUMBER.finditer(text))
 
 
 _LEAD = re.compile(r"^([^:\n]{2,40}):")
@@ -161,18 +164,49 @@ class SectionSkills(SkillBase):
             return intro + next(iter(lists.values()))
         return doc.units[:2]
 
-    def _quantity(self, text: str, asked: set[str]) -> Answer | None:
+    def _quantity(self, text: str, asked: set[str], names: Iterable[str] = (), precise: bool = False) -> Answer | None:
         """"How big should my dataset be?": a unit that states a quantity (not a label such as "GPT-4")
-        about everything asked, wherever it is."""
-        if not asked:
+        about everything asked, wherever it is. `names`: the names of the concept asked about, of which the unit
+        must say at least half the words of one ("instruction-response pairs" for "instruction dataset" counts).
+        Among the units that qualify, one in digits ("10K-100K") beats one in words ("thousands"): the student
+        asked how many. `precise`: only such a unit."""
+        named_sets = [ns for n in names if (ns := set(content_stems(n)))]
+        own = self._own_name_stems(named_sets)
+        # an everyday verb the lesson never uses ("does it take", "do I need") is not something the unit must say
+        asked = {a for a in asked if a not in everyday_stems() or self.index.idf(a)}
+        if not asked and not named_sets:
             return None
+        best: tuple[SectionDoc, Unit] | None = None
+        best_key: tuple[float, bool] = (-1.0, False)
         for doc in self.index.sections:
             for unit in doc.units:
-                stems = _widen(set(unit.stems))
-                if _quantities(unit.text) and asked <= stems | {s for st in unit.stems for s in _SYN.get(st, ())}:
-                    meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
-                    return Answer(f"The lesson says: {unit_line(unit)}", "course", meta, doc.citation)
-        return None
+                exact = _quantities(unit.text, precise=True)
+                if not _quantities(unit.text) or (precise and not exact):
+                    continue
+                stems = _widen(set(unit.stems)) | {s for st in unit.stems for s in _SYN.get(st, ())}
+                naming = max((len(ns & stems) / len(ns) for ns in named_sets), default=1.0)
+                if not asked <= stems or naming < 0.5 or not own <= stems:  # "the Dolly dataset": "dataset" alone is not it
+                    continue
+                if (naming, exact) > best_key:
+                    best, best_key = (doc, unit), (naming, exact)
+        if best is None:
+            return None
+        doc, unit = best
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
+        return Answer(f"The lesson says: {unit_line(unit)}", "course", meta, doc.citation)
+
+    def _own_name_stems(self, named_sets: list[set[str]]) -> set[str]:
+        """The words of a concept's names that no other glossary term's name has ("dolly" in "Dolly dataset", not
+        "dataset"): what picks the concept out, so a passage about it must say them."""
+        counts: dict[str, int] | None = self.__dict__.get("_name_stem_counts")
+        if counts is None:
+            counts = {}
+            for chapter in self.course.chapters:
+                for term in chapter.glossary:
+                    for st in {s for n in term.names for s in content_stems(n)}:
+                        counts[st] = counts.get(st, 0) + 1
+            self._name_stem_counts = counts
+        return {st for ns in named_sets for st in ns if counts.get(st, 0) <= 1}
 
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
