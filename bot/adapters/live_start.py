@@ -6,12 +6,15 @@ is still waiting for its answer. An interaction (Discord) or a response_url (Sla
 answered even where the bot cannot post, so that answer is the one place the starter is sure to
 see. Both adapters share this small rendezvous: the command waits in `answer`, the failed post
 hands its notice over with `offer`; a notice nobody waits for goes to the starter by DM instead.
+`cannot_post` is that whole path (end the quiz, find its starter, answer or DM them), so each
+adapter only says why its platform refused and how it sends a DM.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
+from bot.core.live import LiveEvent, LiveQuizzes
 from bot.core.replies import Reply, error
 from bot.core.users import Actor
 
@@ -39,3 +42,16 @@ class StartNotices:
             return False
         self._waiting[key] = notice
         return True
+
+    async def cannot_post(self, live: LiveQuizzes, event: LiveEvent, channel: str, reason: str, notice: str,
+                          tell: Callable[[str, Reply], Awaitable[None]]) -> None:
+        """End the live quiz whose question could not be posted in `channel` and tell its starter
+        `notice`: in the answer to their command if it is still running, else by `tell(user_id,
+        reply)` (a DM). Nothing happens if another process ended it first (and told them)."""
+        if not await live.abort(event.session_id, reason):
+            return
+        starter = await live.starter(event.session_id)
+        if starter is None or starter[0] != event.place[0]:
+            return
+        if not self.offer(starter[1], channel, notice):
+            await tell(starter[1], error(notice))

@@ -301,24 +301,21 @@ class DiscordAdapter:
     async def _cannot_post(self, event: LiveEvent, channel: str, exc: discord.HTTPException) -> None:
         log.warning("cannot post live session %s's question in channel %s: HTTP %s (%s)", event.session_id, channel,
                     exc.status, exc.code)
-        if not await self.core.live.abort(event.session_id, f"discord {exc.status} {exc.code}"):
-            return
         if isinstance(exc, discord.NotFound):
             why = "that channel no longer exists, or I cannot see it"
         else:
             why = "I'm not allowed to post there (I need View Channel, Send Messages and Embed Links in that channel)"
         notice = (f"⚠️ I couldn't post the live quiz in <#{channel}>: {why}. The live quiz has ended. "
                   "Ask a server admin to give me access to the channel, then start it again.")
-        starter = await self.core.live.starter(event.session_id)
-        if starter is None or starter[0] != "discord":
-            return
-        if self._starting.offer(starter[1], channel, notice):
-            return  # the answer to the command that started it says it
+        await self._starting.cannot_post(self.core.live, event, channel, f"discord {exc.status} {exc.code}", notice, self._tell)
+
+    async def _tell(self, user_id: str, reply: Reply) -> None:
+        """A direct message to `user_id` (the starter of a live quiz that could not be shown)."""
         try:
-            dm = await self.client.create_dm(discord.Object(id=int(starter[1])))
-            await dm.send(**message_kwargs(error(notice)))
+            dm = await self.client.create_dm(discord.Object(id=int(user_id)))
+            await dm.send(**message_kwargs(reply))
         except (discord.HTTPException, ValueError):
-            log.warning("could not tell the starter of live session %s that it ended", event.session_id)
+            log.warning("could not tell user %s by direct message", user_id)
 
     async def _close_buttons(self, event: LiveEvent) -> None:
         """A question's buttons go away once it has closed, found through `live_messages` so that a

@@ -643,22 +643,19 @@ class SlackAdapter:
 
     async def _cannot_post(self, event: LiveEvent, channel: str, code: str) -> None:
         log.warning("cannot post live session %s's question in channel %s: %s", event.session_id, channel, code)
-        if not await self.core.live.abort(event.session_id, f"slack {code}"):
-            return
         why = _CANNOT_POST.get(code, f"Slack refused the post ({code})")
         notice = (f"⚠️ I couldn't post the live quiz's question in that channel: {why}. The live quiz has ended. "
                   f"If it is a private channel, invite me first with `/invite @{self.bot_name}` there, then start it again.")
         if code == "ratelimited":
             notice = f"⚠️ I couldn't post the live quiz's question in that channel: {why}. The live quiz has ended; try again in a minute."
-        starter = await self.core.live.starter(event.session_id)
-        if starter is None or starter[0] != "slack":
-            return
-        if self._starting.offer(starter[1], channel, notice):
-            return  # the answer to the command that started it says it
+        await self._starting.cannot_post(self.core.live, event, channel, f"slack {code}", notice, self._tell)
+
+    async def _tell(self, user_id: str, reply: Reply) -> None:
+        """A direct message to `user_id` (the starter of a live quiz that could not be shown)."""
         try:
-            await self.client.chat_postMessage(channel=starter[1], **blocks.message(error(notice)))
+            await self.client.chat_postMessage(channel=user_id, **blocks.message(reply))
         except SlackApiError:
-            log.warning("could not tell the starter of live session %s that it ended", event.session_id)
+            log.warning("could not tell user %s by direct message", user_id)
 
     async def on_live_event(self, event: LiveEvent) -> None:
         if event.place[0] != "slack" or self._client is None:
