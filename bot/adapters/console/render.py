@@ -17,6 +17,8 @@ from rich.text import Text
 
 from bot.core.replies import Reply
 
+from ..markdown_blocks import BlockStyle, render_blocks
+
 # Chat text breaks lines where its author did (`breaks`); raw HTML stays text; tables as on the
 # course site.
 _md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"])
@@ -77,105 +79,35 @@ def _inline_plain(tokens: list[Token]) -> str:
     return "".join(out)
 
 
+def _plain_table(rows: list[list[str]]) -> str:
+    """Aligned columns; an empty row (the end of the header) becomes a rule."""
+    cells = [r for r in rows if r]
+    count = max((len(r) for r in cells), default=0)
+    widths = [max((len(r[c]) for r in cells if c < len(r)), default=0) for c in range(count)]
+    return "\n".join(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip() if r else "-+-".join("-" * w for w in widths)
+                     for r in rows)
+
+
+_PLAIN = BlockStyle(
+    inline=_inline_plain,
+    bullet=lambda depth: "- ",
+    code=lambda code: "\n".join("    " + line if line else "" for line in code.split("\n")),
+    table=_plain_table,
+    html=lambda html: html,
+    rule="-" * 10,
+    indent="  ",
+    cell=lambda text: " ".join(text.split()),
+    header_rule=True,
+    rstrip=True,
+)
+
+
 def markdown_to_plain(markdown: str) -> str:
     """Markdown as readable plain text, from markdown-it-py's tokens: headings as their own
     lines, no emphasis marks or backticks, links as `label (url)`, lists with `-` and `1.`,
     quotes with `> `, code blocks indented, tables as aligned columns. Line breaks inside a
     paragraph are kept, because chat text breaks lines where the author did."""
-    tokens = _md.parse(markdown or "")
-    lines: list[str] = []
-    lists: list[list] = []  # stack of [ordered, counter]
-    quote = 0
-    pending_item: str | None = None
-    rows: list[list[str]] = []
-    row: list[str] | None = None
-
-    def emit(text: str) -> None:
-        nonlocal pending_item
-        indent = "  " * max(0, len(lists) - 1)
-        for i, line in enumerate(text.split("\n")):
-            if pending_item is not None and i == 0:
-                line = f"{indent}{pending_item}{line}"
-            elif lists and line:
-                line = f"{indent}   {line}"
-            lines.append(("> " * quote + line).rstrip() if quote else line.rstrip())
-        pending_item = None
-
-    def blank() -> None:
-        if lines and lines[-1] != "" and not lists:
-            lines.append("")
-
-    for tok in tokens:
-        t = tok.type
-        if t == "heading_open":
-            blank()
-        elif t == "inline":
-            content = _inline_plain(tok.children or [])
-            if row is not None:
-                row.append(" ".join(content.split()))
-            else:
-                emit(content)
-        elif t in ("heading_close", "paragraph_close"):
-            blank()
-        elif t == "bullet_list_open":
-            lists.append([False, 0])
-        elif t == "ordered_list_open":
-            lists.append([True, int(tok.attrs.get("start", 1) or 1) - 1])
-        elif t in ("bullet_list_close", "ordered_list_close"):
-            lists.pop()
-            blank()
-        elif t == "list_item_open":
-            if pending_item is not None:
-                emit("")
-            current = lists[-1]
-            if current[0]:
-                current[1] += 1
-                pending_item = f"{current[1]}. "
-            else:
-                pending_item = "- "
-        elif t == "list_item_close":
-            if pending_item is not None:
-                emit("")
-        elif t == "blockquote_open":
-            quote += 1
-        elif t == "blockquote_close":
-            quote -= 1
-            if lines and lines[-1] == "":
-                lines.pop()
-            blank()
-        elif t in ("fence", "code_block"):
-            emit("\n".join("    " + line if line else "" for line in tok.content.rstrip("\n").split("\n")))
-            blank()
-        elif t == "hr":
-            emit("-" * 10)
-            blank()
-        elif t == "html_block":
-            emit(tok.content.rstrip("\n"))
-            blank()
-        elif t == "tr_open":
-            row = []
-        elif t == "tr_close":
-            if row is not None:
-                rows.append(row)
-            row = None
-        elif t == "thead_close" and rows:
-            rows.append([])  # the rule under the header row
-        elif t == "table_close":
-            cells = [r for r in rows if r]
-            count = max((len(r) for r in cells), default=0)
-            widths = [max((len(r[c]) for r in cells if c < len(r)), default=0) for c in range(count)]
-            table = []
-            for r in rows:
-                if r:
-                    table.append(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
-                else:
-                    table.append("-+-".join("-" * w for w in widths))
-            emit("\n".join(table))
-            rows = []
-            blank()
-    while lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
+    return render_blocks(_md.parse(markdown or ""), _PLAIN)
 
 
 def plain(reply: Reply) -> str:

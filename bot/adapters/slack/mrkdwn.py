@@ -26,6 +26,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..markdown_blocks import BlockStyle, render_blocks
 from ..safety import disguised
 
 _md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable(["strikethrough", "table"]).disable("autolink")
@@ -137,102 +138,32 @@ def to_mrkdwn(markdown: str) -> str:
     return "\n\n".join(filter(None, (_render(chunk) for chunk in _BLOCK_GAP.split(markdown))))
 
 
+def _code_block(text: str) -> str:
+    """A fenced block; a fence inside would end it early, so it becomes look-alike marks."""
+    return f"```\n{text.replace('```', 'ˋˋˋ')}\n```"
+
+
+def _mrkdwn_table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[c]) if c < len(r) else 0 for r in rows) for c in range(max(len(r) for r in rows))]
+    return _code_block("\n".join(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip() for r in rows))
+
+
+_MRKDWN = BlockStyle(
+    inline=_inline,
+    bullet=lambda depth: "• " if depth % 2 else "◦ ",
+    code=lambda code: _code_block(escape(code)),
+    table=_mrkdwn_table,
+    html=escape,
+    rule="──────────",
+    indent="    ",
+    heading=lambda text: f"*{text.replace('*', '')}*" if text.strip() else text,
+)
+
+
 @lru_cache(maxsize=8192)
 def _render(markdown: str) -> str:
     tokens = (_md_no_links if markdown.count("[") > MAX_BRACKETS else _md).parse(markdown)
-    lines: list[str] = []
-    lists: list[list] = []  # stack of [ordered, counter]
-    quote = 0
-    pending_item: str | None = None  # the bullet waiting for its item's first paragraph
-    table_rows: list[list[str]] = []
-    row: list[str] | None = None
-
-    def emit(text: str) -> None:
-        nonlocal pending_item
-        indent = "    " * max(0, len(lists) - 1)
-        prefix = "> " * quote
-        body_lines = text.split("\n")
-        for i, line in enumerate(body_lines):
-            if pending_item is not None and i == 0:
-                line = f"{indent}{pending_item}{line}"
-            elif lists:
-                line = f"{indent}   {line}" if line else line
-            lines.append((prefix + line) if quote else line)
-        pending_item = None
-
-    def blank() -> None:
-        if lines and lines[-1] != "" and not lists:
-            lines.append("")
-
-    for i, tok in enumerate(tokens):
-        t = tok.type
-        if t == "heading_open":
-            blank()
-        elif t == "inline":
-            content = _inline(tok.children or [])
-            if row is not None:
-                row.append(content)
-                continue
-            prev = tokens[i - 1].type if i else ""
-            if prev == "heading_open":
-                content = f"*{content.replace('*', '')}*" if content.strip() else content
-            emit(content)
-        elif t in ("heading_close", "paragraph_close"):
-            if not lists:
-                blank()
-        elif t == "bullet_list_open":
-            lists.append([False, 0])
-        elif t == "ordered_list_open":
-            lists.append([True, int(tok.attrs.get("start", 1) or 1) - 1])
-        elif t in ("bullet_list_close", "ordered_list_close"):
-            lists.pop()
-            if not lists:
-                blank()
-        elif t == "list_item_open":
-            if pending_item is not None:
-                emit("")
-            current = lists[-1]
-            if current[0]:
-                current[1] += 1
-                pending_item = f"{current[1]}. "
-            else:
-                pending_item = "• " if len(lists) % 2 else "◦ "
-        elif t == "list_item_close":
-            if pending_item is not None:
-                emit("")
-        elif t == "blockquote_open":
-            quote += 1
-        elif t == "blockquote_close":
-            quote -= 1
-            if lines and lines[-1] == "":
-                lines.pop()
-            blank()
-        elif t in ("fence", "code_block"):
-            body = escape(tok.content.rstrip("\n").replace("```", "ˋˋˋ"))
-            emit(f"```\n{body}\n```")
-            if not lists:
-                blank()
-        elif t == "hr":
-            emit("──────────")
-            blank()
-        elif t == "html_block":
-            emit(escape(tok.content.rstrip("\n")))
-            blank()
-        elif t == "tr_open":
-            row = []
-        elif t == "tr_close":
-            if row is not None:
-                table_rows.append(row)
-            row = None
-        elif t == "table_close":
-            widths = [max(len(r[c]) if c < len(r) else 0 for r in table_rows) for c in range(max(len(r) for r in table_rows))]
-            text = "\n".join(" | ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip() for r in table_rows)
-            emit(f"```\n{text.replace('```', 'ˋˋˋ')}\n```")
-            table_rows = []
-            blank()
-    while lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
+    return render_blocks(tokens, _MRKDWN)
 
 
 def plain(text: str) -> str:
