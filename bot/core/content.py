@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import ftfy
 from pydantic import Field
@@ -244,7 +244,10 @@ def _read_quiz(source: Source, path: Path, number: int) -> list[Question]:
     return questions
 
 
-def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list]) -> list:
+Entry = TypeVar("Entry")
+
+
+def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list[Entry]]) -> list[Entry]:
     """An optional file of a chapter (glossary.yaml, faq.yaml), read by `read`; nothing when it is absent."""
     if not path.is_file():
         return []

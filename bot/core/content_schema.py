@@ -21,9 +21,9 @@ cited section the lesson lacks) still run over every valid one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, NoReturn, Union
+from typing import Annotated, Any, ClassVar, Generic, NoReturn, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
@@ -176,16 +176,20 @@ class ContentModel(BaseModel):
         return set(cls.model_fields) - set(cls.placed)
 
 
+Model = TypeVar("Model", bound=ContentModel)
+
+
 @dataclass(frozen=True)
-class OneOf:
+class OneOf(Generic[Model]):
     """A discriminated union of content models: the value of `tag` says which model reads the entry
-    (`type: single` → SingleQuestion). `base` words the entry's shape and unknown-kind mistakes."""
+    (`type: single` → SingleQuestion). `base`, the class every kind extends, words the entry's shape
+    and unknown-kind mistakes; it reads no entry itself (it may be abstract)."""
 
     tag: str
-    kinds: Mapping[str, type[ContentModel]]
+    kinds: Mapping[str, type[Model]]
     base: type[ContentModel]
     unknown_kind: str  # filled with {kind!r}, {kinds} and {suggestion}
-    adapter: TypeAdapter[ContentModel] = field(init=False, repr=False, compare=False)
+    adapter: TypeAdapter[Model] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A union of the kinds given at run time: no static type names it, so it is a value here.
@@ -224,28 +228,32 @@ class Source:
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.shown, line, message))
 
-    def read(self, schema: type[ContentModel] | OneOf, raw: Any, line: int, index: int = 0, **placed: Any) -> Any:
+    def read(self, schema: type[Model] | OneOf[Model], raw: Any, line: int, index: int = 0, **placed: Any) -> Model | None:
         """`raw` (found at `line`) as the declared model, or None after reporting all its problems.
 
         `index` (1-based) is the entry's position in its list, for messages; `placed` the fields the
         loader fills in."""
-        model = schema.model_for(raw) if isinstance(schema, OneOf) else schema
+        model: type[ContentModel]  # words the entry's mistakes
+        validate: Callable[[Any], Model]
+        if isinstance(schema, OneOf):
+            model, validate = schema.model_for(raw), schema.adapter.validate_python
+        else:
+            model, validate = schema, schema.model_validate
         if not isinstance(raw, LineDict):
             self.error(line, model.shape.format_map(_Names({}, index=index)))
             return None
         written = [key for key in raw if key in model.placed]
         for key in written:
             self.error(raw.key_lines[key], self._unknown(model, raw, key, index))
-        validator = schema.adapter.validate_python if isinstance(schema, OneOf) else model.model_validate
         try:
-            value = validator({**raw, **placed})
+            value = validate({**raw, **placed})
         except ValidationError as exc:
             for error in exc.errors():
                 self._report(schema, raw, error, index)
             return None
         return None if written else value
 
-    def read_each(self, schema: type[ContentModel] | OneOf, items: LineList, **placed: Any) -> list[tuple[Any, LineDict]]:
+    def read_each(self, schema: type[Model] | OneOf[Model], items: LineList, **placed: Any) -> list[tuple[Model, LineDict]]:
         """Every valid entry of `items` with its mapping (for the lines of checks across entries)."""
         read = [(self.read(schema, raw, items.line_of(i), i + 1, **placed), raw) for i, raw in enumerate(items)]
         return [(value, raw) for value, raw in read if value is not None]
@@ -253,7 +261,7 @@ class Source:
     def _unknown(self, model: type[ContentModel], raw: LineDict, key: Any, index: int) -> str:
         return model.unknown.format_map(_Names(raw, key=key, suggestion=suggestion(key, model.authored()), index=index))
 
-    def _report(self, schema: type[ContentModel] | OneOf, raw: LineDict, error: Mapping, index: int) -> None:
+    def _report(self, schema: type[ContentModel] | OneOf[Any], raw: LineDict, error: Mapping, index: int) -> None:
         loc, kind = tuple(error["loc"]), error["type"]
         if isinstance(schema, OneOf):
             if kind in ("union_tag_invalid", "union_tag_not_found"):

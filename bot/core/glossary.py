@@ -96,7 +96,7 @@ def read_glossary(data: Any, source: Source, lesson: Lesson) -> list[GlossaryTer
     return [term for term, _ in terms]
 
 
-def _written_terms(items: list) -> list[tuple[str, list[str]]]:
+def _written_terms(items: LineList) -> list[tuple[str, list[str]]]:
     """Every term's name and aliases as written, its entry valid or not: a contrast naming a term
     that has a problem of its own is that term's problem, not the contrast's."""
     return [(raw["term"], [a for a in raw.get("aliases") or [] if isinstance(a, str)] if isinstance(raw.get("aliases"), list) else [])
