@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import ftfy
 from pydantic import Field
@@ -37,8 +37,8 @@ class QuizFile(ContentModel):
     unknown: ClassVar[str] = "unknown field {key!r} in quiz.yaml{suggestion}"
     missing_fields: ClassVar[dict[str, str]] = {"questions": "quiz.yaml has no questions"}
 
-    chapter: whole_number("chapter must be a whole number, got {value!r}", optional=True) = None
-    questions: entries("quiz.yaml has no questions")
+    chapter: Annotated[int | None, whole_number("chapter must be a whole number, got {value!r}", optional=True)] = None
+    questions: Annotated[LineList, entries("quiz.yaml has no questions")]
 
 
 class PanelEntry(ContentModel):
@@ -48,8 +48,8 @@ class PanelEntry(ContentModel):
     missing: ClassVar[str] = shape
     unknown: ClassVar[str] = "unknown panel field {key!r}{suggestion}"
 
-    title: text(shape)
-    action: one_of(tuple(PANEL_ACTIONS), shape)
+    title: Annotated[str, text(shape)]
+    action: Annotated[str, one_of(tuple(PANEL_ACTIONS), shape)]
 
 
 class ChapterEntry(ContentModel):
@@ -60,10 +60,10 @@ class ChapterEntry(ContentModel):
     missing_fields: ClassVar[dict[str, str]] = {"number": "chapter number must be a whole number, got None",
                                                 "folder": "chapter {number} has no folder", "title": "chapter {number} has no title"}
 
-    number: whole_number("chapter number must be a whole number, got {value!r}")
-    folder: text("chapter {number} has no folder")
-    title: text("chapter {number} has no title")
-    completion_section: text("completion_section must be a heading of the lesson, got {value!r}", optional=True) = None
+    number: Annotated[int, whole_number("chapter number must be a whole number, got {value!r}")]
+    folder: Annotated[str, text("chapter {number} has no folder")]
+    title: Annotated[str, text("chapter {number} has no title")]
+    completion_section: Annotated[str | None, text("completion_section must be a heading of the lesson, got {value!r}", optional=True)] = None
 
 
 class CourseFile(ContentModel):
@@ -72,10 +72,11 @@ class CourseFile(ContentModel):
     shape: ClassVar[str] = "course.yaml must be a mapping with title and chapters"
     missing_fields: ClassVar[dict[str, str]] = {"title": "course.yaml needs a title", "chapters": "course.yaml lists no chapters"}
 
-    title: text("course.yaml needs a title")
-    chapters: entries("course.yaml lists no chapters")
-    panels: entries("panels must be a list of panels, each with a title and an action", allow_empty=True) = Field(default_factory=LineList)
-    outline: entries("outline must be a list of chapters, each with number, title and vocabulary", allow_empty=True) = Field(default_factory=LineList)
+    title: Annotated[str, text("course.yaml needs a title")]
+    chapters: Annotated[LineList, entries("course.yaml lists no chapters")]
+    panels: Annotated[LineList, entries("panels must be a list of panels, each with a title and an action", allow_empty=True)] = Field(default_factory=LineList)
+    outline: Annotated[LineList, entries("outline must be a list of chapters, each with number, title and vocabulary", allow_empty=True)] = Field(
+        default_factory=LineList)
 
 
 @dataclass
@@ -124,14 +125,14 @@ def _read(path: Path, shown: str, problems: list[Problem]) -> str | None:
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.append(Problem(shown, line, "not valid UTF-8: save the file as UTF-8"))
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, bad_line, "not valid UTF-8: save the file as UTF-8"))
         return None
     lines = raw.split("\n")
     for n, line in enumerate(lines):
         fixed = ftfy.fix_encoding(line)
         if fixed != line:
-            bad = [a for a, b in zip(line.split(), fixed.split()) if a != b]
+            bad = [a for a, b in zip(line.split(), fixed.split(), strict=False) if a != b]
             problems.append(Problem(shown, n + 1, f"repaired mis-decoded text (mojibake): {' '.join(bad)[:60]!r} → {ftfy.fix_encoding(' '.join(bad))[:60]!r}", "warning"))
             lines[n] = fixed
     return "\n".join(lines)
@@ -243,7 +244,10 @@ def _read_quiz(source: Source, path: Path, number: int) -> list[Question]:
     return questions
 
 
-def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list]) -> list:
+Entry = TypeVar("Entry")
+
+
+def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list[Entry]]) -> list[Entry]:
     """An optional file of a chapter (glossary.yaml, faq.yaml), read by `read`; nothing when it is absent."""
     if not path.is_file():
         return []

@@ -9,7 +9,9 @@ of hand-written checks that each file repeated. Why a translation: an instructor
 A pydantic error's `loc` walks the `LineDict`/`LineList` that `yamlsource` built, down to the
 line of the value (of the key, for an unknown field). The wording lives beside the fields: a
 field type raises its own message, and a model names what it says when a field is missing, a
-key is unknown, or the entry is not a mapping at all.
+key is unknown, or the entry is not a mapping at all. A field is declared `Annotated[type, check]`,
+the check built by `text`, `text_list`, `whole_number`, `one_of` or `entries`: the type is what the
+field holds once read (what mypy checks), the check how pydantic reads it and words its mistakes.
 
 A file's entries (questions, terms, chapters) are each validated on their own, so one broken
 entry hides none of the others' problems, and the checks across entries and files (duplicates, a
@@ -19,9 +21,9 @@ cited section the lesson lacks) still run over every valid one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, NoReturn, Union
+from typing import Annotated, Any, ClassVar, Generic, NoReturn, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
@@ -62,9 +64,10 @@ def _template(message: str, info: ValidationInfo, value: Any) -> str:
 
 
 def text(invalid: str = "{field} must be non-empty text", *, limit: int | None = None,
-         too_long: str = "{field} longer than {limit} characters", squeeze: bool = False, optional: bool = False) -> Any:
-    """A field of non-empty text, stripped (with `squeeze`, every run of spaces made one space),
-    at most `limit` characters; with `optional`, a YAML `null` is no text (None)."""
+         too_long: str = "{field} longer than {limit} characters", squeeze: bool = False, optional: bool = False) -> PlainValidator:
+    """The validator of a field of non-empty text (`title: Annotated[str, text(...)]`), stripped (with
+    `squeeze`, every run of spaces made one space), at most `limit` characters; with `optional`
+    (`Annotated[str | None, text(optional=True)]`), a YAML `null` is no text (None)."""
 
     def check(value: Any, info: ValidationInfo) -> str | None:
         if value is None and optional:
@@ -76,13 +79,14 @@ def text(invalid: str = "{field} must be non-empty text", *, limit: int | None =
             fail(too_long.format_map(_Names(info.data, field=info.field_name, limit=limit, length=len(value))))
         return value
 
-    return Annotated[str, PlainValidator(check)]
+    return PlainValidator(check)
 
 
 def text_list(not_a_list: str, *, low: int = 0, high: int | None = None, count: str = "{field} must have {low} to {high} entries, has {length}",
               entry: str = "{field} entry {position} must be non-empty text", limit: int | None = None, too_long: str = "",
-              numbers_as_text: bool = False, duplicates: str | None = None, squeeze: bool = False) -> Any:
-    """A field holding a list of texts (choices, accepted answers, aliases, vocabulary), kept as a tuple.
+              numbers_as_text: bool = False, duplicates: str | None = None, squeeze: bool = False) -> PlainValidator:
+    """The validator of a field holding a list of texts (choices, accepted answers, aliases,
+    vocabulary), kept as a tuple: `Annotated[tuple[str, ...], text_list(...)]`.
 
     `numbers_as_text` reads `choices: [1, 2, 3]` as the texts "1", "2", "3"; `duplicates`, when
     given, refuses two entries equal but for case."""
@@ -92,7 +96,7 @@ def text_list(not_a_list: str, *, low: int = 0, high: int | None = None, count: 
             fail(_template(not_a_list, info, value))
         if not low <= len(value) <= (high if high is not None else len(value)):
             fail(count.format_map(_Names(info.data, field=info.field_name, low=low, high=high, length=len(value))))
-        out = []
+        out: list[str] = []
         for i, item in enumerate(value):
             readable = isinstance(item, str) or (numbers_as_text and isinstance(item, (int, float)) and not isinstance(item, bool))
             overlong = limit is not None and len(str(item)) > limit
@@ -105,11 +109,12 @@ def text_list(not_a_list: str, *, low: int = 0, high: int | None = None, count: 
             fail(duplicates.format(field=info.field_name))
         return tuple(out)
 
-    return Annotated[tuple[str, ...], PlainValidator(check)]
+    return PlainValidator(check)
 
 
-def whole_number(invalid: str, *, optional: bool = False) -> Any:
-    """A field holding a whole number from 0 (a YAML `true` is not one); with `optional`, `null` is None."""
+def whole_number(invalid: str, *, optional: bool = False) -> PlainValidator:
+    """The validator of a field holding a whole number from 0 (a YAML `true` is not one):
+    `Annotated[int, whole_number(...)]`; with `optional` (`Annotated[int | None, …]`), `null` is None."""
 
     def check(value: Any, info: ValidationInfo) -> int | None:
         if value is None and optional:
@@ -118,24 +123,24 @@ def whole_number(invalid: str, *, optional: bool = False) -> Any:
             fail(_template(invalid, info, value))
         return value
 
-    return Annotated[int, PlainValidator(check)]
+    return PlainValidator(check)
 
 
-def one_of(choices: tuple[str, ...], invalid: str = "{field} must be one of {choices}, got {value!r}") -> Any:
-    """A field holding one of a few fixed words."""
+def one_of(choices: tuple[str, ...], invalid: str = "{field} must be one of {choices}, got {value!r}") -> PlainValidator:
+    """The validator of a field holding one of a few fixed words: `Annotated[str, one_of(...)]`."""
 
     def check(value: Any, info: ValidationInfo) -> str:
         if value not in choices:
             fail(invalid.format_map(_Names(info.data, field=info.field_name, value=value, choices=", ".join(choices))))
         return value
 
-    return Annotated[str, PlainValidator(check)]
+    return PlainValidator(check)
 
 
-def entries(missing: str, *, allow_empty: bool = False) -> Any:
-    """A field holding the list of a file's entries, kept as the `LineList` so that each entry is
-    validated on its own (see `Source.read_each`) with its lines at hand. With `allow_empty`, an
-    empty list or a bare key (`outline:`) has no entries."""
+def entries(missing: str, *, allow_empty: bool = False) -> PlainValidator:
+    """The validator of a field holding the list of a file's entries (`Annotated[LineList, entries(...)]`),
+    kept as the `LineList` so that each entry is validated on its own (see `Source.read_each`) with
+    its lines at hand. With `allow_empty`, an empty list or a bare key (`outline:`) has no entries."""
 
     def check(value: Any, info: ValidationInfo) -> LineList:
         if value is None and allow_empty:
@@ -144,11 +149,11 @@ def entries(missing: str, *, allow_empty: bool = False) -> Any:
             fail(_template(missing, info, value))
         return value
 
-    return Annotated[list, PlainValidator(check)]
+    return PlainValidator(check)
 
 
 #: The depth of a lesson section a glossary term or FAQ answer cites.
-LessonDepth = one_of(DEPTHS, "depth must be one of {choices}, not {value!r}")
+LessonDepth = Annotated[str, one_of(DEPTHS, "depth must be one of {choices}, not {value!r}")]
 
 
 class ContentModel(BaseModel):
@@ -171,19 +176,24 @@ class ContentModel(BaseModel):
         return set(cls.model_fields) - set(cls.placed)
 
 
+Model = TypeVar("Model", bound=ContentModel)
+
+
 @dataclass(frozen=True)
-class OneOf:
+class OneOf(Generic[Model]):
     """A discriminated union of content models: the value of `tag` says which model reads the entry
-    (`type: single` → SingleQuestion). `base` words the entry's shape and unknown-kind mistakes."""
+    (`type: single` → SingleQuestion). `base`, the class every kind extends, words the entry's shape
+    and unknown-kind mistakes; it reads no entry itself (it may be abstract)."""
 
     tag: str
-    kinds: Mapping[str, type[ContentModel]]
+    kinds: Mapping[str, type[Model]]
     base: type[ContentModel]
     unknown_kind: str  # filled with {kind!r}, {kinds} and {suggestion}
-    adapter: TypeAdapter = field(init=False, repr=False, compare=False)
+    adapter: TypeAdapter[Model] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        union = Annotated[Union[tuple(self.kinds.values())], Field(discriminator=self.tag)]  # noqa: UP007 (a runtime tuple)
+        # A union of the kinds given at run time: no static type names it, so it is a value here.
+        union: Any = Annotated[Union[tuple(self.kinds.values())], Field(discriminator=self.tag)]  # noqa: UP007 (a runtime tuple)
         object.__setattr__(self, "adapter", TypeAdapter(union))
 
     def model_for(self, raw: Any) -> type[ContentModel]:
@@ -218,28 +228,32 @@ class Source:
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.shown, line, message))
 
-    def read(self, schema: type[ContentModel] | OneOf, raw: Any, line: int, index: int = 0, **placed: Any) -> Any:
+    def read(self, schema: type[Model] | OneOf[Model], raw: Any, line: int, index: int = 0, **placed: Any) -> Model | None:
         """`raw` (found at `line`) as the declared model, or None after reporting all its problems.
 
         `index` (1-based) is the entry's position in its list, for messages; `placed` the fields the
         loader fills in."""
-        model = schema.model_for(raw) if isinstance(schema, OneOf) else schema
+        model: type[ContentModel]  # words the entry's mistakes
+        validate: Callable[[Any], Model]
+        if isinstance(schema, OneOf):
+            model, validate = schema.model_for(raw), schema.adapter.validate_python
+        else:
+            model, validate = schema, schema.model_validate
         if not isinstance(raw, LineDict):
             self.error(line, model.shape.format_map(_Names({}, index=index)))
             return None
         written = [key for key in raw if key in model.placed]
         for key in written:
             self.error(raw.key_lines[key], self._unknown(model, raw, key, index))
-        validator = schema.adapter.validate_python if isinstance(schema, OneOf) else model.model_validate
         try:
-            value = validator({**raw, **placed})
+            value = validate({**raw, **placed})
         except ValidationError as exc:
             for error in exc.errors():
                 self._report(schema, raw, error, index)
             return None
         return None if written else value
 
-    def read_each(self, schema: type[ContentModel] | OneOf, items: LineList, **placed: Any) -> list[tuple[Any, LineDict]]:
+    def read_each(self, schema: type[Model] | OneOf[Model], items: LineList, **placed: Any) -> list[tuple[Model, LineDict]]:
         """Every valid entry of `items` with its mapping (for the lines of checks across entries)."""
         read = [(self.read(schema, raw, items.line_of(i), i + 1, **placed), raw) for i, raw in enumerate(items)]
         return [(value, raw) for value, raw in read if value is not None]
@@ -247,7 +261,7 @@ class Source:
     def _unknown(self, model: type[ContentModel], raw: LineDict, key: Any, index: int) -> str:
         return model.unknown.format_map(_Names(raw, key=key, suggestion=suggestion(key, model.authored()), index=index))
 
-    def _report(self, schema: type[ContentModel] | OneOf, raw: LineDict, error: Mapping, index: int) -> None:
+    def _report(self, schema: type[ContentModel] | OneOf[Any], raw: LineDict, error: Mapping, index: int) -> None:
         loc, kind = tuple(error["loc"]), error["type"]
         if isinstance(schema, OneOf):
             if kind in ("union_tag_invalid", "union_tag_not_found"):

@@ -11,10 +11,11 @@ the glossary: every problem as `file:line`, and a section the lesson does not ha
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from .content_schema import ContentModel, LessonDepth, Source, entries, text, text_list
 from .lessons import Lesson
+from .yamlsource import LineList
 
 MAX_ANSWER = 900
 _REQUIRED = "`{field}` is required and must be text"
@@ -26,10 +27,10 @@ class FaqEntry(ContentModel):
     shape: ClassVar[str] = "each FAQ entry is a mapping with question, answer, section and depth"
     missing: ClassVar[str] = _REQUIRED
 
-    question: text(_REQUIRED, squeeze=True)
-    paraphrases: text_list("`paraphrases` is a list of text", entry="`paraphrases` is a list of text", squeeze=True) = ()
-    answer: text(_REQUIRED, limit=MAX_ANSWER, too_long="answer longer than {limit} characters", squeeze=True)
-    section: text(_REQUIRED, squeeze=True)  # the lesson heading the answer restates, as written in lesson.md
+    question: Annotated[str, text(_REQUIRED, squeeze=True)]
+    paraphrases: Annotated[tuple[str, ...], text_list("`paraphrases` is a list of text", entry="`paraphrases` is a list of text", squeeze=True)] = ()
+    answer: Annotated[str, text(_REQUIRED, limit=MAX_ANSWER, too_long="answer longer than {limit} characters", squeeze=True)]
+    section: Annotated[str, text(_REQUIRED, squeeze=True)]  # the lesson heading the answer restates, as written in lesson.md
     depth: LessonDepth
 
     @property
@@ -41,7 +42,7 @@ class FaqFile(ContentModel):
     shape: ClassVar[str] = "a FAQ is a mapping with a list under `questions:`"
     missing: ClassVar[str] = shape
 
-    questions: entries(shape, allow_empty=True)
+    questions: Annotated[LineList, entries(shape, allow_empty=True)]
 
 
 def read_faq(data: Any, source: Source, lesson: Lesson) -> list[FaqEntry]:

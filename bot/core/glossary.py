@@ -20,7 +20,7 @@ from pydantic import PlainValidator
 
 from .content_schema import ContentModel, LessonDepth, Source, entries, fail, line_at, suggestion, text, text_list
 from .lessons import Lesson
-from .yamlsource import LineDict
+from .yamlsource import LineDict, LineList
 
 MAX_DEFINITION = 600
 _REQUIRED = "`{field}` is required and must be text"
@@ -34,8 +34,9 @@ def _contrast(value: Any) -> tuple[tuple[str, str], ...]:
 
 
 #: Optional one-text fields, each the answer to one kind of question (see `assistant/understanding.py`).
-Answer = text("`{field}` must be text", limit=MAX_DEFINITION, too_long="`{field}` longer than {limit} characters", squeeze=True, optional=True)
-Required = text(_REQUIRED)
+Answer = Annotated[str | None, text("`{field}` must be text", limit=MAX_DEFINITION, too_long="`{field}` longer than {limit} characters", squeeze=True,
+                                   optional=True)]
+Required = Annotated[str, text(_REQUIRED)]
 
 
 class GlossaryTerm(ContentModel):
@@ -46,8 +47,8 @@ class GlossaryTerm(ContentModel):
     missing: ClassVar[str] = _REQUIRED
 
     term: Required
-    aliases: text_list("`aliases` is a list of text", entry="`aliases` is a list of text") = ()  # other names students type
-    definition: text(_REQUIRED, limit=MAX_DEFINITION, too_long="definition longer than {limit} characters", squeeze=True)
+    aliases: Annotated[tuple[str, ...], text_list("`aliases` is a list of text", entry="`aliases` is a list of text")] = ()  # other names students type
+    definition: Annotated[str, text(_REQUIRED, limit=MAX_DEFINITION, too_long="definition longer than {limit} characters", squeeze=True)]
     section: Required  # the lesson heading that explains it, as written in lesson.md
     depth: LessonDepth  # the depth where that section is
     simple: Answer = None  # the same idea in plain words, for "explain that more simply"
@@ -66,7 +67,7 @@ class GlossaryFile(ContentModel):
     shape: ClassVar[str] = "a glossary is a mapping with a list under `terms:`"
     missing: ClassVar[str] = shape
 
-    terms: entries(shape, allow_empty=True)
+    terms: Annotated[LineList, entries(shape, allow_empty=True)]
 
 
 def read_glossary(data: Any, source: Source, lesson: Lesson) -> list[GlossaryTerm]:
@@ -95,7 +96,7 @@ def read_glossary(data: Any, source: Source, lesson: Lesson) -> list[GlossaryTer
     return [term for term, _ in terms]
 
 
-def _written_terms(items: list) -> list[tuple[str, list[str]]]:
+def _written_terms(items: LineList) -> list[tuple[str, list[str]]]:
     """Every term's name and aliases as written, its entry valid or not: a contrast naming a term
     that has a problem of its own is that term's problem, not the contrast's."""
     return [(raw["term"], [a for a in raw.get("aliases") or [] if isinstance(a, str)] if isinstance(raw.get("aliases"), list) else [])

@@ -130,6 +130,10 @@ class _Block:
     list_prefix: bool = False  # first item of a list: keeps the blank line before it
 
 
+#: A block of a depth as it goes on a page: the block, its Markdown, and its panel action if any.
+_Piece = tuple[_Block, str, str | None]
+
+
 def _blocks(lines: list[str]) -> list[_Block]:
     """Top-level Markdown blocks, with lists opened up into their items."""
     tokens = _md.parse("\n".join(lines))
@@ -137,18 +141,19 @@ def _blocks(lines: list[str]) -> list[_Block]:
     for i, tok in enumerate(tokens):
         if tok.map is None:
             continue
+        start, end = tok.map  # the block's lines, [start, end)
         if tok.level == 0 and tok.nesting in (0, 1):
             kind = tok.type.removesuffix("_open")
             if kind in ("bullet_list", "ordered_list"):
                 continue  # its items are taken below
             if kind == "heading":
-                blocks.append(_Block("heading", *tok.map, level=int(tok.tag[1]), title=tokens[i + 1].content))
+                blocks.append(_Block("heading", start, end, level=int(tok.tag[1]), title=tokens[i + 1].content))
             elif kind == "html_block" and _COMMENT.match(tok.content):
                 continue  # an author's comment, not for readers
             else:
-                blocks.append(_Block(kind, *tok.map))
+                blocks.append(_Block(kind, start, end))
         elif tok.type == "list_item_open" and tok.level == 1:
-            blocks.append(_Block("list_item", *tok.map))
+            blocks.append(_Block("list_item", start, end))
     return blocks
 
 
@@ -172,7 +177,7 @@ def build_depth(
     lines = [text for _, text in numbered]
     source_line = [n for n, _ in numbered]
     problems: list[Problem] = []
-    pieces: list[tuple[_Block, str, str | None]] = []  # block, text, panel action
+    pieces: list[_Piece] = []
     for block in _blocks(lines):
         text = "\n".join(lines[block.start : block.end]).strip("\n")
         action = _panel_action(text, panels) if block.kind == "blockquote" else None
@@ -185,8 +190,8 @@ def build_depth(
         pieces.append((block, text, action))
 
     if not any(b.kind != "heading" for b, _, _ in pieces):
-        first = numbered[0][0] if numbered else 1
-        problems.append(Problem(path, first, f"the lesson has no text at depth {depth}"))
+        first_line = numbered[0][0] if numbered else 1
+        problems.append(Problem(path, first_line, f"the lesson has no text at depth {depth}"))
         return [], [], problems
 
     # Sections: a heading and everything until the next heading of the same or higher level.
@@ -240,7 +245,7 @@ def build_depth(
     return pages, sections, problems
 
 
-def _join(texts: list[str], pieces) -> str:
+def _join(texts: list[str], pieces: list[_Piece]) -> str:
     """Blocks joined by a blank line, except list items of one list, which stay together."""
     out = ""
     for k, text in enumerate(texts):
@@ -253,7 +258,7 @@ def _join(texts: list[str], pieces) -> str:
     return out
 
 
-def _size(pieces, idx: list[int]) -> int:
+def _size(pieces: list[_Piece], idx: list[int]) -> int:
     return len(_join([pieces[i][1] for i in idx], [pieces[i] for i in idx]))
 
 

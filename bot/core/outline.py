@@ -11,7 +11,7 @@ reports its mistakes with file:line like the rest of the content.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from .content_schema import ContentModel, Source, line_at, text, text_list, whole_number
 from .yamlsource import LineList
@@ -28,10 +28,10 @@ class OutlineChapter(ContentModel):
     missing_fields: ClassVar[dict[str, str]] = {"number": "outline chapter number must be a whole number, got None",
                                                 "title": "outline chapter {number} has no title", "vocabulary": _VOCABULARY}
 
-    number: whole_number("outline chapter number must be a whole number, got {value!r}")
-    title: text("outline chapter {number} has no title")
-    vocabulary: text_list(_VOCABULARY, low=1, count=_VOCABULARY, limit=MAX_PHRASE,
-                          entry="a vocabulary entry must be a phrase of 1-{limit} characters, got {value!r}")
+    number: Annotated[int, whole_number("outline chapter number must be a whole number, got {value!r}")]
+    title: Annotated[str, text("outline chapter {number} has no title")]
+    vocabulary: Annotated[tuple[str, ...], text_list(_VOCABULARY, low=1, count=_VOCABULARY, limit=MAX_PHRASE,
+                                                     entry="a vocabulary entry must be a phrase of 1-{limit} characters, got {value!r}")]
 
 
 def read_outline(items: LineList, source: Source, taught: set[int], glossary: set[str]) -> list[OutlineChapter]:

@@ -142,13 +142,13 @@ def _not_accepted(reject: tuple[str, ...], info: ValidationInfo) -> tuple[str, .
 _LIST = "question {id!r} needs a list of {field}"
 _BUTTON = "{field} entry {position} is {length} characters; a choice must fit a button ({limit})"
 QuestionId = Annotated[str, PlainValidator(_question_id)]
-QuestionDepth = one_of(QUESTION_DEPTHS, "depth must be one of {choices}, got {value!r}")
-Prompt = text(limit=MAX_PROMPT, too_long="prompt is {length} characters; keep it under {limit}")
-Text = text()
-OptionalText = text(optional=True)
-Labels = text_list(_LIST, low=2, high=MAX_CHOICES, limit=MAX_CHOICE_LABEL, too_long=_BUTTON, numbers_as_text=True,
-                   duplicates="{field} has duplicate entries")
-Answers = text_list(_LIST, low=1, high=20, numbers_as_text=True, duplicates="{field} has duplicate entries")
+QuestionDepth = Annotated[str, one_of(QUESTION_DEPTHS, "depth must be one of {choices}, got {value!r}")]
+Prompt = Annotated[str, text(limit=MAX_PROMPT, too_long="prompt is {length} characters; keep it under {limit}")]
+Text = Annotated[str, text()]
+OptionalText = Annotated[str | None, text(optional=True)]
+Labels = Annotated[tuple[str, ...], text_list(_LIST, low=2, high=MAX_CHOICES, limit=MAX_CHOICE_LABEL, too_long=_BUTTON, numbers_as_text=True,
+                                              duplicates="{field} has duplicate entries")]
+Answers = Annotated[tuple[str, ...], text_list(_LIST, low=1, high=20, numbers_as_text=True, duplicates="{field} has duplicate entries")]
 
 
 # ---- the question types ------------------------------------------------------------------------
@@ -378,7 +378,7 @@ def _close(given: str, ok: str, threshold: int) -> bool:
     if fuzz.ratio(given, ok) < threshold:
         return False  # whole-string: "paris london rome" is not "paris"
     words, oks = given.split(), ok.split()
-    return len(words) == len(oks) and all(_token_close(g, o) for g, o in zip(words, oks))
+    return len(words) == len(oks) and all(_token_close(g, o) for g, o in zip(words, oks, strict=True))
 
 
 class ShortQuestion(Question):

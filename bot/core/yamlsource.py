@@ -31,7 +31,11 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """A safe loader that builds `LineDict`/`LineList` and collects the duplicate keys it meets."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, Any]] = []  # (line, key) of each key written twice in a mapping
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -73,7 +77,6 @@ def load_yaml(text: str) -> tuple[Any, list[tuple[int, Any]]]:
     Raises `YamlSyntaxError` with the line of the first syntax error.
     """
     loader = _Loader(text)
-    loader.duplicates = []
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
