@@ -49,7 +49,7 @@ class Citation:
     chapter: int
     chapter_title: str
     section: str
-    depth: str
+    depth: actions.Depth
     line: int
 
     def text(self) -> str:
@@ -73,7 +73,7 @@ class Unit:
 @dataclass
 class SectionDoc:
     chapter: Chapter
-    depth: str
+    depth: actions.Depth
     title: str
     line: int
     units: list[Unit] = field(default_factory=list)
@@ -111,7 +111,7 @@ def _inline_text(token: Token) -> str:
     return re.sub(r"[ \t]+", " ", "".join(parts)).strip()
 
 
-def parse_sections(chapter: Chapter, depth: str) -> list[SectionDoc]:
+def parse_sections(chapter: Chapter, depth: actions.Depth) -> list[SectionDoc]:
     """The lesson at one depth as sections of units (callouts about the web page's panels skipped)."""
     lesson = chapter.lesson
     top = next((s for s in lesson.sections[depth] if s.level == 1), None)
@@ -165,7 +165,7 @@ class CourseIndex:
         self.sections: list[SectionDoc] = []
         self.terms: list[tuple[GlossaryTerm, Chapter]] = []
         for chapter in course.chapters:
-            for depth in chapter.lesson.sections:
+            for depth in actions.DEPTHS:
                 self.sections += parse_sections(chapter, depth)
             self.terms += [(t, chapter) for t in chapter.glossary]
         self._df: Counter = Counter()
