@@ -14,6 +14,7 @@ import logging
 import pytest
 from discord_harness import Bot, discord_settings
 from discord_standin import (
+    CHANNEL_ID,
     COMPLETION_ROLE,
     GUILD_ID,
     INSTRUCTOR_ROLE,
@@ -283,9 +284,9 @@ async def test_a_missing_manage_roles_permission_is_explained_not_a_crash(bot, s
 # ---- live quizzes ------------------------------------------------------------------------------
 
 async def live_question(bot: Bot):
-    row = await bot.core.store.run(lambda c: c.execute(
-        "SELECT id, question_keys, seed, current FROM live_sessions WHERE phase != 'ended'").fetchone())
-    return row["id"], bot.core.course.question(json.loads(row["question_keys"])[row["current"]]), row["seed"]
+    """The live quiz in the stand-in's channel and its current question, read through the core."""
+    session, question = await bot.core.live.current_question(Actor("discord", "0", "reader", guild=GUILD_ID, channel=CHANNEL_ID))
+    return session["id"], question, session["seed"]
 
 
 async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):

@@ -43,6 +43,11 @@ from tests.slack_standin import (
 GENERAL = "C0GENERAL"
 
 
+def in_general() -> Actor:
+    """Someone in #general of the stand-in's workspace: where the live quizzes of these tests run."""
+    return Actor("slack", "UREADER", "reader", guild=TEAM_ID, channel=GENERAL)
+
+
 async def command(w, text: str, user: str = "UANN", channel: str = GENERAL, name: str = "/companion"):
     """Run a slash command; return the response_url post it caused."""
     s = w.standin
@@ -217,8 +222,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         question = (await standin.wait_calls("chat.postMessage", 1))[-1]
         assert question.data["channel"] == GENERAL and "question 1/2" in shown_text(question.data)
         assert re.search(r"<!date\^\d+\^Answers close at \{time_secs\}\|Answers close at \d\d:\d\d:\d\d UTC>", shown_text(question.data))
-        attempt_question = w.core.course.question(json.loads((await w.core.store.run(
-            lambda c: c.execute("SELECT question_keys FROM live_sessions").fetchone()))[0])[0])
+        _, attempt_question = await w.core.live.current_question(in_general())
         controls = answer_controls(question.data["blocks"])
         assert controls, "the first live question can be answered"
         players = [f"UP{i:03d}" for i in range(50)]
@@ -690,8 +694,7 @@ async def test_a_display_name_with_link_syntax_in_public_standings(socket_world)
     if buttons:  # the name comes with the click
         await send_action(w, s.block_action("UEVIL", buttons[0], ephemeral=False, name=s.names["UEVIL"]))
     else:  # a menu or a form: answer with the command instead (its user_name is the same name)
-        row = await w.core.store.run(lambda c: c.execute("SELECT question_keys, seed FROM live_sessions").fetchone())
-        live_question = w.core.course.question(json.loads(row["question_keys"])[0])
+        row, live_question = await w.core.live.current_question(in_general())
         await command(w, "answer " + live_question.typed_answer(row["seed"]), user="UEVIL")
     assert "good.example" in await w.core.store.run(lambda c: c.execute(
         "SELECT display_name FROM users WHERE user_id = 'UEVIL'").fetchone()[0])
