@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 
 from . import actions
 
-DEPTHS = ("shallow", "deep")
+DEPTHS = actions.DEPTHS  # the two depths, spelt once (bot/core/actions.py)
 PAGE_LIMIT = 1800
 
 _MARKER = re.compile(r"^\s*<!--\s*(/?)\s*([A-Za-z]+)\s*-->\s*$")
