@@ -130,7 +130,10 @@ FILLER = frozenset(stem(w) for w in ["what", "whats", "which", "who", "whom", "w
                                      "kinda", "sorta", "guys", "bro", "lol", "ur", "ya", "gonna", "wanna", "idk", "tbh", "hmm", "quick", "quickly",
                                      "question", "questions", "curious", "wondering", "wonder", "lost", "clarify", "clarification", "elaborate",
                                      "exist", "exists", "beginner", "beginners", "newbie", "words", "plain", "english", "layman", "dummies", "five",
-                                     "eli5", "kid", "child", "year", "old"])
+                                     "eli5", "kid", "child", "year", "old",
+                                     # chat register: contractions typed without the apostrophe, texting shorthand, "why bother with X"
+                                     "isnt", "arent", "doesnt", "dont", "didnt", "cant", "wont", "wasnt", "werent", "shouldnt", "wouldnt",
+                                     "couldnt", "havent", "hasnt", "tmrw", "tmr", "tomorrow", "ppl", "wht", "wat", "u", "r", "bother", "bothering", "extra", "additional"])
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [

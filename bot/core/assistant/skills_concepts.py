@@ -45,6 +45,8 @@ _EXAMPLE_WORDS = frozenset(stem(w) for w in ["example", "examples", "instance", 
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
 _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
+#: Words between a concept and a later one that make the later one its setting: "X in Y", "X mean for a Y".
+_SETTING_WORDS = frozenset({"in", "for", "of", "within", "inside", "during", "under", "mean", "means", "a", "an", "the", "used", "when"})
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 
@@ -54,6 +56,12 @@ class ConceptSkills(SkillBase):
         if found is None or found.citation is None:
             return found
         question = self.understanding.understand(text)
+        if (question.concepts and not question.asked and question.intent in _GATED and not found.hedged
+                and aspect_words(question.asking_clause)):
+            # "SFT already does that, so why bother with the rest?": the asking clause asks about something the
+            # engine can't name (not a pointer back, as in "…, which ones?"), so an answer about the premise's
+            # concept is a guess: named as the closest, not cited
+            return _unsure(found, f"what it says about {found.meta.get('term') or question.concepts[0].term.term}")
         if not [c for c in question.concepts if not c.elsewhere] or found.skill not in ("course", "course-more"):
             return found
         if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
@@ -195,7 +203,7 @@ class ConceptSkills(SkillBase):
                 shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]
                 answer.text = f"I don't know about {', '.join(shown)}: the course text doesn't cover it, and I won't guess.\n" + answer.text
             return answer
-        subject = (local or question.concepts)[0]
+        subject = ([c for c in question.asked if not c.elsewhere] or local or question.concepts)[0]
         intent = question.intent
         compound = _compound_head(question)
         if compound is not None and intent not in ("difference", "where"):  # "the PPO loss function": about the loss function
@@ -243,7 +251,10 @@ class ConceptSkills(SkillBase):
             listed = _listed(question)
             if len(listed) > 1:
                 return self._several(listed)
-        found = self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        found = self._course(corrected, last, depth)
+        if found is None or _about_neighbour(found, subject, question):
+            # "what is PPO in RLHF": the passage search found RLHF's; the student asked about PPO
+            found = self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
         asks_reason = intent == "why" or (intent == "purpose" and _PURPOSE_WORDS.search(text))  # not "what does X do?"
         if asks_reason and not found.text.startswith("I don't know") and not _GIVES_REASON[intent].search(found.text):
             asked = "why" if intent == "why" else "what it is for"
@@ -729,6 +740,27 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
 _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
+
+
+def _unsure(found: Answer, closest: str) -> Answer:
+    """The answer, said to be the closest thing rather than the answer: the engine then names its
+    section as the closest part, without presenting it as the source (see `turns.Answer.hedged`)."""
+    found.text = f"I'm not sure the course answers exactly that; the closest is {closest}:\n{found.text}"
+    found.meta["unsure"] = True
+    return found
+
+
+def _about_neighbour(found: Answer, subject: Concept, question: Question) -> bool:
+    """The answer is about a concept the question names only as the setting of the one it asks about
+    ("what is PPO *in RLHF*", "what does honesty mean *for a language model*"): a neighbour's passage
+    that would be cited as the answer about the subject."""
+    from .understanding import tokens
+    about = found.meta.get("term")
+    if not about or about == subject.term.term:
+        return False
+    toks = tokens(question.text)
+    return any(c.term.term == about and c.start >= subject.end and set(toks[subject.end:c.start]) <= _SETTING_WORDS
+               for c in question.concepts)
 
 
 def _compound_head(question: Question) -> Concept | None:

@@ -75,6 +75,24 @@ class Question:
     def terms(self) -> list[GlossaryTerm]:
         return [c.term for c in self.concepts]
 
+    @property
+    def asking_clause(self) -> str:
+        """The clause that asks (the whole text when the question is one clause). In "SFT already follows
+        instructions, so why bother with RLHF?" the clause before "so why" is a premise: a concept named
+        there is what the student already knows, not what they ask about."""
+        found = [m for m in _ASKING_CLAUSE.finditer(self.text) if m.start() > 0]
+        return self.text[found[-1].start(1):] if found else self.text
+
+    @property
+    def asked(self) -> list[Concept]:
+        """The concepts of the asking clause (all of them when the question is one clause)."""
+        start = len(tokens(self.text)) - len(tokens(self.asking_clause))
+        return [c for c in self.concepts if c.start >= start]
+
+
+#: A why/how/what that opens a new clause after a statement: ", so why …", ". how …", "; what …".
+_ASKING_CLAUSE = re.compile(r"(?:[,;.!?:]|\s-+)\s*(?:(?:so|but|and|then|ok(?:ay)?)\s+)?(why|how|what|which)\b", re.I)
+
 
 def tokens(text: str) -> list[str]:
     """Lower-case word pieces; a hyphen or apostrophe splits ("fine-tuning" → fine, tuning)."""
