@@ -233,9 +233,9 @@ class ConceptSkills(SkillBase):
         if close is not None:  # worded like an FAQ question: more specific than the term's generic field
             return self._faq_answer(close, subject)
         if intent == "purpose" and subject.term.purpose:
-            return self._said(subject, "course", f"What **{subject.term.term}** is for: {subject.term.purpose}")
+            return self._field_said(subject, f"What **{subject.term.term}** is for: {subject.term.purpose}", subject.term.purpose)
         if intent == "why" and subject.term.why:
-            return self._said(subject, "course", f"Why **{subject.term.term}**: {subject.term.why}")
+            return self._field_said(subject, f"Why **{subject.term.term}**: {subject.term.why}", subject.term.why)
         faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
         if faq is not None:
             return self._faq_answer(faq, subject)
@@ -322,6 +322,23 @@ class ConceptSkills(SkillBase):
         meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
                 "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
         return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _field_said(self, concept: Concept, text: str, field_text: str) -> Answer:
+        """An answer from a glossary field (what the term is for, why it matters), cited to the section of
+        the lesson that says it. RLHF is defined in its own section, but *why* it matters (human values) is
+        said in "Why RLHF Matters": the field's words that the term's own section lacks are what the field
+        adds, and the section holding most of them is its source."""
+        answer = self._said(concept, "course", text)
+        home = self.index.section_for(concept.term, concept.chapter)
+        said = set(content_stems(field_text))
+        beyond = said - (set(home.stems) if home else set())
+        candidates = [d for d in self.index.sections if d.chapter is concept.chapter and d is not home]
+        best = max(candidates, key=lambda d: (len(beyond & set(d.stems)), d.depth == concept.term.depth), default=None)
+        # a third of the field beyond its home section, and another section says most of that part
+        if best is not None and len(beyond) >= 3 and 3 * len(beyond) >= len(said) and 2 * len(beyond & set(best.stems)) >= len(beyond):
+            answer.citation = best.citation
+            answer.meta.update(section=best.title, depth=best.depth)
+        return answer
 
     def _relation(self, a: Concept, b: Concept) -> Answer:
         """A question about how two concepts relate ("does ChatGPT use RLHF?"): the lesson passage that
