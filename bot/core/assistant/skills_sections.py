@@ -82,6 +82,12 @@ def _lead(unit: Unit) -> str | None:
     return m.group(1) if m else None
 
 
+def is_completion(title: str, completion_section: str | None) -> bool:
+    """The section is the chapter's completion section (course.yaml), the recap of the whole course:
+    its heading may carry more than course.yaml names ("Congratulations! 🎉")."""
+    return bool(completion_section) and (title == completion_section or title.startswith(completion_section or "\0"))
+
+
 def section_words(text: str) -> set[str]:
     """What a question asks about, without the words every question has."""
     return set(content_stems(text)) - _IGNORED
@@ -118,7 +124,7 @@ class SectionSkills(SkillBase):
         best, best_score = None, 0.0
         for doc in self.index.sections:
             heading = _widen(set(content_stems(doc.title)))
-            if doc.title == doc.chapter.completion_section or doc.title.startswith(doc.chapter.completion_section or "\0"):
+            if is_completion(doc.title, doc.chapter.completion_section):
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
             naming = len(asked & heading) * 3 + len(asked & leads) * 2
