@@ -224,7 +224,16 @@ class ConceptSkills(SkillBase):
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
             subject_names = set(content_stems(" ".join(subject.term.names)))
-            return self._section_example(text, subject_names) or self._term_example(subject)
+            found = self._section_example(text, subject_names)
+            if found is not None:
+                return found
+            found = self._term_example(subject)
+            names = [*subject.term.names, subject.said]
+            asked = [w for w in uncovered(text, f"{subject.term.example} {subject.term.definition}", names, strict=False)
+                     if stem(w) not in _EXAMPLE_WORDS]
+            if subject.term.example and asked:  # "an example of an ability that gets worse after RLHF": RLHF's example is not that
+                return _unsure(found, f"the lesson's example of {subject.term.term}")
+            return found
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
