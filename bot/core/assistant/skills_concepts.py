@@ -229,9 +229,9 @@ class ConceptSkills(SkillBase):
                 return found
             found = self._term_example(subject)
             names = [*subject.term.names, subject.said]
-            asked = [w for w in uncovered(text, f"{subject.term.example} {subject.term.definition}", names, strict=False)
-                     if stem(w) not in _EXAMPLE_WORDS]
-            if subject.term.example and asked:  # "an example of an ability that gets worse after RLHF": RLHF's example is not that
+            unshown = [w for w in uncovered(text, f"{subject.term.example} {subject.term.definition}", names, strict=False)
+                       if stem(w) not in _EXAMPLE_WORDS]
+            if subject.term.example and unshown:  # "an example of an ability that gets worse after RLHF": RLHF's example is not that
                 return _unsure(found, f"the lesson's example of {subject.term.term}")
             return found
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
