@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 
 from ..faq import FaqEntry
@@ -66,7 +67,9 @@ class ConceptSkills(SkillBase):
             return found
         if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
             return found
-        return self._gate(question, text, found)
+        if question.asked and question.asking_clause != question.text:  # a premise's words are what the student knows, not what they ask
+            question = replace(question, text=question.asking_clause, concepts=question.asked)
+        return self._gate(question, question.text, found)
 
     def _gate(self, question: Question, text: str, found: Answer) -> Answer:
         """The coverage gate: the passage chosen for a concept must address the rest of the question
