@@ -510,3 +510,42 @@ async def test_a_reply_that_says_it_does_not_know_names_the_closest_part_without
     assert not hedged.buttons and not cites_lesson(hedged)
     sure = await core.chat(ann("bob"), "how big is a typical instruction dataset?")
     assert "10K-100K" in sure.text and cites_lesson(sure) and "Data Collection Strategies" in sure.buttons[0].label
+
+
+# ---- round 6: the asked concept, premise clauses, calibrated citations ---------------------------
+
+def test_the_asking_clause_and_its_concepts(understanding):
+    from bot.core.assistant.understanding import Question
+    text = "instruction tuning already teaches the format, so why bother with the RL part"
+    question = Question(text, "why", understanding.concepts(text))
+    assert question.asking_clause == "why bother with the RL part"
+    assert [c.term.term for c in question.asked] == ["RLHF"]  # "RL" names RLHF; instruction tuning is the premise
+    one = Question("what is PPO in RLHF", "define", understanding.concepts("what is PPO in RLHF"))
+    assert one.asking_clause == one.text and [c.term.term for c in one.asked] == ["PPO", "RLHF"]
+
+
+def test_chat_register_and_the_students_situation_are_not_aspects():
+    from bot.core.assistant.coverage import gate_words, register_vocabulary
+    register_vocabulary(["alignment", "tax", "SFT"], [])
+    assert gate_words("isnt sft enough, exam tmrw", ["sft"]) == []
+    assert gate_words("explain the alignment tax, my prof mentioned it and I zoned out", ["alignment tax"]) == []
+    assert gate_words("does sft use a replay buffer", ["sft"]) == ["replay", "buffer"]  # rare words still asked
+
+
+async def test_a_guess_about_a_premise_concept_is_hedged_and_not_cited(core):
+    """When the asking clause names nothing the engine knows, the answer about the premise's concept is
+    the closest thing, said so to the student, and carries no citation; the asked concept otherwise wins."""
+    unsure = await core.chat(ann(), "I get what SFT does, so why do people stack extra training on top of it")
+    assert unsure.text.startswith("I'm not sure") and "closest part of the lesson" in unsure.text
+    assert not unsure.buttons and not cites_lesson(unsure)
+    asked = await core.chat(ann("bob"), "what is PPO in RLHF")
+    assert asked.text.startswith("**PPO**") and cites_lesson(asked)
+
+
+async def test_a_why_answer_cites_the_section_that_says_why(core):
+    """RLHF's glossary *why* and *purpose* are said in "Why RLHF Matters", not in RLHF's own section."""
+    for n, question in enumerate(["why do we need RLHF?", "what is RLHF for?"]):
+        reply = await core.chat(ann(f"u{n}"), question)
+        assert "human values" in reply.text and cites_lesson(reply) and "Why RLHF Matters" in reply.buttons[0].label
+    own = await core.chat(ann("v"), "what is the reward model for?")  # said in its own section: cited there
+    assert "Reinforcement Learning from Human Feedback" in own.buttons[0].label

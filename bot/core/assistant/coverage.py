@@ -130,7 +130,10 @@ FILLER = frozenset(stem(w) for w in ["what", "whats", "which", "who", "whom", "w
                                      "kinda", "sorta", "guys", "bro", "lol", "ur", "ya", "gonna", "wanna", "idk", "tbh", "hmm", "quick", "quickly",
                                      "question", "questions", "curious", "wondering", "wonder", "lost", "clarify", "clarification", "elaborate",
                                      "exist", "exists", "beginner", "beginners", "newbie", "words", "plain", "english", "layman", "dummies", "five",
-                                     "eli5", "kid", "child", "year", "old"])
+                                     "eli5", "kid", "child", "year", "old",
+                                     # chat register: contractions typed without the apostrophe, texting shorthand, "why bother with X"
+                                     "isnt", "arent", "doesnt", "dont", "didnt", "cant", "wont", "wasnt", "werent", "shouldnt", "wouldnt",
+                                     "couldnt", "havent", "hasnt", "tmrw", "tmr", "tomorrow", "ppl", "wht", "wat", "u", "r", "bother", "bothering", "extra", "additional"])
 
 #: A small table of everyday wording ↔ the lesson's wording (general, by meaning, never per question).
 _SYNONYM_GROUPS = [
@@ -243,11 +246,18 @@ def _context_words(question: str, skip: set[str]) -> set[str]:
     """Words of the question that are its setting, not its aspect: clauses about the student that
     don't name the concept ("I have an exam tomorrow, …"), "my X"/"for the X", an opinion's object
     ("sounds like marketing") and answer-shape modifiers ("in one sentence", "step by step")."""
-    out = _premise_words(question, skip)
+    out = _premise_words(question, skip) | _aside_words(question, skip)
     for m in _MODIFIER.finditer(question):
         out.update(words(m.group(0)))
     for m in (*_MINE.finditer(question), *_OPINION.finditer(question)):
         out.update(words(m.group(0)))
+    return out
+
+
+def _aside_words(question: str, skip: set[str]) -> set[str]:
+    """Words of the clauses that don't name the concept when another does, or that are about the student
+    ("…, my prof mentioned it and I zoned out"): the student's situation, not the question's aspect."""
+    out: set[str] = set()
     clauses = [c for c in _CLAUSE.split(question) if c and c.strip()]
     if len(clauses) > 1:
         naming = [c for c in clauses if {stem(w) for w in words(c)} & skip]
@@ -263,9 +273,12 @@ def gate_words(question: str, skip: Iterable[str] = ()) -> list[str]:
     the question asks them (not its setting, `_context_words`; not an adverb in -ly)."""
     skipped = {stem(w) for s in skip for w in words(s)}
     setting = _context_words(question, skipped)
+    aside = {w for w in _aside_words(question, skipped) if _ABOUT_ME.search(question)}
     out = []
     for w in aspect_words(question, skip):
         pieces = w.split("-")
+        if w in aside and w not in _lesson_words and w not in _course_words:
+            continue  # a rare word of the student's situation ("I zoned out") that the course never uses
         if not all(everyday(p) for p in pieces) or (w not in setting and not w.endswith("ly") and typo_of(w) is None and zipf(w) < EVERYDAY_ZIPF):
             out.append(w)
     return out

@@ -42,7 +42,7 @@ _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
-_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|[\"']\S.*\S[\"']", re.I)
+_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|(?<![a-z])[\"']\S.*\S[\"'](?![a-z])", re.I)  # a quoted text, not the apostrophes of "H's … what's"
 
 
 _CLAUSES = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|now)\s+(?=(?:how|what|why|which|when|where|can|could|should|do|does|is|are|explain|tell)\b)", re.I)

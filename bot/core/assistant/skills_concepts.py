@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 
 from ..faq import FaqEntry
@@ -45,6 +46,8 @@ _EXAMPLE_WORDS = frozenset(stem(w) for w in ["example", "examples", "instance", 
 _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
 _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
+#: Words between a concept and a later one that make the later one its setting: "X in Y", "X mean for a Y".
+_SETTING_WORDS = frozenset({"in", "for", "of", "within", "inside", "during", "under", "mean", "means", "a", "an", "the", "used", "when"})
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 
@@ -54,11 +57,19 @@ class ConceptSkills(SkillBase):
         if found is None or found.citation is None:
             return found
         question = self.understanding.understand(text)
+        if (question.concepts and not question.asked and question.intent in _GATED and not found.hedged
+                and aspect_words(question.asking_clause)):
+            # "SFT already does that, so why bother with the rest?": the asking clause asks about something the
+            # engine can't name (not a pointer back, as in "…, which ones?"), so an answer about the premise's
+            # concept is a guess: named as the closest, not cited
+            return _unsure(found, f"what it says about {found.meta.get('term') or question.concepts[0].term.term}")
         if not [c for c in question.concepts if not c.elsewhere] or found.skill not in ("course", "course-more"):
             return found
         if question.intent not in _GATED or found.meta.get("elsewhere") or _ADMITS.search(found.text):
             return found
-        return self._gate(question, text, found)
+        if question.asked and question.asking_clause != question.text:  # a premise's words are what the student knows, not what they ask
+            question = replace(question, text=question.asking_clause, concepts=question.asked)
+        return self._gate(question, question.text, found)
 
     def _gate(self, question: Question, text: str, found: Answer) -> Answer:
         """The coverage gate: the passage chosen for a concept must address the rest of the question
@@ -195,7 +206,7 @@ class ConceptSkills(SkillBase):
                 shown = [next(iter(re.findall(r"\b" + re.escape(w) + r"\b", text, re.I)), w) for w in strange[:3]]
                 answer.text = f"I don't know about {', '.join(shown)}: the course text doesn't cover it, and I won't guess.\n" + answer.text
             return answer
-        subject = (local or question.concepts)[0]
+        subject = ([c for c in question.asked if not c.elsewhere] or local or question.concepts)[0]
         intent = question.intent
         compound = _compound_head(question)
         if compound is not None and intent not in ("difference", "where"):  # "the PPO loss function": about the loss function
@@ -216,7 +227,16 @@ class ConceptSkills(SkillBase):
             return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
             subject_names = set(content_stems(" ".join(subject.term.names)))
-            return self._section_example(text, subject_names) or self._term_example(subject)
+            found = self._section_example(text, subject_names)
+            if found is not None:
+                return found
+            found = self._term_example(subject)
+            names = [*subject.term.names, subject.said]
+            unshown = [w for w in uncovered(text, f"{subject.term.example} {subject.term.definition}", names, strict=False)
+                       if stem(w) not in _EXAMPLE_WORDS]
+            if subject.term.example and unshown:  # "an example of an ability that gets worse after RLHF": RLHF's example is not that
+                return _unsure(found, f"the lesson's example of {subject.term.term}")
+            return found
         if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
             found = self._course(corrected, last, depth)
             if found is not None:
@@ -225,9 +245,9 @@ class ConceptSkills(SkillBase):
         if close is not None:  # worded like an FAQ question: more specific than the term's generic field
             return self._faq_answer(close, subject)
         if intent == "purpose" and subject.term.purpose:
-            return self._said(subject, "course", f"What **{subject.term.term}** is for: {subject.term.purpose}")
+            return self._field_said(subject, f"What **{subject.term.term}** is for: {subject.term.purpose}", subject.term.purpose)
         if intent == "why" and subject.term.why:
-            return self._said(subject, "course", f"Why **{subject.term.term}**: {subject.term.why}")
+            return self._field_said(subject, f"Why **{subject.term.term}**: {subject.term.why}", subject.term.why)
         faq = self.faq.match(question) if intent in ("why", "how", "purpose") else None
         if faq is not None:
             return self._faq_answer(faq, subject)
@@ -243,7 +263,10 @@ class ConceptSkills(SkillBase):
             listed = _listed(question)
             if len(listed) > 1:
                 return self._several(listed)
-        found = self._course(corrected, last, depth) or self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
+        found = self._course(corrected, last, depth)
+        if found is None or _about_neighbour(found, subject, question):
+            # "what is PPO in RLHF": the passage search found RLHF's; the student asked about PPO
+            found = self._definition(subject.term, subject.chapter, set(content_stems(corrected)))
         asks_reason = intent == "why" or (intent == "purpose" and _PURPOSE_WORDS.search(text))  # not "what does X do?"
         if asks_reason and not found.text.startswith("I don't know") and not _GIVES_REASON[intent].search(found.text):
             asked = "why" if intent == "why" else "what it is for"
@@ -311,6 +334,23 @@ class ConceptSkills(SkillBase):
         meta = {"skill": skill, "term": concept.term.term, "section": doc.title if doc else concept.term.section,
                 "depth": doc.depth if doc else concept.term.depth, "chapter": concept.chapter.number}
         return Answer(text, skill, meta, doc.citation if doc else None)
+
+    def _field_said(self, concept: Concept, text: str, field_text: str) -> Answer:
+        """An answer from a glossary field (what the term is for, why it matters), cited to the section of
+        the lesson that says it. RLHF is defined in its own section, but *why* it matters (human values) is
+        said in "Why RLHF Matters": the field's words that the term's own section lacks are what the field
+        adds, and the section holding most of them is its source."""
+        answer = self._said(concept, "course", text)
+        home = self.index.section_for(concept.term, concept.chapter)
+        said = set(content_stems(field_text))
+        beyond = said - (set(home.stems) if home else set())
+        candidates = [d for d in self.index.sections if d.chapter is concept.chapter and d is not home]
+        best = max(candidates, key=lambda d: (len(beyond & set(d.stems)), d.depth == concept.term.depth), default=None)
+        # a third of the field beyond its home section, and another section says most of that part
+        if best is not None and len(beyond) >= 3 and 3 * len(beyond) >= len(said) and 2 * len(beyond & set(best.stems)) >= len(beyond):
+            answer.citation = best.citation
+            answer.meta.update(section=best.title, depth=best.depth)
+        return answer
 
     def _relation(self, a: Concept, b: Concept) -> Answer:
         """A question about how two concepts relate ("does ChatGPT use RLHF?"): the lesson passage that
@@ -729,6 +769,27 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
 _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
+
+
+def _unsure(found: Answer, closest: str) -> Answer:
+    """The answer, said to be the closest thing rather than the answer: the engine then names its
+    section as the closest part, without presenting it as the source (see `turns.Answer.hedged`)."""
+    found.text = f"I'm not sure the course answers exactly that; the closest is {closest}:\n{found.text}"
+    found.meta["unsure"] = True
+    return found
+
+
+def _about_neighbour(found: Answer, subject: Concept, question: Question) -> bool:
+    """The answer is about a concept the question names only as the setting of the one it asks about
+    ("what is PPO *in RLHF*", "what does honesty mean *for a language model*"): a neighbour's passage
+    that would be cited as the answer about the subject."""
+    from .understanding import tokens
+    about = found.meta.get("term")
+    if not about or about == subject.term.term:
+        return False
+    toks = tokens(question.text)
+    return any(c.term.term == about and c.start >= subject.end and set(toks[subject.end:c.start]) <= _SETTING_WORDS
+               for c in question.concepts)
 
 
 def _compound_head(question: Question) -> Concept | None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .coverage import gate_fails
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
-from .text import STOPWORDS, content_stems, everyday_stems
+from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 from .understanding import intent_of
 
@@ -82,6 +83,36 @@ def _lead(unit: Unit) -> str | None:
     return m.group(1) if m else None
 
 
+def is_completion(title: str, completion_section: str | None) -> bool:
+    """The section is the chapter's completion section (course.yaml), the recap of the whole course:
+    its heading may carry more than course.yaml names ("Congratulations! 🎉")."""
+    return bool(completion_section) and (title == completion_section or title.startswith(completion_section or "\0"))
+
+
+def _named_as(doc: SectionDoc, heading: str | None = None) -> str:
+    """A heading (the section's, or an item's lead) with the words students use for it (`HEADING_SYNONYMS`,
+    and the recap words for the completion section): what a question may call it."""
+    heading = doc.title if heading is None else heading
+    extra = [HEADING_SYNONYMS[st] for st in content_stems(heading) if st in HEADING_SYNONYMS]
+    if heading is doc.title and is_completion(doc.title, doc.chapter.completion_section):
+        extra.append(RECAP_WORDS)
+    return " ".join([heading, *extra])
+
+
+def _other_inflections(text: str, title: str) -> set[str]:
+    """Stems a heading shares with a question only through another inflection of a verb: "what have I
+    learned" does not name "Reinforcement *Learning*"; "how do models learn" neither. The stemmer makes
+    them one word; a heading is named by the word it uses."""
+    said = {w: stem(w) for w in words(text)}
+    out = set()
+    for w in words(title):
+        st = stem(w)
+        forms = {x for x, s in said.items() if s == st}
+        if forms and w not in forms and any(f.endswith(("ing", "ed")) or w.endswith(("ing", "ed")) for f in forms):
+            out.add(st)
+    return out
+
+
 def section_words(text: str) -> set[str]:
     """What a question asks about, without the words every question has."""
     return set(content_stems(text)) - _IGNORED
@@ -117,8 +148,8 @@ class SectionSkills(SkillBase):
             return None  # "what's the weather tomorrow?": a word no part of the course uses is not asked of a section
         best, best_score = None, 0.0
         for doc in self.index.sections:
-            heading = _widen(set(content_stems(doc.title)))
-            if doc.title == doc.chapter.completion_section or doc.title.startswith(doc.chapter.completion_section or "\0"):
+            heading = _widen(set(content_stems(doc.title)) - _other_inflections(text, doc.title))
+            if is_completion(doc.title, doc.chapter.completion_section):
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
             naming = len(asked & heading) * 3 + len(asked & leads) * 2
@@ -137,6 +168,9 @@ class SectionSkills(SkillBase):
         units = self._units_for(text, asked, best)
         if not units:
             return None
+        if intent_of(text)[0] in ("how", "define") and gate_fails(text, " ".join([_named_as(best), *(u.text for u in units),
+                                                                               *(_named_as(best, _lead(u) or "") for u in units)])):
+            return None  # "how does a model learn to refuse …": the heading shares a word, the units don't answer it: not cited
         lines = [f"From *{best.title}*:"] + [f"• {unit_line(u)}" if u.kind == "item" else unit_line(u) for u in units]
         meta = {"skill": "course", "term": None, "section": best.title, "depth": best.depth, "chapter": best.chapter.number, "query": text}
         return Answer("\n".join(lines), "course", meta, best.citation)

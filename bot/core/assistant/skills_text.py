@@ -20,6 +20,7 @@ from .arithmetic import (
     numbers_to_digits,
 )
 from .skills_base import SkillBase
+from .skills_sections import is_completion
 from .summarise import key_sentences
 from .text import clip, sentences, words
 from .turns import REFERS, Answer, Turn
@@ -35,6 +36,9 @@ class TextSkills(SkillBase):
     _QUOTED = re.compile(r"^(?P<how>.*?)[\"“](?P<body>[^\"”]{2,})[\"”](?P<tail>.*)$", re.S)
     _REWRITE_VERB = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:rewrite|re-write|reformat|format|turn|convert|make|put|change|transform|shorten|condense|trim|capitali[sz]e|uppercase|upper-case|lowercase|lower-case|write)\b", re.I)
     _SUMMARY_VERB = re.compile(r"\b(summari[sz]e|summary|sum up|sum it up|tl;?dr|recap|overview|key (?:points|takeaways)|main points|gist)\b", re.I)
+    _WHOLE_COURSE = re.compile(r"\b(?:whole|entire|full|all the|this|the) course\b|\bcourse (?:as a whole|overall)\b|\b(?:whole|entire|full|llm) pipeline\b|\bpipeline recap\b", re.I)
+    _ASKS_IN_IT = re.compile(r"\b(?:which|who|when|where|how (?:many|much))\b", re.I)
+    _ONE_CHAPTER = re.compile(r"\b(?<!which )(?<!what )(?:chapter|lesson|ch\.? ?\d+|this unit|module)\b", re.I)
     _CHAPTER = re.compile(r"\b(chapter|lesson|course|ch\.? ?\d+|this unit|module)\b", re.I)
 
     _INSTRUCTION_END = re.compile(r"^(?P<how>[^.?!\n]{3,140}?[.?!])\s+(?P<body>\S.+)$", re.S)
@@ -77,12 +81,18 @@ class TextSkills(SkillBase):
         head = payload[0] if payload else text
         if not self._SUMMARY_VERB.search(head) or (not payload and re.search(r"\bexamples?\b", text, re.I)):
             return None  # "the summarize-a-paragraph example" asks for the lesson's example, not a summary
+        if not payload and self._ASKS_IN_IT.search(text):
+            return None  # "in the pipeline recap, which chapter was pretraining?": a question about the recap, not a request for one
         if payload and len(payload[1]) > 40:
             return self._summary_of(payload[1])
         if not payload and not self._CHAPTER.search(text):
             named = self._summary_of_concept(text)  # "summarise the alignment tax": its section, not the chapter
             if named is not None:
                 return named
+        if not payload and self._WHOLE_COURSE.search(text) and not self._ONE_CHAPTER.search(text):
+            recap = self._section_answer(text, depth)  # "the recap of the whole course": the completion section, not chapter 7's
+            if recap is not None and recap.citation is not None and is_completion(recap.meta.get("section") or "", self.course.chapters[-1].completion_section):
+                return recap
         if self._CHAPTER.search(text) or (not payload and re.search(r"\b(rlhf|instruction tuning|fine-?tuning)\b", text, re.I)):
             number = re.search(r"\b(?:chapter|ch\.?)\s*(\d+)", text, re.I)
             chosen = "deep" if DEEP_WORDS.search(text) else "shallow" if SHALLOW_WORDS.search(text) else depth

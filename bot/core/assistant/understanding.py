@@ -75,6 +75,24 @@ class Question:
     def terms(self) -> list[GlossaryTerm]:
         return [c.term for c in self.concepts]
 
+    @property
+    def asking_clause(self) -> str:
+        """The clause that asks (the whole text when the question is one clause). In "SFT already follows
+        instructions, so why bother with RLHF?" the clause before "so why" is a premise: a concept named
+        there is what the student already knows, not what they ask about."""
+        found = [m for m in _ASKING_CLAUSE.finditer(self.text) if m.start() > 0]
+        return self.text[found[-1].start(1):] if found else self.text
+
+    @property
+    def asked(self) -> list[Concept]:
+        """The concepts of the asking clause (all of them when the question is one clause)."""
+        start = len(tokens(self.text)) - len(tokens(self.asking_clause))
+        return [c for c in self.concepts if c.start >= start]
+
+
+#: A why/how/what that opens a new clause after a statement: ", so why …", ". how …", "; what …".
+_ASKING_CLAUSE = re.compile(r"(?:[,;.!?:]|\s-+)\s*(?:(?:so|but|and|then|ok(?:ay)?)\s+)?(why|how|what|which)\b", re.I)
+
 
 def tokens(text: str) -> list[str]:
     """Lower-case word pieces; a hyphen or apostrophe splits ("fine-tuning" → fine, tuning)."""
@@ -89,8 +107,8 @@ _DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+ren
                          r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
 _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mention(?:ed|s)?|talk(?:ed|s)? about|taught|learn|look|part|bit|section|stuff)\b"
-                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|does|do) .{2,40}\b(?:in|come)\b"
-                    r"|^where(?:'s| is| are)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
+                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|r|does|do) .{2,40}\b(?:in|come|listed|given|mentioned)\b"
+                    r"|^where(?:'s| is| are| r)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
                    r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
@@ -163,7 +181,7 @@ def _plain_intent(text: str) -> str:
 
 
 _SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|how|who|where|when|which|is|are|does|do|can|explain|tell|give)\b)"
-                    r"|,?\s+(?:and|also|plus|as well as)\s+(?=(?:also\s+)?(?:what|why|how|who|where|when|which|is|are|does|do|can|could|explain|tell|give|"
+                    r"|,?\s+(?:and|also|plus|as well as)\s+(?=(?:also\s+)?(?:what|whats|why|how|who|where|when|which|is|are|does|do|can|could|explain|tell|give|"
                     r"its|their|it'?s|the population|the currency|the language)\b)", re.I)
 
 
