@@ -42,7 +42,12 @@ _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
-_NO_SPLIT = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b|:|(?<![a-z])[\"']\S.*\S[\"'](?![a-z])", re.I)  # a quoted text, not the apostrophes of "H's … what's"
+_NO_SPLIT = re.compile(r":|(?<![a-z])[\"']\S.*\S[\"'](?![a-z])", re.I)  # a quoted text, not the apostrophes of "H's … what's"
+#: A request on a text ("summarise X and Y", "list A and B") is one request, unless "and also …" starts another.
+_ONE_REQUEST = re.compile(r"^(?:summari[sz]e|rewrite|make|shorten|turn|convert|bullet|list)\b", re.I)
+_ANOTHER_REQUEST = re.compile(r"\b(?:and|plus),?\s+also\b", re.I)
+#: A short announcement before the questions ("Two questions: what …, and what …?"): not a quoted text.
+_PREAMBLE = re.compile(r"^(?:[\w'-]+\s+){0,2}[\w'-]+:\s*(?=(?:what|whats|why|how|which|who|where|when)\b)", re.I)
 
 
 _CLAUSES = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|now)\s+(?=(?:how|what|why|which|when|where|can|could|should|do|does|is|are|explain|tell)\b)", re.I)
@@ -50,6 +55,12 @@ _ASKS = re.compile(r"^(?:so |and |now |but )?(?:how|what|whats|why|which|when|wh
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 #: A chapter named as where something comes from, not as what is asked about ("the model from chapter 5").
 _CHAPTER_PHRASE = re.compile(r"\s+(?:from|in|of|during|since|(?:back|like|as) in)\s+(?:the\s+)?(?:chapter|ch\.?)\s*(\d{1,2})\b(?!\s*(?:about|cover|teach))", re.I)
+
+
+def _confident(answer: Answer) -> bool:
+    """The answer gives the lesson's passage as its source, not a hedge, an "I don't know" or a missing detail."""
+    return (answer.citation is not None and not answer.hedged and answer.skill not in _UNANSWERED
+            and not answer.meta.get("missing"))
 
 
 class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, SectionSkills):
@@ -78,7 +89,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         aside = self._aside(text)
         if aside is not None:
             text, number = aside
-        parts = split_parts(text) if not _NO_SPLIT.search(text) else [text]
+        text = _PREAMBLE.sub("", text)
+        one_request = _NO_SPLIT.search(text) or (_ONE_REQUEST.search(text) and not _ANOTHER_REQUEST.search(text))
+        parts = [text] if one_request else split_parts(text)
         if len(parts) == 1 and parts[0] != text:
             text = parts[0]  # "thanks, and what is PPO?": the question is the part that counts
         if len(parts) > 1:
@@ -119,17 +132,22 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         topic: str | None = None
         for part in parts[:4]:
             concepts = [c for c in self.understanding.concepts(part) if not c.elsewhere]  # "what loss is it trained with": "it" is still the topic
+            found = None
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
             elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
-                part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
+                alone = self._one(part, previous, depth)  # "… and how big are the datasets usually": answered on its own
+                if _confident(alone):
+                    found = alone
+                else:
+                    part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
             elif concepts:
                 topic = concepts[0].term.term
-            found = self._one(part, previous, depth)
+            found = found or self._one(part, previous, depth)
             answers.append((part, found))
             previous = Turn(found.meta, found.text)
-            if topic is None and found.meta.get("term"):
-                topic = found.meta["term"]
+            if found.meta.get("term") and _confident(found):
+                topic = found.meta["term"]  # what the part's answer was about: "what kind of fine-tuning is X" is about X
         lines = []
         for part, found in answers:
             body = found.text if found.skill != "unknown" else (

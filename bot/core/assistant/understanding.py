@@ -181,7 +181,7 @@ def _plain_intent(text: str) -> str:
 
 
 _SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|how|who|where|when|which|is|are|does|do|can|explain|tell|give)\b)"
-                    r"|,?\s+(?:and|also|plus|as well as)\s+(?=(?:also\s+)?(?:what|whats|why|how|who|where|when|which|is|are|does|do|can|could|explain|tell|give|"
+                    r"|,?\s+(?:and|also|plus|as well as|\+)\s+(?=(?:also\s+)?(?:what|whats|why|how|who|where|when|which|is|are|does|do|can|could|explain|tell|give|"
                     r"its|their|it'?s|the population|the currency|the language)\b)", re.I)
 
 
