@@ -106,7 +106,7 @@ FILLER = frozenset(stem(w) for w in ["what", "whats", "which", "who", "whom", "w
                                      "told", "explain", "explains", "explained", "describe", "mean", "means", "meant", "meaning", "definition",
                                      "define", "defined", "term", "terms", "concept", "concepts", "idea", "ideas", "thing", "things", "stuff", "work",
                                      "works", "worked", "working", "function", "functions", "role", "roles", "job", "jobs", "purpose", "purposes",
-                                     "point", "points", "goal", "aim", "use", "uses", "used", "using", "matter", "matters", "important", "importance",
+                                     "point", "points", "goal", "aim", "achieve", "achieves", "accomplish", "accomplishes", "use", "uses", "used", "using", "matter", "matters", "important", "importance",
                                      "need", "needs", "needed", "necessary", "help", "helps", "really", "actually", "exactly", "basically", "simply",
                                      "simple", "simpler", "kind", "sort", "type", "types", "way", "ways", "part", "parts", "bit", "bits", "lesson",
                                      "lessons", "course", "courses", "chapter", "chapters", "section", "sections", "say", "says", "said", "talk",

@@ -237,9 +237,10 @@ class ConceptSkills(SkillBase):
             if subject.term.example and unshown:  # "an example of an ability that gets worse after RLHF": RLHF's example is not that
                 return _unsure(found, f"the lesson's example of {subject.term.term}")
             return found
-        if self._names_heading(corrected, subject):  # "why does RLHF matter": the section *Why RLHF Matters* answers it
+        headings = self._named_headings(corrected, subject)
+        if headings:  # "why does RLHF matter": the section *Why RLHF Matters* answers it, not another passage the search found
             found = self._course(corrected, last, depth)
-            if found is not None:
+            if found is not None and found.meta.get("section") in headings:
                 return found
         close = self.faq.match(question, STRONG_FAQ, same_intent=True)
         if close is not None:  # worded like an FAQ question: more specific than the term's generic field
@@ -394,16 +395,16 @@ class ConceptSkills(SkillBase):
         """How rare a word is in the lesson; a word it never uses is the rarest."""
         return self.index.idf(stem_) or 2 * self.index.max_idf
 
-    def _names_heading(self, text: str, concept: Concept) -> bool:
-        """The question names a lesson heading that says more than the concept's name ("why does RLHF matter")."""
+    def _named_headings(self, text: str, concept: Concept) -> set[str]:
+        """The lesson headings the question names that say more than the concept's name ("why does RLHF matter")."""
         asked = set(content_stems(text))
         names = set(content_stems(" ".join(concept.term.names)))
-        return any(len(title) >= 2 and title - names and title <= asked for title in self._heading_stems())
+        return {heading for heading, title in self._heading_stems() if len(title) >= 2 and title - names and title <= asked}
 
-    def _heading_stems(self) -> list[set[str]]:
+    def _heading_stems(self) -> list[tuple[str, set[str]]]:
         cached = getattr(self, "_headings_cache", None)
         if cached is None:
-            cached = self._headings_cache = [set(content_stems(d.title)) for d in self.index.sections]
+            cached = self._headings_cache = [(d.title, set(content_stems(d.title))) for d in self.index.sections]
         return cached
 
     def _unknown_words(self, text: str, term: GlossaryTerm) -> list[str]:
@@ -454,7 +455,7 @@ class ConceptSkills(SkillBase):
         """"Where can I find the data collection stuff?": the section whose heading the question mostly names."""
         asked = set(content_stems(text)) - {"lesson", "chapter", "section", "part", "find", "read", "stuff"}
         best, best_share = None, 0.0
-        for doc, title in zip(self.index.sections, self._heading_stems(), strict=True):
+        for doc, (_, title) in zip(self.index.sections, self._heading_stems(), strict=True):
             shared = len(asked & title)
             share = shared / len(title) if title else 0.0
             if (shared >= 2 or (shared and len(title) == 1)) and (

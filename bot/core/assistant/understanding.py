@@ -113,8 +113,8 @@ _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|wha
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
                    r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
-                      r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)\s*[?.!]*$"
-                      r"|\bwhy (?:do we |would you |do you |would we )?use\b", re.I)
+                      r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)(?:\s+(?:in the end|in the long run|anyway|exactly|really|then|ultimately|at all))?\s*[?.!]*$"
+                      r"|\bwhy (?:do we |would you |do you |would we )?use\b|\bwhat (?:does|do|did) .{2,40}? (?:achieve|accomplish)\b", re.I)
 _WHY = re.compile(r"^(?:so |but |and |ok(?:ay)? )?(?:why|how come)\b|\bwhy\b|\breason\b|\bmatters?\b|\bimportant\b|\bneeded\b|\bneed(?:ed)? (?:it|this|that|them)\b", re.I)
 _HOW = re.compile(r"^(?:so |but |and )?how\b(?! (?:many|much|big|large|long|old|come)\b)|\bhow (?:does|do|is|are|can|would|did)\b|\bwork\b|\bprocess\b|\bsteps?\b", re.I)
 _DETAIL = (("formula", re.compile(r"\b(formula|equations?|math\w*|derivation|derive|computed?|calculated?|pseudo-?code|loss function of)\b", re.I)),
