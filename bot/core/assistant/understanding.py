@@ -85,11 +85,26 @@ class Question:
 
     @property
     def asked(self) -> list[Concept]:
-        """The concepts of the asking clause (all of them when the question is one clause)."""
-        start = len(tokens(self.text)) - len(tokens(self.asking_clause))
-        return [c for c in self.concepts if c.start >= start]
+        """The concepts of the asking clause (all of them when the question is one clause), the asked one first:
+        in "why do models like ChatGPT need RLHF" the object of "need" is asked, and ChatGPT is only an example."""
+        toks = tokens(self.text)
+        start = len(toks) - len(tokens(self.asking_clause))
+        found = [c for c in self.concepts if c.start >= start]
+        if self.intent not in ("why", "how", "purpose"):
+            return found
+
+        def rank(c: Concept) -> int:
+            before = " ".join(toks[max(c.start - 2, 0):c.start])
+            if _OBJECT_OF.search(before):
+                return 0
+            return 2 if _EXAMPLE_OF.search(before) else 1
+        return sorted(found, key=rank)
 
 
+#: The words before a concept that make it what a why/how question asks about ("… need RLHF", "bother with RLHF").
+_OBJECT_OF = re.compile(r"\b(?:need|needs|require|requires|bother with|add|adds|apply|applies)$")
+#: The words before a concept that make it an example of something else ("models like ChatGPT").
+_EXAMPLE_OF = re.compile(r"\b(?:like|such as|e g|eg)$")
 #: A why/how/what that opens a new clause after a statement: ", so why …", ". how …", "; what …".
 _ASKING_CLAUSE = re.compile(r"(?:[,;.!?:]|\s-+)\s*(?:(?:so|but|and|then|ok(?:ay)?)\s+)?(why|how|what|which)\b", re.I)
 
