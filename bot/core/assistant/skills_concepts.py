@@ -223,8 +223,11 @@ class ConceptSkills(SkillBase):
             return self._where(question.concepts)
         if intent == "difference":
             return self._difference(question, corrected, last, depth)
-        if intent == "simpler":
-            return self._said(subject, "course-simpler", f"Put simply, **{subject.term.term}**: {self._simply(subject.term)}")
+        if intent == "simpler":  # "the helpful/harmless/honest thing, simply": each one it names
+            several = [c for c in _listed(question) if not c.elsewhere]
+            shown = several if len(several) > 1 and subject in several else [subject]
+            lines = [f"Put simply, **{c.term.term}**: {self._simply(c.term)}" for c in shown[:4]]
+            return self._said(subject, "course-simpler", "\n".join(lines))
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
             subject_names = set(content_stems(" ".join(subject.term.names)))
             found = self._section_example(text, subject_names)
@@ -794,7 +797,10 @@ def _about_neighbour(found: Answer, subject: Concept, question: Question) -> boo
 
 
 def _compound_head(question: Question) -> Concept | None:
-    """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it."""
+    """In "PPO loss function" two concepts touch: the second is the head noun, the first only modifies it.
+    Three or more in a row ("helpfulness harmlessness honesty") are a list, not a compound."""
+    if _run_of_names(question):
+        return None
     for first, second in pairwise(question.concepts):
         if second.start == first.end:
             return second
@@ -824,10 +830,16 @@ def _listed(question: Question) -> list[Concept]:
         between = " ".join(toks[prev.end:cur.start])
         if not between and re.search(re.escape(prev.said) + r"\s*[,;/]\s*" + re.escape(cur.said), question.text, re.I):
             between = ","  # "SFT, PPO and the KL penalty": a comma the tokens don't keep
-        if not between or not _JOINED.match(between):  # nothing between: a compound ("PPO loss function"), not a list
-            break
+        if (not between and not _run_of_names(question)) or (between and not _JOINED.match(between)):
+            break  # nothing between two: a compound ("PPO loss function"), not a list
         out.append(cur)
     return out
+
+
+def _run_of_names(question: Question) -> bool:
+    """The question names three or more concepts one after another with nothing between ("helpfulness harmlessness honesty")."""
+    concepts = question.concepts
+    return len(concepts) >= 3 and all(b.start == a.end for a, b in pairwise(concepts))
 
 
 def _corrected(text: str, concepts: list[Concept]) -> str:
