@@ -225,8 +225,8 @@ class ConceptSkills(SkillBase):
             return self._difference(question, corrected, last, depth)
         if intent == "simpler":  # "the helpful/harmless/honest thing, simply": each one it names
             several = [c for c in _listed(question) if not c.elsewhere]
-            shown = several if len(several) > 1 and subject in several else [subject]
-            lines = [f"Put simply, **{c.term.term}**: {self._simply(c.term)}" for c in shown[:4]]
+            explained = several if len(several) > 1 and subject in several else [subject]
+            lines = [f"Put simply, **{c.term.term}**: {self._simply(c.term)}" for c in explained[:4]]
             return self._said(subject, "course-simpler", "\n".join(lines))
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
             subject_names = set(content_stems(" ".join(subject.term.names)))
