@@ -226,8 +226,9 @@ class ConceptSkills(SkillBase):
         if intent == "simpler":  # "the helpful/harmless/honest thing, simply": each one it names
             several = [c for c in _listed(question) if not c.elsewhere]
             explained = several if len(several) > 1 and subject in several else [subject]
-            lines = [f"Put simply, **{c.term.term}**: {self._simply(c.term)}" for c in explained[:4]]
-            return self._said(subject, "course-simpler", "\n".join(lines))
+            answer = self._said(subject, "course-simpler", self._simply_each([c.term for c in explained]))
+            answer.meta["terms"] = [c.term.term for c in explained[:4]]
+            return answer
         if intent == "example":  # "an example of a dataset for instruction tuning": of a dataset, if the lesson gives one
             subject_names = set(content_stems(" ".join(subject.term.names)))
             found = self._section_example(text, subject_names)
@@ -393,6 +394,10 @@ class ConceptSkills(SkillBase):
         if simple != first and (len(missing) >= 3 or lost_name):
             return f"{simple}\nIn the lesson's words: {first}"
         return simple
+
+    def _simply_each(self, terms: list[GlossaryTerm]) -> str:
+        """Each term put simply, one after another ("the helpful/harmless/honest thing, simply")."""
+        return "\n".join(f"Put simply, **{t.term}**: {self._simply(t)}" for t in terms[:4])
 
     def _rarity(self, stem_: str) -> float:
         """How rare a word is in the lesson; a word it never uses is the rarest."""
@@ -632,7 +637,9 @@ class ConceptSkills(SkillBase):
     def _several(self, concepts: list[Concept]) -> Answer:
         lines = [f"• **{c.term.term}**: {c.term.definition}" + (f" (taught in {c.term.elsewhere})" if c.elsewhere else "")
                  for c in concepts[:4]]
-        return self._said(next((c for c in concepts if not c.elsewhere), concepts[0]), "course", "\n".join(lines))
+        answer = self._said(next((c for c in concepts if not c.elsewhere), concepts[0]), "course", "\n".join(lines))
+        answer.meta["terms"] = [c.term.term for c in concepts[:4]]  # "explain that simply" then means each of them
+        return answer
 
     def _detail(self, question: Question, subject: Concept, corrected: str, last: Turn, depth: str) -> Answer:
         kind = question.detail or "number"

@@ -240,6 +240,10 @@ class CourseSkills(SkillBase):
         return next((t for t, _ in self.index.terms if t.term == name), None) if name else None
 
     def _simpler(self, last: Turn) -> Answer:
+        several = [t for name in last.meta.get("terms") or [] for t, _ in self.index.terms if t.term == name]
+        if len(several) > 1:  # the last answer defined several terms ("helpfulness, harmlessness, honesty"): each, simply
+            topic_doc = self._topic_doc(last)
+            return Answer(self._simply_each(several), "course-simpler", dict(last.meta, skill="course-simpler"), topic_doc.citation if topic_doc else None)
         term = self._term_of(last)
         topic = term.term if term else last.meta.get("section", "that")
         shallow = self.index.search(term.term if term else last.meta.get("query", topic), depth="shallow")
