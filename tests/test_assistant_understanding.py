@@ -91,6 +91,17 @@ def test_multi_part_questions_split_but_concept_lists_do_not():
     assert split_parts("difference between RLHF and instruction tuning") == ["difference between RLHF and instruction tuning"]
 
 
+def test_a_plus_sign_splits_parts_and_the_object_of_need_is_asked(understanding):
+    assert split_parts("what is SFT + what is PPO") == ["what is SFT", "what is PPO"]
+    assert [c.term.term for c in understanding.understand("why do models like ChatGPT need RLHF").asked][0] == "RLHF"
+    assert [c.term.term for c in understanding.understand("what is ChatGPT and RLHF").asked][0] == "assistant"  # not a why/how
+
+
+async def test_a_reply_giving_no_reason_to_a_why_is_not_cited(core):
+    reply = await core.chat(ann(), "why do models like ChatGPT go beyond supervised fine-tuning with RLHF")
+    assert "not sure" in reply.text and not cites_lesson(reply)
+
+
 async def say(core: Companion, *messages: str, user: str = "ann") -> str:
     reply = None
     for message in messages:

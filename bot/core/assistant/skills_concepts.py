@@ -53,6 +53,18 @@ _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also)
 
 class ConceptSkills(SkillBase):
     def _concepts(self, text: str, last: Turn, depth: str) -> Answer | None:
+        found = self._concepts_gated(text, last, depth)
+        if found is None or found.citation is None or found.hedged or _ADMITS.search(found.text):
+            return found
+        intent = self.understanding.understand(text).intent
+        asks_reason = intent == "why" or (intent == "purpose" and _PURPOSE_WORDS.search(text))
+        if asks_reason and not _GIVES_REASON[intent].search(found.text):
+            # "why go beyond SFT with RLHF?" → "For advanced models like ChatGPT, we go beyond SFT:": the passage
+            # names what was asked but gives no reason, so it is the closest part, not the answer
+            return _unsure(found, f"what the lesson says about {found.meta.get('term') or 'it'}")
+        return found
+
+    def _concepts_gated(self, text: str, last: Turn, depth: str) -> Answer | None:
         found = self._concepts_core(text, last, depth)
         if found is None or found.citation is None:
             return found
