@@ -15,7 +15,7 @@ from .actions import Depth
 from .commands import COMMANDS
 from .companion import Companion
 from .context import REFUSED
-from .inputs import MAX_TEXT, ascii_number, clean_input, is_blank
+from .inputs import ascii_number, clean_input, is_blank, too_long
 from .replies import Reply, error, quote_user_text
 from .users import Actor
 
@@ -36,8 +36,8 @@ async def handle_text(core: Companion, actor: Actor, text: str) -> Reply:
     text = clean_input(text if isinstance(text, str) else "").strip()
     if is_blank(text):
         return error("Say something, or `/help` for the commands.")
-    if len(text) > MAX_TEXT:  # before any parsing: nothing below has to cope with 100,000 `[`
-        return error(f"That message is too long ({len(text):,} characters): keep it under {MAX_TEXT:,}.")
+    if refusal := too_long(text):  # before any parsing: nothing below has to cope with 100,000 `[`
+        return error(refusal)
     if not text.startswith("/"):
         return await core.chat(actor, text)
     name, rest = split_command(text[1:])
@@ -59,8 +59,8 @@ def canonical(name: str) -> str | None:
 async def run_command(core: Companion, actor: Actor, name: str, rest: str) -> Reply:
     """The command `name` (lower case, without the slash) with its words `rest`, as typed."""
     rest = clean_input(rest).strip()
-    if len(rest) > MAX_TEXT:
-        return error(f"That message is too long ({len(rest):,} characters): keep it under {MAX_TEXT:,}.")
+    if refusal := too_long(rest):
+        return error(refusal)
     if name in _BACKWARDS:
         return await core.previous_page(actor)
     handler = _HANDLERS.get(ALIASES.get(name, name))

@@ -27,7 +27,7 @@ from .commands import COMMANDS
 from .config import Settings
 from .content import Course, load_course
 from .context import CoreContext
-from .inputs import MAX_TEXT, clean_input
+from .inputs import clean_input, too_long
 from .live import LiveQuizzes
 from .reading import PageRequest, Position
 from .refusal import Refusal
@@ -177,15 +177,15 @@ class Companion:
     @_answers_refusals
     async def chat(self, actor: Actor, message: str) -> Reply:
         message = clean_input(message)
-        if len(message) > MAX_TEXT:
-            return error(f"That message is too long ({len(message):,} characters): keep it under {MAX_TEXT:,}.")
+        if refusal := too_long(message):
+            raise Refusal(refusal)
         return await self._engine().reply(actor, message)
 
     @_answers_refusals
     async def compare(self, actor: Actor, prompt: str) -> Reply:
         prompt = clean_input(prompt)
-        if len(prompt) > MAX_TEXT:
-            return error(f"That message is too long ({len(prompt):,} characters): keep it under {MAX_TEXT:,}.")
+        if refusal := too_long(prompt):
+            raise Refusal(refusal)
         return await self._engine().compare(actor, prompt)
 
     @_answers_refusals

@@ -16,6 +16,14 @@ MAX_ID = 10**12
 MAX_TEXT = 4000
 
 
+def too_long(text: str) -> str | None:
+    """Why `text` is refused before any parsing (over `MAX_TEXT`), else None: the one wording for
+    every place typed text comes in (a command line, a command's words, a chat message, a prompt)."""
+    if len(text) <= MAX_TEXT:
+        return None
+    return f"That message is too long ({len(text):,} characters): keep it under {MAX_TEXT:,}."
+
+
 def is_ascii_number(text: str) -> bool:
     """`str.isdigit()` accepts `²` and `⑦`, which `int()` rejects, and `int()` accepts `٣`:
     the companion reads numbers as ASCII digits only."""
