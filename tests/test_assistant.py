@@ -71,10 +71,10 @@ async def test_history_is_capped_exported_and_forgotten(tmp_path):
         kept = await turns(core, "ann")
         assert len(kept) == 6 and kept[0] == ("user", "What is 2 + 2?") and "**8**" in kept[-1][1]
         export = await core.export(ann())
-        data = json.loads(export.file.content)
+        data = json.loads(export.files[0].content)
         assert [t["text"] for t in data["conversation_turns"]][::2] == ["What is 2 + 2?", "What is 3 + 3?", "What is 4 + 4?"]
         await core.set_mode(ann(), "base")
-        data = json.loads((await core.export(ann())).file.content)
+        data = json.loads((await core.export(ann())).files[0].content)
         assert data["chat_modes"][0]["mode"] == "base"
         await core.handle_action(ann(), "forget:confirm")
         assert await turns(core, "ann") == []

@@ -106,7 +106,7 @@ async def test_5000_quizzes_leave_a_bounded_number_of_rows_and_a_bounded_export(
             finished += 1
         if n in (2499, 4999):
             export = await handle_text(core, ann, "/my-data")
-            sizes.append(len(export.file.content))
+            sizes.append(len(export.files[0].content))
 
     attempts = await attempts_of(core, "ann")
     by_status = {s: sum(a["status"] == s for a in attempts) for s in ("open", "abandoned", "finished")}

@@ -49,7 +49,7 @@ def test_jsonl_scripting_with_buttons_and_a_bad_line(tmp_path):
     quiz = send({"user": "bob", "text": "/quiz 7 1"})
     assert "Question 1 of 1" in quiz["reply"]["text"]
     export = send({"user": "bob", "text": "/my-data"})
-    assert json.loads(export["reply"]["file"]["content"])["user"]["user_id"] == "bob"
+    assert json.loads(export["reply"]["files"][0]["text"])["user"]["user_id"] == "bob"
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
     assert proc.stderr.read().count("Traceback") == 0

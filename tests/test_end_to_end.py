@@ -184,7 +184,7 @@ async def test_export_and_forget_me_remove_every_row(companion):
     await handle_text(companion, ann, "/quiz 7 2")
     await handle_text(companion, bob, "/quiz 7 2")
     export = await handle_text(companion, ann, "/my-data")
-    data = json.loads(export.file.content)
+    data = json.loads(export.files[0].content)
     assert data["user"]["user_id"] == "ann" and data["pages_read"] and data["quiz_attempts"]
     confirm = await handle_text(companion, ann, "/forget-me")
     assert any(b.action == "forget:confirm" for b in confirm.buttons)

@@ -55,7 +55,7 @@ async def export(ctx: CoreContext, actor: Actor) -> Reply:
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     rows = sum(len(v) for v in data.values() if isinstance(v, list))
     return Reply(text=f"📦 Here is everything I store about you ({rows} records).", ephemeral=True, kind="export",
-                 file=Attachment(f"my-data-{actor.platform}-{re.sub(r'[^A-Za-z0-9_.-]', '_', actor.user_id)[:40]}.json", body))
+                 files=[Attachment(f"my-data-{actor.platform}-{re.sub(r'[^A-Za-z0-9_.-]', '_', actor.user_id)[:40]}.json", body)])
 
 
 def confirm_forget() -> Reply:

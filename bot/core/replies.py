@@ -14,6 +14,7 @@ their platform's means (an edit or a new message; an ephemeral message or a publ
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
@@ -68,11 +69,33 @@ class TextInput:
     max_length: int = 200
 
 
+#: Files one reply may carry: Discord takes at most 10 per message, Slack's upload as many.
+MAX_FILES = 10
+#: MIME types whose content is also given as text in a JSON line (the rest only as base64).
+_TEXT_MIMES = ("text/", "application/json")
+
+
 @dataclass(frozen=True)
 class Attachment:
+    """A file a reply carries: an export, a CSV gradebook, a chart. `description` says in words
+    what the file shows (a chart's summary): Discord shows it as the image's alt text, Slack as
+    the file's title, and a reply's text repeats what matters, so no one needs the picture."""
+
     filename: str
     content: bytes
     mime: str = "application/json"
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file for a JSON line, losslessly: its bytes in base64, and also as text when it is
+        text (JSON, CSV), so a script can read an export without decoding."""
+        data: dict[str, Any] = {"filename": self.filename, "mime": self.mime, "size": len(self.content),
+                                "base64": base64.b64encode(self.content).decode("ascii")}
+        if self.description:
+            data["description"] = self.description
+        if self.mime.startswith(_TEXT_MIMES):
+            data["text"] = self.content.decode("utf-8", "replace")
+        return data
 
 
 @dataclass(frozen=True)
@@ -95,7 +118,8 @@ class Reply:
     #: everyone in the channel (a leaderboard, a live quiz's question and results). In a direct
     #: message the two are the same.
     ephemeral: bool = True
-    file: Attachment | None = None
+    #: Files to attach (at most MAX_FILES): an export, a gradebook, charts.
+    files: list[Attachment] = field(default_factory=list)
     kind: Kind = "info"
     #: This reply takes the place of the message whose button was pressed (a page turn, the next
     #: quiz question, a quiz's summary, a confirmation's outcome); never an error. Otherwise it is
@@ -108,12 +132,12 @@ class Reply:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"not a kind of reply: {self.kind!r}")
+        if len(self.files) > MAX_FILES:
+            raise ValueError(f"a reply carries at most {MAX_FILES} files, not {len(self.files)}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.file is not None:
-            data["file"] = {"filename": self.file.filename, "mime": self.file.mime, "size": len(self.file.content),
-                            "content": self.file.content.decode("utf-8", "replace")}
+        data["files"] = [f.to_dict() for f in self.files]
         return {k: v for k, v in data.items() if v not in (None, [], False) or k == "text"}
 
 

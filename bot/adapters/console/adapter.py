@@ -46,7 +46,7 @@ from bot.core.replies import Reply, error
 from bot.core.store import StoreError, StoreFailed
 from bot.core.users import Actor, clean_name
 
-from .render import jsonl, plain, rich_print, save_file, without_lone_surrogates
+from .render import jsonl, plain, rich_print, save_files, without_lone_surrogates
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -130,10 +130,12 @@ class ConsoleAdapter:
 
     def _save(self, reply: Reply) -> str | None:
         try:
-            path = save_file(reply, self.export_dir)
+            paths = save_files(reply, self.export_dir)
         except OSError as exc:
             return f"Could not save the file in {self.export_dir} ({exc.strerror or exc}): set COMPANION_EXPORT_DIR to a folder you can write."
-        return f"Saved to {path}" if path else None
+        if not paths:
+            return None
+        return "Saved to " + ", ".join(str(p) for p in paths)
 
     def _write_json(self, obj: dict[str, Any]) -> None:
         self.out.write(jsonl(obj) + "\n")

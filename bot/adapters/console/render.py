@@ -36,17 +36,21 @@ def button_lines(reply: Reply) -> list[str]:
     return lines
 
 
-def save_file(reply: Reply, folder: Path) -> Path | None:
-    """The console has no attachments: a file in a reply (the `/my-data` export) is written to
-    `folder` (the exports folder, created if needed), readable by its owner only."""
-    if reply.file is None:
-        return None
+def save_files(reply: Reply, folder: Path) -> list[Path]:
+    """The console has no attachments: each file in a reply (a `/my-data` export, a gradebook, a
+    chart) is written to `folder` (the exports folder, created if needed), readable by its owner
+    only, and the console names where it went."""
+    if not reply.files:
+        return []
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (Path(reply.file.filename).name or "file")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(reply.file.content)
-    return path
+    paths = []
+    for file in reply.files:
+        path = folder / (Path(file.filename).name or "file")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(file.content)
+        paths.append(path)
+    return paths
 
 
 # ---- plain text ---------------------------------------------------------------------------

@@ -97,9 +97,11 @@ def handled_by_discord_py(interaction: discord.Interaction) -> bool:
 
 
 def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Edit arguments: a reply without components removes the old message's buttons."""
+    """Edit arguments: a reply without components removes the old message's buttons, and its
+    files (or none) replace the old message's attachments."""
     if kwargs.get("view") is discord.utils.MISSING:
         kwargs["view"] = None
+    kwargs["attachments"] = kwargs.pop("files", [])
     return kwargs
 
 
@@ -211,19 +213,17 @@ class DiscordAdapter:
     async def _follow_up(self, interaction: discord.Interaction, reply: Reply, component: bool) -> None:
         kwargs = message_kwargs(reply)
         if component and self._replaces(interaction, reply):
-            kwargs = _replacing(kwargs)
-            files = [kwargs.pop("file")] if "file" in kwargs else []
-            await interaction.edit_original_response(attachments=files, **kwargs)
+            await interaction.edit_original_response(**_replacing(kwargs))
         elif not component and not reply.ephemeral:
             # A private "thinking…" for what is for the channel (a slow leaderboard): remove it, answer in public.
             await interaction.delete_original_response()
             await interaction.followup.send(ephemeral=False, **kwargs)
         elif not component:
             # The deferred "thinking" message becomes the answer (same visibility as the defer).
-            files = [kwargs.pop("file")] if "file" in kwargs else []
             if kwargs.get("view") is discord.utils.MISSING:
                 kwargs.pop("view")
-            await interaction.edit_original_response(attachments=files, **kwargs)
+            kwargs["attachments"] = kwargs.pop("files", [])
+            await interaction.edit_original_response(**kwargs)
         else:
             await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
 

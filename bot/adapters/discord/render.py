@@ -39,7 +39,8 @@ def discord_time(moment: datetime, style: str = "R") -> str:
 
 
 def message_kwargs(reply: Reply, *, closes_at: datetime | None = None, with_view: bool = True) -> dict[str, Any]:
-    """Keyword arguments for `send_message` / `send` / `edit_message`: embed, view, file, no mentions."""
+    """Keyword arguments for `send_message` / `send`: embed, view, files (an image's description is its alt
+    text), no mentions. Edits take the files as `attachments` (`client._replacing`)."""
     text = reply.text
     if closes_at is not None:
         text += f"\n⏰ Closes {discord_time(closes_at)}."
@@ -54,7 +55,8 @@ def message_kwargs(reply: Reply, *, closes_at: datetime | None = None, with_view
     if with_view:
         view = build_view(reply)
         kwargs["view"] = view if view is not None else discord.utils.MISSING
-    if reply.file is not None:
-        kwargs["file"] = discord.File(io.BytesIO(reply.file.content), filename=reply.file.filename)
+    if reply.files:
+        kwargs["files"] = [discord.File(io.BytesIO(f.content), filename=f.filename, description=f.description[:1024] or None)
+                           for f in reply.files]
     return kwargs
 

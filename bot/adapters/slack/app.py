@@ -37,6 +37,7 @@ A live question that cannot be posted ends its session (`LiveQuizzes.abort`) and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -68,7 +69,7 @@ from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.live_messages import LiveMessage
-from bot.core.replies import Attachment, Reply, error
+from bot.core.replies import Reply, error
 from bot.core.seen_events import SeenEvents, SeenSignatures
 from bot.core.store import StoreError
 from bot.core.users import Actor
@@ -363,18 +364,26 @@ class SlackAdapter:
 
     # ---- sending ----------------------------------------------------------------------------
 
-    async def _send_file(self, actor: Actor, reply: Reply, file: Attachment) -> Reply:
-        """Upload the reply's file to the person's DM; the reply says where it went."""
+    async def _send_files(self, actor: Actor, reply: Reply, channel: str | None) -> Reply:
+        """Upload the reply's files. Slack cannot attach a file to an ephemeral message, so a
+        reply for the person alone (an export, an instructor's charts) sends them to the person's
+        DM and says so; one for the channel (a live lab's closing chart) uploads them there."""
+        uploads = [{"content": f.content, "filename": f.filename, "title": f.description[:250] or f.filename} for f in reply.files]
+        if not reply.ephemeral and channel is not None and not _is_dm(channel):
+            await self.client.files_upload_v2(channel=channel, file_uploads=uploads)
+            return dataclasses.replace(reply, files=[])
         opened = await self.client.conversations_open(users=actor.user_id)
         dm = opened["channel"]["id"]
-        await self.client.files_upload_v2(channel=dm, content=file.content, filename=file.filename,
-                                          title=file.filename, initial_comment=blocks.fallback_text(reply))
-        return Reply(text=reply.text + "\n\nI've sent it to you as a file in our direct messages.", ephemeral=True, kind=reply.kind)
+        await self.client.files_upload_v2(channel=dm, file_uploads=uploads, initial_comment=blocks.fallback_text(reply))
+        if _is_dm(channel):
+            return dataclasses.replace(reply, files=[])
+        where = "as a file" if len(uploads) == 1 else f"as {len(uploads)} files"
+        return dataclasses.replace(reply, text=reply.text + f"\n\nI've sent it to you {where} in our direct messages.", files=[])
 
     async def deliver(self, reply: Reply, actor: Actor, respond: Callable[..., Awaitable[Any]] | None = None,
                       channel: str | None = None, replace: bool = False) -> None:
-        if reply.file is not None:
-            reply = await self._send_file(actor, reply, reply.file)
+        if reply.files:
+            reply = await self._send_files(actor, reply, channel)
         payload = blocks.message(reply)
         if respond is not None:
             public = not reply.ephemeral and not _is_dm(channel)
