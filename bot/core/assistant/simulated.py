@@ -22,9 +22,9 @@ import re
 from ..content import Course
 from ..replies import quote_user_text
 from . import safety
-from .coverage import register_vocabulary
+from .coverage import aspect_words, register_vocabulary
 from .faq_match import FaqIndex
-from .items import asks_for_them, items_of, ordinal, which
+from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
@@ -233,7 +233,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         return None
 
     _NEXT = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what(?:'s|s| is)?|which)?\s*(?:(?:comes|happens|is|follows|do (?:we|you) do|does it do)\s+)?"
-                       r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b", re.I)
+                       r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b"
+                       r"|^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what about |how about )?(?:in |for |during |at )?the (?:next|following) (?:one|step|phase|stage)\b", re.I)
     _PREVIOUS = re.compile(r"\b(?:before (?:that|this|it)|the (?:previous|one before|step before|phase before)|(?:what|which) (?:comes|came|happens|happened|is) (?:before|first)|precedes?)\b", re.I)
 
     def _sequence_followup(self, text: str, last: Turn) -> Answer | None:
@@ -324,7 +325,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if asks_for_them(text):
             body = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
             return Answer(f"Here they are:\n{body}", "list", dict(last.meta, skill="list"), doc.citation if doc else None)
+        if len(items) == 1 and len(quoted_names(items[0])) >= 2:
+            items = quoted_names(items[0])  # the reply showed one item naming several titles: "the first one" is a title
         at = ordinal(text, len(items))
+        span = pointer_span(text, len(items)) if at is not None else None
         if at is None:
             at = which(text, items)
         if at is None:
@@ -334,6 +338,14 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         named = [c for c in self.understanding.concepts(head) if not c.elsewhere] or [
             c for c in self.understanding.concepts(item) if not c.elsewhere]
         concept = max(named, key=lambda c: (c.end - c.start, -c.start), default=None)
+        if span is not None:
+            own = set(content_stems(item)) | set(content_stems(concept.term.term if concept else ""))
+            rest = text[:span[0]] + " " + text[span[1]:]
+            if [w for w in aspect_words(rest) if stem(w) not in own]:
+                # "why is there a penalty in the last one?": a question about the item, not a request for it,
+                # asked again with the item named, so it is answered (or said to be unknown) like any other
+                name = concept.term.term if concept else head
+                return self._one(f"{text[:span[0]]}{name}{text[span[1]:]}", Turn(), "shallow")
         lines = [f"That one is **{item}**."]
         meta = dict(last.meta, skill="course", item=item)
         if concept is not None:
