@@ -71,6 +71,9 @@ class FaqIndex:
             said = set(content.split()) - _GENERIC
             if not said or len(set(asked.split()) & said) * 2 < len(said):
                 continue  # close letters are not close words: "author" is not "after"
+            own = {w for w in said if stem(w) not in skip}
+            if own and not {stem(w) for w in asked.split()} & {stem(w) for w in own}:
+                continue  # only the concept's name in common: "RLHF aligns … with what?" is not "what does RLHF lose?"
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else -INTENT_BONUS)
             if score > best_score:
                 best, best_score = entry, score
