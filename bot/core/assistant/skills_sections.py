@@ -145,9 +145,9 @@ class SectionSkills(SkillBase):
         if intent_of(text)[0] in ("why", "purpose", "difference", "simpler"):
             return None  # those ask about a concept, and the concept skills have said what the lesson has
         known = self.index.vocabulary | {st for d in self.index.sections for st in d.stems}
-        strange = {stem(w) for w in words(text) if not everyday(w)}  # "i've", "total", "sums up": everyday words block nothing
-        if (asked & strange) - known - set(content_stems(RECAP_WORDS)) - {w for v in _SYN.values() for w in v}:
-            return None  # "what's a hyperparameter sweep?": a rare word no part of the course uses is not asked of a section
+        rare = {stem(w) for w in words(text) if not everyday(w)}  # "i've", "total", "finished": everyday words block nothing
+        if (asked & rare) - known - set(content_stems(RECAP_WORDS)) - {w for v in _SYN.values() for w in v}:
+            return None  # "how do I set up a hyperparameter sweep?": a rare word no part of the course uses is not asked of a section
         best, best_score = None, 0.0
         for doc in self.index.sections:
             heading = _widen(set(content_stems(doc.title)) - _other_inflections(text, doc.title))
