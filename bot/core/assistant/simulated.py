@@ -57,6 +57,24 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CHAPTER_PHRASE = re.compile(r"\s+(?:from|in|of|during|since|(?:back|like|as) in)\s+(?:the\s+)?(?:chapter|ch\.?)\s*(\d{1,2})\b(?!\s*(?:about|cover|teach))", re.I)
 
 
+_ASKS_NUMBER = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount)\b", re.I)
+#: Numbers that are part of a name ("Phase 2", "Chapter 7", "GPT-4"), not a quantity.
+_NUMBERED_NAME = re.compile(r"\b(?:phase|step|stage|ch|chapter|part|section|gpt)\W{0,2}\d+\b|\bphase (?:one|two|three)\b", re.I)
+_GIVES_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b", re.I)
+
+
+def _without_number(question: str, answer: Answer) -> Answer:
+    """A question that asks how many, answered by a passage with no number in it: the passage is about the
+    right thing but doesn't hold the answer ("how many responses per prompt? 4? 9?" → "multiple responses").
+    Cited as the answer it would be the worst outcome, so the reply says first that the number isn't given."""
+    if (not _ASKS_NUMBER.search(question) or not _confident(answer) or answer.skill not in ("course", "course-example", "course-more")
+            or _GIVES_NUMBER.search(_NUMBERED_NAME.sub(" ", answer.text))):
+        return answer
+    answer.text = f"I don't know that number: the lesson doesn't give it, and I won't guess. What it does say:\n{answer.text}"
+    answer.meta["missing"] = True
+    return answer
+
+
 def _confident(answer: Answer) -> bool:
     """The answer gives the lesson's passage as its source, not a hedge, an "I don't know" or a missing detail."""
     return (answer.citation is not None and not answer.hedged and answer.skill not in _UNANSWERED
@@ -97,7 +115,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if len(parts) > 1:
             answer = self._parts(parts, last, depth)
         else:
-            answer = self._one(text, last, depth)
+            answer = _without_number(text, self._one(text, last, depth))
         if aside is not None and answer.citation is not None:
             answer.text += f"\n(Side note: chapter {number} itself isn't in the content I have; this answer is chapter 7's.)"
         answer.text = clip(answer.text, MAX_ANSWER)

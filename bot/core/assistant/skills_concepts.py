@@ -653,6 +653,10 @@ class ConceptSkills(SkillBase):
         concepts = question.concepts
         a = concepts[0]
         others = concepts[1:]
+        if not others:  # "with RLHF what do you gain vs what do you lose?": one concept weighed against itself, as the FAQ asks it
+            faq = self.faq.match(question)
+            if faq is not None:
+                return self._faq_answer(faq, a)
         unknown = self._unknown_words(corrected, a.term) if not others else []
         if unknown:  # "how does RLHF compare to DPO?": the other side is not in the course
             shown = ", ".join(unknown[:2])
