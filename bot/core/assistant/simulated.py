@@ -104,6 +104,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        text = _about_my_english(text)
         aside = self._aside(text)
         if aside is not None:
             text, number = aside
@@ -404,6 +405,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     def _names_something(self, text: str) -> bool:
         """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
+        if [c for c in self.understanding.concepts(text) if not c.elsewhere]:
+            return True  # "distillation... can you say it more simple": "it" is the term just named
         if REFERS.search(text):
             return False
         rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
@@ -476,6 +479,20 @@ IDENTITY = ("I'm the course's **simulated instruction-tuned assistant**: not a n
 _POLITE_START = re.compile(r"^(?:(?:(?:hey|hi|hello)[,!]+(?=\s+\S+\s+\S+)|ok(?:ay)?|so|um+|please|kindly|can you|could you|would you|will you|"
                            r"can u|could u|i'?d like you to|i want you to|i need you to|help me)[\s,]+)+", re.I)
 _POLITE_END = re.compile(r"[\s,]+(?:please|pls|thanks|thank you|for me)(?=[\s?.!]*$)", re.I)
+
+
+#: The student saying English is not their first language: why they ask for it simply, not what they ask about.
+_MY_ENGLISH = re.compile(r"[\s,;.!-]*\b(?:(?:because|since|as|cause|cuz)\s+)?(?:english (?:is not|isn'?t) my (?:first|native|main|mother) (?:language|tongue)"
+                         r"|i'?m not (?:a )?native(?: english)?(?: speaker)?|my english is (?:not (?:very |so )?good|bad|weak|poor|limited))\b[\s,;.!]*", re.I)
+
+
+def _about_my_english(text: str) -> str:
+    """"More simple please, English is not my first language" → "more simple please": the aside would otherwise
+    be read as a question about English (or a language) that the course can't answer. Alone, it asks for it simply."""
+    rest = _MY_ENGLISH.sub(" ", text).strip(" ,;.!")
+    if rest == text:
+        return text
+    return rest if rest else "explain that more simply"
 
 
 def polite_strip(text: str) -> str:
