@@ -101,7 +101,7 @@ class CourseSkills(SkillBase):
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
         stems = content_stems(what)
         want = set(_light(what))  # whole words: "learned" must not meet "Reinforcement Learning"
-        head = set(expand(stems[:1]))  # the thing to list: "steps", "phases", "resources"
+        head = set(expand(stems[:1] + stems[-1:]))  # the thing to list: "phases of RLHF", or last as in "RLHF phases"
         best, best_score = None, 0.0
         for hit in self.index.search(what)[:6]:
             doc = hit.section
@@ -242,7 +242,7 @@ class CourseSkills(SkillBase):
 
     def _simpler(self, last: Turn) -> Answer:
         several = [t for name in last.meta.get("terms") or [] for t, _ in self.index.terms if t.term == name]
-        if len(several) < 2 and not last.meta.get("term"):
+        if len(several) < 2:
             several = self._terms_of_items(last) or several  # "simpler, I'm lost" after the list of phases: each phase, simply
         if len(several) > 1:  # the last answer defined several terms ("helpfulness, harmlessness, honesty"): each, simply
             topic_doc = self._topic_doc(last)
