@@ -22,7 +22,7 @@ import re
 from ..content import Course
 from ..replies import quote_user_text
 from . import safety
-from .coverage import aspect_words, register_vocabulary
+from .coverage import aspect_words, gate_fails, register_vocabulary
 from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
@@ -360,11 +360,15 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if span is not None:
             own = set(content_stems(item)) | set(content_stems(concept.term.term if concept else ""))
             rest = text[:span[0]] + " " + text[span[1]:]
-            if [w for w in aspect_words(rest) if stem(w) not in own]:
+            if [w for w in aspect_words(rest) if stem(w) not in own and w not in self._REQUEST_WORDS]:
                 # "why is there a penalty in the last one?": a question about the item, not a request for it,
                 # asked again with the item named, so it is answered (or said to be unknown) like any other
                 name = concept.term.term if concept else head
-                return self._one(f"{text[:span[0]]}{name}{text[span[1]:]}", Turn(), "shallow")
+                found = self._one(f"{text[:span[0]]}{name}{text[span[1]:]}", Turn(), "shallow")
+                if _confident(found) and gate_fails(rest, found.text, [name], strict=False):  # a passage that doesn't say it: not the answer
+                    return Answer(f"I don't know that about **{name}**: the lesson doesn't say, and I won't guess. It only lists it: {item}.",
+                                  "course", dict(last.meta, skill="course", item=item, missing=True), doc.citation if doc else None)
+                return found
         lines = [f"That one is **{item}**."]
         meta = dict(last.meta, skill="course", item=item)
         if concept is not None:
@@ -402,6 +406,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
     _POINTER_WORDS = frozenset(["explain", "put", "say", "make", "it", "that", "this", "simpl", "simpler", "simply", "simple", "eli5", "like", "i'm",
                                 "im", "five", "kid", "child", "plain", "english", "words", "terms", "language", "easier", "dumb", "down", "layman",
                                 "less", "technical", "please", "again"])
+
+    #: Words that ask for more, simpler or another form of an item: a request for it, not a question about it.
+    _REQUEST_WORDS = _POINTER_WORDS | frozenset(["deeper", "further", "elaborate", "expand", "dig", "detail", "details", "simply",
+                                                 "easier", "briefly", "shorter", "longer", "summary", "summarise", "summarize"])
 
     def _names_something(self, text: str) -> bool:
         """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
