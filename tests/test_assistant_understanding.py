@@ -560,3 +560,63 @@ async def test_a_why_answer_cites_the_section_that_says_why(core):
         assert "human values" in reply.text and cites_lesson(reply) and "Why RLHF Matters" in reply.buttons[0].label
     own = await core.chat(ann("v"), "what is the reward model for?")  # said in its own section: cited there
     assert "Reinforcement Learning from Human Feedback" in own.buttons[0].label
+
+
+# ---- round 8 -------------------------------------------------------------------------------
+
+def test_a_pointer_is_found_where_it_is_said():
+    from bot.core.assistant.items import ordinal, pointer_span, quoted_names
+    text = "why is there a penalty in the last one?"
+    start, end = pointer_span(text, 3)
+    assert text[start:end] == "the last one" and ordinal(text, 3) == 2
+    assert pointer_span("first, what is RLHF?", 3) is None  # not a pointer
+    assert quoted_names('Read papers: "Attention is All You Need", "Language Models are Few-Shot Learners"') == [
+        "Attention is All You Need", "Language Models are Few-Shot Learners"]
+
+
+def test_how_a_thing_is_used_is_not_how_it_is_trained(understanding):
+    from bot.core.assistant.faq_match import FaqIndex
+    faq = FaqIndex(load_course(DEFAULT_CONTENT_DIR), understanding)
+    used = faq.match(understanding.understand("how is the reward model used?"))
+    trained = faq.match(understanding.understand("how is the reward model trained?"))
+    assert used is not None and "judge" in used.answer
+    assert trained is not None and "rank" in trained.answer and "judge" not in trained.answer
+
+
+def test_an_faq_phrasing_must_share_more_than_the_concept(understanding):
+    from bot.core.assistant.faq_match import FaqIndex
+    faq = FaqIndex(load_course(DEFAULT_CONTENT_DIR), understanding)
+    assert faq.match(understanding.understand("rlhf aligns the model with what exactly?")) is None
+    assert faq.match(understanding.understand("what is the downside of rlhf?")) is not None
+
+
+async def test_a_question_about_a_listed_item_is_answered_about_it(core):
+    await core.chat(ann(), "what papers does the lesson suggest?")  # the four suggestions: the second is "Experiment"
+    reply = await core.chat(ann(), "who wrote the second one?")
+    assert "don't know" in reply.text and "Experiment" in reply.text and not cites_lesson(reply)
+    await core.chat(ann("cy"), "what papers should I read after this course")  # one line, two titles: a title each
+    reply = await core.chat(ann("cy"), "who wrote the second one?")
+    assert "don't know" in reply.text and "Few-Shot Learners" in reply.text and not cites_lesson(reply)
+    await core.chat(ann("bo"), "what are the phases of RLHF?")
+    reply = await core.chat(ann("bo"), "why is there a penalty in the last one?")
+    assert "drift" in reply.text and cites_lesson(reply)
+
+
+async def test_how_many_without_a_number_is_not_cited(core):
+    reply = await core.chat(ann(), "how many responses per prompt are generated for ranking?")
+    assert reply.text.startswith("I don't know that number") and not cites_lesson(reply)
+    reply = await core.chat(ann(), "how many instruction-response pairs does a typical dataset have?")
+    assert "10K-100K" in reply.text and cites_lesson(reply)
+
+
+async def test_where_names_both_pages_of_a_passage_given_twice(core):
+    reply = await core.chat(ann(), "which part has the translate hello to spanish example?")
+    assert "*Instruction Datasets* (deep" in reply.text and "*How It Works* (shallow" in reply.text
+    assert "Hola" in reply.text and cites_lesson(reply)
+
+
+def test_an_aside_about_my_english_is_not_a_question():
+    from bot.core.assistant.simulated import _about_my_english
+    assert _about_my_english("more simple please, english is not my first language") == "more simple please"
+    assert _about_my_english("my english is not very good") == "explain that more simply"
+    assert _about_my_english("what is the English for hola?") == "what is the English for hola?"

@@ -232,7 +232,8 @@ _MODIFIER = re.compile(r"\b(?:in (?:one|a single|1|a few|two|2|three|3) (?:sente
                        r"|in (?:simple|plain|easy|basic|layman'?s?|everyday) (?:words|terms|english|language))\b", re.I)
 
 
-_PREMISE = re.compile(r"\s(?:if|when|given(?: that)?|once|since|considering|even though|although|though|whereas|unless)\s+([^,;:.!?()]*)", re.I)
+_PREMISE = re.compile(r"\s(?:if|when|given(?: that)?|once|since|considering|even though|although|though|whereas|unless"
+                      r"|after(?=\s+(?:it'?s|it is|being|they'?re|they are|we'?ve|you'?ve)\s))\s+([^,;:.!?()]*)", re.I)
 
 
 def _premise_words(question: str, skip: set[str]) -> set[str]:

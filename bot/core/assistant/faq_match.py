@@ -10,6 +10,8 @@ the glossary and the lesson: a wrong FAQ answer would be a confident answer from
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz import fuzz
 
 from ..content import Course
@@ -23,6 +25,11 @@ INTENT_BONUS = 12
 #: A question that names no concept must be closer, with the same intent: the concepts no longer narrow the candidates.
 NO_CONCEPT_EXTRA = 10
 
+
+#: A question about how a thing is *used* ("how is the reward model used once it's trained?") asks about
+#: another phase than one about how it is built ("how is the reward model trained?"), however close the
+#: wording: a phrasing matches only a question that agrees with it on this.
+_USE = re.compile(r"\b(?:use|used|uses|using|applied|apply|after (?:it'?s|it is|being) trained|once (?:it'?s |it is )?trained)\b", re.I)
 
 #: Words too common in questions about a course to show two questions are the same.
 _GENERIC = frozenset({"course", "lesson", "chapter", "model", "models"})
@@ -38,12 +45,13 @@ from .text import stem  # noqa: E402
 
 class FaqIndex:
     def __init__(self, course: Course, understanding: Understanding):
-        self._phrasings: list[tuple[frozenset[str], str, str, FaqEntry]] = []
+        self._phrasings: list[tuple[frozenset[str], str, str, bool, FaqEntry]] = []
         for chapter in course.chapters:
             for entry in chapter.faq:
                 for phrasing in entry.phrasings:
                     q = understanding.understand(phrasing)
-                    self._phrasings.append((frozenset(t.term for t in q.terms), q.intent, _content(phrasing), entry))
+                    self._phrasings.append((frozenset(t.term for t in q.terms), q.intent, _content(phrasing),
+                                            bool(_USE.search(phrasing)), entry))
 
     def match(self, question: Question, minimum: float = MIN_MATCH, same_intent: bool = False) -> FaqEntry | None:
         concepts = frozenset(t.term for t in question.terms)
@@ -54,14 +62,18 @@ class FaqIndex:
         best, best_score = None, 0.0
         if not asked:
             return None  # "???": nothing to match
-        for names, intent, content, entry in self._phrasings:
-            if not content:
+        uses = bool(_USE.search(question.text))
+        for names, intent, content, about_use, entry in self._phrasings:
+            if not content or about_use != uses:
                 continue
             if (names != concepts and concepts) or ((same_intent or not concepts) and intent != question.intent):
                 continue  # a question naming no concept ("why does the model answer with another question?") may match by wording
             said = set(content.split()) - _GENERIC
             if not said or len(set(asked.split()) & said) * 2 < len(said):
                 continue  # close letters are not close words: "author" is not "after"
+            own = {w for w in said if stem(w) not in skip}
+            if own and not {stem(w) for w in asked.split()} & {stem(w) for w in own}:
+                continue  # only the concept's name in common: "RLHF aligns … with what?" is not "what does RLHF lose?"
             score = fuzz.token_sort_ratio(asked, content) + (INTENT_BONUS if intent == question.intent else -INTENT_BONUS)
             if score > best_score:
                 best, best_score = entry, score

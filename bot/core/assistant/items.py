@@ -52,10 +52,22 @@ def asks_for_them(text: str) -> bool:
 
 def ordinal(text: str, count: int) -> int | None:
     """The index "the second one" / "the last one" points at among `count` items, if the text has an ordinal."""
+    found = _ordinal_at(text, count)
+    return found[0] if found is not None else None
+
+
+def pointer_span(text: str, count: int) -> tuple[int, int] | None:
+    """Where in the text the words pointing at an item are ("the last one", "number 2"), so a question
+    about that item ("why is there a penalty in the last one?") can be asked again with the item named."""
+    found = _ordinal_at(text, count)
+    return found[1] if found is not None else None
+
+
+def _ordinal_at(text: str, count: int) -> tuple[int, tuple[int, int]] | None:
     numbered = _NUMBERED.search(text)
     if numbered is not None and count:
         index = int(numbered.group(1)) - 1
-        return index if 0 <= index < count else None
+        return (index, numbered.span()) if 0 <= index < count else None
     m = _ORDINAL.search(text)
     if m is None or count == 0:
         return None
@@ -64,11 +76,20 @@ def ordinal(text: str, count: int) -> int | None:
     key = m.group("o").casefold()
     at = _ORDINALS.get(key)
     if at == "middle":
-        return count // 2 if count % 2 else None
+        return (count // 2, m.span()) if count % 2 else None
     if at is None:
         return None
     index = at if at >= 0 else count + at
-    return index if 0 <= index < count else None
+    return (index, m.span()) if 0 <= index < count else None
+
+
+_QUOTED = re.compile(r"[\"“]([^\"“”\n]{3,80})[\"”]")
+
+
+def quoted_names(item: str) -> list[str]:
+    """The titles one item lists in quotes ("Read papers: "A", "B""): when a reply shows only that item,
+    "the first one" means the first title, not the item."""
+    return _QUOTED.findall(item)
 
 
 def which(text: str, items: list[str]) -> int | None:

@@ -22,9 +22,9 @@ import re
 from ..content import Course
 from ..replies import quote_user_text
 from . import safety
-from .coverage import register_vocabulary
+from .coverage import aspect_words, gate_fails, register_vocabulary
 from .faq_match import FaqIndex
-from .items import asks_for_them, items_of, ordinal, which
+from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
 from .skills_concepts import ConceptSkills
@@ -57,6 +57,24 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CHAPTER_PHRASE = re.compile(r"\s+(?:from|in|of|during|since|(?:back|like|as) in)\s+(?:the\s+)?(?:chapter|ch\.?)\s*(\d{1,2})\b(?!\s*(?:about|cover|teach))", re.I)
 
 
+_ASKS_NUMBER = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount)\b", re.I)
+#: Numbers that are part of a name ("Phase 2", "Chapter 7", "GPT-4"), not a quantity.
+_NUMBERED_NAME = re.compile(r"\b(?:phase|step|stage|ch|chapter|part|section|gpt)\W{0,2}\d+\b|\bphase (?:one|two|three)\b", re.I)
+_GIVES_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b", re.I)
+
+
+def _without_number(question: str, answer: Answer) -> Answer:
+    """A question that asks how many, answered by a passage with no number in it: the passage is about the
+    right thing but doesn't hold the answer ("how many responses per prompt? 4? 9?" → "multiple responses").
+    Cited as the answer it would be the worst outcome, so the reply says first that the number isn't given."""
+    if (not _ASKS_NUMBER.search(question) or not _confident(answer) or answer.skill not in ("course", "course-example", "course-more")
+            or _GIVES_NUMBER.search(_NUMBERED_NAME.sub(" ", answer.text))):
+        return answer
+    answer.text = f"I don't know that number: the lesson doesn't give it, and I won't guess. What it does say:\n{answer.text}"
+    answer.meta["missing"] = True
+    return answer
+
+
 def _confident(answer: Answer) -> bool:
     """The answer gives the lesson's passage as its source, not a hedge, an "I don't know" or a missing detail."""
     return (answer.citation is not None and not answer.hedged and answer.skill not in _UNANSWERED
@@ -86,6 +104,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if harm is not None:
             return Answer(safety.refusal(harm), "refusal", {"skill": "refusal", "category": harm.category})
         last = last or Turn()
+        text = _about_my_english(text)
         aside = self._aside(text)
         if aside is not None:
             text, number = aside
@@ -97,7 +116,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if len(parts) > 1:
             answer = self._parts(parts, last, depth)
         else:
-            answer = self._one(text, last, depth)
+            answer = _without_number(text, self._one(text, last, depth))
         if aside is not None and answer.citation is not None:
             answer.text += f"\n(Side note: chapter {number} itself isn't in the content I have; this answer is chapter 7's.)"
         answer.text = clip(answer.text, MAX_ANSWER)
@@ -233,7 +252,8 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         return None
 
     _NEXT = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what(?:'s|s| is)?|which)?\s*(?:(?:comes|happens|is|follows|do (?:we|you) do|does it do)\s+)?"
-                       r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b", re.I)
+                       r"(?:next|after(?:wards)?(?: (?:that|this|it|phase \w+|step \w+))?|then)\b|^(?:and )?then what\b|^what'?s next\b|^(?:and )?(?:after that|the next (?:one|step|phase|stage))\b"
+                       r"|^(?:(?:and|so|ok(?:ay)?|then)[, ]+)*(?:what about |how about )?(?:in |for |during |at )?the (?:next|following) (?:one|step|phase|stage)\b", re.I)
     _PREVIOUS = re.compile(r"\b(?:before (?:that|this|it)|the (?:previous|one before|step before|phase before)|(?:what|which) (?:comes|came|happens|happened|is) (?:before|first)|precedes?)\b", re.I)
 
     def _sequence_followup(self, text: str, last: Turn) -> Answer | None:
@@ -324,7 +344,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if asks_for_them(text):
             body = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
             return Answer(f"Here they are:\n{body}", "list", dict(last.meta, skill="list"), doc.citation if doc else None)
+        if len(items) == 1 and len(quoted_names(items[0])) >= 2:
+            items = quoted_names(items[0])  # the reply showed one item naming several titles: "the first one" is a title
         at = ordinal(text, len(items))
+        span = pointer_span(text, len(items)) if at is not None else None
         if at is None:
             at = which(text, items)
         if at is None:
@@ -334,6 +357,18 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         named = [c for c in self.understanding.concepts(head) if not c.elsewhere] or [
             c for c in self.understanding.concepts(item) if not c.elsewhere]
         concept = max(named, key=lambda c: (c.end - c.start, -c.start), default=None)
+        if span is not None:
+            own = set(content_stems(item)) | set(content_stems(concept.term.term if concept else ""))
+            rest = text[:span[0]] + " " + text[span[1]:]
+            if [w for w in aspect_words(rest) if stem(w) not in own and w not in self._REQUEST_WORDS]:
+                # "why is there a penalty in the last one?": a question about the item, not a request for it,
+                # asked again with the item named, so it is answered (or said to be unknown) like any other
+                name = concept.term.term if concept else head
+                found = self._one(f"{text[:span[0]]}{name}{text[span[1]:]}", Turn(), "shallow")
+                if _confident(found) and gate_fails(rest, found.text, [name], strict=False):  # a passage that doesn't say it: not the answer
+                    return Answer(f"I don't know that about **{name}**: the lesson doesn't say, and I won't guess. It only lists it: {item}.",
+                                  "course", dict(last.meta, skill="course", item=item, missing=True), doc.citation if doc else None)
+                return found
         lines = [f"That one is **{item}**."]
         meta = dict(last.meta, skill="course", item=item)
         if concept is not None:
@@ -372,8 +407,14 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                                 "im", "five", "kid", "child", "plain", "english", "words", "terms", "language", "easier", "dumb", "down", "layman",
                                 "less", "technical", "please", "again"])
 
+    #: Words that ask for more, simpler or another form of an item: a request for it, not a question about it.
+    _REQUEST_WORDS = _POINTER_WORDS | frozenset(["deeper", "further", "elaborate", "expand", "dig", "detail", "details", "simply",
+                                                 "easier", "briefly", "shorter", "longer", "summary", "summarise", "summarize"])
+
     def _names_something(self, text: str) -> bool:
         """"explain gradient descent simply" names a topic; "explain that simply" only points back."""
+        if [c for c in self.understanding.concepts(text) if not c.elsewhere]:
+            return True  # "distillation... can you say it more simple": "it" is the term just named
         if REFERS.search(text):
             return False
         rest = [w for w in words(self._SIMPLER.sub(" ", text)) if w not in self._POINTER_WORDS and w not in STOPWORDS]
@@ -446,6 +487,20 @@ IDENTITY = ("I'm the course's **simulated instruction-tuned assistant**: not a n
 _POLITE_START = re.compile(r"^(?:(?:(?:hey|hi|hello)[,!]+(?=\s+\S+\s+\S+)|ok(?:ay)?|so|um+|please|kindly|can you|could you|would you|will you|"
                            r"can u|could u|i'?d like you to|i want you to|i need you to|help me)[\s,]+)+", re.I)
 _POLITE_END = re.compile(r"[\s,]+(?:please|pls|thanks|thank you|for me)(?=[\s?.!]*$)", re.I)
+
+
+#: The student saying English is not their first language: why they ask for it simply, not what they ask about.
+_MY_ENGLISH = re.compile(r"[\s,;.!-]*\b(?:(?:because|since|as|cause|cuz)\s+)?(?:english (?:is not|isn'?t) my (?:first|native|main|mother) (?:language|tongue)"
+                         r"|i'?m not (?:a )?native(?: english)?(?: speaker)?|my english is (?:not (?:very |so )?good|bad|weak|poor|limited))\b[\s,;.!]*", re.I)
+
+
+def _about_my_english(text: str) -> str:
+    """"More simple please, English is not my first language" → "more simple please": the aside would otherwise
+    be read as a question about English (or a language) that the course can't answer. Alone, it asks for it simply."""
+    rest = _MY_ENGLISH.sub(" ", text).strip(" ,;.!")
+    if rest == text:
+        return text
+    return rest if rest else "explain that more simply"
 
 
 def polite_strip(text: str) -> str:

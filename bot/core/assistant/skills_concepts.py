@@ -24,9 +24,9 @@ from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, te
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .skills_course import GENERIC_COURSE_WORDS, passage_units
-from .skills_sections import section_words
+from .skills_sections import RECAP_WORDS, section_words
 from .summarise import key_sentences
-from .text import STOPWORDS, content_stems, everyday_stems, stem, words
+from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
 from .understanding import Concept, Elsewhere, Question, intent_of
 
@@ -203,7 +203,7 @@ class ConceptSkills(SkillBase):
                 return found
         if not question.concepts:
             if question.intent == "where":
-                return self._where_heading(text)
+                return self._where_heading(text) or self._where_passage(text)
             if question.intent == "detail":
                 return self._detail_unnamed(question, text, last, depth)
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
@@ -488,6 +488,31 @@ class ConceptSkills(SkillBase):
                       {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},
                       best.citation)
 
+    def _where_passage(self, text: str) -> Answer | None:
+        """"Which part has the capital of France example?": no heading is named, so the sections whose lines say
+        what the question quotes. A passage the lesson gives twice (the shallow and the deep page) is in both,
+        and both are named: naming only one would send the student to the wrong page half the time."""
+        asked = [w for w in aspect_words(text) if stem(w) not in _WHERE_WORDS]
+        if len(asked) < 2:
+            return None
+        found: dict[str, tuple[float, SectionDoc, Unit]] = {}
+        for doc, unit in self.index.units:
+            have = text_stems(unit.text)
+            share = sum(addressed(w, have) for w in asked) / len(asked)
+            if share >= 2 / 3 and share > found.get(doc.title, (0.0,))[0]:
+                found[doc.title] = (share, doc, unit)
+        if not found:
+            return None
+        top = max(share for share, _, _ in found.values())
+        places = sorted((hit for hit in found.values() if hit[0] == top), key=lambda hit: hit[1].depth != "deep")
+        if len(places) > 2:
+            return None  # words every part uses: not a place
+        _, doc, unit = places[0]
+        where = " and ".join(f"section *{d.title}* ({d.depth} depth, `/lesson {d.chapter.number} {d.depth}`)" for _, d, _ in places)
+        return Answer(f"That is in Chapter {doc.chapter.number}, {where}:\n“{clip(unit_line(unit), 240)}”", "course-where",
+                      {"skill": "course-where", "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number},
+                      doc.citation)
+
     def _outline_answer(self, question: Question, text: str) -> Answer | None:
         """A concept of another chapter's vocabulary (course.yaml's outline): where it is taught, and where
         this chapter mentions it, never a passage presented as the answer. A concept this chapter teaches,
@@ -608,6 +633,10 @@ class ConceptSkills(SkillBase):
         if first is None:
             return None
         concept, doc = first
+        if len(lines) == 1 and not concept.elsewhere:  # the line that names it, so the student sees it is the one meant
+            line = next((u for u in doc.units if any(set(content_stems(n)) <= text_stems(u.text) for n in concept.term.names)), None)
+            if line is not None:
+                lines.append(f"“{clip(unit_line(line), 240)}”")
         meta = {"skill": "course-where", "term": concept.term.term, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number}
         return Answer("\n".join(lines), "course-where", meta, doc.citation)
 
@@ -624,6 +653,10 @@ class ConceptSkills(SkillBase):
         concepts = question.concepts
         a = concepts[0]
         others = concepts[1:]
+        if not others:  # "with RLHF what do you gain vs what do you lose?": one concept weighed against itself, as the FAQ asks it
+            faq = self.faq.match(question)
+            if faq is not None:
+                return self._faq_answer(faq, a)
         unknown = self._unknown_words(corrected, a.term) if not others else []
         if unknown:  # "how does RLHF compare to DPO?": the other side is not in the course
             shown = ", ".join(unknown[:2])
@@ -792,6 +825,12 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
 _PURPOSE_WORDS = re.compile(r"\b(purpose|point|job|role|goal|aim|used for|why use)\b|\bfor\s*[?.!]*$", re.I)
 _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|similar\w*|distinguish\w*|relat\w*)$")
+
+
+#: Words of a where-question that ask for the place, not what is there.
+_WHERE_WORDS = frozenset(content_stems("where which section part bit page heading lesson chapter course mention mentioned find "
+                                       "located appear appears show shown shows has have contain contains figure number example "
+                                       "list lists listed " + RECAP_WORDS))
 
 
 def _unsure(found: Answer, closest: str) -> Answer:

@@ -13,6 +13,7 @@ import re
 
 from ..content import Chapter
 from ..glossary import GlossaryTerm
+from .items import items_of
 from .retrieval import EXPANSIONS, SectionDoc, Unit, expand
 from .skills_base import SkillBase
 from .summarise import key_sentences
@@ -100,7 +101,7 @@ class CourseSkills(SkillBase):
     def _best_list(self, what: str, wanted: int | None) -> tuple[SectionDoc, list[str], str] | None:
         stems = content_stems(what)
         want = set(_light(what))  # whole words: "learned" must not meet "Reinforcement Learning"
-        head = set(expand(stems[:1]))  # the thing to list: "steps", "phases", "resources"
+        head = set(expand(stems[:1] + stems[-1:]))  # the thing to list: "phases of RLHF", or last as in "RLHF phases"
         best, best_score = None, 0.0
         for hit in self.index.search(what)[:6]:
             doc = hit.section
@@ -241,6 +242,8 @@ class CourseSkills(SkillBase):
 
     def _simpler(self, last: Turn) -> Answer:
         several = [t for name in last.meta.get("terms") or [] for t, _ in self.index.terms if t.term == name]
+        if len(several) < 2:
+            several = self._terms_of_items(last) or several  # "simpler, I'm lost" after the list of phases: each phase, simply
         if len(several) > 1:  # the last answer defined several terms ("helpfulness, harmlessness, honesty"): each, simply
             topic_doc = self._topic_doc(last)
             return Answer(self._simply_each(several), "course-simpler", dict(last.meta, skill="course-simpler"), topic_doc.citation if topic_doc else None)
@@ -261,6 +264,16 @@ class CourseSkills(SkillBase):
         meta = dict(last.meta, skill="course-simpler")
         topic_doc = self._topic_doc(last)
         return Answer("\n".join(lines), "course-simpler", meta, cite or (topic_doc.citation if topic_doc else None))
+
+    def _terms_of_items(self, last: Turn) -> list[GlossaryTerm]:
+        """The glossary terms the items of the last answer name, one an item (its longest name), if several do."""
+        found: list[GlossaryTerm] = []
+        for item in items_of(last.text) or list(last.meta.get("items") or []):
+            named = [c for c in self.understanding.concepts(item) if not c.elsewhere]
+            best = max(named, key=lambda c: c.end - c.start, default=None)
+            if best is not None and best.term not in found:
+                found.append(best.term)
+        return found if len(found) > 1 else []
 
     def _example(self, last: Turn) -> Answer:
         term = self._term_of(last)

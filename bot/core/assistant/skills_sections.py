@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .coverage import gate_fails
+from .coverage import everyday, gate_fails
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
@@ -43,7 +43,8 @@ HEADING_SYNONYMS = {
     "dataset": "data datasets",
 }
 #: What a student calls the recap of the whole course: the completion section's role.
-RECAP_WORDS = "learn learned learnt learning taught cover covered recap overall whole entire everything summary review"
+RECAP_WORDS = ("learn learned learnt learning taught cover covered recap overall whole entire everything summary review "
+               "sum sums total congrats congratulations")
 _SYN = {k: set(content_stems(v)) for k, v in HEADING_SYNONYMS.items()}
 _IGNORED = set(content_stems("lesson chapter course section part bit page thing stuff say says tell me give show some any "
                              "suggest suggests suggested mention mentioned list name which what example examples instance "
@@ -144,8 +145,9 @@ class SectionSkills(SkillBase):
         if intent_of(text)[0] in ("why", "purpose", "difference", "simpler"):
             return None  # those ask about a concept, and the concept skills have said what the lesson has
         known = self.index.vocabulary | {st for d in self.index.sections for st in d.stems}
-        if asked - known - set(content_stems(RECAP_WORDS)) - {w for v in _SYN.values() for w in v}:
-            return None  # "what's the weather tomorrow?": a word no part of the course uses is not asked of a section
+        rare = {stem(w) for w in words(text) if not everyday(w)}  # "i've", "total", "finished": everyday words block nothing
+        if (asked & rare) - known - set(content_stems(RECAP_WORDS)) - {w for v in _SYN.values() for w in v}:
+            return None  # "how do I set up a hyperparameter sweep?": a rare word no part of the course uses is not asked of a section
         best, best_score = None, 0.0
         for doc in self.index.sections:
             heading = _widen(set(content_stems(doc.title)) - _other_inflections(text, doc.title))

@@ -122,7 +122,7 @@ _DIFFERENCE = re.compile(r"\b(diff(?:e?r[ae]n(?:ce|ces|t|tiate))?|differ|dif+ren
                          r"|same (?:thing|as)|(?:is|are) .{2,40}? (?:like|related to) .{2,40}?)\b", re.I)
 _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illustrat(?:e|ion)|sample|e\.g\.?)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mention(?:ed|s)?|talk(?:ed|s)? about|taught|learn|look|part|bit|section|stuff)\b"
-                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|r|does|do) .{2,40}\b(?:in|come|listed|given|mentioned)\b"
+                    r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|r|does|do|was|were) .{2,40}\b(?:in|come|listed|given|mentioned|example)\b"
                     r"|^where(?:'s| is| are| r)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
