@@ -32,13 +32,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import actions, live_messages
+from .answer_batch import AnswerBatch
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .context import CoreContext
 from .questions import LETTERS, MultipleQuestion, Question, SingleQuestion, TrueFalseQuestion
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
-from .users import Actor, touch_user
+from .users import Actor, SeenUsers, touch_user
 
 log = logging.getLogger(__name__)
 MAX_POINTS = 1000
@@ -112,6 +113,10 @@ class LiveQuizzes:
         #: by itself (None while it works): tests wait on these instead of on wall-clock time.
         self.rounds = 0
         self.asleep_until: datetime | None = None
+        #: Answers arriving together (a class pressing a button at once) are written together.
+        self.answers = AnswerBatch(ctx.store)
+        #: Players' activity days and guilds already found recorded: one read per click, not three statements.
+        self.seen = SeenUsers()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -184,11 +189,12 @@ class LiveQuizzes:
         return [self._question_event(session)]
 
     async def answer(self, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        return await self.ctx.store.run(self._answer, actor, session_id, index, text)
+        """Record a live answer; those arriving together share one transaction (`AnswerBatch`)."""
+        return await self.answers.run(self._answer, actor, session_id, index, text)
 
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
         now = self.ctx.clock.now()
-        user_pk = touch_user(conn, actor, now)
+        user_pk = touch_user(conn, actor, now, self.seen)
         session = _find_session(conn, actor, session_id)
         if session is None:
             raise Refusal(NOT_RUNNING)
