@@ -34,6 +34,8 @@ CHANNEL_ID = "810000000000000001"
 INSTRUCTOR_ROLE = "820000000000000001"
 COMPLETION_ROLE = "820000000000000002"
 DEADLINE = 3.0
+#: Connections waiting to be accepted (Linux caps it at net.core.somaxconn, 4096 by default).
+BACKLOG = 4096
 MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = str((1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 31))  # view, send, embed, attach, use commands
 BODY = web.RequestKey("body", object)
@@ -269,7 +271,9 @@ class DiscordStandIn:
         r.add_put("/api/v10/guilds/{guild}/members/{user}/roles/{role}", self.add_role)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # A burst of interactions makes discord.py open one connection per response in flight: with
+        # aiohttp's default backlog (128) the rest of the SYNs are dropped and retried a second later.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=BACKLOG)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self

@@ -15,6 +15,11 @@ Every step is a compare-and-set on the session's phase, question and deadline in
 transaction: when two processes see the same deadline pass, one moves the session and emits
 its events, the other finds it already moved and emits nothing.
 
+Answers: a class answers a question in the same few seconds, so the answers arriving together
+are written by one transaction (`AnswerBatch`, bot/core/answer_batch.py: group commit, each
+answer in a savepoint, each caller its own result or refusal), and a player's user row, activity
+day and guild are written only when they change (`touch_user` with `SeenUsers`).
+
 Scoring: a correct answer earns `round(1000 × (1 − elapsed / limit / 2))` points (1000 for
 an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per person per question.
 """
@@ -32,13 +37,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import actions, live_messages
+from .answer_batch import AnswerBatch
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .context import CoreContext
 from .questions import LETTERS, MultipleQuestion, Question, SingleQuestion, TrueFalseQuestion
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
-from .users import Actor, touch_user
+from .users import Actor, SeenUsers, Visit, touch_user
 
 log = logging.getLogger(__name__)
 MAX_POINTS = 1000
@@ -112,6 +118,10 @@ class LiveQuizzes:
         #: by itself (None while it works): tests wait on these instead of on wall-clock time.
         self.rounds = 0
         self.asleep_until: datetime | None = None
+        #: Answers arriving together (a class pressing a button at once) are written together.
+        self.answers = AnswerBatch(ctx.store)
+        #: Players' activity days and guilds already found recorded: one read per click, not three statements.
+        self.seen = SeenUsers()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -184,11 +194,15 @@ class LiveQuizzes:
         return [self._question_event(session)]
 
     async def answer(self, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
-        return await self.ctx.store.run(self._answer, actor, session_id, index, text)
+        """Record a live answer; those arriving together share one transaction (`AnswerBatch`)."""
+        visit = self.seen.visit()
+        reply = await self.answers.run(self._answer, actor, session_id, index, text, visit)
+        visit.keep()  # committed
+        return reply
 
-    def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str) -> Reply:
+    def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str, visit: Visit) -> Reply:
         now = self.ctx.clock.now()
-        user_pk = touch_user(conn, actor, now)
+        user_pk = touch_user(conn, actor, now, visit)
         session = _find_session(conn, actor, session_id)
         if session is None:
             raise Refusal(NOT_RUNNING)

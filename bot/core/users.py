@@ -38,19 +38,79 @@ def clean_name(name: str) -> str:
     return quote_user_text(name if not is_blank(name) else "someone")
 
 
-def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime) -> int:
-    """The user's row id, creating the user if new; records the day's activity and the guild."""
+class SeenUsers:
+    """The activity days and guilds this process has already found recorded, so that a person who
+    keeps clicking (a live quiz: one click per question, a class at once) costs one read per
+    click instead of three statements.
+
+    Only rows found already there (an insert that wrote nothing) are remembered, and only once the
+    transaction that found them has committed (`Visit.keep`): a row found might be one the same
+    transaction wrote a moment before, which a rollback would take away again. Entries are keyed
+    by the user's row as the transaction reads it (id and creation time), and a row the
+    transaction creates consults nothing, so a person forgotten (`/forget-me`) who comes back
+    gets their day and guild written again, even if SQLite gives the new row the old id. Bounded:
+    past `limit` entries it starts again from empty, which costs one insert per person and day."""
+
+    def __init__(self, limit: int = 100_000):
+        self.limit = limit
+        self._known: set[tuple[int, str, str]] = set()
+
+    def visit(self) -> Visit:
+        """What one operation reads from the cache and finds in the database (kept after its commit)."""
+        return Visit(self)
+
+    def known(self, user: tuple[int, str], fact: str) -> bool:
+        return (*user, fact) in self._known
+
+    def remember(self, facts: list[tuple[int, str, str]]) -> None:
+        if len(self._known) + len(facts) > self.limit:
+            self._known = set()
+        self._known.update(facts)
+
+
+class Visit:
+    """One operation's use of `SeenUsers`: facts it found wait here until its transaction commits."""
+
+    def __init__(self, seen: SeenUsers):
+        self.seen = seen
+        self.found: list[tuple[int, str, str]] = []
+
+    def keep(self) -> None:
+        """The operation's transaction committed: what it found is in the database."""
+        self.seen.remember(self.found)
+        self.found = []
+
+
+def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Visit | None = None) -> int:
+    """The user's row id, creating the user if new; records the day's activity and the guild.
+
+    Every click of every person comes through here, so it writes only what changed: a read finds
+    the row, and the display name is rewritten only when the person renamed themselves (an
+    unconditional upsert would rewrite the row, a page of the log, on every click). The day and
+    the guild are `ON CONFLICT DO NOTHING` inserts, which write nothing once they are there; with
+    a `visit` of `SeenUsers`, those this process already found there are not even tried again."""
     name = clean_name(actor.display_name)
-    row = conn.execute(
-        "INSERT INTO users(platform, user_id, display_name, created_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(platform, user_id) DO UPDATE SET display_name = excluded.display_name"
-        " RETURNING id",
-        (actor.platform, actor.user_id, name, iso(now)),
-    ).fetchone()
-    user_pk = row[0]
-    conn.execute("INSERT OR IGNORE INTO activity_days(user_pk, day) VALUES (?, ?)", (user_pk, now.date().isoformat()))
+    row = conn.execute("SELECT id, display_name, created_at FROM users WHERE platform = ? AND user_id = ?",
+                       (actor.platform, actor.user_id)).fetchone()
+    created = row is None
+    if created:  # new; or created meanwhile by another process, whose row then gets this name
+        row = conn.execute(
+            "INSERT INTO users(platform, user_id, display_name, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(platform, user_id) DO UPDATE SET display_name = excluded.display_name"
+            " RETURNING id, display_name, created_at",
+            (actor.platform, actor.user_id, name, iso(now)),
+        ).fetchone()
+    elif row[1] != name:
+        conn.execute("UPDATE users SET display_name = ? WHERE id = ?", (name, row[0]))
+    user_pk, user = row[0], (row[0], row[2])
+    facts = [("INSERT INTO activity_days(user_pk, day) VALUES (?, ?) ON CONFLICT DO NOTHING", now.date().isoformat())]
     if actor.guild:
-        conn.execute("INSERT OR IGNORE INTO memberships(user_pk, guild) VALUES (?, ?)", (user_pk, f"{actor.platform}:{actor.guild}"))
+        facts.append(("INSERT INTO memberships(user_pk, guild) VALUES (?, ?) ON CONFLICT DO NOTHING", f"{actor.platform}:{actor.guild}"))
+    for sql, fact in facts:
+        if visit is not None and not created and visit.seen.known(user, fact):
+            continue
+        if conn.execute(sql, (user_pk, fact)).rowcount == 0 and visit is not None:
+            visit.found.append((*user, fact))
     return user_pk
 
 

@@ -127,7 +127,13 @@ DYNAMIC_ITEMS = (ActionButton, ChoiceSelect, FormButton)
 
 def build_view(reply: Reply) -> discord.ui.View | None:
     """Buttons 5 to a row, at most 5 rows (a menu takes a row of its own); every item is a
-    dynamic item whose custom_id is the core's action id, so it works after a restart."""
+    dynamic item whose custom_id is the core's action id, so it works after a restart.
+
+    A reply without components gets no view at all: a View costs a random id, a future and a
+    walk of its class on creation, which an acknowledgement such as "answer recorded" (a class
+    presses at once) need not pay."""
+    if not (reply.buttons or reply.choices is not None or reply.text_input is not None):
+        return None
     view = discord.ui.View(timeout=None)
     rows_for_buttons = ROWS - (1 if reply.choices else 0)
     buttons: list[ActionButton | FormButton] = []

@@ -1,0 +1,149 @@
+"""Group commit: the live answers that arrive together are written by one transaction.
+
+When a live question opens, a whole class presses a button in the same second. Written one
+transaction each, every answer pays for its own trip to the database (a hop to the store's
+thread and back to the event loop, BEGIN, COMMIT and its write to the log); written together,
+the class pays that once per batch. `AnswerBatch.run(fn, *args)` is called like
+`store.run(fn, *args)` and returns (or raises) what `fn` returns (or raises) for that caller
+alone, but `fn` runs inside a transaction shared with the answers around it:
+
+- A batch is what has arrived by the time the database can take it: the answers of the same
+  tick of the event loop, plus those that came while the batches before it were being written
+  (`IN_FLIGHT` at a time: one on the database thread, the next queued behind it, so the thread
+  never waits for a busy event loop to hand it the next batch). A lone answer waits for nobody
+  (latency as before), and under a burst the batches grow by themselves, up to `MAX_BATCH`.
+- Each answer runs inside a savepoint. A refusal (`Refusal`: too late, already answered, an
+  unreadable answer) rolls back that answer's own writes and is raised to its caller only; the
+  others in the batch commit.
+- Anything else an answer raises (a constraint, a bug) fails the whole transaction: then every
+  answer of the batch is run again in a transaction of its own, so the one that fails fails
+  alone, with its own error, and no other answer is lost. A storage fault (`StoreError`: busy,
+  disk failed) is the database's, not an answer's: it is raised to every caller of the batch,
+  as one transaction each would have raised it.
+
+Savepoints and one transaction per batch are plain SQL on both SQLite and PostgreSQL, through
+`store.run` like every other operation, so the batching works unchanged on either engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .refusal import Refusal
+from .store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+#: The most answers one transaction writes: a larger burst is written as several batches, so no
+#: single transaction keeps other operations (a lesson page, the live clock) waiting for long.
+MAX_BATCH = 256
+#: Batches handed to the store at a time: while one is written the next is queued behind it.
+IN_FLIGHT = 2
+
+
+@dataclass
+class _Call:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: asyncio.Future
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one answer's function did inside the shared transaction."""
+
+    value: Any = None
+    refusal: Refusal | None = None
+
+
+class AnswerBatch:
+    def __init__(self, store: Store):
+        self._store = store
+        self._waiting: list[_Call] = []
+        #: The batches being written: answers arriving meanwhile wait for the next one.
+        self._writing: set[asyncio.Task] = set()
+        self._scheduled = False
+        #: Transactions written so far (batches, and answers run again alone): for tests and benchmarks.
+        self.transactions = 0
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(conn, *args)` inside the next batch's transaction; its result or exception."""
+        loop = asyncio.get_running_loop()
+        call = _Call(fn, args, loop.create_future())
+        self._waiting.append(call)
+        if len(self._writing) < IN_FLIGHT and not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._start)  # after the rest of this tick's answers have arrived
+        return await call.future
+
+    def _start(self) -> None:
+        self._scheduled = False
+        while len(self._writing) < IN_FLIGHT and self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            task = asyncio.ensure_future(self._write(batch))
+            self._writing.add(task)
+            task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task) -> None:
+        self._writing.discard(task)
+        self._start()  # what arrived while the batches were written
+
+    async def _write(self, batch: list[_Call]) -> None:
+        try:
+            self.transactions += 1
+            outcomes = await self._store.run(_each_in_a_savepoint, [(c.fn, c.args) for c in batch])
+        except StoreError as exc:  # the database's fault, not an answer's: everyone hears it
+            for call in batch:
+                _settle(call, error=exc)
+            return
+        except Exception as exc:  # one answer broke the transaction: each again on its own, so it fails alone
+            if len(batch) == 1:
+                _settle(batch[0], error=exc)
+                return
+            log.warning("a batch of %d answers failed; writing each on its own", len(batch), exc_info=True)
+            for call in batch:
+                await self._alone(call)
+            return
+        for call, outcome in zip(batch, outcomes, strict=True):
+            _settle(call, value=outcome.value, error=outcome.refusal)
+
+    async def _alone(self, call: _Call) -> None:
+        """One answer in a transaction of its own (after its batch failed as a whole)."""
+        try:
+            self.transactions += 1
+            value = await self._store.run(call.fn, *call.args)
+        except Exception as exc:
+            _settle(call, error=exc)
+        else:
+            _settle(call, value=value)
+
+
+def _settle(call: _Call, value: Any = None, error: BaseException | None = None) -> None:
+    if call.future.done():  # the caller stopped waiting (cancelled): the answer is written all the same
+        return
+    if error is not None:
+        call.future.set_exception(error)
+    else:
+        call.future.set_result(value)
+
+
+def _each_in_a_savepoint(conn: Any, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+    """On the database, inside the batch's transaction: each call between SAVEPOINT and RELEASE;
+    a refusal rolls back that call's writes only. Any other exception ends the whole transaction."""
+    outcomes = []
+    for fn, args in calls:
+        conn.execute("SAVEPOINT answer")
+        try:
+            value = fn(conn, *args)
+        except Refusal as refusal:
+            conn.execute("ROLLBACK TO SAVEPOINT answer")
+            conn.execute("RELEASE SAVEPOINT answer")
+            outcomes.append(_Outcome(refusal=refusal))
+            continue
+        conn.execute("RELEASE SAVEPOINT answer")
+        outcomes.append(_Outcome(value=value))
+    return outcomes

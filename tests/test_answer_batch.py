@@ -1,0 +1,246 @@
+"""Live answers in bursts: group commit (bot/core/answer_batch.py) and the user row written only
+when it changed (`touch_user` with `SeenUsers`). Real Companion, real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core import privacy
+from bot.core.answer_batch import MAX_BATCH, AnswerBatch
+from bot.core.refusal import Refusal
+from bot.core.store import Store, StoreBusy
+from bot.core.users import Actor, SeenUsers, touch_user
+
+
+def player(i: int | str, name: str | None = None) -> Actor:
+    return Actor("test", f"p{i}", name or f"Player {i}", "g1", "quiz")
+
+
+HOST = player("host", "Host")
+
+
+async def open_question(core, questions: int = 2):
+    """A live quiz in the players' channel: (session id, its seed, the open question)."""
+    await core.live.start(HOST, 7, questions)
+    session, question = await core.live.current_question(HOST)
+    return session["id"], session["seed"], question
+
+
+async def answers_in(core, session: int) -> tuple[int, int]:
+    return await core.store.read(lambda c: tuple(c.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers WHERE session_id = ?", (session,)).fetchone()))
+
+
+async def test_two_hundred_answers_at_once_are_each_recorded_exactly_once_in_a_few_transactions(core):
+    session, seed, question = await open_question(core)
+    players = [player(i) for i in range(200)]
+    before = core.live.answers.transactions
+    replies = await asyncio.gather(*[core.live.answer(p, session, 0, question.typed_answer(seed)) for p in players])
+    assert all("Answer recorded" in r.text and r.kind == "live-ack" for r in replies)
+    assert await answers_in(core, session) == (200, 200)
+    # Written together: far fewer transactions than answers (all 200 arrived in one tick).
+    assert core.live.answers.transactions - before <= -(-200 // MAX_BATCH) + 1
+    # A second press by each is refused, and still counts once.
+    again = await asyncio.gather(*[core.live.answer(p, session, 0, question.typed_answer(seed)) for p in players[:20]],
+                                 return_exceptions=True)
+    assert all(isinstance(r, Refusal) and "already answered" in str(r) for r in again)
+    assert await answers_in(core, session) == (200, 200)
+
+
+async def test_a_refused_answer_in_a_batch_answers_its_user_and_loses_no_other(core):
+    session, seed, question = await open_question(core)
+    await core.live.answer(player(0), session, 0, question.typed_answer(seed))  # answers first, alone
+    burst = [core.live.answer(player(i), session, 0, question.typed_answer(seed)) for i in range(1, 30)]
+    burst.insert(10, core.live.answer(player(0), session, 0, question.typed_answer(seed)))  # a second answer
+    burst.insert(20, core.live.answer(player("newcomer"), session, 0, "   "))  # an empty answer, by someone new
+    results = await asyncio.gather(*burst, return_exceptions=True)
+    assert isinstance(results[10], Refusal) and "already answered" in str(results[10])
+    assert isinstance(results[20], Refusal)
+    others = [r for i, r in enumerate(results) if i not in (10, 20)]
+    assert all("Answer recorded" in r.text for r in others)
+    assert await answers_in(core, session) == (30, 30)
+    # The refused answer's own writes were rolled back with it: the newcomer was never stored.
+    assert await core.store.read(lambda c: c.execute("SELECT COUNT(*) FROM users WHERE user_id = 'pnewcomer'").fetchone()[0]) == 0
+
+
+async def test_an_answer_that_breaks_the_batch_fails_alone_and_the_others_are_written(core):
+    """A constraint error (not a refusal) fails the shared transaction; every answer is then
+    written on its own, so the failing one gets its own error and none of the others is lost."""
+    batch = AnswerBatch(core.store)
+
+    def enrol(conn, user_id: str, name: str | None) -> int:
+        return conn.execute("INSERT INTO users(platform, user_id, display_name, created_at) VALUES ('t', ?, ?, '2026-01-05')"
+                            " RETURNING id", (user_id, name)).fetchone()[0]
+
+    calls = [batch.run(enrol, f"u{i}", None if i == 7 else f"U{i}") for i in range(25)]  # u7: NOT NULL violated
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results[7], sqlite3.IntegrityError)
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 7)
+    stored = await core.store.read(lambda c: [r[0] for r in c.execute("SELECT user_id FROM users WHERE platform = 't'")])
+    assert sorted(stored) == sorted(f"u{i}" for i in range(25) if i != 7)
+    assert batch.transactions == 1 + 25  # the batch that failed, then each answer on its own
+
+
+async def test_a_storage_fault_reaches_every_answer_of_the_batch_without_retrying(core):
+    batch = AnswerBatch(core.store)
+
+    def busy(conn, i: int) -> int:
+        if i == 3:
+            raise StoreBusy("database is locked")
+        return i
+
+    results = await asyncio.gather(*[batch.run(busy, i) for i in range(10)], return_exceptions=True)
+    assert all(isinstance(r, StoreBusy) for r in results)
+    assert batch.transactions == 1
+
+
+async def test_answers_arriving_while_a_batch_is_written_form_the_next_batches(core):
+    """No answer waits for a timer: a lone answer is written at once, and answers arriving while
+    batches are being written are collected into the next ones."""
+    session, seed, question = await open_question(core)
+    lone = await core.live.answer(player("first"), session, 0, question.typed_answer(seed))
+    assert "Answer recorded" in lone.text and core.live.answers.transactions == 1
+    waves = []
+    for wave in range(5):
+        waves.append(asyncio.gather(*[core.live.answer(player(f"{wave}-{i}"), session, 0, question.typed_answer(seed))
+                                      for i in range(40)]))
+        await asyncio.sleep(0)
+    assert all("Answer recorded" in r.text for replies in await asyncio.gather(*waves) for r in replies)
+    assert await answers_in(core, session) == (201, 201)
+    assert core.live.answers.transactions < 1 + 200 // 10
+
+
+# ---- the user's row: written only when something changed ------------------------------------------
+
+async def rows_of(core, user_id: str):
+    def read(conn):
+        user = conn.execute("SELECT id, display_name FROM users WHERE user_id = ?", (user_id,)).fetchone()
+        days = [r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ? ORDER BY day", (user[0],))]
+        guilds = [r[0] for r in conn.execute("SELECT guild FROM memberships WHERE user_pk = ?", (user[0],))]
+        return user[1], days, guilds
+    return await core.store.read(read)
+
+
+async def test_a_player_who_renames_themselves_is_shown_with_the_new_name(core):
+    session, seed, question = await open_question(core)
+    await core.live.answer(player(1, "Ann"), session, 0, question.typed_answer(seed))
+    await core.live.skip(HOST, session)  # the next question
+    _s, next_question = await core.live.current_question(HOST)
+    await core.live.answer(player(1, "Annie"), session, 1, next_question.typed_answer(seed))
+    name, _days, _guilds = await rows_of(core, "p1")
+    assert name == "Annie"
+
+
+async def test_a_new_day_is_still_recorded_for_the_streak_once_the_days_before_are_remembered(core):
+    session, seed, _question = await open_question(core, questions=3)
+    for index in range(3):
+        if index == 2:  # past midnight, once the first day is remembered (found there by the second answer)
+            assert len(core.live.seen._known) == 2  # that day, and the guild
+            core.ctx.clock.advance(days=1)
+        if index:
+            await core.live.skip(HOST, session)  # the next question opens now
+        _s, current = await core.live.current_question(HOST)
+        reply = await core.live.answer(player(1), session, index, current.typed_answer(seed))
+        assert "Answer recorded" in reply.text
+    _name, days, guilds = await rows_of(core, "p1")
+    assert days == ["2026-01-05", "2026-01-06"] and guilds == ["test:g1"]
+
+
+async def test_the_user_row_is_not_rewritten_when_nothing_changed(tmp_path):
+    """A click by someone known writes nothing: the database's change counter does not move."""
+    store = await Store.open(tmp_path / "c.db")
+    try:
+        seen = SeenUsers()
+        now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+        actor = player(1)
+        first = await store.run(touch_user, actor, now, seen.visit())
+
+        def changes_of_touch(conn, visit) -> tuple[int, int, int]:
+            before = conn.total_changes
+            pk = touch_user(conn, actor, now, visit)
+            return pk, conn.total_changes - before, len(visit.found)
+        visit = seen.visit()
+        assert await store.run(changes_of_touch, visit) == (first, 0, 2)  # the day and guild found there
+        visit.keep()
+        assert await store.run(changes_of_touch, seen.visit()) == (first, 0, 0)  # and now not even tried
+        assert len(seen._known) == 2
+    finally:
+        await store.close()
+
+
+async def test_a_rolled_back_transaction_leaves_nothing_remembered(tmp_path):
+    """Only rows found already there are remembered: the first activity of a day, rolled back with
+    its transaction (a refused answer), is written again by the next click."""
+    store = await Store.open(tmp_path / "c.db")
+    try:
+        seen = SeenUsers()
+        now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+        await store.run(touch_user, player(1), now, seen.visit())
+
+        def refused(conn, visit):
+            touch_user(conn, player(1), now.replace(day=6), visit)
+            touch_user(conn, player(1), now.replace(day=6), visit)  # finds its own uncommitted row
+            raise Refusal("too late")
+        with pytest.raises(Refusal):
+            await store.run(refused, seen.visit())  # never kept: it did not commit
+        await store.run(touch_user, player(1), now.replace(day=6), seen.visit())
+        days = await store.read(lambda c: [r[0] for r in c.execute("SELECT day FROM activity_days ORDER BY day")])
+        assert days == ["2026-01-05", "2026-01-06"]
+    finally:
+        await store.close()
+
+
+async def test_a_forgotten_player_who_comes_back_is_recorded_afresh(core):
+    session, seed, question = await open_question(core)
+    await core.live.answer(player(1), session, 0, question.typed_answer(seed))
+    with pytest.raises(Refusal):  # answered already; the day and the guild are found there
+        await core.live.answer(player(1), session, 0, question.typed_answer(seed))
+    await privacy.forget(core.ctx, player(1))
+    reply = await core.live.answer(player(1), session, 0, question.typed_answer(seed))
+    assert "Answer recorded" in reply.text
+    _name, days, guilds = await rows_of(core, "p1")
+    assert days == ["2026-01-05"] and guilds == ["test:g1"]
+    assert await answers_in(core, session) == (1, 1)
+
+
+# ---- through discord.py and the stand-in --------------------------------------------------------
+
+async def test_fifty_players_pressing_at_once_on_discord_are_each_recorded_once(tmp_path):
+    """50 students press a live question's button in the same instant, through the unmodified
+    discord.py client: every one is acknowledged privately with "Answer recorded" (a reply with
+    no components: no view is built for it), every answer is in the database exactly once, and
+    they were written in far fewer transactions than answers."""
+    from discord_harness import Bot, discord_settings
+    from discord_standin import CHANNEL_ID, DiscordStandIn, User, custom_ids, embed_text
+
+    standin = await DiscordStandIn().start()
+    bot = Bot(standin, discord_settings(tmp_path, standin, live_question_seconds=600))
+    await bot.start()
+    try:
+        assert bot.core is not None
+        host = User.make("Host")
+        for _ in range(50):  # until the question is one answered with a button (not a menu or a form)
+            await standin.answer(await standin.slash(host, "live start", [{"name": "chapter", "type": 4, "value": 7},
+                                                                          {"name": "questions", "type": 4, "value": 1}]))
+            message = (await standin.wait_for(lambda: [m for m in standin.channel_messages(CHANNEL_ID)
+                                                       if any(c.startswith("live:") for c in custom_ids(m))]))[-1]
+            buttons = [c for c in custom_ids(message) if ":a:" in c]
+            if buttons and not any(c.startswith(("m|", "t|")) for c in custom_ids(message)):
+                break
+            await standin.answer(await standin.slash(host, "live stop"))
+        session = int(buttons[0].split(":")[1])
+        before = bot.core.live.answers.transactions
+        players = [User.make(f"Player {i:02d}") for i in range(50)]
+        exchanges = await asyncio.gather(*[standin.click(p, message, buttons[i % len(buttons)]) for i, p in enumerate(players)])
+        acks = await asyncio.gather(*[standin.answer(ex) for ex in exchanges])
+        assert all("Answer recorded" in embed_text(a) and a["flags"] & 64 and not a["components"] for a in acks)
+        assert await answers_in(bot.core, session) == (50, 50)
+        assert bot.core.live.answers.transactions - before <= 25
+    finally:
+        await bot.stop()
+        await standin.close()
+    assert not standin.late and not standin.limit_problems
