@@ -1,0 +1,232 @@
+"""Item analysis, as Moodle's quiz statistics define it, over each student's best attempt.
+
+The analysed attempts are each member's best finished quiz of the chapter (`progress.best_attempt`,
+Moodle's "highest graded attempt"); a student's score on a question is 1 (right) or 0 (wrong).
+
+- **Facility index**: the mean score on the question, the share who got it right.
+- **Discrimination index**: the correlation between the question's score and the rest of the
+  test's score (item–rest), over the students whose attempt asked it. Quizzes draw a random
+  subset of the chapter's questions, so the rest is the share right on the attempt's *other*
+  questions; when every attempt asks the same questions this is the plain item–rest correlation.
+  None when it is undefined (fewer than two students, or everyone scored alike).
+- **Flags**, as Moodle flags them: too easy (facility > 0.9), too hard (< 0.3), negative
+  discrimination (< 0: strong students get it wrong more often than weak ones).
+- **Cronbach's alpha** (coefficient of internal consistency) for the chapter's questions:
+  k/(k−1) · (1 − Σ var(item) / var(total)), with var(total) the sum of the items' covariance
+  matrix. Each covariance is taken over the students who answered both questions (pairwise),
+  so alpha is defined for random subsets too; with complete data it is the classic formula.
+- **Responses**: the share choosing each option (choice and true/false questions), and the most
+  common wrong answers (short answers, orderings), from the same attempts; hint use likewise.
+
+Reading is one chunked query on the best attempts' ids (by primary key); the arithmetic is numpy
+on a students × questions matrix, run off the event loop by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..content import Chapter
+from ..questions import MultipleQuestion, Question, ShortQuestion, SingleQuestion, TrueFalseQuestion, normalise
+from ..replies import quote_user_text
+from .roster import Roster
+
+TOO_EASY, TOO_HARD, NEGATIVE = "too easy", "too hard", "negative discrimination"
+#: Moodle's thresholds (facility above / below; discrimination below).
+EASY_ABOVE, HARD_BELOW, DISCRIMINATION_BELOW = 0.9, 0.3, 0.0
+#: Ids per query when reading the best attempts' answers (well under every database's limit).
+CHUNK = 500
+#: Wrong typed answers listed per question.
+TOP_WRONG = 5
+#: Variances below this are zero (sums of 0/1 scores leave rounding dust, never a real spread).
+_EPSILON = 1e-12
+
+
+def best_attempt_ids(roster: Roster, chapter_index: int) -> list[int]:
+    """The best finished attempt of each member who finished a quiz of the chapter."""
+    return [i for states in roster.states.values() if (i := states[chapter_index].best_attempt_id) is not None]
+
+
+def _chunks(ids: Sequence[int]):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+@dataclass(frozen=True)
+class Responses:
+    """The raw answers of the analysed attempts: (attempt id, question key, right, hint used)."""
+
+    chapter: int
+    keys: list[str]  # the chapter's questions, in the course's order
+    rows: list[tuple[int, str, int, int]]
+
+
+def read_responses(conn: sqlite3.Connection, roster: Roster, chapter: Chapter, chapter_index: int) -> Responses:
+    rows: list[tuple[int, str, int, int]] = []
+    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+        rows += conn.execute(f"SELECT attempt_id, question_key, correct, hint_used FROM quiz_answers WHERE attempt_id IN ({','.join('?' * len(chunk))})",
+                             chunk).fetchall()
+    return Responses(chapter.number, [q.key for q in chapter.questions], [(r[0], r[1], r[2], r[3]) for r in rows])
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    key: str
+    students: int  # analysed attempts that asked it
+    facility: float | None
+    discrimination: float | None
+    hint_share: float | None
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        out = []
+        if self.facility is not None and self.facility > EASY_ABOVE:
+            out.append(TOO_EASY)
+        if self.facility is not None and self.facility < HARD_BELOW:
+            out.append(TOO_HARD)
+        if self.discrimination is not None and self.discrimination < DISCRIMINATION_BELOW:
+            out.append(NEGATIVE)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    chapter: int
+    students: int  # analysed attempts (one per student)
+    items: list[ItemStats]  # one per question of the chapter, in the course's order
+    alpha: float | None
+
+    def item(self, key: str) -> ItemStats | None:
+        return next((i for i in self.items if i.key == key), None)
+
+
+def matrices(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, hints): students × questions, 1.0 or 0.0, NaN where the attempt did not ask it.
+    Answers to questions no longer in the chapter are left out."""
+    column = {k: j for j, k in enumerate(responses.keys)}
+    kept = [r for r in responses.rows if r[1] in column]
+    scores = np.full((0, len(responses.keys)), np.nan)
+    if not kept:
+        return scores, scores.copy()
+    attempts, keys, correct, hinted = zip(*kept, strict=True)
+    _, row = np.unique(np.fromiter(attempts, dtype=np.int64, count=len(kept)), return_inverse=True)
+    col = np.fromiter((column[k] for k in keys), dtype=np.int64, count=len(kept))
+    scores = np.full((int(row.max()) + 1, len(responses.keys)), np.nan)
+    hints = scores.copy()
+    scores[row, col] = np.fromiter(correct, dtype=float, count=len(kept))
+    hints[row, col] = np.fromiter(hinted, dtype=float, count=len(kept))
+    return scores, hints
+
+
+def _item_rest(scores: np.ndarray) -> np.ndarray:
+    """Each column's correlation with the rest of its row (the share right on the row's other
+    asked questions); NaN where undefined."""
+    asked = ~np.isnan(scores)
+    x = np.where(asked, scores, 0.0)
+    total, n = x.sum(axis=1, keepdims=True), asked.sum(axis=1, keepdims=True)
+    valid = asked & (n >= 2)
+    rest = np.where(valid, (total - x) / np.maximum(n - 1, 1), 0.0)
+    w = valid.astype(float)
+    count = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sx, sr = (w * x).sum(axis=0), (w * rest).sum(axis=0)
+        cov = (w * x * rest).sum(axis=0) - sx * sr / count
+        var_x = (w * x * x).sum(axis=0) - sx * sx / count
+        var_r = (w * rest * rest).sum(axis=0) - sr * sr / count
+        corr = cov / np.sqrt(var_x * var_r)
+    return np.where((count >= 2) & (var_x > _EPSILON) & (var_r > _EPSILON), corr, np.nan)
+
+
+def cronbach_alpha(scores: np.ndarray) -> float | None:
+    """Cronbach's alpha from the items' pairwise covariances (module docstring); None when fewer
+    than two questions were answered by two students each, when a pair of them was never
+    answered together by two students, or when the totals do not vary."""
+    asked = ~np.isnan(scores)
+    scores = scores[:, asked.sum(axis=0) >= 2]
+    asked = ~np.isnan(scores)
+    k = scores.shape[1]
+    if k < 2:
+        return None
+    m = asked.astype(float)
+    x = np.where(asked, scores, 0.0)
+    both = m.T @ m  # students who answered both i and j
+    if (both < 2).any():
+        return None
+    sums = x.T @ m  # sums[i, j]: Σ x_i over the students who answered both
+    cov = (x.T @ x - sums * sums.T / both) / (both - 1)
+    total = cov.sum()
+    if total <= _EPSILON:
+        return None
+    return float(k / (k - 1) * (1 - np.trace(cov) / total))
+
+
+def analyse(responses: Responses) -> ItemAnalysis:
+    scores, hints = matrices(responses)
+    count = (~np.isnan(scores)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        facility = np.nansum(scores, axis=0) / count
+        hint_share = np.nansum(hints, axis=0) / count
+    discrimination = _item_rest(scores)
+
+    def value(a: np.ndarray, j: int) -> float | None:
+        return None if count[j] == 0 or np.isnan(a[j]) else float(a[j])
+
+    items = [ItemStats(key, int(count[j]), value(facility, j), value(discrimination, j), value(hint_share, j))
+             for j, key in enumerate(responses.keys)]
+    return ItemAnalysis(responses.chapter, scores.shape[0], items, cronbach_alpha(scores))
+
+
+# ---- one question's responses ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionResponses:
+    """What the analysed attempts answered to one question, and its answers in all attempts."""
+
+    answers: list[tuple[str, int]]  # (answer as stored, JSON; right) in the analysed attempts
+    all_answers: int  # in every quiz attempt of the class, retries included
+    all_right: int
+
+
+def read_question(conn: sqlite3.Connection, guild: str, roster: Roster, chapter_index: int, key: str) -> QuestionResponses:
+    answers: list[tuple[str, int]] = []
+    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+        answers += [tuple(r) for r in conn.execute(
+            f"SELECT answer, correct FROM quiz_answers WHERE question_key = ? AND attempt_id IN ({','.join('?' * len(chunk))})", (key, *chunk))]
+    total, right = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(a.correct), 0) FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id"
+        " JOIN memberships m ON m.user_pk = t.user_pk AND m.guild = ? WHERE a.question_key = ? AND t.kind = 'quiz'", (guild, key)).fetchone()
+    return QuestionResponses(answers, total, right)
+
+
+@dataclass(frozen=True)
+class OptionShare:
+    label: str  # safe to show: choices come from the course, typed answers are quoted
+    count: int
+    share: float
+    correct: bool
+
+
+def option_shares(question: Question, responses: QuestionResponses) -> list[OptionShare]:
+    """Choice and true/false questions: the share of the analysed attempts choosing each option
+    (several per attempt for multiple select). Other types: the most common wrong answers."""
+    n = len(responses.answers)
+    if n == 0:
+        return []
+    parsed = [(json.loads(a), bool(c)) for a, c in responses.answers]
+    if isinstance(question, (SingleQuestion, MultipleQuestion)):
+        chosen = Counter(i for answer, _ in parsed for i in answer)
+        return [OptionShare(f"{chr(65 + i)}) {label}", chosen[i], chosen[i] / n, i in question.correct)
+                for i, label in enumerate(question.choices)]
+    if isinstance(question, TrueFalseQuestion):
+        chosen = Counter(bool(answer) for answer, _ in parsed)
+        return [OptionShare(str(v), chosen[v], chosen[v] / n, v == question.truth) for v in (True, False)]
+    wrong = Counter(normalise(answer) if isinstance(question, ShortQuestion) else question.describe_answer(answer)
+                    for answer, right in parsed if not right)
+    return [OptionShare(quote_user_text(label[:60]), count, count / n, False) for label, count in wrong.most_common(TOP_WRONG)]
