@@ -96,12 +96,10 @@ async def test_item_analysis_matches_facility_discrimination_and_alpha_by_hand(c
 
 
 async def analysed(core):
-    from bot.core.analytics.roster import read_roster
+    from bot.core.analytics.roster import build_roster, read_roster_rows
 
-    def read(conn):
-        roster = read_roster(conn, core.ctx, "test:g1")
-        return item_analysis.read_responses(conn, roster, core.course.chapter(7), 0)
-    return item_analysis.analyse(await core.store.read(read))
+    roster = build_roster(core.ctx, await core.store.read(read_roster_rows, core.ctx, "test:g1"))
+    return item_analysis.analyse(await item_analysis.read_responses(core.store, roster, core.course.chapter(7), 0))
 
 
 def test_flags_and_alpha_follow_moodle_on_small_cases():

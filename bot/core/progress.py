@@ -8,7 +8,7 @@ of at least `MIN_PASSING_QUESTIONS` questions (or all of the chapter's, if it ha
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -170,20 +170,25 @@ async def show(ctx: CoreContext, actor: Actor) -> Reply:
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 
-def member_attempts(conn: sqlite3.Connection, guild: str) -> dict[tuple[int, int], list[AttemptScore]]:
-    """The finished quiz attempts of the members of `guild` (`memberships.guild`), per
-    (user, chapter): what `summarise_chapter` and `best_attempt` read, for a whole class at once."""
+#: The finished quiz attempts of a server's members: (user, chapter, then AttemptScore's fields).
+MEMBER_ATTEMPTS_SQL = (f"SELECT t.user_pk, t.chapter, {ATTEMPT_SCORE_COLUMNS}"
+                       " FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk"
+                       " WHERE m.guild = ? AND t.kind = 'quiz' AND t.status = 'finished'")
+
+
+def group_attempts(rows: Iterable[Sequence[int]]) -> dict[tuple[int, int], list[AttemptScore]]:
+    """MEMBER_ATTEMPTS_SQL's rows per (user, chapter): what `summarise_chapter` and
+    `best_attempt` read, for a whole class at once."""
     attempts: dict[tuple[int, int], list[AttemptScore]] = {}
-    for user_pk, chapter, *score in conn.execute(
-            f"SELECT t.user_pk, t.chapter, {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk"
-            " WHERE m.guild = ? AND t.kind = 'quiz' AND t.status = 'finished'", (guild,)):
+    for user_pk, chapter, *score in rows:
         attempts.setdefault((user_pk, chapter), []).append(AttemptScore(*score))
     return attempts
 
 
 def best_scores(conn: sqlite3.Connection, guild: str) -> dict[tuple[int, int], AttemptScore]:
     """Each member's best finished quiz (`best_attempt`) per chapter: what the leaderboard scores."""
-    return {key: best for key, rows in member_attempts(conn, guild).items() if (best := best_attempt(rows)) is not None}
+    attempts = group_attempts(conn.execute(MEMBER_ATTEMPTS_SQL, (guild,)))
+    return {key: best for key, rows in attempts.items() if (best := best_attempt(rows)) is not None}
 
 
 def _leaderboard(conn, ctx: CoreContext, actor: Actor):

@@ -11,14 +11,16 @@ a question everyone answered.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from ..clock import iso
 from ..context import CoreContext
 from ..lessons import DEPTHS
 from ..progress import streak
-from .roster import Roster, read_roster
+from .roster import Roster, RosterRows, build_roster, read_roster_rows
 
 #: Days of the activity chart, ending today.
 ACTIVITY_DAYS = 28
@@ -56,21 +58,21 @@ class Overview:
     activity: list[tuple[date, int]]  # (day, members active), the last ACTIVITY_DAYS days
 
 
-def read_overview(conn: sqlite3.Connection, ctx: CoreContext, guild: str, now: datetime) -> Overview:
-    roster = read_roster(conn, ctx, guild)
+@dataclass(frozen=True)
+class OverviewRows:
+    """What the overview is computed from, as read in one read transaction."""
+
+    roster: RosterRows
+    days: list[Sequence[Any]]  # (user_pk, day) over the last STREAK_HORIZON days
+    review: Sequence[Any]  # (students with questions due, questions due, questions queued)
+    live: tuple[int, int, int]  # (sessions here, members who answered, answers)
+
+
+def read_overview(conn: sqlite3.Connection, ctx: CoreContext, guild: str, now: datetime) -> OverviewRows:
     today = now.date()
-    days: dict[int, list[str]] = {}
-    for user_pk, day in conn.execute(
-            "SELECT a.user_pk, a.day FROM activity_days a JOIN memberships m ON m.user_pk = a.user_pk"
-            " WHERE m.guild = ? AND a.day >= ?", (guild, (today - timedelta(days=STREAK_HORIZON - 1)).isoformat())):
-        days.setdefault(user_pk, []).append(day)
-    streaks = [streak(d, today) for d in days.values()]
-    window = (today - timedelta(days=ACTIVE_WINDOW - 1)).isoformat()
-    per_day: dict[str, int] = {}
-    for ds in days.values():
-        for d in ds:
-            per_day[d] = per_day.get(d, 0) + 1
-    due_students, due, queued = conn.execute(
+    days = conn.execute("SELECT a.user_pk, a.day FROM activity_days a JOIN memberships m ON m.user_pk = a.user_pk"
+                        " WHERE m.guild = ? AND a.day >= ?", (guild, (today - timedelta(days=STREAK_HORIZON - 1)).isoformat())).fetchall()
+    review = conn.execute(
         "SELECT COUNT(DISTINCT r.user_pk) FILTER (WHERE r.due <= ?), COUNT(*) FILTER (WHERE r.due <= ?), COUNT(*)"
         " FROM review_cards r JOIN memberships m ON m.user_pk = r.user_pk WHERE m.guild = ?", (iso(now), iso(now), guild)).fetchone()
     platform, _, place = guild.partition(":")
@@ -79,6 +81,24 @@ def read_overview(conn: sqlite3.Connection, ctx: CoreContext, guild: str, now: d
         "SELECT COUNT(DISTINCT a.user_pk), COUNT(*) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
         " JOIN memberships m ON m.user_pk = a.user_pk AND m.guild = ? WHERE s.platform = ? AND s.guild = ?",
         (guild, platform, place)).fetchone()
+    return OverviewRows(read_roster_rows(conn, ctx, guild), days, review, (sessions, players, answers))
+
+
+def summarise(ctx: CoreContext, rows: OverviewRows, now: datetime) -> Overview:
+    """The overview from its rows (off the database's thread: the per-student work is here)."""
+    roster = build_roster(ctx, rows.roster)
+    today = now.date()
+    days: dict[int, list[str]] = {}
+    for user_pk, day in rows.days:
+        days.setdefault(user_pk, []).append(day)
+    streaks = [streak(d, today) for d in days.values()]
+    window = (today - timedelta(days=ACTIVE_WINDOW - 1)).isoformat()
+    per_day: dict[str, int] = {}
+    for ds in days.values():
+        for d in ds:
+            per_day[d] = per_day.get(d, 0) + 1
+    due_students, due, queued = rows.review
+    sessions, players, answers = rows.live
     return Overview(
         students=len(roster.members), started=_started(roster),
         active=sum(1 for ds in days.values() if max(ds) >= window),

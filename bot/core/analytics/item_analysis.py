@@ -18,8 +18,10 @@ Moodle's "highest graded attempt"); a student's score on a question is 1 (right)
 - **Responses**: the share choosing each option (choice and true/false questions), and the most
   common wrong answers (short answers, orderings), from the same attempts; hint use likewise.
 
-Reading is one chunked query on the best attempts' ids (by primary key); the arithmetic is numpy
-on a students × questions matrix, run off the event loop by the caller.
+Reading is by the best attempts' ids (the answers' primary key), in chunks (`read_responses`);
+the arithmetic is numpy on a students × questions matrix, run off the event loop by the caller.
+Products use `einsum`, not `@`: a matrix product starts OpenBLAS's thread pool, whose spinning
+threads took 0.4 s the first time on the shared 2-core machine and compete with the event loop.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..content import Chapter
 from ..questions import MultipleQuestion, Question, ShortQuestion, SingleQuestion, TrueFalseQuestion, normalise
 from ..replies import quote_user_text
+from ..store import Store
 from .roster import Roster
 
 TOO_EASY, TOO_HARD, NEGATIVE = "too easy", "too hard", "negative discrimination"
@@ -53,9 +57,13 @@ def best_attempt_ids(roster: Roster, chapter_index: int) -> list[int]:
     return [i for states in roster.states.values() if (i := states[chapter_index].best_attempt_id) is not None]
 
 
-def _chunks(ids: Sequence[int]):
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start:start + CHUNK]
+
+
+def _marks(ids: Sequence[int]) -> str:
+    return ",".join("?" * len(ids))
 
 
 @dataclass(frozen=True)
@@ -64,15 +72,24 @@ class Responses:
 
     chapter: int
     keys: list[str]  # the chapter's questions, in the course's order
-    rows: list[tuple[int, str, int, int]]
+    rows: list[Sequence[Any]]
 
 
-def read_responses(conn: sqlite3.Connection, roster: Roster, chapter: Chapter, chapter_index: int) -> Responses:
-    rows: list[tuple[int, str, int, int]] = []
+def _answers(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Sequence[Any]]:
+    return conn.execute(f"SELECT attempt_id, question_key, correct, hint_used FROM quiz_answers WHERE attempt_id IN ({_marks(ids)})",
+                        tuple(ids)).fetchall()
+
+
+async def read_responses(store: Store, roster: Roster, chapter: Chapter, chapter_index: int) -> Responses:
+    """The best attempts' answers, CHUNK attempts per read transaction. A class of 10,000 has
+    310,000 such answers: one transaction reading them all would hold the database's thread for
+    about a second, and every other request (a live quiz's answers) would wait behind it; in
+    chunks, they are served in between. The cost: an attempt finished meanwhile is not counted
+    (it was not the best when the roster was read), and one pruned meanwhile counts no answers."""
+    rows: list[Sequence[Any]] = []
     for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
-        rows += conn.execute(f"SELECT attempt_id, question_key, correct, hint_used FROM quiz_answers WHERE attempt_id IN ({','.join('?' * len(chunk))})",
-                             chunk).fetchall()
-    return Responses(chapter.number, [q.key for q in chapter.questions], [(r[0], r[1], r[2], r[3]) for r in rows])
+        rows += await store.read(_answers, chunk)
+    return Responses(chapter.number, [q.key for q in chapter.questions], rows)
 
 
 @dataclass(frozen=True)
@@ -155,11 +172,11 @@ def cronbach_alpha(scores: np.ndarray) -> float | None:
         return None
     m = asked.astype(float)
     x = np.where(asked, scores, 0.0)
-    both = m.T @ m  # students who answered both i and j
+    both = np.einsum("si,sj->ij", m, m)  # students who answered both i and j (einsum: no BLAS thread pool)
     if (both < 2).any():
         return None
-    sums = x.T @ m  # sums[i, j]: Σ x_i over the students who answered both
-    cov = (x.T @ x - sums * sums.T / both) / (both - 1)
+    sums = np.einsum("si,sj->ij", x, m)  # sums[i, j]: Σ x_i over the students who answered both
+    cov = (np.einsum("si,sj->ij", x, x) - sums * sums.T / both) / (both - 1)
     total = cov.sum()
     if total <= _EPSILON:
         return None
@@ -189,19 +206,31 @@ def analyse(responses: Responses) -> ItemAnalysis:
 class QuestionResponses:
     """What the analysed attempts answered to one question, and its answers in all attempts."""
 
-    answers: list[tuple[str, int]]  # (answer as stored, JSON; right) in the analysed attempts
+    answers: list[Sequence[Any]]  # (answer as stored, JSON; right) in the analysed attempts
     all_answers: int  # in every quiz attempt of the class, retries included
     all_right: int
 
 
-def read_question(conn: sqlite3.Connection, guild: str, roster: Roster, chapter_index: int, key: str) -> QuestionResponses:
-    answers: list[tuple[str, int]] = []
+def _question_answers(conn: sqlite3.Connection, key: str, ids: Sequence[int]) -> list[Sequence[Any]]:
+    return conn.execute(f"SELECT answer, correct FROM quiz_answers WHERE question_key = ? AND attempt_id IN ({_marks(ids)})",
+                        (key, *ids)).fetchall()
+
+
+def _all_answers(conn: sqlite3.Connection, key: str, members: Sequence[int]) -> Sequence[Any]:
+    return conn.execute(f"SELECT COUNT(*), COALESCE(SUM(a.correct), 0) FROM quiz_attempts t JOIN quiz_answers a ON a.attempt_id = t.id"
+                        f" WHERE t.user_pk IN ({_marks(members)}) AND t.kind = 'quiz' AND a.question_key = ?", (*members, key)).fetchone()
+
+
+async def read_question(store: Store, roster: Roster, chapter_index: int, key: str) -> QuestionResponses:
+    """One question's answers in the best attempts, and counted in all the class's attempts,
+    in chunks as `read_responses` reads."""
+    answers: list[Sequence[Any]] = []
     for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
-        answers += [tuple(r) for r in conn.execute(
-            f"SELECT answer, correct FROM quiz_answers WHERE question_key = ? AND attempt_id IN ({','.join('?' * len(chunk))})", (key, *chunk))]
-    total, right = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(a.correct), 0) FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id"
-        " JOIN memberships m ON m.user_pk = t.user_pk AND m.guild = ? WHERE a.question_key = ? AND t.kind = 'quiz'", (guild, key)).fetchone()
+        answers += await store.read(_question_answers, key, chunk)
+    total = right = 0
+    for chunk in _chunks(list(roster.members)):
+        n, r = await store.read(_all_answers, key, chunk)
+        total, right = total + n, right + r
     return QuestionResponses(answers, total, right)
 
 

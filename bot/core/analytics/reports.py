@@ -1,10 +1,13 @@
 """The instructor's analytics commands: `/course stats`, `/course stats chapter N`,
 `/course question ID`, `/course export`.
 
-Each one: the core's instructor gate and a refusal in a DM (`roster.require_class`), then one
-read transaction (`store.read`) that only gathers rows, then the arithmetic and the drawing in a
-worker thread (`asyncio.to_thread`), so the event loop keeps serving everyone else, a live quiz
-included. Every chart carries its text summary (alt text), and the reply's text says the same.
+Each one: the core's instructor gate and a refusal in a DM (`roster.require_class`), then a read
+transaction (`store.read`) that only gathers the class's rows, then the per-student work, the
+arithmetic and the drawing in a worker thread (`asyncio.to_thread`), so the event loop keeps
+serving everyone else, a live quiz included. The best attempts' answers, the one large read, come
+in chunks of read transactions (`item_analysis.read_responses`), so the database's thread serves
+other requests between them. Every chart carries its text summary (alt text), and the reply's
+text says the same.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from ..users import Actor
 from . import analytics_charts, class_overview, gradebook, item_analysis, page_reach
 from .analytics_charts import Draw
 from .item_analysis import ItemAnalysis, ItemStats, OptionShare
-from .roster import read_roster, require_class
+from .page_reach import PageReach
+from .roster import Roster, RosterRows, build_roster, read_roster_rows, require_class
 
 #: A question as typed: its id (`attention-mask`), or `chapter:id` (`7:attention-mask`).
 QUESTION_REF = re.compile(r"(?:(\d{1,6}):)?([a-z0-9][a-z0-9-]{0,63})")
@@ -58,19 +62,28 @@ def _alpha(analysis: ItemAnalysis) -> str:
 
 async def class_stats(ctx: CoreContext, actor: Actor) -> Reply:
     guild = require_class(ctx, actor, "`/course stats`")
-    overview = await ctx.store.read(class_overview.read_overview, ctx, guild, ctx.clock.now())
-    files = await asyncio.to_thread(_draw, [
-        ("class-funnel.png", analytics_charts.funnel(overview), class_overview.funnel_summary(overview)),
-        ("class-activity.png", analytics_charts.activity(overview), class_overview.activity_summary(overview))])
+    now = ctx.clock.now()
+    rows = await ctx.store.read(class_overview.read_overview, ctx, guild, now)
+
+    def compute() -> tuple[class_overview.Overview, list[Attachment]]:
+        overview = class_overview.summarise(ctx, rows, now)
+        return overview, _draw([
+            ("class-funnel.png", analytics_charts.funnel(overview), class_overview.funnel_summary(overview)),
+            ("class-activity.png", analytics_charts.activity(overview), class_overview.activity_summary(overview))])
+
+    overview, files = await asyncio.to_thread(compute)
     return Reply(text=class_overview.render(overview), files=files, ephemeral=True, kind="stats")
 
 
 # ---- /course stats chapter N --------------------------------------------------------------------
 
 
-def _read_chapter(conn: sqlite3.Connection, ctx: CoreContext, guild: str, chapter: Chapter, index: int):
-    roster = read_roster(conn, ctx, guild)
-    return page_reach.read_page_reach(conn, guild, chapter), item_analysis.read_responses(conn, roster, chapter, index)
+def _read_chapter(conn: sqlite3.Connection, ctx: CoreContext, guild: str, chapter: Chapter) -> tuple[PageReach, RosterRows]:
+    return page_reach.read_page_reach(conn, guild, chapter), read_roster_rows(conn, ctx, guild)
+
+
+async def _roster(ctx: CoreContext, rows: RosterRows) -> Roster:
+    return await asyncio.to_thread(build_roster, ctx, rows)
 
 
 def _chapter_index(ctx: CoreContext, number: int) -> tuple[Chapter, int]:
@@ -81,7 +94,8 @@ def _chapter_index(ctx: CoreContext, number: int) -> tuple[Chapter, int]:
 async def chapter_stats(ctx: CoreContext, actor: Actor, number: int) -> Reply:
     guild = require_class(ctx, actor, "`/course stats`")
     chapter, index = _chapter_index(ctx, number)
-    reach, responses = await ctx.store.read(_read_chapter, ctx, guild, chapter, index)
+    reach, rows = await ctx.store.read(_read_chapter, ctx, guild, chapter)
+    responses = await item_analysis.read_responses(ctx.store, await _roster(ctx, rows), chapter, index)
 
     def compute() -> tuple[ItemAnalysis, list[Attachment]]:
         analysis = item_analysis.analyse(responses)
@@ -134,16 +148,13 @@ def find_question(ctx: CoreContext, ref: str) -> Question:
     return found[0]
 
 
-def _read_question(conn: sqlite3.Connection, ctx: CoreContext, guild: str, chapter: Chapter, index: int, key: str):
-    roster = read_roster(conn, ctx, guild)
-    return item_analysis.read_responses(conn, roster, chapter, index), item_analysis.read_question(conn, guild, roster, index, key)
-
-
 async def question_stats(ctx: CoreContext, actor: Actor, ref: str) -> Reply:
     guild = require_class(ctx, actor, "`/course question`")
     question = find_question(ctx, ref)
     chapter, index = _chapter_index(ctx, question.chapter)
-    responses, answers = await ctx.store.read(_read_question, ctx, guild, chapter, index, question.key)
+    roster = await _roster(ctx, await ctx.store.read(read_roster_rows, ctx, guild))
+    responses = await item_analysis.read_responses(ctx.store, roster, chapter, index)
+    answers = await item_analysis.read_question(ctx.store, roster, index, question.key)
 
     def compute() -> tuple[ItemStats | None, list[OptionShare], list[Attachment]]:
         item = item_analysis.analyse(responses).item(question.key)
@@ -179,16 +190,16 @@ def _shares_summary(question: Question, shares: list[OptionShare]) -> str:
 # ---- /course export -----------------------------------------------------------------------------
 
 
-def _read_export(conn: sqlite3.Connection, ctx: CoreContext, guild: str):
-    roster = read_roster(conn, ctx, guild)
-    responses = [item_analysis.read_responses(conn, roster, c, i) for i, c in enumerate(ctx.course.chapters)]
-    return roster, gradebook.read_last_active(conn, guild), responses
+def _read_export(conn: sqlite3.Connection, ctx: CoreContext, guild: str) -> tuple[RosterRows, dict[int, str]]:
+    return read_roster_rows(conn, ctx, guild), gradebook.read_last_active(conn, guild)
 
 
 async def export(ctx: CoreContext, actor: Actor) -> Reply:
     guild = require_class(ctx, actor, "`/course export`")
     ctx.require_rate("export", actor)
-    roster, last_active, responses = await ctx.store.read(_read_export, ctx, guild)
+    rows, last_active = await ctx.store.read(_read_export, ctx, guild)
+    roster = await _roster(ctx, rows)
+    responses = [await item_analysis.read_responses(ctx.store, roster, c, i) for i, c in enumerate(ctx.course.chapters)]
     course = ctx.course
 
     def compute() -> list[Attachment]:

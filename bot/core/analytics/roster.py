@@ -4,18 +4,22 @@ A class is the members of one server or workspace (`memberships.guild`, `platfor
 instructor's figures never include anyone else, since every query here joins `memberships` on
 that one guild. A member's state per chapter is built by `progress.summarise_chapter`, the same
 function `/progress` uses for one student, from rows read here for the whole class at once
-(three queries, not three per student), so the statistics, the gradebook, the leaderboard and
-`/progress` agree on pages read, best score, pass and completion.
+(a few queries, not a few per student), so the statistics, the gradebook, the leaderboard and
+`/progress` agree on pages read, best score, pass and completion. Reading (`read_roster_rows`, in
+a read transaction) and building (`build_roster`, in a worker thread) are apart, so the
+database's thread only reads.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..context import CoreContext
 from ..lessons import DEPTHS
-from ..progress import ChapterState, member_attempts, summarise_chapter
+from ..progress import MEMBER_ATTEMPTS_SQL, ChapterState, group_attempts, summarise_chapter
 from ..refusal import Refusal
 from ..users import Actor
 
@@ -53,18 +57,36 @@ class Roster:
     states: dict[int, list[ChapterState]]  # user_pk → one per chapter, in the course's order
 
 
-def read_roster(conn: sqlite3.Connection, ctx: CoreContext, guild: str) -> Roster:
-    members = {row[0]: Member(*row) for row in conn.execute(
-        "SELECT u.id, u.display_name, u.platform, u.user_id FROM users u JOIN memberships m ON m.user_pk = u.id"
-        " WHERE m.guild = ? ORDER BY u.id", (guild,))}
-    attempts = member_attempts(conn, guild)
-    counts: dict[tuple[int, int], dict[str, int]] = {}
+@dataclass(frozen=True)
+class RosterRows:
+    """The rows a roster is built from, as read (kept apart so the reading transaction does no
+    more than read, and the per-student work runs off the database's thread)."""
+
+    members: list[Sequence[Any]]  # (user_pk, display_name, platform, user_id)
+    attempts: list[Sequence[Any]]  # progress.MEMBER_ATTEMPTS_SQL's
+    pages: dict[int, list[Sequence[Any]]]  # chapter → (user_pk, depth, pages read)
+
+
+def read_roster_rows(conn: sqlite3.Connection, ctx: CoreContext, guild: str) -> RosterRows:
+    members = conn.execute("SELECT u.id, u.display_name, u.platform, u.user_id FROM users u JOIN memberships m ON m.user_pk = u.id"
+                           " WHERE m.guild = ? ORDER BY u.id", (guild,)).fetchall()
+    pages = {}
     for chapter in ctx.course.chapters:
-        pages = max(len(chapter.lesson.pages[d]) for d in DEPTHS)
-        for user_pk, depth, count in conn.execute(
-                "SELECT p.user_pk, p.depth, COUNT(*) FROM pages_read p JOIN memberships m ON m.user_pk = p.user_pk"
-                " WHERE m.guild = ? AND p.chapter = ? AND p.page <= ? GROUP BY p.user_pk, p.depth", (guild, chapter.number, pages)):
-            counts.setdefault((user_pk, chapter.number), {})[depth] = count
+        highest = max(len(chapter.lesson.pages[d]) for d in DEPTHS)
+        pages[chapter.number] = conn.execute(
+            "SELECT p.user_pk, p.depth, COUNT(*) FROM pages_read p JOIN memberships m ON m.user_pk = p.user_pk"
+            " WHERE m.guild = ? AND p.chapter = ? AND p.page <= ? GROUP BY p.user_pk, p.depth", (guild, chapter.number, highest)).fetchall()
+    return RosterRows(members, conn.execute(MEMBER_ATTEMPTS_SQL, (guild,)).fetchall(), pages)
+
+
+def build_roster(ctx: CoreContext, rows: RosterRows) -> Roster:
+    """Each member's state per chapter, by `progress.summarise_chapter` (as `/progress` does)."""
+    members = {row[0]: Member(row[0], row[1], row[2], row[3]) for row in rows.members}
+    attempts = group_attempts(rows.attempts)
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for number, page_rows in rows.pages.items():
+        for user_pk, depth, count in page_rows:
+            counts.setdefault((user_pk, number), {})[depth] = count
     states = {pk: [summarise_chapter(ctx, c, counts.get((pk, c.number), {}), attempts.get((pk, c.number), []))
                    for c in ctx.course.chapters] for pk in members}
     return Roster(members, states)
