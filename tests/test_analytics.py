@@ -108,7 +108,7 @@ def test_flags_and_alpha_follow_moodle_on_small_cases():
     assert ItemStats("k", 10, 0.5, -0.01, 0).flags == ("negative discrimination",)
     assert ItemStats("k", 10, 0.9, 0.0, 0).flags == ()  # the bounds themselves are not flagged
     # Everyone right: no spread, so neither discrimination nor alpha is defined (never a division by zero).
-    same = Responses(7, ["a", "b"], [(1, "a", 1, 0), (1, "b", 1, 0), (2, "a", 1, 0), (2, "b", 1, 0)])
+    same = Responses(7, ["a", "b"], {1: '["a", "b"]', 2: '["b", "a", "gone"]'}, [(1, 0, 0b11, 0, 0b11), (2, 0, 0b111, 0, 0b111)])
     result = item_analysis.analyse(same)
     assert [i.facility for i in result.items] == [1.0, 1.0] and result.items[0].discrimination is None and result.alpha is None
     # Random subsets: pairwise covariances give the classic alpha on the complete block.

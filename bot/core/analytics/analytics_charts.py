@@ -91,11 +91,13 @@ def items(analysis: ItemAnalysis, labels: dict[str, str]) -> Draw:
         ax.axvspan(EASY_ABOVE, 1.0, color=charts.PALETTE[0], alpha=0.10)
         ax.axhline(DISCRIMINATION_BELOW, color=charts.BAD, linewidth=1)
         shown = [(i, i.facility, i.discrimination) for i in analysis.items if i.facility is not None and i.discrimination is not None]
+        for flagged, colour, marker in ((False, charts.GOOD, "o"), (True, charts.BAD, "D")):
+            points = [(f, d) for i, f, d in shown if bool(i.flags) == flagged]
+            if points:  # one scatter per kind: a call per point costs a whole draw each
+                ax.scatter([f for f, _ in points], [d for _, d in points], s=60, color=colour, marker=marker, zorder=3,
+                           label="flagged" if flagged else "not flagged")
         for item, facility, discrimination in shown:
-            flagged = bool(item.flags)
-            ax.scatter([facility], [discrimination], s=60, color=charts.BAD if flagged else charts.GOOD,
-                       marker="D" if flagged else "o", zorder=3)
-            if flagged:
+            if item.flags:
                 ax.annotate(_plain(labels.get(item.key, item.key)), (facility, discrimination), fontsize=8,
                             xytext=(4, 4), textcoords="offset points", color=charts.TEXT)
         ax.set_xlim(0, 1.0)
