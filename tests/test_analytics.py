@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from analytics_class import ALPHA, DISCRIMINATION, FACILITY, FUNNEL, KEYS, seed
 from test_charts import png_size
@@ -98,7 +99,7 @@ async def test_item_analysis_matches_facility_discrimination_and_alpha_by_hand(c
 async def analysed(core):
     from bot.core.analytics.roster import build_roster, read_roster_rows
 
-    roster = build_roster(core.ctx, await core.store.read(read_roster_rows, core.ctx, "test:g1"))
+    roster = build_roster(core.ctx, await read_roster_rows(core.store, core.ctx, "test:g1"))
     return item_analysis.analyse(await item_analysis.read_responses(core.store, roster, core.course.chapter(7), 0))
 
 
@@ -112,7 +113,7 @@ def test_flags_and_alpha_follow_moodle_on_small_cases():
     result = item_analysis.analyse(same)
     assert [i.facility for i in result.items] == [1.0, 1.0] and result.items[0].discrimination is None and result.alpha is None
     # Random subsets: pairwise covariances give the classic alpha on the complete block.
-    import numpy as np
+
     full = np.array([[1, 1, 1, 1], [1, 1, 1, 0], [1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]], dtype=float)
     assert item_analysis.cronbach_alpha(full) == pytest.approx(ALPHA)
     assert item_analysis.cronbach_alpha(np.array([[1.0, np.nan], [0.0, np.nan]])) is None
@@ -270,3 +271,15 @@ def test_console_jsonl_carries_the_charts_and_csv(tmp_path):
         proc.stdin.close()
         assert proc.wait(timeout=30) == 0
     assert proc.stderr.read().count("Traceback") == 0
+
+
+def test_answers_folded_into_masks_unfold_past_one_word():
+    """Positions 32 and up live in the second mask word; a question removed from the course
+    (here `gone`) and an attempt with no answers left are not analysed."""
+    keys = [f"k{i}" for i in range(40)]
+    attempts = {1: json.dumps(keys), 2: json.dumps(["gone"]), 3: json.dumps(list(reversed(keys)))}
+    words = [(1, 0, 1 << 3, 1 << 5, (1 << 32) - 1), (1, 1, 1 << 2, 0, (1 << 8) - 1), (2, 0, 1, 0, 1), (3, 0, 1, 0, 1)]
+    scores, hints = item_analysis.matrices(Responses(7, keys, attempts, words))
+    assert scores.shape == (2, 40)
+    assert scores[0].sum() == 2 and scores[0, 3] == 1 and scores[0, 34] == 1 and hints[0, 5] == 1
+    assert scores[1, 39] == 1 and (~np.isnan(scores[1])).sum() == 1  # attempt 3 answered only its position 0: k39

@@ -171,10 +171,11 @@ async def show(ctx: CoreContext, actor: Actor) -> Reply:
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
 
 
+#: The attempts (`quiz_attempts t`) that count for progress: finished quizzes (not reviews).
+FINISHED_QUIZZES = "t.kind = 'quiz' AND t.status = 'finished'"
 #: The finished quiz attempts of a server's members: (user, chapter, then AttemptScore's fields).
 MEMBER_ATTEMPTS_SQL = (f"SELECT t.user_pk, t.chapter, {ATTEMPT_SCORE_COLUMNS}"
-                       " FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk"
-                       " WHERE m.guild = ? AND t.kind = 'quiz' AND t.status = 'finished'")
+                       f" FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk WHERE m.guild = ? AND {FINISHED_QUIZZES}")
 
 
 def group_attempts(rows: Iterable[Sequence[int]]) -> dict[tuple[int, int], list[AttemptScore]]:

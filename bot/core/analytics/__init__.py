@@ -1,9 +1,10 @@
 """Instructor analytics: what a class knows, in figures, charts and CSV files.
 
 Everything is computed from the rows the companion already keeps, for the members of the
-instructor's own server or workspace only (`roster.py`), read in one read transaction per
-command (`store.read`: no write lock), with the numerical work and the drawing done off the
-event loop (`asyncio.to_thread`), so a live quiz in another channel never waits on a chart.
+instructor's own server or workspace only (`roster.py`), read in read transactions (`store.read`:
+no write lock) of a few hundred students each, so the database's one thread serves other
+requests in between, with the per-student work, the numerical work and the drawing done off the
+event loop (`asyncio.to_thread`), so a live quiz in another channel never waits long on a chart.
 
 - `roster.py`: who is in the class, and each member's state per chapter, read in bulk and
   summarised by the same function `/progress` uses (so "best score" means one thing);

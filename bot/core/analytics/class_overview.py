@@ -20,6 +20,7 @@ from ..clock import iso
 from ..context import CoreContext
 from ..lessons import DEPTHS
 from ..progress import streak
+from ..store import Store
 from .roster import Roster, RosterRows, build_roster, read_roster_rows
 
 #: Days of the activity chart, ending today.
@@ -60,18 +61,14 @@ class Overview:
 
 @dataclass(frozen=True)
 class OverviewRows:
-    """What the overview is computed from, as read in one read transaction."""
+    """What the overview is computed from, as read."""
 
-    roster: RosterRows
-    days: list[Sequence[Any]]  # (user_pk, day) over the last STREAK_HORIZON days
+    roster: RosterRows  # with the activity days of the last STREAK_HORIZON days
     review: Sequence[Any]  # (students with questions due, questions due, questions queued)
     live: tuple[int, int, int]  # (sessions here, members who answered, answers)
 
 
-def read_overview(conn: sqlite3.Connection, ctx: CoreContext, guild: str, now: datetime) -> OverviewRows:
-    today = now.date()
-    days = conn.execute("SELECT a.user_pk, a.day FROM activity_days a JOIN memberships m ON m.user_pk = a.user_pk"
-                        " WHERE m.guild = ? AND a.day >= ?", (guild, (today - timedelta(days=STREAK_HORIZON - 1)).isoformat())).fetchall()
+def _counts(conn: sqlite3.Connection, guild: str, now: datetime) -> tuple[Sequence[Any], tuple[int, int, int]]:
     review = conn.execute(
         "SELECT COUNT(DISTINCT r.user_pk) FILTER (WHERE r.due <= ?), COUNT(*) FILTER (WHERE r.due <= ?), COUNT(*)"
         " FROM review_cards r JOIN memberships m ON m.user_pk = r.user_pk WHERE m.guild = ?", (iso(now), iso(now), guild)).fetchone()
@@ -81,7 +78,14 @@ def read_overview(conn: sqlite3.Connection, ctx: CoreContext, guild: str, now: d
         "SELECT COUNT(DISTINCT a.user_pk), COUNT(*) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
         " JOIN memberships m ON m.user_pk = a.user_pk AND m.guild = ? WHERE s.platform = ? AND s.guild = ?",
         (guild, platform, place)).fetchone()
-    return OverviewRows(read_roster_rows(conn, ctx, guild), days, review, (sessions, players, answers))
+    return review, (sessions, players, answers)
+
+
+async def read_overview(store: Store, ctx: CoreContext, guild: str, now: datetime) -> OverviewRows:
+    since = (now.date() - timedelta(days=STREAK_HORIZON - 1)).isoformat()
+    roster = await read_roster_rows(store, ctx, guild, since)
+    review, live = await store.read(_counts, guild, now)
+    return OverviewRows(roster, review, live)
 
 
 def summarise(ctx: CoreContext, rows: OverviewRows, now: datetime) -> Overview:
@@ -89,7 +93,7 @@ def summarise(ctx: CoreContext, rows: OverviewRows, now: datetime) -> Overview:
     roster = build_roster(ctx, rows.roster)
     today = now.date()
     days: dict[int, list[str]] = {}
-    for user_pk, day in rows.days:
+    for user_pk, day in rows.roster.days:
         days.setdefault(user_pk, []).append(day)
     streaks = [streak(d, today) for d in days.values()]
     window = (today - timedelta(days=ACTIVE_WINDOW - 1)).isoformat()

@@ -1,12 +1,12 @@
 """The instructor's analytics commands: `/course stats`, `/course stats chapter N`,
 `/course question ID`, `/course export`.
 
-Each one: the core's instructor gate and a refusal in a DM (`roster.require_class`), then a read
-transaction (`store.read`) that only gathers the class's rows, then the per-student work, the
-arithmetic and the drawing in a worker thread (`asyncio.to_thread`), so the event loop keeps
-serving everyone else, a live quiz included. The best attempts' answers, the one large read, come
-in chunks of read transactions (`item_analysis.read_responses`), so the database's thread serves
-other requests between them. Every chart carries its text summary (alt text), and the reply's
+Each one: the core's instructor gate and a refusal in a DM (`roster.require_class`), then read
+transactions (`store.read`) that only gather the class's rows, a few hundred students' at a time
+(`roster.read_roster_rows`, `item_analysis.read_responses`), so the database's one thread serves
+other requests (a live quiz's answers) between them; then the per-student work, the arithmetic
+and the drawing in a worker thread (`asyncio.to_thread`), so the event loop keeps serving
+everyone else. Every chart carries its text summary (alt text), and the reply's
 text says the same.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import Sequence
 
 from .. import charts
@@ -27,8 +26,7 @@ from ..users import Actor
 from . import analytics_charts, class_overview, gradebook, item_analysis, page_reach
 from .analytics_charts import Draw
 from .item_analysis import ItemAnalysis, ItemStats, OptionShare
-from .page_reach import PageReach
-from .roster import Roster, RosterRows, build_roster, read_roster_rows, require_class
+from .roster import Roster, build_roster, read_roster_rows, require_class
 
 #: A question as typed: its id (`attention-mask`), or `chapter:id` (`7:attention-mask`).
 QUESTION_REF = re.compile(r"(?:(\d{1,6}):)?([a-z0-9][a-z0-9-]{0,63})")
@@ -63,7 +61,7 @@ def _alpha(analysis: ItemAnalysis) -> str:
 async def class_stats(ctx: CoreContext, actor: Actor) -> Reply:
     guild = require_class(ctx, actor, "`/course stats`")
     now = ctx.clock.now()
-    rows = await ctx.store.read(class_overview.read_overview, ctx, guild, now)
+    rows = await class_overview.read_overview(ctx.store, ctx, guild, now)
 
     def compute() -> tuple[class_overview.Overview, list[Attachment]]:
         overview = class_overview.summarise(ctx, rows, now)
@@ -78,12 +76,8 @@ async def class_stats(ctx: CoreContext, actor: Actor) -> Reply:
 # ---- /course stats chapter N --------------------------------------------------------------------
 
 
-def _read_chapter(conn: sqlite3.Connection, ctx: CoreContext, guild: str, chapter: Chapter) -> tuple[PageReach, RosterRows]:
-    return page_reach.read_page_reach(conn, guild, chapter), read_roster_rows(conn, ctx, guild)
-
-
-async def _roster(ctx: CoreContext, rows: RosterRows) -> Roster:
-    return await asyncio.to_thread(build_roster, ctx, rows)
+async def _roster(ctx: CoreContext, guild: str) -> Roster:
+    return await asyncio.to_thread(build_roster, ctx, await read_roster_rows(ctx.store, ctx, guild))
 
 
 def _chapter_index(ctx: CoreContext, number: int) -> tuple[Chapter, int]:
@@ -94,8 +88,8 @@ def _chapter_index(ctx: CoreContext, number: int) -> tuple[Chapter, int]:
 async def chapter_stats(ctx: CoreContext, actor: Actor, number: int) -> Reply:
     guild = require_class(ctx, actor, "`/course stats`")
     chapter, index = _chapter_index(ctx, number)
-    reach, rows = await ctx.store.read(_read_chapter, ctx, guild, chapter)
-    responses = await item_analysis.read_responses(ctx.store, await _roster(ctx, rows), chapter, index)
+    reach = await ctx.store.read(page_reach.read_page_reach, guild, chapter)
+    responses = await item_analysis.read_responses(ctx.store, await _roster(ctx, guild), chapter, index)
 
     def compute() -> tuple[ItemAnalysis, list[Attachment]]:
         analysis = item_analysis.analyse(responses)
@@ -152,7 +146,7 @@ async def question_stats(ctx: CoreContext, actor: Actor, ref: str) -> Reply:
     guild = require_class(ctx, actor, "`/course question`")
     question = find_question(ctx, ref)
     chapter, index = _chapter_index(ctx, question.chapter)
-    roster = await _roster(ctx, await ctx.store.read(read_roster_rows, ctx, guild))
+    roster = await _roster(ctx, guild)
     responses = await item_analysis.read_responses(ctx.store, roster, chapter, index)
     answers = await item_analysis.read_question(ctx.store, roster, index, question.key)
 
@@ -190,15 +184,11 @@ def _shares_summary(question: Question, shares: list[OptionShare]) -> str:
 # ---- /course export -----------------------------------------------------------------------------
 
 
-def _read_export(conn: sqlite3.Connection, ctx: CoreContext, guild: str) -> tuple[RosterRows, dict[int, str]]:
-    return read_roster_rows(conn, ctx, guild), gradebook.read_last_active(conn, guild)
-
-
 async def export(ctx: CoreContext, actor: Actor) -> Reply:
     guild = require_class(ctx, actor, "`/course export`")
     ctx.require_rate("export", actor)
-    rows, last_active = await ctx.store.read(_read_export, ctx, guild)
-    roster = await _roster(ctx, rows)
+    roster = await _roster(ctx, guild)
+    last_active = await ctx.store.read(gradebook.read_last_active, guild)
     responses = [await item_analysis.read_responses(ctx.store, roster, c, i) for i, c in enumerate(ctx.course.chapters)]
     course = ctx.course
 
