@@ -50,7 +50,7 @@ def random_action(rng: random.Random) -> actions.Action:
         lambda: actions.LiveSkip(number(rng)),
         lambda: actions.LiveStop(number(rng)),
         lambda: actions.ResetConfirm(number(rng)),
-        actions.ContinueReading, actions.ReviewStart, actions.ProgressShow, actions.ChatOpen, actions.ForgetConfirm,
+        actions.ContinueReading, actions.ReviewStart, actions.ProgressShow, actions.ProgressCard, actions.ChatOpen, actions.ForgetConfirm,
         actions.ForgetCancel, actions.ResetCancel,
     ]
     return rng.choice(makers)()

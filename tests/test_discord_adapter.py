@@ -117,7 +117,7 @@ async def test_sync_is_explicit_and_the_tree_obeys_discords_rules(standin, tmp_p
             "forget-me", "course"} <= names
     course = next(c for c in tree if c["name"] == "course")
     assert course["default_member_permissions"] == str(1 << 5)  # Manage Server
-    assert {o["name"] for o in course["options"]} == {"reload", "stats", "reset", "stop"}
+    assert {o["name"] for o in course["options"]} == {"reload", "stats", "question", "export", "reset", "stop"}
     live = next(c for c in tree if c["name"] == "live")
     assert {o["name"] for o in live["options"]} == {"start", "skip", "stop", "status"}
     lesson = next(c for c in tree if c["name"] == "lesson")

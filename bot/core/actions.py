@@ -168,6 +168,13 @@ class ProgressShow(_Fixed):
 
 
 @dataclass(frozen=True)
+class ProgressCard(_Fixed):
+    """A student's progress card, as an image (offered beside `/progress`'s text)."""
+
+    ID = "progress:card"
+
+
+@dataclass(frozen=True)
 class ChatOpen(_Fixed):
     ID = "chat:open"
 
@@ -198,7 +205,7 @@ class ResetConfirm:
 
 
 #: The actions with no fields.
-Fixed = ContinueReading | ReviewStart | ProgressShow | ChatOpen | ForgetConfirm | ForgetCancel | ResetCancel
+Fixed = ContinueReading | ReviewStart | ProgressShow | ProgressCard | ChatOpen | ForgetConfirm | ForgetCancel | ResetCancel
 Action = LessonPage | LessonNear | QuizStart | QuizAnswer | QuizHint | LiveAnswer | LiveSkip | LiveStop | ResetConfirm | Fixed
 Answer = QuizAnswer | LiveAnswer
 

@@ -174,17 +174,37 @@ async def _forget_me(core: Companion, actor: Actor, rest: str) -> Reply:
 async def _course(core: Companion, actor: Actor, rest: str) -> Reply:
     word, _, student = rest.partition(" ")
     word = word.lower()
+    if not core.ctx.is_instructor(actor):  # a student learns nothing about the instructor tools' words
+        return error(REFUSED)
     if word == "reload":
         return await core.course_reload(actor)
     if word == "stats":
-        return await core.course_stats(actor)
+        return await core.course_stats(actor, _stats_chapter(student))
+    if word == "question":
+        if not student.strip():
+            raise UsageError("Which question? `/course question ID` (or `chapter:ID`).")
+        return await core.course_question(actor, student)
+    if word == "export":
+        return await core.course_export(actor)
     if word == "reset":
         return await core.course_reset(actor, student)
     if word == "stop":
         return await core.course_stop(actor)
-    if not core.ctx.is_instructor(actor):  # a student learns nothing about the instructor tools' words
-        return error(REFUSED)
-    raise UsageError("Instructor tools: `/course reload`, `/course stats`, `/course reset NAME-or-ID`, `/course stop`.")
+    raise UsageError("Instructor tools: `/course reload`, `/course stats [chapter N]`, `/course question ID`, `/course export`,"
+                     " `/course reset NAME-or-ID`, `/course stop`.")
+
+
+def _stats_chapter(rest: str) -> int | None:
+    """`/course stats`'s words: nothing, `N` or `chapter N`."""
+    words = rest.lower().split()
+    if not words:
+        return None
+    if words[0] == "chapter":
+        words = words[1:]
+    number = ascii_number(words[0]) if len(words) == 1 else None
+    if number is None:
+        raise UsageError(f"I didn't understand “{quote_user_text(rest[:40])}”. Usage: `/course stats [chapter N]`")
+    return number
 
 
 _HANDLERS: dict[str, Callable[[Companion, Actor, str], Awaitable[Reply]]] = {

@@ -37,5 +37,6 @@ COMMANDS = [
     Command("mode", "/mode assistant|base", "Chat with the assistant (default) or with the raw base model"),
     Command("my-data", "/my-data", "Everything I store about you, as a JSON file"),
     Command("forget-me", "/forget-me", "Delete everything I store about you", destructive=True),
-    Command("course", "/course reload|stats|reset USER|stop", "Instructor tools", instructor=True, destructive=True),
+    Command("course", "/course reload|stats [chapter N]|question ID|export|reset USER|stop", "Instructor tools: class statistics, item analysis, CSV export",
+            instructor=True, destructive=True),
 ]

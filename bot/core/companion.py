@@ -21,6 +21,7 @@ from typing import Concatenate, ParamSpec
 
 from . import actions, instructor, privacy, progress, quiz, reading
 from .actions import Depth
+from .analytics import progress_card, reports
 from .assistant import Assistant
 from .clock import Clock
 from .commands import COMMANDS
@@ -211,9 +212,28 @@ class Companion:
         return await instructor.reload(self.ctx, actor)
 
     @_answers_refusals
-    async def course_stats(self, actor: Actor) -> Reply:
+    async def course_stats(self, actor: Actor, chapter: int | None = None) -> Reply:
+        """The class at a glance, or with `chapter` its lesson pages and item analysis."""
         self.ctx.require_instructor(actor)
-        return await instructor.stats(self.ctx, actor)
+        if chapter is None:
+            return await reports.class_stats(self.ctx, actor)
+        return await reports.chapter_stats(self.ctx, actor, chapter)
+
+    @_answers_refusals
+    async def course_question(self, actor: Actor, question: str) -> Reply:
+        """One question's item analysis (`question`: its id, or `chapter:id`)."""
+        self.ctx.require_instructor(actor)
+        return await reports.question_stats(self.ctx, actor, question)
+
+    @_answers_refusals
+    async def course_export(self, actor: Actor) -> Reply:
+        """The gradebook and the item analysis as CSV files."""
+        self.ctx.require_instructor(actor)
+        return await reports.export(self.ctx, actor)
+
+    @_answers_refusals
+    async def progress_card(self, actor: Actor) -> Reply:
+        return await progress_card.show(self.ctx, actor)
 
     @_answers_refusals
     async def course_reset(self, actor: Actor, student: str) -> Reply:
@@ -280,6 +300,8 @@ class Companion:
                 return await self.review(actor)
             case actions.ProgressShow():
                 return await self.progress(actor)
+            case actions.ProgressCard():
+                return await self.progress_card(actor)
             case actions.ChatOpen():
                 return Reply(text="💬 I'm listening: send me a message and I'll answer like an instruction-tuned model.", kind="assistant")
             case actions.ForgetConfirm():

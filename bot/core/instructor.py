@@ -1,4 +1,5 @@
-"""Instructor commands: reload the content, class statistics, reset a student's progress.
+"""Instructor commands: reload the content, reset a student's progress (the class statistics
+are bot/core/analytics).
 
 Each passes the core's one instructor gate (`CoreContext.require_instructor`) here, on the
 server side, whatever the platform shows or hides: an adapter tells the core that a user is an
@@ -7,19 +8,15 @@ instructor (Discord's Manage Server, a Slack admin), and COMPANION_INSTRUCTORS n
 
 from __future__ import annotations
 
-import sqlite3
-from typing import TypedDict
-
 from . import actions
+from .analytics.roster import IN_YOUR_SERVER, guild_of
 from .content import read_course
 from .context import REFUSED, CoreContext
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
 from .users import Actor
 
-__all__ = ["REFUSED", "confirm_reset", "reload", "reset", "stats"]
-
-IN_YOUR_SERVER = "Run {what} in your server or workspace: it {scope}."
+__all__ = ["REFUSED", "confirm_reset", "reload", "reset"]
 
 
 async def reload(ctx: CoreContext, actor: Actor) -> Reply:
@@ -39,76 +36,8 @@ async def reload(ctx: CoreContext, actor: Actor) -> Reply:
     return Reply(text=text, ephemeral=True)
 
 
-class ChapterStats(TypedDict):
-    """One chapter's line in `/course stats`, over the students of the instructor's server."""
-
-    number: int
-    title: str
-    readers: int
-    attempts: int  # quiz attempts, counting the pruned ones
-    quiz_takers: int
-    passed: int
-    average_best: int | None  # percent; None when nobody took the quiz
-    hardest: list[tuple[str, int, int]]  # (question key, percent right, answers), hardest first
-
-
-class ClassStats(TypedDict):
-    students: int
-    chapters: list[ChapterStats]
-
-
-def _stats(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor) -> ClassStats:
-    members = [r[0] for r in conn.execute("SELECT user_pk FROM memberships WHERE guild = ?", (_guild(actor),))]
-    marks = ",".join("?" * len(members)) or "NULL"
-    out: ClassStats = {"students": len(members), "chapters": []}
-    for chapter in ctx.course.chapters:
-        readers = conn.execute(f"SELECT COUNT(DISTINCT user_pk) FROM pages_read WHERE chapter = ? AND user_pk IN ({marks})",
-                               (chapter.number, *members)).fetchone()[0]
-        attempts = conn.execute(
-            f"SELECT user_pk, correct, json_array_length(question_keys), pruned_before FROM quiz_attempts WHERE chapter = ? AND kind = 'quiz'"
-            f" AND status = 'finished' AND user_pk IN ({marks})", (chapter.number, *members)).fetchall()
-        best: dict[int, float] = {}
-        for user_pk, correct, total, _ in attempts:
-            best[user_pk] = max(best.get(user_pk, 0.0), correct / total if total else 0.0)
-        passed = sum(1 for v in best.values() if v >= ctx.settings.pass_threshold)
-        hardest = conn.execute(
-            f"SELECT a.question_key, AVG(a.correct), COUNT(*) FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id"
-            f" WHERE t.chapter = ? AND t.user_pk IN ({marks}) GROUP BY a.question_key HAVING COUNT(*) >= 1"
-            f" ORDER BY AVG(a.correct), COUNT(*) DESC LIMIT 3", (chapter.number, *members)).fetchall()
-        out["chapters"].append({
-            "number": chapter.number, "title": chapter.title, "readers": readers, "attempts": sum(1 + a[3] for a in attempts),
-            "quiz_takers": len(best), "passed": passed,
-            "average_best": round(100 * sum(best.values()) / len(best)) if best else None,
-            "hardest": [(k, round(100 * r), n) for k, r, n in hardest],
-        })
-    return out
-
-
-async def stats(ctx: CoreContext, actor: Actor) -> Reply:
-    ctx.require_instructor(actor)
-    if actor.guild is None:
-        raise Refusal(IN_YOUR_SERVER.format(what="`/course stats`", scope="shows the students of that server only"))
-    data = await ctx.store.read(_stats, ctx, actor)
-    lines = [f"👩‍🏫 **Class statistics** — {data['students']} student{'s' * (data['students'] != 1)}"]
-    for c in data["chapters"]:
-        lines += ["", f"**Chapter {c['number']}: {c['title']}**",
-                  f"- read the lesson: {c['readers']} · took the quiz: {c['quiz_takers']} ({c['attempts']} attempts) · passed: {c['passed']}"]
-        if c["average_best"] is not None:
-            lines.append(f"- average best score: {c['average_best']}%")
-        for key, rate, n in c["hardest"]:
-            q = ctx.course.question(key)
-            if q:
-                lines.append(f"- hardest: “{q.prompt[:80]}” — {rate}% right over {n} answer{'s' * (n != 1)}")
-    return Reply(text="\n".join(lines), ephemeral=True, kind="stats")
-
-
 #: The rows a reset removes: what the student did, not who they are (live results are kept).
 RESET_TABLES = ("reading_positions", "pages_read", "quiz_attempts", "review_cards")
-
-
-def _guild(actor: Actor) -> str | None:
-    """The instructor's server or workspace as `memberships.guild` stores it; None in a DM."""
-    return f"{actor.platform}:{actor.guild}" if actor.guild else None
 
 
 def _has_progress(conn, user_pk: int) -> bool:
@@ -124,7 +53,7 @@ def _match(conn, actor: Actor, who: str):
         "SELECT u.id, u.user_id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
         " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR u.display_name = ? COLLATE NOCASE"
         " OR u.display_name = ? COLLATE NOCASE) ORDER BY u.user_id = ? DESC, u.id",
-        (_guild(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
+        (guild_of(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
 
 
 def _find_student(conn, actor: Actor, who: str):
@@ -143,7 +72,7 @@ def _find_student(conn, actor: Actor, who: str):
 def _reset(conn, actor: Actor, user_pk: int):
     """Delete the student's progress if they are still a member of the instructor's place."""
     row = conn.execute("SELECT u.id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
-                       " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, _guild(actor))).fetchone()
+                       " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, guild_of(actor))).fetchone()
     if row is None or not _has_progress(conn, user_pk):
         return None
     for table in RESET_TABLES:

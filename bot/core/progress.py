@@ -8,8 +8,10 @@ of at least `MIN_PASSING_QUESTIONS` questions (or all of the chapter's, if it ha
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from . import actions
 from .content import Chapter
@@ -24,6 +26,32 @@ LEADERBOARD_SIZE = 10
 POINTS_PER_SOLO_ANSWER = 100
 
 
+class AttemptScore(NamedTuple):
+    """A finished quiz attempt as progress reads it: its id, right answers, questions asked, and
+    how many finished attempts pruned before it it stands for (see quiz.prune_attempts). A named
+    tuple: a class of 10,000 has 50,000 of them, made five times faster than a dataclass."""
+
+    id: int
+    correct: int
+    total: int
+    pruned_before: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+#: The columns of `quiz_attempts` that make an AttemptScore, in its fields' order.
+ATTEMPT_SCORE_COLUMNS = "id, correct, json_array_length(question_keys), pruned_before"
+
+
+def best_attempt(attempts: Iterable[AttemptScore]) -> AttemptScore | None:
+    """The one meaning of "best score" (for `/progress`, the leaderboard, the class statistics,
+    item analysis and the gradebook): the highest share right; on a tie the longer quiz (4/4
+    beats 2/2), then the earlier attempt, so the same rows always give the same attempt."""
+    return max(attempts, key=lambda a: (a.share, a.total, -a.id), default=None)
+
+
 @dataclass
 class ChapterState:
     number: int
@@ -31,7 +59,8 @@ class ChapterState:
     pages_read: dict[str, int] = field(default_factory=dict)
     pages_total: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
-    best: tuple[int, int] | None = None  # (correct, total) of the best finished quiz
+    best: tuple[int, int] | None = None  # (correct, total) of the best finished quiz (`best_attempt`)
+    best_attempt_id: int | None = None
     passed: bool = False
 
     @property
@@ -43,31 +72,33 @@ class ChapterState:
         return self.lesson_read and self.passed
 
 
-def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapter: Chapter) -> ChapterState:
+def summarise_chapter(ctx: CoreContext, chapter: Chapter, page_counts: dict[str, int], attempts: list[AttemptScore]) -> ChapterState:
+    """A student's state in a chapter from their rows: pages read per depth (counting pages that
+    exist only) and finished quiz attempts. One function for one student (`chapter_state`) and
+    for a whole class read at once (bot/core/analytics), so both always agree."""
     state = ChapterState(chapter.number, chapter.title)
     for depth in DEPTHS:
         state.pages_total[depth] = len(chapter.lesson.pages[depth])
-        state.pages_read[depth] = 0
-    for depth, count in conn.execute(
-        "SELECT depth, COUNT(*) FROM pages_read WHERE user_pk = ? AND chapter = ? AND page <= ? GROUP BY depth",
-        (user_pk, chapter.number, max(state.pages_total.values())),
-    ):
-        state.pages_read[depth] = min(count, state.pages_total[depth])
+        state.pages_read[depth] = min(page_counts.get(depth, 0), state.pages_total[depth])
     need = min(MIN_PASSING_QUESTIONS, len(chapter.questions))
     threshold = ctx.settings.pass_threshold
-    for correct, total, pruned_before in conn.execute(
-        "SELECT correct, json_array_length(question_keys), pruned_before FROM quiz_attempts"
-        " WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
-        (user_pk, chapter.number),
-    ):
-        state.attempts += 1 + pruned_before  # attempts pruned for bounded growth still count
-        if state.best is None or correct / total > state.best[0] / state.best[1] or (
-            correct / total == state.best[0] / state.best[1] and total > state.best[1]
-        ):
-            state.best = (correct, total)
-        if total >= need and correct >= threshold * total - 1e-9:
-            state.passed = True
+    state.attempts = sum(1 + a.pruned_before for a in attempts)  # attempts pruned for bounded growth still count
+    best = best_attempt(attempts)
+    if best is not None:
+        state.best, state.best_attempt_id = (best.correct, best.total), best.id
+    state.passed = any(a.total >= need and a.correct >= threshold * a.total - 1e-9 for a in attempts)
     return state
+
+
+def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapter: Chapter) -> ChapterState:
+    pages = max(len(chapter.lesson.pages[d]) for d in DEPTHS)
+    counts = dict(conn.execute(
+        "SELECT depth, COUNT(*) FROM pages_read WHERE user_pk = ? AND chapter = ? AND page <= ? GROUP BY depth",
+        (user_pk, chapter.number, pages)).fetchall())
+    attempts = [AttemptScore(*row) for row in conn.execute(
+        f"SELECT {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
+        (user_pk, chapter.number))]
+    return summarise_chapter(ctx, chapter, counts, attempts)
 
 
 def course_complete(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int) -> bool:
@@ -97,7 +128,9 @@ def streak(days: list[str], today: date) -> int:
     return count
 
 
-def _progress(conn, ctx: CoreContext, actor: Actor):
+def read_progress(conn, ctx: CoreContext, actor: Actor):
+    """What `/progress` and the progress card show: states per chapter, streak, active days,
+    the review queue (due, queued, next) and live quiz (points, answers)."""
     now = ctx.clock.now()
     user = find_user(conn, actor.platform, actor.user_id)  # a read: no write lock, so it answers during a backup
     user_pk = user["id"] if user else 0
@@ -109,7 +142,7 @@ def _progress(conn, ctx: CoreContext, actor: Actor):
 
 
 async def show(ctx: CoreContext, actor: Actor) -> Reply:
-    states, run, active_days, (due, queued, _), (live_points, live_answers) = await ctx.store.read(_progress, ctx, actor)
+    states, run, active_days, (due, queued, _), (live_points, live_answers) = await ctx.store.read(read_progress, ctx, actor)
     lines = []
     for s in states:
         mark = "✅" if s.complete else "📖"
@@ -132,35 +165,50 @@ async def show(ctx: CoreContext, actor: Actor) -> Reply:
     buttons = [Button("📖 Continue reading", actions.ContinueReading().format(), "primary")]
     if due:
         buttons.append(Button(f"🧠 Review {due} due", actions.ReviewStart().format()))
+    # A button, not an attached image: /progress stays a fast text reply, and the card (drawn
+    # in tens of milliseconds, then uploaded) is made only for those who ask.
+    buttons.append(Button("🖼 Show my progress card", actions.ProgressCard().format()))
     return Reply(title="Your progress", text="\n".join(lines).strip(), buttons=buttons, ephemeral=True, kind="progress")
+
+
+#: The attempts (`quiz_attempts t`) that count for progress: finished quizzes (not reviews).
+FINISHED_QUIZZES = "t.kind = 'quiz' AND t.status = 'finished'"
+#: The finished quiz attempts of a server's members: (user, chapter, then AttemptScore's fields).
+MEMBER_ATTEMPTS_SQL = (f"SELECT t.user_pk, t.chapter, {ATTEMPT_SCORE_COLUMNS}"
+                       f" FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk WHERE m.guild = ? AND {FINISHED_QUIZZES}")
+
+
+def group_attempts(rows: Iterable[Sequence[int]]) -> dict[tuple[int, int], list[AttemptScore]]:
+    """MEMBER_ATTEMPTS_SQL's rows per (user, chapter): what `summarise_chapter` and
+    `best_attempt` read, for a whole class at once."""
+    attempts: dict[tuple[int, int], list[AttemptScore]] = {}
+    for user_pk, chapter, *score in rows:
+        attempts.setdefault((user_pk, chapter), []).append(AttemptScore(*score))
+    return attempts
+
+
+def best_scores(conn: sqlite3.Connection, guild: str) -> dict[tuple[int, int], AttemptScore]:
+    """Each member's best finished quiz (`best_attempt`) per chapter: what the leaderboard scores."""
+    attempts = group_attempts(conn.execute(MEMBER_ATTEMPTS_SQL, (guild,)))
+    return {key: best for key, rows in attempts.items() if (best := best_attempt(rows)) is not None}
 
 
 def _leaderboard(conn, ctx: CoreContext, actor: Actor):
     guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
     if guild is None:
         return None
-    rows = conn.execute(
-        """
-        WITH members AS (SELECT user_pk FROM memberships WHERE guild = ?),
-        best AS (
-            SELECT user_pk, chapter, MAX(correct) AS correct FROM quiz_attempts
-            WHERE kind = 'quiz' AND status = 'finished' AND user_pk IN (SELECT user_pk FROM members)
-            GROUP BY user_pk, chapter),
-        solo AS (SELECT user_pk, SUM(correct) * ? AS points FROM best GROUP BY user_pk),
-        live AS (
-            SELECT a.user_pk, SUM(a.points) AS points FROM live_answers a
-            JOIN live_sessions s ON s.id = a.session_id
-            WHERE s.platform = ? AND s.guild = ? GROUP BY a.user_pk)
-        SELECT u.id, u.display_name, COALESCE(solo.points, 0) + COALESCE(live.points, 0) AS score
-        FROM members m JOIN users u ON u.id = m.user_pk
-        LEFT JOIN solo ON solo.user_pk = m.user_pk LEFT JOIN live ON live.user_pk = m.user_pk
-        WHERE COALESCE(solo.points, 0) + COALESCE(live.points, 0) > 0
-        ORDER BY score DESC, u.display_name LIMIT ?
-        """,
-        (guild, POINTS_PER_SOLO_ANSWER, actor.platform, actor.guild, LEADERBOARD_SIZE),
-    ).fetchall()
+    points: dict[int, int] = {}
+    for (user_pk, _), best in best_scores(conn, guild).items():
+        points[user_pk] = points.get(user_pk, 0) + best.correct * POINTS_PER_SOLO_ANSWER
+    for user_pk, live in conn.execute(
+            "SELECT a.user_pk, SUM(a.points) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
+            " JOIN memberships m ON m.user_pk = a.user_pk AND m.guild = ?"
+            " WHERE s.platform = ? AND s.guild = ? GROUP BY a.user_pk", (guild, actor.platform, actor.guild)):
+        points[user_pk] = points.get(user_pk, 0) + live
+    names = dict(conn.execute("SELECT u.id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id WHERE m.guild = ?", (guild,)).fetchall())
+    ranked = sorted(((score, names[pk], pk) for pk, score in points.items() if score > 0), key=lambda r: (-r[0], r[1]))[:LEADERBOARD_SIZE]
     out = []
-    for user_pk, name, score in rows:
+    for score, name, user_pk in ranked:
         chapters = sum(chapter_state(conn, ctx, user_pk, c).complete for c in ctx.course.chapters)
         out.append((quote_user_text(name), score, chapters))  # again when shown: names stored by older versions
     return out
@@ -176,5 +224,5 @@ async def leaderboard(ctx: CoreContext, actor: Actor) -> Reply:
     medals = ["🥇", "🥈", "🥉"]
     lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} **{name}** — {score} pts · {done} chapter{'s' * (done != 1)} complete"
              for i, (name, score, done) in enumerate(rows)]
-    lines.append(f"\n_Score: {POINTS_PER_SOLO_ANSWER} per correct answer in each chapter's best solo quiz, plus live quiz points won here._")
+    lines.append(f"\n_Score: {POINTS_PER_SOLO_ANSWER} per correct answer in each chapter's best solo quiz (the best share right, as in `/progress`), plus live quiz points won here._")
     return Reply(title="Leaderboard", text="\n".join(lines), kind="leaderboard", ephemeral=False)

@@ -177,9 +177,20 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def course_reload(interaction: discord.Interaction):
         await run(interaction, core.course_reload)
 
-    @course.command(name="stats", description="Class statistics for this server")
-    async def course_stats(interaction: discord.Interaction):
-        await run(interaction, core.course_stats)
+    @course.command(name="stats", description="Class statistics for this server, with charts; a chapter: pages and item analysis")
+    @app_commands.describe(chapter="A chapter: its lesson pages and item analysis")
+    @app_commands.autocomplete(chapter=chapters)
+    async def course_stats(interaction: discord.Interaction, chapter: app_commands.Range[int, 0, 999999] | None = None):
+        await run(interaction, lambda a: core.course_stats(a, chapter))
+
+    @course.command(name="question", description="One question's item analysis: facility, discrimination, answers")
+    @app_commands.describe(question="The question's id, or chapter:id")
+    async def course_question(interaction: discord.Interaction, question: app_commands.Range[str, 1, 80]):
+        await run(interaction, lambda a: core.course_question(a, clean(question)))
+
+    @course.command(name="export", description="The gradebook and the item analysis as CSV files")
+    async def course_export(interaction: discord.Interaction):
+        await run(interaction, core.course_export)
 
     @course.command(name="reset", description="Reset a student's progress (reading, quizzes, reviews)")
     @app_commands.describe(student="The student whose progress to reset")
