@@ -21,6 +21,7 @@ from .. import actions
 from ..actions import MAX_RANKING_TEXT
 from ..assistant import Assistant
 from ..clock import iso
+from ..content import Chapter
 from ..context import CoreContext
 from ..refusal import Refusal
 from ..replies import Button, Reply, TextInput, quote_user_text
@@ -58,15 +59,16 @@ def _generated(engine: Assistant, prompt: str) -> list[Candidate]:
     return [Candidate(_clip(answer), "assistant"), Candidate(_clip(f"{prompt} {continuation}"), "base model")]
 
 
-def _task(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, engine: Assistant, rng: random.Random) -> tuple[int, str, list[Candidate]]:
-    """Pick a prompt and its candidates, and store the task."""
-    scope = scope_of(actor)
-    chapter = lab_chapter(ctx)
-    now = ctx.clock.now()
-    user_pk = touch_user(conn, actor, now)
-    demonstrated = conn.execute(
-        "SELECT instruction, id, response FROM lab_demonstrations WHERE scope = ? AND chapter = ? AND status = 'pool' AND user_pk != ?"
-        " ORDER BY id", (scope, chapter.number, user_pk)).fetchall()
+def _classmates_work(conn: sqlite3.Connection, scope: str, chapter: int, actor: Actor) -> list[sqlite3.Row]:
+    """The class's pooled demonstrations, but the actor's own."""
+    user = find_user(conn, actor.platform, actor.user_id)
+    return conn.execute("SELECT instruction, id, response FROM lab_demonstrations WHERE scope = ? AND chapter = ? AND status = 'pool'"
+                        " AND user_pk != ? ORDER BY id", (scope, chapter, user["id"] if user else 0)).fetchall()
+
+
+def _candidates(chapter: Chapter, demonstrated: list[sqlite3.Row], engine: Assistant, rng: random.Random) -> tuple[str, list[Candidate]]:
+    """A prompt and 2–4 different candidates for it: a classmate-answered instruction (half the
+    time, when there is one) or an authored prompt, whose good response is always among them."""
     by_instruction: dict[str, list[Candidate]] = {}
     for instruction, demo_id, response in demonstrated:
         by_instruction.setdefault(instruction, []).append(Candidate(response, "a classmate's demonstration", demo_id))
@@ -76,30 +78,47 @@ def _task(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, engine: Assi
     elif chapter.lab.prompts:
         authored = rng.choice(chapter.lab.prompts)
         prompt = authored.prompt
-        pool = [Candidate(c.text, f"authored ({c.failure})") for c in authored.responses] + _generated(engine, prompt)
-        good = [c for c in pool if c.source == "authored (none)"]
-        pool = good[:1] + rng.sample([c for c in pool if c not in good[:1]], min(MAX_CANDIDATES, len(pool)) - len(good[:1]))
+        responses = [Candidate(c.text, f"authored ({c.failure})") for c in authored.responses]
+        good = next(c for c in responses if c.source == "authored (none)")
+        others = [c for c in responses if c is not good] + _generated(engine, prompt)
+        pool = [good, *rng.sample(others, len(others))]
     else:
         raise Refusal("There is nothing to rank yet: write a demonstration first (`/lab write`).")
     chosen: list[Candidate] = []
     for candidate in pool:  # no response twice (the assistant may say what an authored one says)
         if " ".join(candidate.text.split()).casefold() not in {" ".join(c.text.split()).casefold() for c in chosen}:
             chosen.append(candidate)
-    chosen = chosen[:MAX_CANDIDATES]
     if len(chosen) < 2:
         raise Refusal("There is nothing to rank for that prompt yet: try `/lab rank` again, or write a demonstration (`/lab write`).")
+    chosen = chosen[:MAX_CANDIDATES]
     rng.shuffle(chosen)
+    return prompt, chosen
+
+
+def _store_task(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, scope: str, chapter: int, prompt: str,
+                candidates: list[Candidate]) -> int:
+    now = ctx.clock.now()
+    user_pk = touch_user(conn, actor, now)
+    gone = [c for c in candidates if c.demonstration is not None and conn.execute(
+        "SELECT 1 FROM lab_demonstrations WHERE id = ? AND status = 'pool'", (c.demonstration,)).fetchone() is None]
+    if gone:  # flagged or deleted since they were read
+        raise Refusal("A classmate's response just left the pool: `/lab rank` again for another.")
     ranking_id = conn.execute("INSERT INTO lab_rankings(scope, user_pk, chapter, prompt, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                              (scope, user_pk, chapter.number, prompt, iso(now))).fetchone()[0]
-    for slot, candidate in enumerate(chosen):
+                              (scope, user_pk, chapter, prompt, iso(now))).fetchone()[0]
+    for slot, candidate in enumerate(candidates):
         conn.execute("INSERT INTO lab_ranking_items(ranking_id, slot, source, text, demonstration_id) VALUES (?, ?, ?, ?, ?)",
                      (ranking_id, slot, candidate.source, candidate.text, candidate.demonstration))
-    return ranking_id, prompt, chosen
+    return ranking_id
 
 
 async def start(ctx: CoreContext, actor: Actor, engine: Callable[[], Assistant]) -> Reply:
-    """A prompt and its candidates to rank, with the form for the order."""
-    ranking_id, prompt, candidates = await ctx.store.run(_task, ctx, actor, engine(), random.Random())
+    """A prompt and its candidates to rank, with the form for the order. The candidates are made
+    between two transactions (the assistant answers on the event loop, as `/compare` does), and a
+    demonstration deleted meanwhile takes its item with it (see `_submit`)."""
+    scope, chapter = scope_of(actor), lab_chapter(ctx)
+    demonstrated = await ctx.store.read(_classmates_work, scope, chapter.number, actor)
+    prompt, candidates = _candidates(chapter, demonstrated, engine(), random.Random())
+    ranking_id = await ctx.store.run(_store_task, ctx, actor, scope, chapter.number, prompt, candidates)
     lines = [f"🏅 **Rank these responses** (phase 2: the reward model's data)\n\n**Prompt:** {quote_user_text(prompt)}", ""]
     for letter, candidate in zip(LETTERS, candidates, strict=False):
         body = "\n".join("> " + line for line in quote_user_text(candidate.text).split("\n") if line.strip())
