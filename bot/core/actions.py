@@ -17,8 +17,8 @@ core separately (`parse(id, typed=…)`), and the core puts it into the action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 import re
+from dataclasses import dataclass, replace
 from typing import ClassVar, Literal, get_args
 
 from .inputs import MAX_TEXT, ascii_number

@@ -218,8 +218,8 @@ def _read_chapter(folder: Path, entry: ChapterEntry, panels: dict[str, str], pro
     problems += lesson_problems
     questions = _read_quiz(Source(_shown(quiz_path), problems), quiz_path, entry.number)
     glossary_path, faq_path = folder / "glossary.yaml", folder / "faq.yaml"
-    glossary = _read_optional(glossary_path, problems, lambda data, source: read_glossary(data, source, lesson), [])
-    faq = _read_optional(faq_path, problems, lambda data, source: read_faq(data, source, lesson), [])
+    glossary: list[GlossaryTerm] = _read_optional(glossary_path, problems, lambda data, source: read_glossary(data, source, lesson), [])
+    faq: list[FaqEntry] = _read_optional(faq_path, problems, lambda data, source: read_faq(data, source, lesson), [])
     lab = _read_optional(folder / "lab.yaml", problems, lambda data, source: read_lab(data, source, lesson, entry.number), Lab([], []))
     return Chapter(number=entry.number, title=entry.title, folder=entry.folder, lesson=lesson, questions=questions,
                    completion_section=entry.completion_section, glossary=glossary, faq=faq, lab=lab)
