@@ -189,3 +189,17 @@ def test_console_jsonl_lab_write_rank_and_live(tmp_path):
         proc.wait(timeout=30)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_console_reply_fills_in_the_last_form(tmp_path):
+    """Piped console: `/reply TEXT` writes the demonstration the last reply asked for."""
+    env = {**os.environ, "COMPANION_DB": str(tmp_path / "c.db"), "PYTHONPATH": str(ROOT)}
+    env.pop("DISCORD_TOKEN", None)
+    env.pop("SLACK_BOT_TOKEN", None)
+    lines = "/reply too early\n/lab write\n/reply Hola, amigo.\n/lab\n"
+    done = subprocess.run([sys.executable, "-m", "bot"], input=lines, cwd=tmp_path, env=env, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "There is no form to fill in" in done.stdout
+    assert "(type /reply and then: your demonstration)" in done.stdout
+    assert "Saved to your class's pool" in done.stdout and "Hola, amigo." in done.stdout
+    assert "streak: 1 day" in done.stdout
