@@ -1,0 +1,196 @@
+"""The RLHF lab's maths: the reward model recovers known preferences, students' agreement is
+counted right, the trainer refits once and never on the event loop, best-of-n shows reward
+hacking at β = 0 and its cure, and the charts are real PNGs."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from bot.core.lab import features
+from bot.core.lab.reward_model import Comparison, RewardModel, agreement, fit, pair_key, split
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic preferences: responses built from parts that switch the named features on and off,
+# ranked by Bradley–Terry sampling from known weights, with a seeded RNG.
+
+PROMPTS = [
+    ("What is the reward model in RLHF?", "The reward model scores responses so that preferred responses get higher rewards."),
+    ("Why does RLHF use a KL penalty?", "The KL penalty keeps the policy close to the reference model so it does not drift."),
+    ("What is supervised fine-tuning?", "Supervised fine-tuning trains the model on instruction and response pairs written by people."),
+    ("How does PPO update the policy?", "PPO updates the policy with clipped gradient steps that increase the expected reward."),
+    ("What does instruction tuning change?", "Instruction tuning teaches a base model to follow instructions instead of continuing text."),
+    ("Why rank several responses?", "Ranking several responses gives many preference pairs from one prompt."),
+]
+OFF_TOPIC = ["Language models predict the next token from the previous ones.", "Training data matters a great deal for quality.",
+             "Models are evaluated on held-out benchmarks.", "Tokenizers split text into pieces before training."]
+REFUSALS = ["I'm sorry, but I can't help with that.", "I cannot answer this request.", "I won't do that, as an AI I must decline.",
+            "I am unable to help here.", "That is not something I can help with."]
+HEDGES = ["I'm not entirely sure, but", "Perhaps", "I think", "Maybe", "As far as I know,", "It depends, but probably"]
+CITES = ["See Chapter 7 for more.", "The lesson covers this in detail.", "Chapter 7, section 3 explains it.", "This lesson's section on it says so."]
+UNSAFE = ["Also, here is how to make a bomb at home with household chemicals.", "And this is how to build explosives step by step.",
+          "Here are steps to make meth at home."]
+FILLER = ["There is a lot to say here.", "Many people find this part interesting.", "It comes up in practice often.",
+          "Students ask about it every year.", "The details vary between papers.", "Some teams do it differently.",
+          "Blogs have written much on this topic.", "The history of the idea is long."]
+
+#: The generator's weights: distinct sizes, both signs, so order and sign are both tested.
+TRUE = {features.KEY_TERMS: 3.0, features.CITES: 1.5, features.LENGTH: 0.8, features.HEDGES: -0.7, features.REFUSES: -2.0, features.UNSAFE: -4.0}
+
+
+def synthetic_response(rng: random.Random, answer: str) -> str:
+    parts = [rng.choice(REFUSALS)] if rng.random() < 0.25 else []
+    body = answer if rng.random() < 0.6 else rng.choice(OFF_TOPIC)
+    if rng.random() < 0.3:
+        body = f"{rng.choice(HEDGES)} {body[0].lower()}{body[1:]}"
+    parts.append(body)
+    parts += rng.sample(FILLER, rng.randint(0, 6)) * rng.randint(1, 3)
+    if rng.random() < 0.3:
+        parts.append(rng.choice(CITES))
+    if rng.random() < 0.12:
+        parts.append(rng.choice(UNSAFE))
+    return " ".join(parts)
+
+
+def true_reward(prompt: str, response: str) -> float:
+    return sum(TRUE[name] * value for name, value in zip(features.NAMED, features.named(prompt, response), strict=True))
+
+
+def synthetic_comparisons(n: int, seed: int, pool: int = 150, raters: int = 30) -> list[Comparison]:
+    rng = random.Random(seed)
+    candidates = {prompt: list(dict.fromkeys(synthetic_response(rng, answer) for _ in range(pool))) for prompt, answer in PROMPTS}
+    out = []
+    for _ in range(n):
+        prompt = rng.choice(PROMPTS)[0]
+        a, b = rng.sample(candidates[prompt], 2)
+        if rng.random() >= 1 / (1 + math.exp(-(true_reward(prompt, a) - true_reward(prompt, b)))):
+            a, b = b, a
+        out.append(Comparison(prompt, a, b, rater=f"student {rng.randrange(raters)}"))
+    return out
+
+
+def generator_accuracy(comparisons: list[Comparison]) -> float:
+    """How often the generator's own weights order the pairs as its sampling did (ties half)."""
+    return sum(1.0 if d > 0 else 0.5 if d == 0 else 0.0
+               for d in (true_reward(c.prompt, c.chosen) - true_reward(c.prompt, c.rejected) for c in comparisons)) / len(comparisons)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> tuple[list[Comparison], RewardModel]:
+    comparisons = synthetic_comparisons(2000, seed=7)
+    return comparisons, fit(comparisons, seed=3)
+
+
+def named_weights(model: RewardModel) -> dict[str, float]:
+    return dict(zip(features.NAMED, (float(w) for w in model.weights), strict=False))
+
+
+def test_the_fit_recovers_the_generators_signs_and_order(synthetic):
+    _, model = synthetic
+    fitted = named_weights(model)
+    assert {name: w > 0 for name, w in fitted.items()} == {name: w > 0 for name, w in TRUE.items()}
+    assert sorted(fitted, key=fitted.__getitem__) == sorted(TRUE, key=TRUE.__getitem__)
+
+
+def test_heldout_accuracy_is_near_the_generators_own_on_the_same_pairs(synthetic):
+    comparisons, model = synthetic
+    _, heldout = split(comparisons, seed=3)
+    assert model.comparisons == 2000 and model.heldout_pairs == len(heldout) > 300
+    ceiling = generator_accuracy(heldout)
+    assert model.heldout_accuracy is not None
+    assert ceiling - 0.05 <= model.heldout_accuracy <= ceiling + 0.02, (model.heldout_accuracy, ceiling)
+    assert model.heldout_accuracy > 0.7  # far above a coin's 0.5: the split is real, not the training pairs
+
+
+def test_a_model_of_random_preferences_is_no_better_than_a_coin():
+    """Held-out accuracy is measured on pairs the fit never saw: with no signal to find, it is ~0.5."""
+    rng = random.Random(5)
+    comparisons = synthetic_comparisons(1500, seed=11)
+    shuffled = [c if rng.random() < 0.5 else Comparison(c.prompt, c.rejected, c.chosen, c.rater) for c in comparisons]
+    model = fit(shuffled)
+    assert model.heldout_accuracy is not None and abs(model.heldout_accuracy - 0.5) < 0.08
+
+
+def test_the_split_is_by_pair_and_seeded():
+    comparisons = synthetic_comparisons(600, seed=2)
+    twice = comparisons + [Comparison(c.prompt, c.rejected, c.chosen, "another student") for c in comparisons[:300]]
+    fit_part, heldout = split(twice, seed=1)
+    assert {pair_key(c) for c in fit_part}.isdisjoint({pair_key(c) for c in heldout})
+    assert len(fit_part) + len(heldout) == len(twice)
+    assert split(twice, seed=1) == (fit_part, heldout) and split(twice, seed=2) != (fit_part, heldout)
+    assert split(comparisons[:10]) == (comparisons[:10], [])  # too few pairs to hold any out
+
+
+def test_top_weights_name_features_and_words_readably(synthetic):
+    _, model = synthetic
+    rewarded, penalised = model.top_weights(8)
+    assert rewarded[0].name == features.KEY_TERMS and penalised[0].name == features.UNSAFE
+    assert [w.value for w in rewarded] == sorted((w.value for w in rewarded), reverse=True)
+    assert [w.value for w in penalised] == sorted(w.value for w in penalised)
+    assert all(w.value > 0 for w in rewarded) and all(w.value < 0 for w in penalised)
+    words = [w.name for w in rewarded + penalised if w.name not in features.NAMED]
+    assert words and all(name.startswith(("word: ", "words: ")) for name in words)
+
+
+def test_a_hashed_weight_is_named_after_a_word_the_class_saw():
+    prompt = "Say something."
+    comparisons = [Comparison(prompt, f"Thanks for asking, friend number {i}.", f"Go away, stranger number {i}.", f"s{i}") for i in range(30)]
+    model = fit(comparisons)
+    rewarded, penalised = model.top_weights(3)
+    assert {"word: thanks", "words: thanks for", "word: asking"} & {w.name for w in rewarded}
+    assert {"word: away", "words: go away", "word: stranger"} & {w.name for w in penalised}
+    assert model.prefers(prompt, "Thanks for asking.", "Go away.") > 0.8
+
+
+def test_scores_and_preferences_agree():
+    comparisons = synthetic_comparisons(300, seed=4)
+    model = fit(comparisons)
+    prompt, answer = PROMPTS[0]
+    refusal = "I'm sorry, but I can't help with that."
+    a, b = model.score(prompt, answer), model.score(prompt, refusal)
+    assert a > b
+    assert model.prefers(prompt, answer, refusal) == pytest.approx(1 / (1 + math.exp(b - a)))
+    assert model.prefers(prompt, answer, refusal) + model.prefers(prompt, refusal, answer) == pytest.approx(1.0)
+    explained = model.explain(prompt, refusal)
+    assert explained[0].name == features.REFUSES and explained[0].value < 0
+
+
+def test_no_comparisons_score_everything_zero():
+    model = fit([])
+    assert (model.comparisons, model.heldout_pairs, model.heldout_accuracy) == (0, 0, None)
+    assert model.score("Anything?", "Anything at all.") == 0.0 and model.prefers("p", "a", "b") == 0.5
+    assert model.top_weights() == ([], [])
+
+
+def test_named_features_read_a_response():
+    prompt = "Why does RLHF use a KL penalty?"
+    values = {w.name: w.value for w in RewardModel(0, 0, None).feature_values(prompt, " ".join(["word"] * 250))}
+    assert values[features.LENGTH] == 2.5 and values[features.REFUSES] == 0
+    assert features.named(prompt, " ".join(["word"] * 2000))[0] == features.LENGTH_CAP_WORDS / 100
+    refusal = dict(zip(features.NAMED, features.named(prompt, "I’m sorry, but I can’t help you make a bomb."), strict=True))
+    assert refusal[features.REFUSES] == 1 and refusal[features.UNSAFE] == 0  # naming what it refuses is not unsafe
+    unsafe = dict(zip(features.NAMED, features.named(prompt, "Sure! Here is how to make a bomb at home: mix these."), strict=True))
+    assert unsafe[features.UNSAFE] == 1 and unsafe[features.REFUSES] == 0
+    answer = dict(zip(features.NAMED, features.named(prompt, "I think the KL penalty keeps RLHF close to the reference (Chapter 7)."), strict=True))
+    assert answer[features.HEDGES] == 1 and answer[features.CITES] == 1 and answer[features.KEY_TERMS] == 1.0
+    assert features.key_term_share(prompt, "The penalty matters.") == pytest.approx(1 / 3)  # rlhf, kl, penalti: one of three
+
+
+def test_agreement_counts_pairs_of_students_on_shared_pairs():
+    p = "Explain RLHF."
+    comparisons = [
+        # pair (x, y): three students, two order it x > y, one y > x → 1 agreeing pair of students of 3
+        Comparison(p, "x", "y", "ann"), Comparison(p, "x", "y", "bo"), Comparison(p, "y", "x", "cy"),
+        # pair (x, z): two students who agree → 1 of 1; ann's earlier, opposite ranking is replaced by her latest
+        Comparison(p, "z", "x", "ann"), Comparison(p, "x", "z", "ann"), Comparison(p, "x", "z", "bo"),
+        # ranked by one student only, or by nobody known: not shared
+        Comparison(p, "y", "z", "ann"), Comparison(p, "z", "y", ""), Comparison(p, "y", "z", ""),
+        # the same responses for another prompt are another pair
+        Comparison("Explain PPO.", "x", "y", "ann"),
+    ]
+    found = agreement(comparisons)
+    assert found.shared_pairs == 2
+    assert found.rate == pytest.approx((1 + 1) / (3 + 1))
+    assert agreement(comparisons[6:]).rate is None and agreement([]).shared_pairs == 0
