@@ -24,7 +24,7 @@ from ..clock import iso, parse_iso
 from ..content import Chapter
 from ..live import LiveEvent
 from ..refusal import Refusal
-from ..replies import Button, Reply
+from ..replies import Button, Reply, quote_user_text
 from ..store import Store
 from .lab_charts import reward_chart
 from .lab_content import FAILURE_NAMES
@@ -51,10 +51,11 @@ def _quoted(text: str) -> str:
 
 
 def weights_text(model: RewardModel, k: int = WEIGHTS_SHOWN) -> str:
-    """What the class rewards and penalises, in words (for people who do not see the chart)."""
+    """What the class rewards and penalises, in words (for people who do not see the chart). A
+    weight's name may be a word students wrote, so it is quoted like any user text."""
     rewarded, penalised = model.top_weights(k)
-    good = ", ".join(f"{w.name} (+{w.value:.2f})" for w in rewarded) or "nothing yet"
-    bad = ", ".join(f"{w.name} ({w.value:.2f})" for w in penalised) or "nothing yet"
+    good = ", ".join(f"{quote_user_text(w.name)} (+{w.value:.2f})" for w in rewarded) or "nothing yet"
+    bad = ", ".join(f"{quote_user_text(w.name)} ({w.value:.2f})" for w in penalised) or "nothing yet"
     return f"**Rewarded:** {good}.\n**Penalised:** {bad}."
 
 

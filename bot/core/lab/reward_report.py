@@ -79,7 +79,7 @@ async def score(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, text: st
     model = await trainer.model(scope_of(actor))
     value = model.score(prompt, response)
     named = [w for w in model.feature_values(prompt, response) if w.value]
-    features = ", ".join(f"{w.name} {w.value:.2f}" for w in named[:8]) or "none of the named features"
+    features = ", ".join(f"{quote_user_text(w.name)} {w.value:.2f}" for w in named[:8]) or "none of the named features"
     return Reply(title="Reward", kind="lab",
                  text=f"**Prompt:** {quote_user_text(_clip(prompt, 300))}\n**Response:** {quote_user_text(_clip(response, 600))}\n\n"
                       f"🧠 Your class's reward model scores it **{value:+.2f}** (fitted on {model.comparisons} comparisons; "
