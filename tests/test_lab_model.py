@@ -4,13 +4,17 @@ hacking at β = 0 and its cure, and the charts are real PNGs."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import random
+import threading
 
 import pytest
 
 from bot.core.lab import features
 from bot.core.lab.reward_model import Comparison, RewardModel, agreement, fit, pair_key, split
+from bot.core.lab.trainer import RewardTrainer
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic preferences: responses built from parts that switch the named features on and off,
@@ -194,3 +198,100 @@ def test_agreement_counts_pairs_of_students_on_shared_pairs():
     assert found.shared_pairs == 2
     assert found.rate == pytest.approx((1 + 1) / (3 + 1))
     assert agreement(comparisons[6:]).rate is None and agreement([]).shared_pairs == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The trainer: refits off the event loop, once for many requests, keeps the last good model.
+
+
+class CountingFit:
+    """The real fit, recording the thread of each call; `gate` holds a fit until released."""
+
+    def __init__(self, gate: threading.Event | None = None, fail: bool = False) -> None:
+        self.threads: list[int] = []
+        self.seen: list[int] = []
+        self.gate = gate
+        self.fail = fail
+
+    def __call__(self, comparisons):
+        self.threads.append(threading.get_ident())
+        self.seen.append(len(comparisons))
+        if self.gate is not None:
+            assert self.gate.wait(30)
+        if self.fail:
+            raise RuntimeError("the solver failed")
+        return fit(comparisons)
+
+
+def class_data() -> dict[str, list[Comparison]]:
+    return {"discord:1": synthetic_comparisons(60, seed=1), "slack:T1": synthetic_comparisons(40, seed=2)}
+
+
+async def test_concurrent_requests_share_one_refit_and_it_runs_off_the_event_loop():
+    data = class_data()
+    loads: list[str] = []
+
+    async def load(scope: str) -> list[Comparison]:
+        loads.append(scope)
+        return list(data[scope])
+
+    counting = CountingFit()
+    trainer = RewardTrainer(load, fit=counting)
+    models = await asyncio.gather(*(trainer.model("discord:1") for _ in range(20)))
+    assert len(counting.threads) == 1 and loads == ["discord:1"]
+    assert all(m is models[0] for m in models) and models[0].comparisons == 60
+    assert threading.get_ident() not in counting.threads  # the fit ran on a worker thread, not the loop's
+
+    assert await trainer.model("discord:1") is models[0]  # nothing changed: no refit
+    for _ in range(5):
+        data["discord:1"].append(Comparison("p", "a", "b", "late"))
+        trainer.invalidate("discord:1")
+    again = await asyncio.gather(*(trainer.model("discord:1") for _ in range(5)))
+    assert counting.seen == [60, 65] and all(m is again[0] for m in again)  # five invalidations, one refit
+    other = await trainer.model("slack:T1")  # scopes are fitted apart
+    assert other.comparisons == 40 and counting.seen == [60, 65, 40]
+
+
+async def test_invalidations_during_a_refit_cause_one_more_refit_not_one_each():
+    data = class_data()
+
+    async def load(scope: str) -> list[Comparison]:
+        return list(data[scope])
+
+    gate = threading.Event()
+    counting = CountingFit(gate)
+    trainer = RewardTrainer(load, fit=counting)
+    first = asyncio.create_task(trainer.model("discord:1"))
+    while not counting.seen:  # the first refit is under way, held by the gate
+        await asyncio.sleep(0.001)
+    ticks = 0
+    for _ in range(3):  # the loop keeps running while the fit is held on its thread
+        await asyncio.sleep(0)
+        ticks += 1
+        data["discord:1"].append(Comparison("p", "a", "b", "voter"))
+        trainer.invalidate("discord:1")
+    later = asyncio.create_task(trainer.model("discord:1"))
+    gate.set()
+    assert (await first).comparisons == 60  # asked before the votes: the refit it joined answers it
+    assert (await later).comparisons == 63 and counting.seen == [60, 63] and ticks == 3
+
+
+async def test_a_failing_refit_logs_and_keeps_the_previous_model(caplog):
+    data = class_data()
+
+    async def load(scope: str) -> list[Comparison]:
+        return list(data[scope])
+
+    counting = CountingFit()
+    trainer = RewardTrainer(load, fit=counting)
+    before = await trainer.model("discord:1")
+    counting.fail = True  # the solver breaks from now on
+    trainer.invalidate("discord:1")
+    with caplog.at_level(logging.ERROR, logger="bot.core.lab.trainer"):
+        assert await trainer.model("discord:1") is before
+        assert await trainer.model("discord:1") is before  # no retry until something changes
+    assert len(counting.seen) == 2
+    assert "refitting the reward model of discord:1 failed" in caplog.text and "the solver failed" in caplog.text
+    fresh = RewardTrainer(load, fit=CountingFit(fail=True))  # no previous model: the empty one
+    empty = await fresh.model("slack:T1")
+    assert empty.comparisons == 0 and empty.score("p", "anything") == 0.0
