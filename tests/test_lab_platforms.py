@@ -76,9 +76,10 @@ async def test_discord_lab_write_rank_export_and_a_live_lab(discord, tmp_path):
         assert all("Vote recorded" in embed_text(a) for a in acks)
         assert "already voted" in embed_text(await discord.answer(await discord.click(voters[0], question, votes[1])))
         clock.advance(seconds=21)
-        reveal = await discord.wait_for(lambda: [m for m in discord.channel_messages() if "Votes are in" in embed_text(m)])
+        # The reveal waits for the refit on the votes (the first fit of a process loads scikit-learn: seconds on a busy machine).
+        reveal = await discord.wait_for(lambda: [m for m in discord.channel_messages() if "Votes are in" in embed_text(m)], timeout=60)
         assert "10 (50%)" in embed_text(reveal[0]) and "P(A over B)" in embed_text(reveal[0])
-        final = await discord.wait_for(lambda: [m for m in discord.channel_messages() if "Live lab finished" in embed_text(m)])
+        final = await discord.wait_for(lambda: [m for m in discord.channel_messages() if "Live lab finished" in embed_text(m)], timeout=60)
         chart = final[0]["_files"][0]
         assert chart["filename"].endswith(".png") and chart["content"].startswith(b"\x89PNG")
         await discord.wait_for(lambda: not discord.messages[question["id"]]["components"])
@@ -141,9 +142,10 @@ async def test_slack_lab_write_rank_flags_and_a_live_lab_chart_in_the_channel(so
             await asyncio.sleep(0.05)
         uploads_before = len(s.calls_to("files.completeUploadExternal"))
         w.clock.advance(21)
-        update = await s.wait_for(lambda c: c.method == "chat.update" and "Votes are in" in shown_text(c.data))
+        update = await s.wait_for(lambda c: c.method == "chat.update" and "Votes are in" in shown_text(c.data), timeout=60)
         assert "5 (50%)" in shown_text(update.data)
-        done = await s.wait_for(lambda c: c.method == "files.completeUploadExternal" and len(s.calls_to("files.completeUploadExternal")) > uploads_before)
+        done = await s.wait_for(lambda c: c.method == "files.completeUploadExternal" and len(s.calls_to("files.completeUploadExternal")) > uploads_before,
+                                timeout=60)
         assert done.data["channel_id"] == "C0GENERAL"  # the class's chart goes to the channel, for everyone
         assert any(c.data["content"].startswith(b"\x89PNG") for c in s.calls_to("upload") if isinstance(c.data["content"], bytes))
     finally:

@@ -68,6 +68,8 @@ class LiveLab:
     def __init__(self, store: Store, trainer: RewardTrainer):
         self.store = store
         self.trainer = trainer
+        #: Fits started when a round opens, so the reveal's refit finds the model's libraries loaded.
+        self._warming: set[asyncio.Future[RewardModel]] = set()
 
     def rounds(self, chapter: Chapter, count: int | None, seed: int) -> list[str]:
         """Pairs of a good and a flawed authored response, shuffled with the session's seed."""
@@ -136,9 +138,12 @@ class LiveLab:
     async def complete(self, event: LiveEvent) -> None:
         """After a round: refit on its votes and say what the model now predicts for the pair.
         At the end: what the class rewarded, in words and as a chart."""
-        if event.kind == "question":
-            return
         scope = _scope(event.place)
+        if event.kind == "question":  # while the class votes, fit in the background (the first fit loads scikit-learn)
+            warming = asyncio.ensure_future(self.trainer.model(scope))
+            self._warming.add(warming)
+            warming.add_done_callback(self._warming.discard)
+            return
         self.trainer.invalidate(scope)
         model = await self.trainer.model(scope)
         if event.kind == "closed":
