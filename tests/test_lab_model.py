@@ -14,10 +14,11 @@ import threading
 import pytest
 
 from bot.core.assistant.base_model import NgramModel
-from bot.core.lab import features
+from bot.core.lab import features, lab_charts
 from bot.core.lab.optimize import Candidate, best_of_n, reference_samples, variants
 from bot.core.lab.reward_model import Comparison, RewardModel, agreement, fit, pair_key, split
 from bot.core.lab.trainer import RewardTrainer
+from tests.test_charts import png_size
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic preferences: responses built from parts that switch the named features on and off,
@@ -386,3 +387,32 @@ def test_best_of_n_breaks_ties_by_order_and_accepts_no_candidates():
     result = best_of_n("p", same, fit([]), reference)
     assert [i for _, i in result.winners] == [0, 0, 0, 0] and [b for b, _ in result.winners] == [0.0, 0.5, 1.0, 2.0]
     assert best_of_n("p", [], fit([]), reference).winners == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: real PNGs, with bars and points on them, and summaries that say what they show.
+
+
+def test_the_reward_chart_is_a_png_with_bars(synthetic):
+    _, model = synthetic
+    chart = lab_charts.reward_chart(model)
+    empty = lab_charts.reward_chart(fit([]))
+    assert png_size(chart) == png_size(empty) == (800, 450)
+    assert len(chart) > len(empty) + 3000  # twelve labelled bars, not the empty card's one sentence
+    summary = lab_charts.reward_summary(model)
+    assert summary.startswith("Fitted on 2000 comparisons. Rewards: answers the prompt's key terms (+")
+    assert "Penalises: unsafe instructions (-" in summary
+    assert lab_charts.reward_summary(fit([])) == "The class's reward model has no comparisons yet."
+
+
+def test_the_optimize_chart_marks_each_betas_winner():
+    prompt = "Why does RLHF use a KL penalty?"
+    reference = reference_model()
+    candidates = variants("The KL penalty keeps the model close to the reference model.") + reference_samples(prompt, reference)
+    result = best_of_n(prompt, candidates, fit(length_loving_class(prompt)), reference)
+    chart = lab_charts.optimize_chart(result)
+    assert png_size(chart) == (800, 450)
+    assert len(chart) > len(lab_charts.optimize_chart(best_of_n(prompt, [], fit([]), reference))) + 3000
+    summary = lab_charts.optimize_summary(result)
+    assert summary.startswith(f"{len(candidates)} candidates. Winners: β = 0: assistant, padded (reward ")
+    assert "β = 2: assistant (reward" in summary
