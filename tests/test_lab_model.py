@@ -5,6 +5,7 @@ hacking at β = 0 and its cure, and the charts are real PNGs."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import random
@@ -12,9 +13,12 @@ import threading
 
 import pytest
 
-from bot.core.lab import features
+from bot.core.assistant.base_model import NgramModel
+from bot.core.lab import features, lab_charts
+from bot.core.lab.optimize import Candidate, best_of_n, reference_samples, variants
 from bot.core.lab.reward_model import Comparison, RewardModel, agreement, fit, pair_key, split
 from bot.core.lab.trainer import RewardTrainer
+from tests.test_charts import png_size
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic preferences: responses built from parts that switch the named features on and off,
@@ -295,3 +299,120 @@ async def test_a_failing_refit_logs_and_keeps_the_previous_model(caplog):
     fresh = RewardTrainer(load, fit=CountingFit(fail=True))  # no previous model: the empty one
     empty = await fresh.model("slack:T1")
     assert empty.comparisons == 0 and empty.score("p", "anything") == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference's likelihood and best-of-n with a divergence penalty.
+
+REFERENCE_TEXT = """The KL penalty keeps the model close to the reference model.
+
+The reward model scores each response. The policy is trained with PPO.
+
+What is the capital of France? What is the tallest mountain? How old is the moon?
+
+The model is close to the reference model, and the penalty keeps it there."""
+
+
+def reference_model() -> NgramModel:
+    model = NgramModel()
+    model.train(REFERENCE_TEXT)
+    return model
+
+
+def test_the_likelihood_is_a_distribution_and_prefers_fluent_text():
+    reference = reference_model()
+    context = "The model is close to the"
+    before, _ = reference.log_likelihood(context)
+    vocabulary = [t for t in reference.counts[()] if t != "\n"]
+    mass = sum(math.exp(before - reference.log_likelihood(f"{context} {token}")[0]) for token in vocabulary)
+    mass += math.exp(before - reference.log_likelihood(f"{context} \n")[0])
+    unseen = math.exp(before - reference.log_likelihood(f"{context} zeppelin")[0])
+    assert mass + unseen == pytest.approx(1.0)  # every next token, plus one share for all unseen words
+    nats, tokens = reference.log_likelihood("The penalty keeps the model close to the reference model.")
+    jumbled, same = reference.log_likelihood("model the reference penalty close The keeps to the model.")
+    assert tokens == same == 11 and nats < jumbled
+    strange, count = reference.log_likelihood("Zeppelins quietly photosynthesise marmalade.")
+    assert math.isfinite(strange) and strange / count > jumbled / same  # unseen words: costly per token, never infinite
+    assert reference.log_likelihood("") == (0.0, 0)
+
+
+def test_variants_probe_loopholes_without_repeating_themselves():
+    answer = "The KL penalty keeps the model close to the reference. It stops reward hacking."
+    found = {c.source: c.text for c in variants(answer)}
+    assert found["assistant"] == answer and found["assistant, terse"] == "The KL penalty keeps the model close to the reference."
+    assert found["assistant, padded"].startswith(answer) and len(found["assistant, padded"].split()) > 3 * len(answer.split())
+    assert features.named("", found["assistant, hedged"])[features.NAMED.index(features.HEDGES)] == 1
+    assert features.named("", found["a refusal"])[features.NAMED.index(features.REFUSES)] == 1
+    one_sentence = [c.source for c in variants("It keeps the model close.")]
+    assert one_sentence == ["assistant", "assistant, padded", "assistant, hedged", "a refusal"]  # terse would repeat it
+
+
+def length_loving_class(prompt: str) -> list[Comparison]:
+    """A class with a loophole: it prefers the on-topic answer to an off-topic question, and
+    any longer answer to a shorter one, whatever the extra words say."""
+    rng = random.Random(0)
+    filler = ["It matters a lot.", "There is more to say.", "People discuss this often.", "It is a long story."]
+    plain = "The penalty keeps the policy near the reference."
+    comparisons = []
+    for i in range(80):
+        padded = plain + " " + " ".join(rng.sample(filler, rng.randint(2, 4)) * 2)
+        comparisons.append(Comparison(prompt, padded, plain, f"s{i}"))
+        comparisons.append(Comparison(prompt, plain, rng.choice(["What is the capital of France?", "How old is the moon?"]), f"s{i}"))
+    return comparisons
+
+
+def test_best_of_n_shows_reward_hacking_at_beta_zero_and_a_penalty_reins_it_in():
+    prompt = "Why does RLHF use a KL penalty?"
+    reference = reference_model()
+    model = fit(length_loving_class(prompt))
+    candidates = variants("The KL penalty keeps the model close to the reference model.") + reference_samples(prompt, reference)
+    result = best_of_n(prompt, candidates, model, reference, betas=(0.0, 0.5, 2.0, 10.0))
+    by_beta = {beta: result.scored[i] for beta, i in result.winners}
+    assert [beta for beta, _ in result.winners] == [0.0, 0.5, 2.0, 10.0]
+    assert by_beta[0.0].candidate.source == "assistant, padded"  # the loophole wins when only reward counts
+    assert by_beta[0.0].reward == max(s.reward for s in result.scored)
+    assert by_beta[0.5].candidate.source == by_beta[2.0].candidate.source == "assistant"  # a penalty: the plain answer wins
+    plain, padded = by_beta[2.0], by_beta[0.0]
+    assert padded.divergence > plain.divergence + 1  # rambling costs the reference dearly; the answer, in its words, little
+    assert by_beta[10.0].divergence == min(s.divergence for s in result.scored)  # a huge β: whatever the reference itself would write
+    samples = [s.divergence for s in result.scored if s.candidate.source == "base model"]
+    assert samples and abs(sum(samples) / len(samples)) < 1e-9  # the reference's own text is the zero
+    winners = [by_beta[beta] for beta in (0.0, 0.5, 2.0, 10.0)]  # raising β never buys reward with more divergence
+    assert all(a.reward >= b.reward and a.divergence >= b.divergence for a, b in itertools.pairwise(winners))
+
+
+def test_best_of_n_breaks_ties_by_order_and_accepts_no_candidates():
+    reference = reference_model()
+    same = [Candidate("The model is close.", "assistant"), Candidate("The model is close.", "demonstration")]
+    result = best_of_n("p", same, fit([]), reference)
+    assert [i for _, i in result.winners] == [0, 0, 0, 0] and [b for b, _ in result.winners] == [0.0, 0.5, 1.0, 2.0]
+    assert best_of_n("p", [], fit([]), reference).winners == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: real PNGs, with bars and points on them, and summaries that say what they show.
+
+
+def test_the_reward_chart_is_a_png_with_bars(synthetic):
+    _, model = synthetic
+    chart = lab_charts.reward_chart(model)
+    empty = lab_charts.reward_chart(fit([]))
+    assert png_size(chart) == png_size(empty) == (800, 450)
+    assert len(chart) > len(empty) + 3000  # twelve labelled bars, not the empty card's one sentence
+    summary = lab_charts.reward_summary(model)
+    assert summary.startswith("Fitted on 2000 comparisons. Rewards: answers the prompt's key terms (+")
+    assert "Penalises: unsafe instructions (-" in summary
+    assert lab_charts.reward_summary(fit([])) == "The class's reward model has no comparisons yet."
+
+
+def test_the_optimize_chart_marks_each_betas_winner():
+    prompt = "Why does RLHF use a KL penalty?"
+    reference = reference_model()
+    candidates = variants("The KL penalty keeps the model close to the reference model.") + reference_samples(prompt, reference)
+    result = best_of_n(prompt, candidates, fit(length_loving_class(prompt)), reference)
+    chart = lab_charts.optimize_chart(result)
+    assert png_size(chart) == (800, 450)
+    assert len(chart) > len(lab_charts.optimize_chart(best_of_n(prompt, [], fit([]), reference))) + 3000
+    summary = lab_charts.optimize_summary(result)
+    assert summary.startswith(f"{len(candidates)} candidates. Winners: β = 0: assistant, padded (reward ")
+    assert "β = 2: assistant (reward" in summary
