@@ -389,3 +389,23 @@ async def test_fuzzed_lab_action_ids_are_refused_cleanly(core):
     for forged in ("lab:demo:7:c:UPPER:a:", "lab:flag:1:rude", "lab:review:1:maybe", "lab:rank:01:a:A", f"lab:flag:{10**13}:spam",
                    "lab:demo:7:x:1:a:", "lab:menu:extra"):
         assert (await core.handle_action(ann, forged)).text == actions.NO_LONGER_VALID
+
+
+async def test_a_class_that_rewards_length_sees_reward_hacking_reined_in(core):
+    """Rankings that always put the longest response first teach the model a loophole: best-of-n
+    with β = 0 picks the padded answer, and the KL-style penalty picks something else."""
+    bob = person("bob")
+    for _ in range(25):
+        task = await core.lab_rank(bob)
+        ranking = actions.parse(task.text_input.action).ranking
+        items = await core.store.read(lambda c: c.execute(
+            "SELECT slot, text FROM lab_ranking_items WHERE ranking_id = ? ORDER BY slot", (ranking,)).fetchall())
+        longest_first = sorted(items, key=lambda row: -len(row[1]))
+        await core.handle_action(bob, task.text_input.action, typed=" ".join("ABCD"[row[0]] for row in longest_first))
+    report = await handle_text(core, bob, "/lab reward")
+    assert "length" in report.text.split("**Penalised")[0].split("**Rewarded:**")[1]
+    optimized = await handle_text(core, bob, "/lab optimize What is the alignment tax?")
+    table = optimized.text.split("```")[1]
+    assert table.splitlines()[2].split()[1:3] == ["assistant,", "padded"]  # β = 0
+    assert "padded" not in table.splitlines()[-1]  # the largest β
+    assert "reward hacking" in optimized.text

@@ -26,7 +26,7 @@ from ..live import LiveEvent
 from ..refusal import Refusal
 from ..replies import Button, Reply, quote_user_text
 from ..store import Store
-from .lab_charts import reward_chart
+from .lab_charts import reward_chart, reward_summary
 from .lab_content import FAILURE_NAMES
 from .pool import Ranked, insert_pairs
 from .reward_model import RewardModel
@@ -155,11 +155,8 @@ class LiveLab:
                                      f"reward model {verdict}: P(A over B) = {chance:.0%}.")
             return
         png = await asyncio.to_thread(reward_chart, model)
-        summary = weights_text(model)
-        event.reply.text += f"\n\n{summary}"
-        event.reply.files.append(charts.attachment("class-reward-model.png", png,
-                                                   f"What the class's reward model learned from {model.comparisons} comparisons. "
-                                                   + summary.replace("**", "")))
+        event.reply.text += f"\n\n{weights_text(model)}"
+        event.reply.files.append(charts.attachment("class-reward-model.png", png, quote_user_text(reward_summary(model))))
 
     async def _pair(self, event: LiveEvent) -> dict[str, str] | None:
         def read(conn: sqlite3.Connection) -> Any:

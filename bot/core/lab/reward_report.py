@@ -20,17 +20,15 @@ from ..context import CoreContext
 from ..refusal import Refusal
 from ..replies import Button, Reply, quote_user_text
 from ..users import Actor
-from .lab_charts import optimize_chart, reward_chart
+from .lab_charts import optimize_chart, optimize_summary, reward_chart, reward_summary
 from .live_lab import weights_text
-from .optimize import Candidate, best_of_n, variants
+from .optimize import BestOfN, best_of_n, reference_samples, variants
 from .pool import comparisons, scope_of
 from .reward_model import agreement
 from .trainer import RewardTrainer
 
 SCORE_USAGE = "Give a prompt and a response separated by `|||`: `/lab score What is RLHF? ||| Training a model on human rankings.`"
 MAX_SCORED = 1500
-#: Base-model continuations among `/lab optimize`'s candidates (each from its own seed).
-BASE_SAMPLES = 3
 PPO_NOTE = ("This is **best-of-n** selection: it picks among finished responses. PPO makes the same trade-off, reward − β·KL, "
             "by gradient steps on the model itself, so the policy learns to write what the reward model likes while the KL "
             "penalty keeps it close to the reference model.")
@@ -59,8 +57,20 @@ async def reward(ctx: CoreContext, actor: Actor, trainer: RewardTrainer) -> Repl
             f"Held-out accuracy: {accuracy}.\nAgreement between students: {agree}.\n\n{summary}\n\n"
             "_If the model rewards something you would not (length, say), that is a loophole PPO would exploit: try `/lab optimize`._")
     return Reply(title="Your class's reward model", text=text, kind="lab",
-                 files=[charts.attachment("class-reward-model.png", png, f"The class's reward model's largest weights. {summary.replace('**', '')}")],
+                 files=[charts.attachment("class-reward-model.png", png, quote_user_text(reward_summary(model)))],
                  buttons=[Button("🏅 Rank more", actions.LabRankStart().format()), Button("🧪 Lab menu", actions.LabMenu().format())])
+
+
+def _verdict(result: BestOfN, comparisons: int) -> str:
+    """What the table shows: a loophole reined in, or nothing to rein in."""
+    if comparisons == 0:
+        return "No comparisons yet, so every reward is 0 and only the divergence decides: rank some responses first (`/lab rank`)."
+    first, last = result.scored[result.winners[0][1]], result.scored[result.winners[-1][1]]
+    if first is last:
+        return "Every β picks the same response: this prompt exposes no loophole in what your class rewarded."
+    return (f"With β = 0 the reward alone picks *{first.candidate.source}* (reward {first.reward:+.2f}); at β = {result.winners[-1][0]:g} "
+            f"the penalty keeps *{last.candidate.source}*, closer to what the reference model writes. When the β = 0 winner is a "
+            "padded, hedged or terse variant, the class's reward has a loophole (reward hacking), and the penalty reins it in.")
 
 
 def read_score_request(text: str) -> tuple[str, str]:
@@ -95,7 +105,7 @@ async def optimize(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, engin
     model = await trainer.model(scope_of(actor))
     assistant = engine()
     answer = assistant.simulated.answer(prompt).text
-    candidates = variants(answer) + [Candidate(assistant.base.continue_text(prompt, seed=seed), "base model") for seed in range(BASE_SAMPLES)]
+    candidates = variants(answer) + reference_samples(prompt, assistant.base)
     result = await asyncio.to_thread(best_of_n, prompt, candidates, model, assistant.base)
     png = await asyncio.to_thread(optimize_chart, result)
     lines: list[str] = [f"**Prompt:** {quote_user_text(_clip(prompt, 300))}", "",
@@ -108,10 +118,6 @@ async def optimize(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, engin
     lines.append("```")
     for beta, index in result.winners:
         lines.append(f"β = {beta:g}: “{quote_user_text(_clip(result.scored[index].candidate.text, 140))}”")
-    hacked = result.winners[0][1] != result.winners[-1][1]
-    lines += ["", ("With β = 0 the reward alone decides, and its winner is not the one a larger β keeps: "
-                   "a loophole in what the class rewarded, reined in by the penalty." if hacked
-                   else "Every β picks the same response: the class's reward has no loophole this prompt exposes."), "", PPO_NOTE]
-    summary = "; ".join(f"β={beta:g}: {result.scored[i].candidate.source}" for beta, i in result.winners)
+    lines += ["", _verdict(result, model.comparisons), "", PPO_NOTE]
     return Reply(title="Best-of-n against your reward model", text="\n".join(lines), kind="lab",
-                 files=[charts.attachment("best-of-n.png", png, f"Reward against divergence for {len(result.scored)} candidates; winners {summary}.")])
+                 files=[charts.attachment("best-of-n.png", png, optimize_summary(result))])
