@@ -336,10 +336,10 @@ async def test_my_data_and_forget_me_take_the_lab_along_and_the_model_is_refitte
     await handle_text(core, ann, "/lab propose Say something kind.")
     mine = json.loads((await core.export(ann)).files[0].content)
     assert mine["lab_demonstrations"] and mine["lab_rankings"] and mine["lab_pairs"] and mine["lab_instructions"]
-    before = await core.lab.trainer.model("test:guild-1")
+    before = await core.lab.model("test:guild-1")
     ann_pairs = len(mine["lab_pairs"])
     await core.forget(ann, confirmed=True)
-    after = await core.lab.trainer.model("test:guild-1")
+    after = await core.lab.model("test:guild-1")
     assert after.comparisons < before.comparisons and after.comparisons == await usable_pairs(core)
     assert after.comparisons <= before.comparisons - ann_pairs
     left = await core.store.read(lambda c: c.execute(
@@ -409,3 +409,15 @@ async def test_a_class_that_rewards_length_sees_reward_hacking_reined_in(core):
     assert table.splitlines()[2].split()[1:3] == ["assistant,", "padded"]  # β = 0
     assert "padded" not in table.splitlines()[-1]  # the largest β
     assert "reward hacking" in optimized.text
+
+
+async def test_a_second_process_on_the_same_database_sees_the_class_grow(settings, core):
+    """Discord and Slack may run as separate processes on one database: a ranking made through one
+    is in the other's next fit, though only the first was told."""
+    other = await Companion.create(settings, clock=core.clock, fuzzing=False)
+    try:
+        assert (await other.lab.model("test:guild-1")).comparisons == 0
+        _, _, count = await rank(core, person("bob"))
+        assert (await other.lab.model("test:guild-1")).comparisons == count * (count - 1) // 2
+    finally:
+        await other.close()

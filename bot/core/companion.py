@@ -248,16 +248,16 @@ class Companion:
 
     @_answers_refusals
     async def lab_reward(self, actor: Actor) -> Reply:
-        return await reward_report.reward(self.ctx, actor, self.lab.trainer)
+        return await reward_report.reward(self.ctx, actor, self.lab.model)
 
     @_answers_refusals
     async def lab_score(self, actor: Actor, text: str) -> Reply:
         """`PROMPT ||| RESPONSE`: the reward the class's model gives the response."""
-        return await reward_report.score(self.ctx, actor, self.lab.trainer, clean_input(text))
+        return await reward_report.score(self.ctx, actor, self.lab.model, clean_input(text))
 
     @_answers_refusals
     async def lab_optimize(self, actor: Actor, prompt: str) -> Reply:
-        return await reward_report.optimize(self.ctx, actor, self.lab.trainer, self._engine, clean_input(prompt))
+        return await reward_report.optimize(self.ctx, actor, self.lab.model, self._engine, clean_input(prompt))
 
     @_answers_refusals
     async def lab_live(self, actor: Actor, rounds: int | None = None) -> Reply:

@@ -16,6 +16,7 @@ import asyncio
 import json
 import random
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,6 @@ from .lab_charts import reward_chart, reward_summary
 from .lab_content import FAILURE_NAMES
 from .pool import Ranked, insert_pairs
 from .reward_model import RewardModel
-from .trainer import RewardTrainer
 
 DEFAULT_ROUNDS = 5
 VOTES = ("A", "B")
@@ -65,9 +65,9 @@ class LiveLab:
     started = ("🧪 Live lab started in this channel: {title}. Everyone votes for the better response, once per round; "
                "the reveal shows the split and what your class's reward model now predicts.")
 
-    def __init__(self, store: Store, trainer: RewardTrainer):
+    def __init__(self, store: Store, model: Callable[[str], Awaitable[RewardModel]]):
         self.store = store
-        self.trainer = trainer
+        self.model = model
         #: Fits started when a round opens, so the reveal's refit finds the model's libraries loaded.
         self._warming: set[asyncio.Future[RewardModel]] = set()
 
@@ -140,12 +140,11 @@ class LiveLab:
         At the end: what the class rewarded, in words and as a chart."""
         scope = _scope(event.place)
         if event.kind == "question":  # while the class votes, fit in the background (the first fit loads scikit-learn)
-            warming = asyncio.ensure_future(self.trainer.model(scope))
+            warming = asyncio.ensure_future(self.model(scope))
             self._warming.add(warming)
             warming.add_done_callback(self._warming.discard)
             return
-        self.trainer.invalidate(scope)
-        model = await self.trainer.model(scope)
+        model = await self.model(scope)  # the round's votes changed the class's pairs: refitted on them
         if event.kind == "closed":
             pair = await self._pair(event)
             if pair is not None:

@@ -86,6 +86,13 @@ def lab_scopes(conn: sqlite3.Connection, actor: Actor) -> list[str]:
     return sorted(row[0] for row in rows)
 
 
+def fingerprint(conn: sqlite3.Connection, scope: str) -> tuple[int, int]:
+    """(how many, the newest) of the class's usable pairs: it changes with every ranking, vote,
+    flag, review or forget-me, in whichever process sharing the database made it."""
+    row = conn.execute(f"SELECT COUNT(*), MAX(p.id) {_USABLE}", (scope,)).fetchone()
+    return row[0], row[1] or 0
+
+
 def preference_rows(conn: sqlite3.Connection, scope: str) -> list[sqlite3.Row]:
     """The class's usable pairs with their dates, for the export."""
     return conn.execute(f"SELECT p.prompt, p.chosen, p.rejected, p.user_pk, p.created_at {_USABLE} ORDER BY p.id", (scope,)).fetchall()

@@ -12,7 +12,7 @@ The model is the trainer's (refitted off the event loop); charts are drawn off t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from .. import actions, charts
 from ..assistant import Assistant
@@ -24,8 +24,7 @@ from .lab_charts import optimize_chart, optimize_summary, reward_chart, reward_s
 from .live_lab import weights_text
 from .optimize import BestOfN, best_of_n, reference_samples, variants
 from .pool import comparisons, scope_of
-from .reward_model import agreement
-from .trainer import RewardTrainer
+from .reward_model import RewardModel, agreement
 
 SCORE_USAGE = "Give a prompt and a response separated by `|||`: `/lab score What is RLHF? ||| Training a model on human rankings.`"
 MAX_SCORED = 1500
@@ -39,9 +38,12 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def reward(ctx: CoreContext, actor: Actor, trainer: RewardTrainer) -> Reply:
+Model = Callable[[str], Awaitable[RewardModel]]
+
+
+async def reward(ctx: CoreContext, actor: Actor, models: Model) -> Reply:
     scope = scope_of(actor)
-    model = await trainer.model(scope)
+    model = await models(scope)
     if model.comparisons == 0:
         return Reply(title="Your class's reward model", kind="lab",
                      text="🧠 No comparisons yet, so the model scores every response 0. Rank some responses (`/lab rank`) or run `/lab live`.",
@@ -84,9 +86,9 @@ def read_score_request(text: str) -> tuple[str, str]:
     return prompt, response
 
 
-async def score(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, text: str) -> Reply:
+async def score(ctx: CoreContext, actor: Actor, models: Model, text: str) -> Reply:
     prompt, response = read_score_request(text)
-    model = await trainer.model(scope_of(actor))
+    model = await models(scope_of(actor))
     value = model.score(prompt, response)
     named = [w for w in model.feature_values(prompt, response) if w.value]
     features = ", ".join(f"{quote_user_text(w.name)} {w.value:.2f}" for w in named[:8]) or "none of the named features"
@@ -96,13 +98,13 @@ async def score(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, text: st
                       f"only differences between responses to the same prompt mean anything).\nIts named features here: {features}.")
 
 
-async def optimize(ctx: CoreContext, actor: Actor, trainer: RewardTrainer, engine: Callable[[], Assistant], prompt: str) -> Reply:
+async def optimize(ctx: CoreContext, actor: Actor, models: Model, engine: Callable[[], Assistant], prompt: str) -> Reply:
     prompt = prompt.strip()
     if not prompt:
         raise Refusal("Give a prompt: `/lab optimize What is the alignment tax?`")
     if len(prompt) > MAX_SCORED:
         raise Refusal(f"That prompt is too long: keep it under {MAX_SCORED:,} characters.")
-    model = await trainer.model(scope_of(actor))
+    model = await models(scope_of(actor))
     assistant = engine()
     answer = assistant.simulated.answer(prompt).text
     candidates = variants(answer) + reference_samples(prompt, assistant.base)
