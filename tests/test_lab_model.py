@@ -214,17 +214,19 @@ class CountingFit:
     def __init__(self, gate: threading.Event | None = None, fail: bool = False) -> None:
         self.threads: list[int] = []
         self.seen: list[int] = []
+        self.starts: list[RewardModel | None] = []
         self.gate = gate
         self.fail = fail
 
-    def __call__(self, comparisons):
+    def __call__(self, comparisons, *, start=None):
         self.threads.append(threading.get_ident())
         self.seen.append(len(comparisons))
+        self.starts.append(start)
         if self.gate is not None:
             assert self.gate.wait(30)
         if self.fail:
             raise RuntimeError("the solver failed")
-        return fit(comparisons)
+        return fit(comparisons, start=start)
 
 
 def class_data() -> dict[str, list[Comparison]]:
@@ -252,6 +254,7 @@ async def test_concurrent_requests_share_one_refit_and_it_runs_off_the_event_loo
         trainer.invalidate("discord:1")
     again = await asyncio.gather(*(trainer.model("discord:1") for _ in range(5)))
     assert counting.seen == [60, 65] and all(m is again[0] for m in again)  # five invalidations, one refit
+    assert counting.starts == [None, models[0]]  # the refit starts from the previous model
     other = await trainer.model("slack:T1")  # scopes are fitted apart
     assert other.comparisons == 40 and counting.seen == [60, 65, 40]
 
