@@ -31,8 +31,9 @@ import numpy as np
 
 from . import features
 
-if TYPE_CHECKING:  # only for annotations: scipy comes with scikit-learn, imported in the fit
+if TYPE_CHECKING:  # only for annotations: scikit-learn (and scipy with it) is imported in the fit
     from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
 
 #: Inverse L2 strength for a hashed word (each comparison given once). Chosen on synthetic
 #: preferences (tests/test_lab_model.py, three seeds of 500 and 2,000 pairs): at 2 the words
@@ -223,18 +224,25 @@ class _Solver:
 
     def __init__(self, matrix: _Matrix, start: np.ndarray | None) -> None:
         from scipy.sparse import diags
-        from sklearn.linear_model import LogisticRegression  # ~1–2 s to import: only ever off the event loop
 
         self._matrix = matrix
         self._columns = np.union1d(np.arange(len(features.NAMED)), np.unique(matrix.rows.indices))
         self._emphasis = np.where(self._columns < len(features.NAMED), NAMED_EMPHASIS, 1.0)
         self._rows = (matrix.rows[:, self._columns] @ diags(self._emphasis)).tocsr()
-        self._model = LogisticRegression(C=REGULARISATION_C, fit_intercept=False, warm_start=True, max_iter=1000, solver=SOLVER)
+        self._model = _estimator()
         if start is not None:  # what warm_start reads: the coefficients of the "previous" fit
             self._model.coef_ = (start[self._columns] / self._emphasis)[np.newaxis, :]
 
     def solve(self, comparisons: Sequence[Comparison]) -> np.ndarray:
         """One weight per column of `features` (0 for the columns the matrix does not use)."""
+        self._model.fit(*self.problem(comparisons))
+        weights = np.zeros(features.COLUMNS)
+        weights[self._columns] = self._model.coef_[0] * self._emphasis
+        return weights
+
+    def problem(self, comparisons: Sequence[Comparison]) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
+        """What the solver is given: (rows of differences, labels, weights); the benchmark
+        fits the same to measure the solver alone."""
         counts = Counter((self._matrix.row(c.prompt, c.chosen), self._matrix.row(c.prompt, c.rejected)) for c in comparisons)
         pairs = list(counts)
         repeats = [float(counts[pair]) for pair in pairs]
@@ -243,12 +251,15 @@ class _Solver:
             repeats = [repeats[0] / 2] * 2
         first = np.array([a if i % 2 == 0 else b for i, (a, b) in enumerate(pairs)])
         second = np.array([b if i % 2 == 0 else a for i, (a, b) in enumerate(pairs)])
-        labels = np.arange(len(pairs)) % 2 == 0
-        self._model.fit(self._rows[first] - self._rows[second], labels.astype(float),
-                        sample_weight=np.array(repeats))
-        weights = np.zeros(features.COLUMNS)
-        weights[self._columns] = self._model.coef_[0] * self._emphasis
-        return weights
+        labels = (np.arange(len(pairs)) % 2 == 0).astype(float)
+        return self._rows[first] - self._rows[second], labels, np.array(repeats)
+
+
+def _estimator() -> LogisticRegression:
+    """The logistic regression every fit uses (L2 by default), ready to warm-start."""
+    from sklearn.linear_model import LogisticRegression  # ~1–2 s to import: only ever off the event loop
+
+    return LogisticRegression(C=REGULARISATION_C, fit_intercept=False, warm_start=True, max_iter=1000, solver=SOLVER)
 
 
 @dataclass(frozen=True)
