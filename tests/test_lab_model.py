@@ -150,6 +150,9 @@ def test_a_hashed_weight_is_named_after_a_word_the_class_saw():
     assert {"word: thanks", "words: thanks for", "word: asking"} & {w.name for w in rewarded}
     assert {"word: away", "words: go away", "word: stranger"} & {w.name for w in penalised}
     assert model.prefers(prompt, "Thanks for asking.", "Go away.") > 0.8
+    own = {"word: thanks", "word: for", "word: asking", "words: thanks for", "words: for asking", *features.NAMED}
+    explained = model.explain(prompt, "Thanks for asking.")
+    assert explained and {w.name for w in explained} <= own  # named by the response's own words, even after a hash collision
 
 
 def test_scores_and_preferences_agree():
@@ -170,6 +173,7 @@ def test_no_comparisons_score_everything_zero():
     assert (model.comparisons, model.heldout_pairs, model.heldout_accuracy) == (0, 0, None)
     assert model.score("Anything?", "Anything at all.") == 0.0 and model.prefers("p", "a", "b") == 0.5
     assert model.top_weights() == ([], [])
+    assert not model.weights.flags.writeable and not fit(synthetic_comparisons(30, seed=1)).weights.flags.writeable  # shared: read-only
 
 
 def test_named_features_read_a_response():

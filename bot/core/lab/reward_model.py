@@ -69,8 +69,14 @@ class Weight:
     value: float
 
 
+def _frozen(weights: np.ndarray) -> np.ndarray:
+    """The array read-only, as the frozen model holding it: a model is shared between requests."""
+    weights.setflags(write=False)
+    return weights
+
+
 def _no_weights() -> np.ndarray:
-    return np.zeros(features.COLUMNS)
+    return _frozen(np.zeros(features.COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,8 @@ class RewardModel:
         """What moves this response's score most: each feature's contribution (weight × value),
         the k largest in size, named features and the response's words together."""
         named = [Weight(w.name, float(self.weights[i]) * w.value) for i, w in enumerate(self.feature_values(prompt, response))]
-        hashed = [Weight(self.names.get(column, "a word not seen in training"), float(self.weights[column])) for column in features.buckets(response)]
+        own = {features.bucket(ngram): ngram for ngram in reversed(features.ngrams(response))}  # named by this response's own words
+        hashed = [Weight(ngram, float(self.weights[column])) for column, ngram in own.items()]
         return sorted((w for w in named + hashed if w.value), key=lambda w: (-abs(w.value), w.name))[:k]
 
 
@@ -152,8 +159,8 @@ def fit(comparisons: Sequence[Comparison], *, seed: int = 0, validation: float =
     model that scores everything 0.
 
     `start`, the class's previous model, is where the solver begins: a refit after a few more
-    comparisons then takes a few steps instead of a hundred. It changes the time, not the
-    result (beyond the solver's tolerance)."""
+    comparisons then takes fewer steps. It changes the time, not the result (beyond the
+    solver's tolerance)."""
     if not comparisons:
         return RewardModel(comparisons=0, heldout_pairs=0, heldout_accuracy=None)
     matrix = _Matrix(comparisons)
@@ -165,7 +172,7 @@ def fit(comparisons: Sequence[Comparison], *, seed: int = 0, validation: float =
         right = np.sign([scores[matrix.row(c.prompt, c.chosen)] - scores[matrix.row(c.prompt, c.rejected)] for c in heldout])
         accuracy = float(np.mean((right + 1) / 2))  # a tie counts as half right
     return RewardModel(comparisons=len(comparisons), heldout_pairs=len(heldout), heldout_accuracy=accuracy,
-                       weights=solver.solve(comparisons), names=matrix.names())
+                       weights=_frozen(solver.solve(comparisons)), names=matrix.names())
 
 
 class _Matrix:
