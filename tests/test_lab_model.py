@@ -150,6 +150,9 @@ def test_a_hashed_weight_is_named_after_a_word_the_class_saw():
     assert {"word: thanks", "words: thanks for", "word: asking"} & {w.name for w in rewarded}
     assert {"word: away", "words: go away", "word: stranger"} & {w.name for w in penalised}
     assert model.prefers(prompt, "Thanks for asking.", "Go away.") > 0.8
+    own = {"word: thanks", "word: for", "word: asking", "words: thanks for", "words: for asking", *features.NAMED}
+    explained = model.explain(prompt, "Thanks for asking.")
+    assert explained and {w.name for w in explained} <= own  # named by the response's own words, even after a hash collision
 
 
 def test_scores_and_preferences_agree():
@@ -170,6 +173,7 @@ def test_no_comparisons_score_everything_zero():
     assert (model.comparisons, model.heldout_pairs, model.heldout_accuracy) == (0, 0, None)
     assert model.score("Anything?", "Anything at all.") == 0.0 and model.prefers("p", "a", "b") == 0.5
     assert model.top_weights() == ([], [])
+    assert not model.weights.flags.writeable and not fit(synthetic_comparisons(30, seed=1)).weights.flags.writeable  # shared: read-only
 
 
 def test_named_features_read_a_response():
@@ -214,17 +218,19 @@ class CountingFit:
     def __init__(self, gate: threading.Event | None = None, fail: bool = False) -> None:
         self.threads: list[int] = []
         self.seen: list[int] = []
+        self.starts: list[RewardModel | None] = []
         self.gate = gate
         self.fail = fail
 
-    def __call__(self, comparisons):
+    def __call__(self, comparisons, *, start=None):
         self.threads.append(threading.get_ident())
         self.seen.append(len(comparisons))
+        self.starts.append(start)
         if self.gate is not None:
             assert self.gate.wait(30)
         if self.fail:
             raise RuntimeError("the solver failed")
-        return fit(comparisons)
+        return fit(comparisons, start=start)
 
 
 def class_data() -> dict[str, list[Comparison]]:
@@ -252,6 +258,7 @@ async def test_concurrent_requests_share_one_refit_and_it_runs_off_the_event_loo
         trainer.invalidate("discord:1")
     again = await asyncio.gather(*(trainer.model("discord:1") for _ in range(5)))
     assert counting.seen == [60, 65] and all(m is again[0] for m in again)  # five invalidations, one refit
+    assert counting.starts == [None, models[0]]  # the refit starts from the previous model
     other = await trainer.model("slack:T1")  # scopes are fitted apart
     assert other.comparisons == 40 and counting.seen == [60, 65, 40]
 
