@@ -52,6 +52,14 @@ def random_action(rng: random.Random) -> actions.Action:
         lambda: actions.ResetConfirm(number(rng)),
         actions.ContinueReading, actions.ReviewStart, actions.ProgressShow, actions.ProgressCard, actions.ChatOpen, actions.ForgetConfirm,
         actions.ForgetCancel, actions.ResetCancel,
+        # the RLHF lab's
+        lambda: actions.LabDemo(number(rng), "c", rng.choice(["why-kl-penalty", "a", "x1-2-3"]), answer_text(rng)),
+        lambda: actions.LabDemo(number(rng), "p", str(number(rng)), answer_text(rng)),
+        lambda: actions.LabPropose(number(rng), answer_text(rng)),
+        lambda: actions.LabRank(number(rng), answer_text(rng)),
+        lambda: actions.LabFlag(number(rng), rng.choice(actions.FLAG_REASONS)),
+        lambda: actions.LabReview(number(rng), rng.choice(actions.REVIEW_DECISIONS)),
+        actions.LabMenu, actions.LabWriteStart, actions.LabRankStart, actions.LabFlagStart, actions.LabRewardShow, actions.LabBoardShow,
     ]
     return rng.choice(makers)()
 
@@ -72,7 +80,8 @@ def test_button_ids_fit_discord():
     longest = [actions.LessonPage(big, "shallow", big), actions.LessonNear(big, "shallow", big), actions.QuizStart(big, "shallow"),
                actions.QuizAnswer(big, big, "false"), actions.QuizHint(big, big), actions.LiveAnswer(big, big, "false"),
                actions.LiveSkip(big), actions.LiveStop(big), actions.ResetConfirm(big), actions.ContinueReading(),
-               actions.ResetCancel()]
+               actions.ResetCancel(), actions.LabDemo(big, "c", "x" * 40), actions.LabDemo(big, "p", str(big)), actions.LabPropose(big),
+               actions.LabRank(big), actions.LabFlag(big, "off-topic"), actions.LabReview(big, "remove")]
     assert max(len(a.format()) for a in longest) <= actions.MAX_ACTION_ID
 
 

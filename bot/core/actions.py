@@ -17,6 +17,7 @@ core separately (`parse(id, typed=…)`), and the core puts it into the action.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal, get_args
 
@@ -34,7 +35,7 @@ MAX_ACTION_TEXT = MAX_ACTION_ID + MAX_TEXT + 100
 NO_LONGER_VALID = "That button is no longer valid. Type `/help` to carry on."
 
 #: Every kind of action, the first field of an id.
-KINDS = ("lesson", "quiz", "live", "review", "progress", "chat", "forget")
+KINDS = ("lesson", "quiz", "live", "review", "progress", "chat", "forget", "lab")
 #: What every action id looks like (a kind, a colon, at most 98 more characters, no `|`): the
 #: pattern platforms match ids against (Discord's persistent items, Slack's action listener).
 ID_PATTERN = rf"(?:{'|'.join(KINDS)}):[^|]{{1,{MAX_ACTION_ID - 2}}}"
@@ -204,10 +205,131 @@ class ResetConfirm:
         return f"progress:reset:{self.student}"
 
 
+# ---- the RLHF lab (bot/core/lab/) ---------------------------------------------------------------
+
+#: Why a demonstration can be flagged; what an instructor decides about a flagged one.
+FLAG_REASONS = ("spam", "harmful", "off-topic")
+REVIEW_DECISIONS = ("keep", "remove")
+#: Typed text a lab form takes: a demonstration, a proposed instruction, a ranking's order and tags.
+MAX_DEMONSTRATION = 1500
+MAX_PROPOSAL = 300
+MAX_RANKING_TEXT = 200
+#: An answer's form takes this much (a short answer, an ordering).
+MAX_ANSWER_TEXT = 200
+
+
+@dataclass(frozen=True)
+class LabMenu(_Fixed):
+    ID = "lab:menu"
+
+
+@dataclass(frozen=True)
+class LabWriteStart(_Fixed):
+    """A new instruction to write a demonstration for."""
+
+    ID = "lab:write"
+
+
+@dataclass(frozen=True)
+class LabRankStart(_Fixed):
+    """A new prompt with candidates to rank."""
+
+    ID = "lab:rank"
+
+
+@dataclass(frozen=True)
+class LabFlagStart(_Fixed):
+    """A classmate's demonstration to check (and flag if it is spam, harmful or off-topic)."""
+
+    ID = "lab:flag"
+
+
+@dataclass(frozen=True)
+class LabRewardShow(_Fixed):
+    ID = "lab:reward"
+
+
+@dataclass(frozen=True)
+class LabBoardShow(_Fixed):
+    ID = "lab:board"
+
+
+@dataclass(frozen=True)
+class LabDemo:
+    """A demonstration written for instruction `ref` of chapter `chapter`: a content instruction's
+    id (`origin` "c") or a proposed instruction's number (`origin` "p"). Without `answer`, the
+    form's id; the written text comes separately."""
+
+    chapter: int
+    origin: Literal["c", "p"]
+    ref: str
+    answer: str = ""
+
+    def format(self) -> str:
+        return f"lab:demo:{self.chapter}:{self.origin}:{self.ref}:a:{self.answer}"
+
+    def with_answer(self, answer: str) -> LabDemo:
+        return replace(self, answer=answer)
+
+
+@dataclass(frozen=True)
+class LabPropose:
+    """A proposed instruction (the form's id without `answer`)."""
+
+    chapter: int
+    answer: str = ""
+
+    def format(self) -> str:
+        return f"lab:propose:{self.chapter}:a:{self.answer}"
+
+    def with_answer(self, answer: str) -> LabPropose:
+        return replace(self, answer=answer)
+
+
+@dataclass(frozen=True)
+class LabRank:
+    """The order (best first, with optional tags) given to ranking task `ranking` (the form's id without `answer`)."""
+
+    ranking: int
+    answer: str = ""
+
+    def format(self) -> str:
+        return f"lab:rank:{self.ranking}:a:{self.answer}"
+
+    def with_answer(self, answer: str) -> LabRank:
+        return replace(self, answer=answer)
+
+
+@dataclass(frozen=True)
+class LabFlag:
+    demonstration: int
+    reason: str  # one of FLAG_REASONS
+
+    def format(self) -> str:
+        return f"lab:flag:{self.demonstration}:{self.reason}"
+
+
+@dataclass(frozen=True)
+class LabReview:
+    """An instructor's decision about a flagged demonstration."""
+
+    demonstration: int
+    decision: str  # one of REVIEW_DECISIONS
+
+    def format(self) -> str:
+        return f"lab:review:{self.demonstration}:{self.decision}"
+
+
 #: The actions with no fields.
-Fixed = ContinueReading | ReviewStart | ProgressShow | ProgressCard | ChatOpen | ForgetConfirm | ForgetCancel | ResetCancel
-Action = LessonPage | LessonNear | QuizStart | QuizAnswer | QuizHint | LiveAnswer | LiveSkip | LiveStop | ResetConfirm | Fixed
+Fixed = (ContinueReading | ReviewStart | ProgressShow | ProgressCard | ChatOpen | ForgetConfirm | ForgetCancel | ResetCancel
+         | LabMenu | LabWriteStart | LabRankStart | LabFlagStart | LabRewardShow | LabBoardShow)
+#: The actions whose form or menu hands typed text to the core.
+Typed = QuizAnswer | LiveAnswer | LabDemo | LabPropose | LabRank
+Action = (LessonPage | LessonNear | QuizStart | QuizHint | LiveSkip | LiveStop | ResetConfirm | LabFlag | LabReview
+          | Typed | Fixed)
 Answer = QuizAnswer | LiveAnswer
+_TYPED = get_args(Typed)
+_LAB_REF = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _FIXED: dict[str, type[Fixed]] = {cls.ID: cls for cls in get_args(Fixed)}
 
@@ -254,7 +376,31 @@ def _parse_id(text: str) -> Action:
             return (QuizAnswer if kind == "quiz" else LiveAnswer)(_number(parts[0]), _number(parts[1]), parts[3])
     if kind == "progress" and len(fields) == 2 and fields[0] == "reset":
         return ResetConfirm(_number(fields[1]))
+    if kind == "lab":
+        return _parse_lab(rest)
     raise InvalidAction(text)
+
+
+def _parse_lab(rest: str) -> Action:
+    """The lab's ids after `lab:`; a typed answer is the last field, after `a`, and may hold colons."""
+    what = rest.partition(":")[0]
+    if what == "demo":
+        fields = rest.split(":", 5)
+        if len(fields) == 6 and fields[4] == "a" and fields[2] in ("c", "p"):
+            ref = fields[3]
+            if (fields[2] == "p" and str(_number(ref)) == ref) or (fields[2] == "c" and len(ref) <= 40 and _LAB_REF.fullmatch(ref)):
+                return LabDemo(_number(fields[1]), "c" if fields[2] == "c" else "p", ref, fields[5])
+    elif what in ("propose", "rank"):
+        fields = rest.split(":", 3)
+        if len(fields) == 4 and fields[2] == "a":
+            return LabPropose(_number(fields[1]), fields[3]) if what == "propose" else LabRank(_number(fields[1]), fields[3])
+    else:
+        fields = rest.split(":")
+        if len(fields) == 3 and fields[0] == "flag" and fields[2] in FLAG_REASONS:
+            return LabFlag(_number(fields[1]), fields[2])
+        if len(fields) == 3 and fields[0] == "review" and fields[2] in REVIEW_DECISIONS:
+            return LabReview(_number(fields[1]), fields[2])
+    raise InvalidAction(f"lab:{rest}")
 
 
 def parse(action_id: object, typed: str | None = None) -> Action:
@@ -268,7 +414,7 @@ def parse(action_id: object, typed: str | None = None) -> Action:
     action = _parse_id(action_id)
     if typed is None:
         return action
-    if not isinstance(action, (QuizAnswer, LiveAnswer)) or action.answer:
+    if not isinstance(action, _TYPED) or action.answer:
         raise InvalidAction(action_id)
     return action.with_answer(typed)
 
@@ -280,13 +426,27 @@ def takes_typed(action_id: str) -> bool:
         action = parse(action_id)
     except InvalidAction:
         return False
-    return isinstance(action, (QuizAnswer, LiveAnswer)) and not action.answer and len(action_id) <= MAX_ACTION_ID
+    return isinstance(action, _TYPED) and not action.answer and len(action_id) <= MAX_ACTION_ID
+
+
+def typed_limit(action_id: str) -> int:
+    """How much text the form of `action_id` takes: a demonstration is longer than an answer. An
+    adapter that opens a form after a restart (from the id alone) asks here."""
+    try:
+        action = parse(action_id)
+    except InvalidAction:
+        return MAX_ANSWER_TEXT
+    if isinstance(action, LabDemo):
+        return MAX_DEMONSTRATION
+    if isinstance(action, LabPropose):
+        return MAX_PROPOSAL
+    return MAX_RANKING_TEXT if isinstance(action, LabRank) else MAX_ANSWER_TEXT
 
 
 def needs_instructor_role(action_id: str) -> bool:
-    """Skip, stop and a confirmed reset are the starter's or an instructor's power: an adapter
+    """Skip, stop, a confirmed reset and a flag's review are the starter's or an instructor's power: an adapter
     that has to ask its platform for the role (Slack's admins) asks only for these."""
     try:
-        return isinstance(parse(action_id), (LiveSkip, LiveStop, ResetConfirm))
+        return isinstance(parse(action_id), (LiveSkip, LiveStop, ResetConfirm, LabReview))
     except InvalidAction:
         return False

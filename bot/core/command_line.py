@@ -144,6 +144,37 @@ async def _live(core: Companion, actor: Actor, rest: str) -> Reply:
     return await core.live_start(actor, _nth(numbers, 0), _nth(numbers, 1))
 
 
+LAB_USAGE = ("The lab: `/lab`, `/lab write`, `/lab propose TEXT`, `/lab rank`, `/lab flag`, `/lab reward`, "
+             "`/lab score PROMPT ||| RESPONSE`, `/lab optimize PROMPT`, `/lab live [rounds]`, `/lab board`; instructors: "
+             "`/lab export`, `/lab flags`.")
+
+
+async def _lab(core: Companion, actor: Actor, rest: str) -> Reply:
+    word, _, tail = rest.partition(" ")
+    word, tail = word.lower(), tail.strip()
+    plain: dict[str, Callable[[Actor], Awaitable[Reply]]] = {
+        "": core.lab_menu, "menu": core.lab_menu, "write": core.lab_write, "rank": core.lab_rank, "flag": core.lab_flag,
+        "flags": core.lab_flags, "reward": core.lab_reward, "board": core.lab_board, "export": core.lab_export}
+    if word in plain:
+        if tail:
+            raise UsageError(f"`/lab {word}` takes nothing after it. {LAB_USAGE}")
+        return await plain[word](actor)
+    if word in ("propose", "score", "optimize") and not tail:
+        raise UsageError({"propose": "What should classmates answer? `/lab propose Explain RLHF to a ten-year-old.`",
+                          "score": "`/lab score PROMPT ||| RESPONSE`, e.g. `/lab score What is RLHF? ||| Learning from human rankings.`",
+                          "optimize": "Give a prompt: `/lab optimize What is the alignment tax?`"}[word])
+    if word == "propose":
+        return await core.lab_propose(actor, tail)
+    if word == "score":
+        return await core.lab_score(actor, tail)
+    if word == "optimize":
+        return await core.lab_optimize(actor, tail)
+    if word == "live":
+        numbers, _ = _args(tail, "/lab live [rounds]", max_numbers=1, depth_ok=False)
+        return await core.lab_live(actor, _nth(numbers, 0))
+    raise UsageError(f"I don't know `/lab {quote_user_text(word[:32])}`. {LAB_USAGE}")
+
+
 async def _chat(core: Companion, actor: Actor, rest: str) -> Reply:
     if not rest:
         raise UsageError("What would you like to say? `/chat MESSAGE`.")
@@ -210,7 +241,7 @@ def _stats_chapter(rest: str) -> int | None:
 _HANDLERS: dict[str, Callable[[Companion, Actor, str], Awaitable[Reply]]] = {
     "help": _help, "lesson": _lesson, "next": _next, "page": _page, "depth": _depth, "quiz": _quiz, "answer": _answer,
     "hint": _hint, "review": _review, "progress": _progress, "leaderboard": _leaderboard, "live": _live, "chat": _chat,
-    "compare": _compare, "mode": _mode, "my-data": _my_data, "forget-me": _forget_me, "course": _course,
+    "compare": _compare, "mode": _mode, "my-data": _my_data, "forget-me": _forget_me, "course": _course, "lab": _lab,
 }
 
 

@@ -32,6 +32,9 @@ COMMANDS = [
     Command("progress", "/progress", "Your progress, streak and review queue"),
     Command("leaderboard", "/leaderboard", "Top scores in this server or workspace"),
     Command("live", "/live [chapter] [questions] · /live skip|stop|status", "A live quiz for everyone in the channel"),
+    Command("lab", "/lab [write|rank|flag|propose TEXT|reward|score P ||| R|optimize P|live [rounds]|board]",
+            "The class RLHF lab: write demonstrations, rank responses, train a reward model together "
+            "(instructors: `/lab export`, `/lab flags`)"),
     Command("chat", "/chat MESSAGE", "Talk to the simulated instruction-tuned assistant"),
     Command("compare", "/compare PROMPT", "The base model and the instruction-tuned assistant, side by side"),
     Command("mode", "/mode assistant|base", "Chat with the assistant (default) or with the raw base model"),

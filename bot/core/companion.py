@@ -29,6 +29,10 @@ from .config import Settings
 from .content import Course, load_course
 from .context import CoreContext
 from .inputs import clean_input, too_long
+from .lab import flags as lab_flags
+from .lab import lab_board, lab_export, ranking, reward_report, tasks
+from .lab.class_lab import LIVE_SOURCE, ClassLab
+from .lab.pool import lab_chapter, lab_scopes
 from .live import LiveQuizzes
 from .reading import PageRequest, Position
 from .refusal import Refusal
@@ -58,6 +62,8 @@ class Companion:
         #: All that features see of the companion.
         self.ctx = CoreContext(course, store, settings, clock, fuzzing)
         self.live = LiveQuizzes(self.ctx)
+        #: The RLHF lab: the classes' reward models, and the live lab as a source of live rounds.
+        self.lab = ClassLab(self.ctx, self.live)
         #: The conversation engine (the simulated assistant and the base model), built by `create`.
         self.assistant: Assistant | None = None
 
@@ -204,7 +210,68 @@ class Companion:
 
     @_answers_refusals
     async def forget(self, actor: Actor, confirmed: bool = False) -> Reply:
-        return await privacy.forget(self.ctx, actor) if confirmed else privacy.confirm_forget()
+        if not confirmed:
+            return privacy.confirm_forget()
+        scopes = await self.store.read(lab_scopes, actor)  # the classes whose reward models learned from them
+        reply = await privacy.forget(self.ctx, actor)
+        self.lab.forgotten(scopes)
+        return reply
+
+    # ---- the RLHF lab (bot/core/lab/) ---------------------------------------------------------
+
+    @_answers_refusals
+    async def lab_menu(self, actor: Actor) -> Reply:
+        return await lab_board.menu(self.ctx, actor)
+
+    @_answers_refusals
+    async def lab_write(self, actor: Actor) -> Reply:
+        """An instruction to write a demonstration for."""
+        return await tasks.write(self.ctx, actor)
+
+    @_answers_refusals
+    async def lab_propose(self, actor: Actor, text: str) -> Reply:
+        return await tasks.propose(self.ctx, actor, clean_input(text))
+
+    @_answers_refusals
+    async def lab_rank(self, actor: Actor) -> Reply:
+        """A prompt and 2–4 responses to put in order."""
+        return await ranking.start(self.ctx, actor, self._engine)
+
+    @_answers_refusals
+    async def lab_flag(self, actor: Actor) -> Reply:
+        """A classmate's demonstration to check, and flag if it is spam, harmful or off-topic."""
+        return await lab_flags.check(self.ctx, actor)
+
+    @_answers_refusals
+    async def lab_flags(self, actor: Actor) -> Reply:
+        """An instructor's review of the class's flagged demonstrations."""
+        return await lab_flags.pending(self.ctx, actor)
+
+    @_answers_refusals
+    async def lab_reward(self, actor: Actor) -> Reply:
+        return await reward_report.reward(self.ctx, actor, self.lab.model)
+
+    @_answers_refusals
+    async def lab_score(self, actor: Actor, text: str) -> Reply:
+        """`PROMPT ||| RESPONSE`: the reward the class's model gives the response."""
+        return await reward_report.score(self.ctx, actor, self.lab.model, clean_input(text))
+
+    @_answers_refusals
+    async def lab_optimize(self, actor: Actor, prompt: str) -> Reply:
+        return await reward_report.optimize(self.ctx, actor, self.lab.model, self._engine, clean_input(prompt))
+
+    @_answers_refusals
+    async def lab_live(self, actor: Actor, rounds: int | None = None) -> Reply:
+        """A live lab in the channel: everyone votes A or B each round."""
+        return await self.live.start(actor, lab_chapter(self.ctx).number, rounds, source=LIVE_SOURCE)
+
+    @_answers_refusals
+    async def lab_board(self, actor: Actor) -> Reply:
+        return await lab_board.board(self.ctx, actor)
+
+    @_answers_refusals
+    async def lab_export(self, actor: Actor) -> Reply:
+        return await lab_export.export(self.ctx, actor)
 
     @_answers_refusals
     async def course_reload(self, actor: Actor) -> Reply:
@@ -312,6 +379,28 @@ class Companion:
                 return _in_place(await instructor.confirm_reset(self.ctx, actor, student), "info")
             case actions.ResetCancel():
                 return _in_place(Reply(text="Nothing was reset."), "info")
+            case actions.LabMenu():
+                return await self.lab_menu(actor)
+            case actions.LabWriteStart():
+                return _in_place(await self.lab_write(actor), "lab")
+            case actions.LabRankStart():
+                return _in_place(await self.lab_rank(actor), "lab")
+            case actions.LabFlagStart():
+                return _in_place(await self.lab_flag(actor), "lab")
+            case actions.LabRewardShow():
+                return await self.lab_reward(actor)
+            case actions.LabBoardShow():
+                return await self.lab_board(actor)
+            case actions.LabDemo(chapter, origin, ref, text):
+                return await tasks.demonstrate(self.ctx, actor, chapter, origin, ref, text)
+            case actions.LabPropose(chapter, text):
+                return await tasks.propose(self.ctx, actor, text, chapter)
+            case actions.LabRank(ranking_id, text):
+                return await ranking.submit(self.ctx, actor, ranking_id, text, self.lab.changed)
+            case actions.LabFlag(demonstration, reason):
+                return await lab_flags.flag(self.ctx, actor, demonstration, reason, self.lab.changed)
+            case actions.LabReview(demonstration, decision):
+                return await lab_flags.review(self.ctx, actor, demonstration, decision, self.lab.changed)
 
 
 def _in_place(reply: Reply, *kinds: Kind) -> Reply:

@@ -1,5 +1,5 @@
 """Loading and checking the course in `content/`: course.yaml, and per chapter lesson.md, quiz.yaml and
-the optional glossary.yaml and faq.yaml.
+the optional glossary.yaml, faq.yaml and lab.yaml.
 
 Every file is read by declared models (the file models here, the question types in questions.py,
 the glossary, FAQ and outline entries in their modules; see content_schema.py), then checked
@@ -24,6 +24,7 @@ from .content_schema import ContentModel, Source, entries, one_of, text, whole_n
 from .faq import FaqEntry, read_faq
 from .glossary import GlossaryTerm, read_glossary
 from .inputs import is_ascii_number
+from .lab.lab_content import Lab, read_lab
 from .lessons import DEPTHS, PANEL_ACTIONS, Lesson, Problem, build_lesson, heading_key
 from .outline import OutlineChapter, read_outline
 from .questions import QUESTION_KINDS, Question
@@ -89,6 +90,7 @@ class Chapter:
     completion_section: str | None = None
     glossary: list[GlossaryTerm] = field(default_factory=list)
     faq: list[FaqEntry] = field(default_factory=list)
+    lab: Lab = field(default_factory=lambda: Lab([], []))  # the RLHF lab's instructions and prompts (lab.yaml)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -216,10 +218,11 @@ def _read_chapter(folder: Path, entry: ChapterEntry, panels: dict[str, str], pro
     problems += lesson_problems
     questions = _read_quiz(Source(_shown(quiz_path), problems), quiz_path, entry.number)
     glossary_path, faq_path = folder / "glossary.yaml", folder / "faq.yaml"
-    glossary = _read_optional(glossary_path, problems, lambda data, source: read_glossary(data, source, lesson))
-    faq = _read_optional(faq_path, problems, lambda data, source: read_faq(data, source, lesson))
+    glossary: list[GlossaryTerm] = _read_optional(glossary_path, problems, lambda data, source: read_glossary(data, source, lesson), [])
+    faq: list[FaqEntry] = _read_optional(faq_path, problems, lambda data, source: read_faq(data, source, lesson), [])
+    lab = _read_optional(folder / "lab.yaml", problems, lambda data, source: read_lab(data, source, lesson, entry.number), Lab([], []))
     return Chapter(number=entry.number, title=entry.title, folder=entry.folder, lesson=lesson, questions=questions,
-                   completion_section=entry.completion_section, glossary=glossary, faq=faq)
+                   completion_section=entry.completion_section, glossary=glossary, faq=faq, lab=lab)
 
 
 def _read_quiz(source: Source, path: Path, number: int) -> list[Question]:
@@ -244,16 +247,16 @@ def _read_quiz(source: Source, path: Path, number: int) -> list[Question]:
     return questions
 
 
-Entry = TypeVar("Entry")
+Read = TypeVar("Read")
 
 
-def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], list[Entry]]) -> list[Entry]:
-    """An optional file of a chapter (glossary.yaml, faq.yaml), read by `read`; nothing when it is absent."""
+def _read_optional(path: Path, problems: list[Problem], read: Callable[[Any, Source], Read], empty: Read) -> Read:
+    """An optional file of a chapter (glossary.yaml, faq.yaml, lab.yaml), read by `read`; `empty` when it is absent."""
     if not path.is_file():
-        return []
+        return empty
     source = Source(_shown(path), problems)
     data = _parse_yaml(path, source.shown, problems)
-    return read(data, source) if data is not None else []
+    return read(data, source) if data is not None else empty
 
 
 def check_content(root: Path) -> list[Problem]:

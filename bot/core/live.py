@@ -22,6 +22,12 @@ day and guild are written only when they change (`touch_user` with `SeenUsers`).
 
 Scoring: a correct answer earns `round(1000 × (1 − elapsed / limit / 2))` points (1000 for
 an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per person per question.
+
+A session's rounds come from a source (`live_sessions.source`): the quiz's questions, or another
+`RoundSource` registered with `add_source` (the RLHF lab's pairs, bot/core/lab/live_lab.py), which
+says what a round asks, records an answer, reveals a round and ends the session. Everything else
+(the clock, compare-and-set steps, restarts, one answer each, publishing) is this module's, for
+every source alike.
 """
 
 from __future__ import annotations
@@ -34,12 +40,13 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from . import actions, live_messages
 from .answer_batch import AnswerBatch
 from .answers import judge_and_record
 from .clock import iso, parse_iso
+from .content import Chapter
 from .context import CoreContext
 from .questions import LETTERS, MultipleQuestion, Question, SingleQuestion, TrueFalseQuestion
 from .refusal import Refusal
@@ -67,9 +74,32 @@ class LiveEvent:
     question_index: int
     reply: Reply
     closes_at: datetime | None = None
+    source: str = "quiz"  # where the session's rounds come from (see RoundSource)
 
 
 Listener = Callable[[LiveEvent], Awaitable[None]]
+
+
+class RoundSource(Protocol):
+    """Rounds of a live session other than quiz questions (the lab's pairs). The session row is
+    read and moved by LiveQuizzes; a source only says what its rounds are and show. The sync
+    methods run inside the session's transaction; `complete` runs before an event is published,
+    for what needs to wait (a model's refit, a chart), never inside a transaction."""
+
+    #: What the starter is told (`{title}`: the first round's title).
+    started: str
+
+    def rounds(self, chapter: Chapter, count: int | None, seed: int) -> list[str]: ...
+
+    def ask(self, session: Any, index: int, total: int) -> Reply: ...
+
+    def record(self, conn: Any, session: Any, index: int, user_pk: int, text: str, now: datetime) -> Reply: ...
+
+    def reveal(self, conn: Any, session: Any, index: int, total: int) -> Reply: ...
+
+    def ended(self, conn: Any, session: Any, reason: str) -> Reply: ...
+
+    async def complete(self, event: LiveEvent) -> None: ...
 
 
 ELSEWHERE = "That live quiz is in another channel: answer, skip or stop it there."
@@ -122,6 +152,11 @@ class LiveQuizzes:
         self.answers = AnswerBatch(ctx.store)
         #: Players' activity days and guilds already found recorded: one read per click, not three statements.
         self.seen = SeenUsers()
+        #: Round sources besides the quiz's questions, by `live_sessions.source`.
+        self.sources: dict[str, RoundSource] = {}
+
+    def add_source(self, name: str, source: RoundSource) -> None:
+        self.sources[name] = source
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -129,6 +164,11 @@ class LiveQuizzes:
     async def _publish(self, events: list[LiveEvent]) -> None:
         ended = []
         for event in events:
+            if (source := self.sources.get(event.source)) is not None:
+                try:
+                    await source.complete(event)
+                except Exception:  # the event is still shown, without what could not be added
+                    log.exception("completing live session %s's %s event failed", event.session_id, event.kind)
             for listener in self.listeners:
                 try:
                     await listener(event)
@@ -152,7 +192,7 @@ class LiveQuizzes:
 
     # ---- commands -------------------------------------------------------------------------
 
-    async def start(self, actor: Actor, chapter: int | None = None, count: int | None = None) -> Reply:
+    async def start(self, actor: Actor, chapter: int | None = None, count: int | None = None, source: str = "quiz") -> Reply:
         ctx = self.ctx
         if actor.guild is None:
             raise Refusal("Live quizzes run in a channel, so everyone there can play: start one in a server or workspace channel.")
@@ -161,13 +201,15 @@ class LiveQuizzes:
         if count is not None and not 1 <= count <= 50:
             raise Refusal("Ask for between 1 and 50 questions.")
         ctx.require_rate("live", actor)
-        result = await ctx.store.run(self._start, actor, chapter, count)
+        result = await ctx.store.run(self._start, actor, chapter, count, source)
         await self._publish(result)
+        if source in self.sources:
+            return Reply(text=self.sources[source].started.format(title=result[0].reply.title), ephemeral=True, kind="live")
         return Reply(text=f"🎯 Live quiz started in this channel: {result[0].reply.title}. "
                           "Everyone answers with the buttons; one answer each, and faster is worth more.",
                      ephemeral=True, kind="live")
 
-    def _start(self, conn, actor: Actor, chapter: int | None, count: int | None) -> list[LiveEvent]:
+    def _start(self, conn, actor: Actor, chapter: int | None, count: int | None, source: str = "quiz") -> list[LiveEvent]:
         ctx = self.ctx
         now = ctx.clock.now()
         user_pk = touch_user(conn, actor, now)
@@ -177,18 +219,21 @@ class LiveQuizzes:
             raise Refusal("A live quiz is already running in this channel. Its starter or an instructor can `/live stop` it.")
         platform, guild, channel = actor.place
         seed = random.randrange(1, 2**31)
-        pool = list(found.questions)
-        random.Random(seed).shuffle(pool)
-        keys = [q.key for q in pool[: count or ctx.settings.live_questions]]
+        if source in self.sources:
+            keys = self.sources[source].rounds(found, count, seed)
+        else:
+            pool = list(found.questions)
+            random.Random(seed).shuffle(pool)
+            keys = [q.key for q in pool[: count or ctx.settings.live_questions]]
         if not keys:
             raise Refusal(f"Chapter {number} has no quiz questions yet.")
         seconds = ctx.settings.live_question_seconds
         session_id = conn.execute(
             "INSERT INTO live_sessions(platform, guild, channel, chapter, starter_pk, question_keys, seed, question_seconds,"
-            " reveal_seconds, current, phase, phase_started_at, phase_ends_at, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?)",
+            " reveal_seconds, current, phase, phase_started_at, phase_ends_at, started_at, source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?, ?)",
             (platform, guild, channel, number, user_pk, json.dumps(keys), seed, seconds,
-             ctx.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now)),
+             ctx.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now), source),
         ).lastrowid
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         return [self._question_event(session)]
@@ -211,6 +256,8 @@ class LiveQuizzes:
         if session["phase"] != "question" or session["current"] != index or now >= parse_iso(session["phase_ends_at"]):
             raise Refusal("Too late: this question has closed. Get ready for the next one!" if session["phase"] != "ended"
                           else "This live quiz has ended.")
+        if (source := self.sources.get(session["source"])) is not None:
+            return source.record(conn, session, index, user_pk, text, now)
         question = self._question(session, index)
         if question is None:
             raise Refusal("This question is no longer in the course; wait for the next one.")
@@ -380,16 +427,20 @@ class LiveQuizzes:
         question = self._question(session, index)
         closes = parse_iso(session["phase_ends_at"])
         template = actions.LiveAnswer(session['id'], index)
-        if question is None:
-            reply = Reply(text="(This question was removed from the course; it will be skipped.)")
+        if (source := self.sources.get(session["source"])) is not None:
+            reply = source.ask(session, index, total)  # its own title, and its own words on timing
         else:
-            reply = question.ask(f"Question {index + 1} of {total}", template, session["seed"])
-        reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
-        reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
+            if question is None:
+                reply = Reply(text="(This question was removed from the course; it will be skipped.)")
+            else:
+                reply = question.ask(f"Question {index + 1} of {total}", template, session["seed"])
+            reply.title = f"Chapter {session['chapter']} live quiz · question {index + 1}/{total}"
+            reply.text += f"\n\n⏳ Answers close in {session['question_seconds']} s (at {closes:%H:%M:%S} UTC). One answer each; faster earns more."
         reply.buttons += [Button("⏭ Skip", actions.LiveSkip(session["id"]).format()), Button("⏹ Stop", actions.LiveStop(session["id"]).format(), "danger")]
         reply.kind = "live-question"
         reply.ephemeral = False  # for the whole channel
-        return LiveEvent("question", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply, closes)
+        return LiveEvent("question", session["id"], (session["platform"], session["guild"], session["channel"]), index, reply, closes,
+                         session["source"])
 
     def _standings(self, conn, session_id: int, limit: int | None = STANDINGS_SHOWN):
         sql = ("SELECT u.display_name, SUM(a.points) AS points, SUM(a.correct) AS correct FROM live_answers a"
@@ -408,6 +459,8 @@ class LiveQuizzes:
     def _close_question(self, conn, session, now: datetime, last: bool) -> LiveEvent:
         index = session["current"]
         total = len(json.loads(session["question_keys"]))
+        if (source := self.sources.get(session["source"])) is not None:
+            return LiveEvent("closed", session["id"], _place(session), index, source.reveal(conn, session, index, total), None, session["source"])
         question = self._question(session, index)
         answers = conn.execute("SELECT answer, correct FROM live_answers WHERE session_id = ? AND question_index = ?",
                                (session["id"], index)).fetchall()
@@ -452,6 +505,9 @@ class LiveQuizzes:
             "interrupted": "⏹ **Live quiz closed**: the companion was offline past this question's deadline. Every answer given is kept.",
             "error": "⚠️ **Live quiz stopped by an internal error** (it has been logged). Every answer given so far is kept.",
         }[reason]
+        if (source := self.sources.get(session["source"])) is not None:
+            return LiveEvent("ended", session["id"], _place(session), session["current"], source.ended(conn, session, reason), None,
+                             session["source"])
         lines = [heading, ""]
         if rows:
             lines += ["**Final leaderboard**", *self._format_standings(rows[:10])]

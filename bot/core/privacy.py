@@ -32,6 +32,14 @@ USER_TABLES = {
     "live_answers": "SELECT session_id, question_index, answer, correct, points, answered_at FROM live_answers WHERE user_pk = ? ORDER BY session_id, question_index",
     "conversation_turns": "SELECT role, mode, text, created_at FROM conversation_turns WHERE user_pk = ? ORDER BY id",
     "chat_modes": "SELECT mode, updated_at FROM chat_modes WHERE user_pk = ?",
+    # the RLHF lab: what they proposed, wrote, ranked (with the responses they saw) and flagged, and the pairs they yielded
+    "lab_instructions": "SELECT id, scope, chapter, text, created_at FROM lab_instructions WHERE user_pk = ? ORDER BY id",
+    "lab_demonstrations": "SELECT id, scope, chapter, instruction, response, status, created_at FROM lab_demonstrations WHERE user_pk = ? ORDER BY id",
+    "lab_rankings": "SELECT id, scope, chapter, prompt, tags, status, created_at, ranked_at FROM lab_rankings WHERE user_pk = ? ORDER BY id",
+    "lab_ranking_items": "SELECT i.ranking_id, i.slot, i.source, i.text, i.rank FROM lab_ranking_items i JOIN lab_rankings r ON r.id = i.ranking_id"
+                         " WHERE r.user_pk = ? ORDER BY i.ranking_id, i.slot",
+    "lab_pairs": "SELECT prompt, chosen, rejected, ranking_id, session_id, created_at FROM lab_pairs WHERE user_pk = ? ORDER BY id",
+    "lab_flags": "SELECT demonstration_id, reason, created_at, decision, reviewed_at FROM lab_flags WHERE user_pk = ?",
 }
 
 
@@ -60,7 +68,8 @@ async def export(ctx: CoreContext, actor: Actor) -> Reply:
 
 def confirm_forget() -> Reply:
     return Reply(
-        text="⚠️ This deletes **all** your progress, quiz attempts, review queue, live quiz answers and chats with the assistant. It cannot be undone.",
+        text="⚠️ This deletes **all** your progress, quiz attempts, review queue, live quiz answers, chats with the assistant and "
+             "lab work (demonstrations, rankings, votes, flags; your class's reward model is refitted without them). It cannot be undone.",
         buttons=[Button("Delete everything", actions.ForgetConfirm().format(), "danger"), Button("Cancel", actions.ForgetCancel().format())],
         ephemeral=True, kind="confirm",
     )

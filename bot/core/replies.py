@@ -27,7 +27,7 @@ MAX_BUTTON_LABEL = 75
 Style = Literal["primary", "secondary", "success", "danger"]
 #: Every kind of reply the core produces: adapters choose colours and styles by it.
 Kind = Literal["info", "error", "help", "lesson", "question", "hint", "summary", "progress", "leaderboard", "stats",
-               "confirm", "export", "assistant", "live", "live-ack", "live-question", "live-closed", "live-ended"]
+               "confirm", "export", "assistant", "live", "live-ack", "live-question", "live-closed", "live-ended", "lab"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
 

@@ -53,6 +53,7 @@ T = TypeVar("T")
 
 CONSOLE_EXTRA = [("/as NAME", "Switch to another user (play a live quiz with friends)"),
                  ("/1, /2, …", "Press a button: of the live question, or of your last reply"),
+                 ("/reply TEXT", "Fill in your last reply's form (a demonstration, a ranking, an answer)"),
                  ("/quit", "Leave (Ctrl-D works too)")]
 _NAME = re.compile(r"[\w.\-]{1,32}")
 NAME_RULE = "1-32 letters, digits, '.', '-' or '_'"
@@ -79,6 +80,8 @@ class ConsoleAdapter:
         self._order = itertools.count()
         #: user → (when, action ids) of that user's last reply that had buttons
         self.buttons: dict[str, tuple[int, list[str]]] = {}
+        #: Each user's last reply's form (its action id), which `/reply TEXT` fills in.
+        self.forms: dict[str, str] = {}
         #: (when, action ids) of the open live question, if one is open
         self.live_buttons: tuple[int, list[str]] | None = None
         self.console = Console(file=self.out, highlight=False) if mode == "interactive" else None
@@ -98,6 +101,8 @@ class ConsoleAdapter:
         correction, "answer recorded") leaves the previous ones pressable."""
         if reply.buttons:
             self.buttons[user.lower()] = (next(self._order), [b.action for b in reply.buttons])
+        if reply.text_input is not None:
+            self.forms[user.lower()] = reply.text_input.action
 
     def pressable(self, user: str) -> list[str]:
         """The buttons `/1`, `/2`… press for `user`: the newer of the open live question's and
@@ -255,6 +260,11 @@ class ConsoleAdapter:
                 return error(f"There is no button {word[1:]}: the buttons to press are /1 to /{len(actions)}."
                              if actions else "There is no button to press: no live question is open and your replies had none.")
             reply = await self.companion.handle_action(self.actor(user), actions[index - 1])
+        elif word == "/reply":
+            form = self.forms.get(user.lower())
+            if form is None:
+                return error("There is no form to fill in: none of your replies asked for text.")
+            reply = await self.companion.handle_action(self.actor(user), form, typed=rest)
         else:
             reply = await handle_text(self.companion, self.actor(user), text)
         if reply is not None:

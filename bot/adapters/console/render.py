@@ -32,7 +32,7 @@ def button_lines(reply: Reply) -> list[str]:
     if reply.choices:
         lines.append("(answer with every letter that applies, e.g. /answer A C)")
     if reply.text_input:
-        lines.append(f"(type /answer and then: {reply.text_input.label.lower()})")
+        lines.append(f"(type /reply and then: {reply.text_input.label.lower()})")
     return lines
 
 

@@ -35,7 +35,8 @@ class Responder(Protocol):
 DEPTHS = [app_commands.Choice(name="shallow — the short version", value="shallow"),
           app_commands.Choice(name="deep — the full version", value="deep")]
 #: On Discord a live quiz starts with the `start` sub-command (a group cannot also be a command).
-HELP_EXTRA = [("/live start [chapter] [questions]", "On Discord: start a live quiz in this channel")]
+HELP_EXTRA = [("/live start [chapter] [questions]", "On Discord: start a live quiz in this channel"),
+              ("/lab menu", "On Discord: the lab's menu (each `/lab` task is its own sub-command)")]
 MODES = [app_commands.Choice(name="assistant — instruction-tuned (default)", value="assistant"),
          app_commands.Choice(name="base — a base model that only continues text", value="base")]
 
@@ -168,6 +169,62 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
         await run(interaction, core.live_status)
 
     tree.add_command(live)
+
+    lab = app_commands.Group(name="lab", description="The class RLHF lab: demonstrations, rankings, a reward model", guild_only=True)
+
+    @lab.command(name="menu", description="What the lab is, your streak, and its tasks")
+    async def lab_menu(interaction: discord.Interaction):
+        await run(interaction, core.lab_menu)
+
+    @lab.command(name="write", description="Write a demonstration: the response an assistant should give")
+    async def lab_write(interaction: discord.Interaction):
+        await run(interaction, core.lab_write)
+
+    @lab.command(name="propose", description="Propose an instruction for classmates to write demonstrations for")
+    @app_commands.describe(instruction="The instruction")
+    async def lab_propose(interaction: discord.Interaction, instruction: app_commands.Range[str, 1, actions.MAX_PROPOSAL]):
+        await run(interaction, lambda a: core.lab_propose(a, clean(instruction)))
+
+    @lab.command(name="rank", description="Put 2-4 responses to a prompt in order, best first")
+    async def lab_rank(interaction: discord.Interaction):
+        await run(interaction, core.lab_rank)
+
+    @lab.command(name="flag", description="Check a classmate's demonstration (flag spam, harmful, off-topic)")
+    async def lab_flag(interaction: discord.Interaction):
+        await run(interaction, core.lab_flag)
+
+    @lab.command(name="reward", description="Your class's reward model: accuracy, agreement, what it rewards")
+    async def lab_reward(interaction: discord.Interaction):
+        await run(interaction, core.lab_reward)
+
+    @lab.command(name="score", description="The reward your class's model gives a response")
+    @app_commands.describe(prompt="The prompt", response="The response to score")
+    async def lab_score(interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 500], response: app_commands.Range[str, 1, 1000]):
+        await run(interaction, lambda a: core.lab_score(a, f"{clean(prompt)} ||| {clean(response)}"))
+
+    @lab.command(name="optimize", description="Best-of-n against your reward model at several KL penalties")
+    @app_commands.describe(prompt="The prompt")
+    async def lab_optimize(interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 1000]):
+        await run(interaction, lambda a: core.lab_optimize(a, clean(prompt)))
+
+    @lab.command(name="live", description="A live lab in this channel: everyone votes A or B")
+    @app_commands.describe(rounds="How many rounds")
+    async def lab_live(interaction: discord.Interaction, rounds: app_commands.Range[int, 1, 50] | None = None):
+        await run(interaction, lambda a: adapter.start_live(a, core.lab_live(a, rounds)))
+
+    @lab.command(name="board", description="The class's top lab contributors")
+    async def lab_board(interaction: discord.Interaction):
+        await run(interaction, core.lab_board)
+
+    @lab.command(name="export", description="Instructors: the class's data in TRL's formats, with a dataset card")
+    async def lab_export(interaction: discord.Interaction):
+        await run(interaction, core.lab_export)
+
+    @lab.command(name="flags", description="Instructors: review flagged demonstrations")
+    async def lab_flags(interaction: discord.Interaction):
+        await run(interaction, core.lab_flags)
+
+    tree.add_command(lab)
 
     course = app_commands.Group(name="course", description="Instructor tools", guild_only=True,
                                 default_permissions=discord.Permissions(manage_guild=True))

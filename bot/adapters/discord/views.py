@@ -117,7 +117,7 @@ class FormButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 
     async def callback(self, interaction: discord.Interaction) -> None:
         label = (self.item.label or "Your answer").removeprefix("✍️ ")
-        modal = modal_for(self.action, label)
+        modal = modal_for(self.action, label, max_length=actions.typed_limit(self.action))  # a demonstration is longer than an answer
         await interaction.response.send_modal(modal)
         modal.stop()  # not kept in memory: the submit is handled by its custom_id, even after a restart
 

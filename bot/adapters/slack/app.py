@@ -163,6 +163,11 @@ def trusted_response_url(url: Any, api_base: str) -> bool:
     return origin is not None and origin in (SLACK_HOOKS, _origin(api_base))
 
 
+def _uploads(reply: Reply) -> list[dict[str, Any]]:
+    """A reply's files as `files.uploadV2` takes them (a chart's description is its title)."""
+    return [{"content": f.content, "filename": f.filename, "title": f.description[:250] or f.filename} for f in reply.files]
+
+
 def _dig(obj: Any, *keys: str) -> Any:
     """obj[k1][k2]… where every level is a dict, else None (payloads are checked, not trusted)."""
     for key in keys:
@@ -368,7 +373,7 @@ class SlackAdapter:
         """Upload the reply's files. Slack cannot attach a file to an ephemeral message, so a
         reply for the person alone (an export, an instructor's charts) sends them to the person's
         DM and says so; one for the channel (a live lab's closing chart) uploads them there."""
-        uploads = [{"content": f.content, "filename": f.filename, "title": f.description[:250] or f.filename} for f in reply.files]
+        uploads = _uploads(reply)
         if not reply.ephemeral and channel is not None and not _is_dm(channel):
             await self.client.files_upload_v2(channel=channel, file_uploads=uploads)
             return dataclasses.replace(reply, files=[])
@@ -490,9 +495,12 @@ class SlackAdapter:
             name, rest = command_line.split_command(typed)
         sub = command_line.canonical(name)
         # users.info (cached) only when the answer depends on being an instructor or admin.
+        lab_word = rest.split()[0].lower() if sub == "lab" and rest.split() else ""
         needs_role = (sub in ("course", "help", None)
                       or (sub == "live" and (self.settings.live_starters == "instructors"
-                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in rest.split()))))
+                                             or any(w.lower() in ("stop", "end", "skip", "next") for w in rest.split())))
+                      or (sub == "lab" and (lab_word in ("export", "flags")
+                                            or (lab_word == "live" and self.settings.live_starters == "instructors"))))
         actor = await self.actor(body["user_id"], body.get("user_name"), body.get("team_id"), body.get("channel_id"), needs_role)
         if sub is None:
             reply = self.core.help(actor, HELP_EXTRA)
@@ -500,7 +508,7 @@ class SlackAdapter:
                 reply.text = f"I don't know the sub-command `{name[:32]}`.\n\n" + reply.text
         elif sub == "help":
             reply = self.core.help(actor, HELP_EXTRA)
-        elif sub == "live":
+        elif sub == "live" or lab_word == "live":
             reply = await self.start_live(actor, command_line.run_command(self.core, actor, name, rest))
         else:
             reply = await command_line.run_command(self.core, actor, name, rest)
@@ -666,6 +674,11 @@ class SlackAdapter:
         except SlackApiError:
             log.warning("could not tell user %s by direct message", user_id)
 
+    async def _upload_live_files(self, event: LiveEvent, channel: str) -> None:
+        """A live event's files (the live lab's closing chart) go to the channel, after its message."""
+        if event.reply.files:
+            await self.client.files_upload_v2(channel=channel, file_uploads=_uploads(event.reply))
+
     async def on_live_event(self, event: LiveEvent) -> None:
         if event.place[0] != "slack" or self._client is None:
             return
@@ -698,8 +711,10 @@ class SlackAdapter:
                     room = blocks.MAX_BLOCKS_MESSAGE - len(reveal) - 1
                     shown = ([*asked[:room], {"type": "divider"}] if room > 0 and asked else []) + reveal
                     await self.client.chat_update(channel=asked_in.channel, ts=asked_in.message_id, text=payload["text"], blocks=shown)
+                    await self._upload_live_files(event, channel)
                     return
             await self.client.chat_postMessage(channel=channel, **payload)
+            await self._upload_live_files(event, channel)
         except SlackApiError as exc:
             log.warning("could not show live session %s's %s message in channel %s: %s", event.session_id, event.kind, channel,
                         exc.response.get("error"))

@@ -14,6 +14,7 @@ to see: fluent continuation, no instruction following.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import zlib
@@ -86,6 +87,35 @@ class NgramModel:
             if seen:
                 return seen
         return Counter()
+
+    def log_likelihood(self, text: str) -> tuple[float, int]:
+        """How surprising `text` is to this model: (total nats, tokens), each token predicted
+        from the ones before it, as if the text began a paragraph (a final newline is a token:
+        the end of the paragraph).
+
+        Sampling backs off to the longest seen context; a likelihood must give every token some
+        probability, so here the contexts are interpolated instead (Witten–Bell): a context seen
+        c times with t distinct continuations gives a word it saw k times (k + t·P_shorter)/(c + t),
+        down to a uniform share over the vocabulary plus one for unseen words. An unseen word thus
+        costs a large but finite amount, and a fluent text costs less than a jumbled one."""
+        vocabulary = len(self.counts.get((), ())) + 1
+        totals: dict[tuple[str, ...], int] = {}
+        context = [NEWLINE]
+        nats = 0.0
+        tokens = tokenize(text.lstrip())
+        for tok in tokens:
+            probability = 1 / vocabulary
+            for n in range(0, min(self.order - 1, len(context)) + 1):
+                key = tuple(context[len(context) - n:]) if n else ()
+                seen = self.counts.get(key)
+                if not seen:  # a longer context containing this one was never seen either
+                    break
+                if key not in totals:
+                    totals[key] = sum(seen.values())
+                probability = (seen[tok] + len(seen) * probability) / (totals[key] + len(seen))
+            nats -= math.log(probability)
+            context.append(tok)
+        return nats, len(tokens)
 
     def continue_text(self, prompt: str, seed: int | None = None, max_tokens: int = 45, max_lines: int = 3) -> str:
         """Sample a continuation of `prompt`: the text a base model would write next."""
