@@ -27,8 +27,8 @@ def understanding() -> Understanding:
 
 
 @pytest.fixture
-async def core(tmp_path):
-    companion = await Companion.create(Settings(database=tmp_path / "c.db", content_dir=DEFAULT_CONTENT_DIR), clock=ManualClock())
+async def core(database):
+    companion = await Companion.create(Settings(database=database, content_dir=DEFAULT_CONTENT_DIR), clock=ManualClock())
     yield companion
     await companion.close()
 

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from bot.core.config import load_settings
+from bot.core.sqlite_store import SQLiteStore
 from bot.core.sqlite_thread import THREAD_NAME_PREFIX, SQLiteThread
 from bot.core.store import MigrationError, Store, StoreBusy, StoreFailed
 
@@ -126,7 +127,7 @@ async def test_a_connection_that_cannot_be_made_or_is_given_up_on_leaves_no_thre
 # ---- an outside write lock ----------------------------------------------------------------------
 
 async def test_reads_answer_while_another_connection_holds_the_write_lock_and_writes_get_busy(tmp_path, monkeypatch):
-    monkeypatch.setattr(Store, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(SQLiteStore, "BUSY_TIMEOUT_MS", 300)
     store = await _store(tmp_path)
     try:
         await store.run(lambda c: c.execute("CREATE TABLE t (x INTEGER)"))
@@ -222,8 +223,8 @@ async def test_steady_writes_from_several_tasks_keep_the_wal_under_its_bound(tmp
     and it grew without limit (634 MB beside a 12 MB database). Here several tasks write for a
     few seconds, many times the bound in all, and the WAL file never passes it."""
     limit = 128 * 1024
-    monkeypatch.setattr(Store, "WAL_LIMIT_BYTES", limit)
-    bound = Store.wal_bound(limit)
+    monkeypatch.setattr(SQLiteStore, "WAL_LIMIT_BYTES", limit)
+    bound = SQLiteStore.wal_bound(limit)
     store = await _store(tmp_path, "w.db")
     wal = tmp_path / "w.db-wal"
     written = 0

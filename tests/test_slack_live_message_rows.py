@@ -13,8 +13,8 @@ from tests.test_slack_e2e import command
 ROWS = "SELECT COUNT(*) FROM live_messages WHERE platform = 'slack'"
 
 
-async def test_a_live_quizs_message_rows_go_when_it_ends_and_are_swept_at_start(tmp_path, standin):  # noqa: F811
-    w = await open_world(tmp_path, standin, "socket", live_reveal_seconds=0)
+async def test_a_live_quizs_message_rows_go_when_it_ends_and_are_swept_at_start(tmp_path, standin, database):  # noqa: F811
+    w = await open_world(database, standin, "socket", live_reveal_seconds=0)
     try:
         async with w.core.live.running({"slack"}):
             assert "Live quiz started" in shown_text(await command(w, "live 7 2", user="UTEACH"))
@@ -35,7 +35,7 @@ async def test_a_live_quizs_message_rows_go_when_it_ends_and_are_swept_at_start(
         assert await w.core.store.run(lambda c: c.execute(ROWS).fetchone()[0]) == 1
         await close_world(w)
         # ...until a Slack process starts: the first round of its live loop sweeps them.
-        w = await open_world(tmp_path, standin, "socket", clock=w.clock, live_reveal_seconds=0)
+        w = await open_world(database, standin, "socket", clock=w.clock, live_reveal_seconds=0)
         async with w.core.live.running({"slack"}):
             for _ in range(2000):
                 if not await w.core.store.run(lambda c: c.execute(ROWS).fetchone()[0]):

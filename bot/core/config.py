@@ -21,13 +21,32 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SECRET_SETTINGS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "COMPANION_LLM_API_KEY")
 
 
+def is_postgres_url(database: str | Path) -> bool:
+    """Whether a COMPANION_DB value names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return isinstance(database, str) and database.startswith(("postgresql://", "postgres://"))
+
+
+def database_label(database: str | Path) -> str:
+    """The database for messages and logs: a path as it is, a URL without its password."""
+    if not is_postgres_url(database):
+        return str(database)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(database))
+    if parts.password is None:
+        return str(database)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    database: Path = Path("companion.db")
+    #: A SQLite file, or a postgresql:// URL (a str, kept as written: a Path would fold its "//").
+    database: Path | str = Path("companion.db")
     content_dir: Path = DEFAULT_CONTENT_DIR
     quiz_questions: int = 10
     pass_threshold: float = 0.8
@@ -198,7 +217,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     content_dir = Path(env.get("COMPANION_CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR)
     database = env.get("COMPANION_DB", "").strip() or "companion.db"
     return Settings(
-        database=Path(database),
+        database=database if is_postgres_url(database) else Path(database),
         content_dir=content_dir,
         quiz_questions=_int(env, "COMPANION_QUIZ_QUESTIONS", 10, 1, 100),
         pass_threshold=_fraction(env, "COMPANION_PASS_THRESHOLD", 0.8),

@@ -7,6 +7,7 @@ instructor (Discord's Manage Server, a Slack admin), and COMPANION_INSTRUCTORS n
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import TypedDict
 
@@ -65,10 +66,11 @@ def _stats(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor) -> ClassSta
         readers = conn.execute(f"SELECT COUNT(DISTINCT user_pk) FROM pages_read WHERE chapter = ? AND user_pk IN ({marks})",
                                (chapter.number, *members)).fetchone()[0]
         attempts = conn.execute(
-            f"SELECT user_pk, correct, json_array_length(question_keys), pruned_before FROM quiz_attempts WHERE chapter = ? AND kind = 'quiz'"
+            f"SELECT user_pk, correct, question_keys, pruned_before FROM quiz_attempts WHERE chapter = ? AND kind = 'quiz'"
             f" AND status = 'finished' AND user_pk IN ({marks})", (chapter.number, *members)).fetchall()
         best: dict[int, float] = {}
-        for user_pk, correct, total, _ in attempts:
+        for user_pk, correct, keys, _ in attempts:
+            total = len(json.loads(keys))  # counted here: JSON functions differ between SQLite and PostgreSQL
             best[user_pk] = max(best.get(user_pk, 0.0), correct / total if total else 0.0)
         passed = sum(1 for v in best.values() if v >= ctx.settings.pass_threshold)
         hardest = conn.execute(
@@ -122,8 +124,8 @@ def _match(conn, actor: Actor, who: str):
     about, a student who was never seen there."""
     return conn.execute(
         "SELECT u.id, u.user_id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
-        " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR u.display_name = ? COLLATE NOCASE"
-        " OR u.display_name = ? COLLATE NOCASE) ORDER BY u.user_id = ? DESC, u.id",
+        " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR LOWER(u.display_name) = LOWER(?)"
+        " OR LOWER(u.display_name) = LOWER(?)) ORDER BY u.user_id = ? DESC, u.id",
         (_guild(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
 
 

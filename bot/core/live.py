@@ -93,7 +93,7 @@ def _claim(conn, session, **changes) -> bool:
     in (phase, question, deadline). False when another process (or command) moved it first."""
     sets = ", ".join(f"{column} = ?" for column in changes)
     return conn.execute(
-        f"UPDATE live_sessions SET {sets} WHERE id = ? AND phase = ? AND current = ? AND phase_ends_at IS ?",
+        f"UPDATE live_sessions SET {sets} WHERE id = ? AND phase = ? AND current = ? AND phase_ends_at IS NOT DISTINCT FROM ?",
         (*changes.values(), session["id"], session["phase"], session["current"], session["phase_ends_at"]),
     ).rowcount == 1
 
@@ -176,10 +176,10 @@ class LiveQuizzes:
         session_id = conn.execute(
             "INSERT INTO live_sessions(platform, guild, channel, chapter, starter_pk, question_keys, seed, question_seconds,"
             " reveal_seconds, current, phase, phase_started_at, phase_ends_at, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?) RETURNING id",
             (platform, guild, channel, number, user_pk, json.dumps(keys), seed, seconds,
              ctx.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now)),
-        ).lastrowid
+        ).fetchone()[0]
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         return [self._question_event(session)]
 
@@ -379,7 +379,7 @@ class LiveQuizzes:
 
     def _standings(self, conn, session_id: int, limit: int | None = STANDINGS_SHOWN):
         sql = ("SELECT u.display_name, SUM(a.points) AS points, SUM(a.correct) AS correct FROM live_answers a"
-               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk ORDER BY points DESC, MIN(a.answered_at)")
+               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk, u.display_name ORDER BY points DESC, MIN(a.answered_at)")
         rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""), (session_id,)).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 

@@ -7,6 +7,7 @@ of at least `MIN_PASSING_QUESTIONS` questions (or all of the chapter's, if it ha
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -55,11 +56,12 @@ def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chap
         state.pages_read[depth] = min(count, state.pages_total[depth])
     need = min(MIN_PASSING_QUESTIONS, len(chapter.questions))
     threshold = ctx.settings.pass_threshold
-    for correct, total, pruned_before in conn.execute(
-        "SELECT correct, json_array_length(question_keys), pruned_before FROM quiz_attempts"
+    for correct, keys, pruned_before in conn.execute(
+        "SELECT correct, question_keys, pruned_before FROM quiz_attempts"
         " WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
         (user_pk, chapter.number),
     ):
+        total = len(json.loads(keys))  # counted here: JSON functions differ between SQLite and PostgreSQL
         state.attempts += 1 + pruned_before  # attempts pruned for bounded growth still count
         if state.best is None or correct / total > state.best[0] / state.best[1] or (
             correct / total == state.best[0] / state.best[1] and total > state.best[1]

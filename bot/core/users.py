@@ -48,9 +48,9 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime) -> int:
         (actor.platform, actor.user_id, name, iso(now)),
     ).fetchone()
     user_pk = row[0]
-    conn.execute("INSERT OR IGNORE INTO activity_days(user_pk, day) VALUES (?, ?)", (user_pk, now.date().isoformat()))
+    conn.execute("INSERT INTO activity_days(user_pk, day) VALUES (?, ?) ON CONFLICT DO NOTHING", (user_pk, now.date().isoformat()))
     if actor.guild:
-        conn.execute("INSERT OR IGNORE INTO memberships(user_pk, guild) VALUES (?, ?)", (user_pk, f"{actor.platform}:{actor.guild}"))
+        conn.execute("INSERT INTO memberships(user_pk, guild) VALUES (?, ?) ON CONFLICT DO NOTHING", (user_pk, f"{actor.platform}:{actor.guild}"))
     return user_pk
 
 
