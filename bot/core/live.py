@@ -13,7 +13,11 @@ its adapters can show their events; it also reads the database every `live_poll_
 session started by another process, or left mid-question by one that exited, is picked up.
 Every step is a compare-and-set on the session's phase, question and deadline inside one
 transaction: when two processes see the same deadline pass, one moves the session and emits
-its events, the other finds it already moved and emits nothing.
+its events, the other finds it already moved and emits nothing. Several replicas of one
+platform on PostgreSQL go further: only the replica that leads that platform's clock
+(`Store.lead("live-clock:PLATFORM")`, an advisory lock held by its connection) advances its
+sessions; the others leave them, and when the leader dies its lock goes with its connection
+and the next replica to poll takes the clock over, within `live_poll_seconds`.
 
 Scoring: a correct answer earns `round(1000 × (1 − elapsed / limit / 2))` points (1000 for
 an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per person per question.
@@ -112,6 +116,8 @@ class LiveQuizzes:
         #: by itself (None while it works): tests wait on these instead of on wall-clock time.
         self.rounds = 0
         self.asleep_until: datetime | None = None
+        #: The last `advance_due` left due sessions to the replica that leads their platform's clock.
+        self._deferred = False
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -287,22 +293,29 @@ class LiveQuizzes:
         if self._sweep_pending:
             self._sweep_pending = False
             await live_messages.delete_ended(self.ctx.store)
-        ids = await self.ctx.store.read(self._due_ids)
+        due = await self.ctx.store.read(self._due_ids)
+        leading: dict[str, bool] = {}
         events: list[LiveEvent] = []
-        for session_id in ids:
+        for session_id, platform in due:
+            if platform not in leading:
+                leading[platform] = await self.ctx.store.lead(f"live-clock:{platform}")
+            if not leading[platform]:
+                continue  # another replica runs this platform's clock
             try:
                 events += await self.ctx.store.run(self._advance_one, session_id)
             except Exception:
                 log.exception("live session %s failed; ending it", session_id)
                 events += await self.ctx.store.run(self._fail, session_id)
+        self._deferred = not all(leading.values())
         await self._publish(events)
         return events
 
-    def _due_ids(self, conn) -> list[int]:
+    def _due_ids(self, conn) -> list[tuple[int, str]]:
+        """(id, platform) of each due session of the platforms served."""
         now = iso(self.ctx.clock.now())
         where, names = self._platform_filter()
-        return [r[0] for r in conn.execute(f"SELECT id FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id",
-                                           (now, *names))]
+        return [(r[0], r[1]) for r in conn.execute(
+            f"SELECT id, platform FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id", (now, *names))]
 
     def _advance_one(self, conn, session_id: int) -> list[LiveEvent]:
         now = self.ctx.clock.now()
@@ -485,8 +498,9 @@ class LiveQuizzes:
                 # a change made meanwhile is in what is read, and one made later wakes the wait.
                 self._changed.clear()
                 deadline = await self.next_deadline()
-                wake = self.ctx.clock.now() + timedelta(seconds=self.ctx.settings.live_poll_seconds)
-                if deadline is not None:
+                now = self.ctx.clock.now()
+                wake = now + timedelta(seconds=self.ctx.settings.live_poll_seconds)
+                if deadline is not None and not (self._deferred and deadline <= now):  # past and another's to move: poll
                     wake = min(wake, deadline)
                 waits = [asyncio.ensure_future(self._changed.wait()),
                          asyncio.ensure_future(self.ctx.clock.sleep_until(wake))]
