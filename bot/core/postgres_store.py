@@ -316,6 +316,17 @@ class PostgresStore(Store):
             references.setdefault(table, set()).add(referenced)
         return columns, references
 
+    async def renumber(self) -> None:
+        """Each identity column's sequence restarts after the highest id in its table."""
+        def renumber(conn: PgConnection) -> None:
+            for table, column in conn.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall():
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                             f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)")
+
+        await self._call(True, renumber, ())
+
     # ---- leading a job --------------------------------------------------------------------
 
     async def lead(self, job: str) -> bool:

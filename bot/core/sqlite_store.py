@@ -297,6 +297,9 @@ class SQLiteStore(Store):
         references = {name: {r[2] for r in conn.execute(f'PRAGMA foreign_key_list("{name}")')} for name in names}
         return columns, references
 
+    async def renumber(self) -> None:
+        """Nothing to do: SQLite numbers a new INTEGER PRIMARY KEY after the highest in the table."""
+
     async def lead(self, job: str) -> bool:
         """Always: processes sharing one SQLite file each advance their own platforms' sessions,
         and every step is a compare-and-set under SQLite's single write lock (bot/core/live.py),

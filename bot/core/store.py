@@ -174,6 +174,11 @@ class Store:
         """(columns of each table, in order; the other tables each one references), from the engine's catalog."""
         raise NotImplementedError
 
+    async def renumber(self) -> None:
+        """After rows were written with their ids given (`companion db copy`): make the ids the
+        database numbers next come after the highest one there."""
+        raise NotImplementedError
+
     async def lead(self, job: str) -> bool:
         """Whether this process holds the lead on `job` (taking it if free): a recurring job that
         exactly one process sharing the database should do at a time (the live-quiz clock of a
