@@ -319,3 +319,28 @@ def test_two_replicas_share_a_live_quiz_and_one_is_killed_mid_question(postgres_
     finally:
         for r in replicas:
             r.process.kill()
+
+
+# ---- deploying: one Discord process per shard -----------------------------------------------------
+
+def test_discord_shard_setting_gives_the_client_its_shard():
+    from bot.adapters.discord.client import CompanionClient
+    from bot.core.config import ConfigError, load_settings
+
+    settings = load_settings({"DISCORD_SHARD": "1/4"}, dotenv=False)
+    assert settings.discord_shard == (1, 4)
+    assert load_settings({}, dotenv=False).discord_shard is None
+    for bad in ("4/4", "1", "a/b", "-1/2", "²/4"):
+        with pytest.raises(ConfigError, match="DISCORD_SHARD"):
+            load_settings({"DISCORD_SHARD": bad}, dotenv=False)
+    client = CompanionClient(None, settings)  # type: ignore[arg-type]  # the companion is only kept
+    assert (client.shard_id, client.shard_count) == (1, 4)
+
+
+def test_a_postgres_url_stays_a_url_in_the_settings_and_hides_its_password():
+    from bot.core.config import database_label, load_settings
+
+    settings = load_settings({"COMPANION_DB": "postgresql://app:s3cret@db.example:5432/course?sslmode=require"}, dotenv=False)
+    assert settings.database == "postgresql://app:s3cret@db.example:5432/course?sslmode=require"
+    assert database_label(settings.database) == "postgresql://app:***@db.example:5432/course?sslmode=require"
+    assert str(load_settings({"COMPANION_DB": "data/c.db"}, dotenv=False).database) == "data/c.db"

@@ -66,6 +66,7 @@ class Settings:
     discord_sync_on_start: bool = False
     discord_instructor_role: str | None = None  # role id or name
     discord_completion_role: str | None = None  # role id or name
+    discord_shard: tuple[int, int] | None = None  # (shard id, shard count): this process's gateway shard
     # Slack
     slack_api_base: str = "https://slack.com/api/"
     slack_mode: str = "socket"  # "socket" | "http"
@@ -201,6 +202,17 @@ def _rate(env: Mapping[str, str], name: str, default: tuple[int, float] | None) 
     return value
 
 
+def _shard(env: Mapping[str, str], name: str) -> tuple[int, int] | None:
+    """`ID/COUNT` (e.g. `0/4`: shard 0 of 4), or unset for discord.py's single shard."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    shard, sep, count = raw.partition("/")
+    if not (sep and shard.isascii() and shard.isdigit() and count.isascii() and count.isdigit()) or not 0 <= int(shard) < int(count) <= 10_000:
+        raise ConfigError(f"{name} must look like ID/COUNT with 0 <= ID < COUNT (e.g. 0/4), got {raw!r}")
+    return int(shard), int(count)
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -236,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         discord_sync_on_start=_flag(env, "DISCORD_SYNC_ON_START", False),
         discord_instructor_role=env.get("DISCORD_INSTRUCTOR_ROLE", "").strip() or None,
         discord_completion_role=env.get("DISCORD_COMPLETION_ROLE", "").strip() or None,
+        discord_shard=_shard(env, "DISCORD_SHARD"),
         slack_api_base=_url(env, "SLACK_API_BASE", "https://slack.com/api/"),
         slack_mode=_choice(env, "SLACK_MODE", "socket" if _secret(env, "SLACK_APP_TOKEN") or not _secret(env, "SLACK_SIGNING_SECRET") else "http",
                            ("socket", "http")),
