@@ -14,8 +14,8 @@ transaction:
   and run again here, with a short random pause, until `BUSY_TIMEOUT_MS` has passed (then
   StoreBusy). Operation functions only read and write through `conn`, so running one again is
   safe.
-- `read`: REPEATABLE READ READ ONLY: one snapshot for the whole operation, no locks, never a
-  serialization failure.
+- `read`: REPEATABLE READ: one snapshot for the whole operation, no predicate locks. (Not READ
+  ONLY: on SQLite a read that happens to write still works, and must here too.)
 
 Faults are sorted as on SQLite (`storage_error`): a lock held elsewhere past `lock_timeout`, a
 deadlock, serialization failures past the timeout → StoreBusy; the connection lost, the server
@@ -250,7 +250,7 @@ class PostgresStore(Store):
         return await self._call(True, fn, args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)`, which only reads, on one snapshot (REPEATABLE READ READ ONLY)."""
+        """Run `fn(conn, *args)`, which only reads, on one snapshot (REPEATABLE READ)."""
         return await self._call(False, fn, args)
 
     async def _call(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
@@ -269,7 +269,7 @@ class PostgresStore(Store):
     def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
         """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again after a
         serialization failure or deadlock until BUSY_TIMEOUT_MS has passed."""
-        begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
         give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         pause = 0.001
         while True:
