@@ -106,7 +106,7 @@ class PostgresFloor:
         from bot.core.postgres_store import PostgresStore
 
         self.pool = AsyncConnectionPool(self.url, min_size=PostgresStore.POOL_SIZE, max_size=PostgresStore.POOL_SIZE,
-                                        kwargs={"autocommit": True}, open=False)
+                                        kwargs={"autocommit": True}, open=False, timeout=3600)  # an open loop queues here
         await self.pool.open(wait=True)
         async with self.pool.connection() as db:
             await db.execute("CREATE TABLE attempt (id BIGINT PRIMARY KEY, position BIGINT, correct BIGINT);"

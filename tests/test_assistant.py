@@ -28,8 +28,9 @@ def settings_for(database: Path | str, **extra) -> Settings:
 
 
 @pytest.fixture
-async def companion(database):
-    core = await Companion.create(settings_for(database), clock=ManualClock(), fuzzing=False)
+async def companion(tmp_path):
+    """On SQLite only: the assistant's skills; its history is tested on both databases below."""
+    core = await Companion.create(settings_for(tmp_path / "companion.db"), clock=ManualClock(), fuzzing=False)
     yield core
     await core.close()
 

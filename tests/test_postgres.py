@@ -344,3 +344,20 @@ def test_a_postgres_url_stays_a_url_in_the_settings_and_hides_its_password():
     assert settings.database == "postgresql://app:s3cret@db.example:5432/course?sslmode=require"
     assert database_label(settings.database) == "postgresql://app:***@db.example:5432/course?sslmode=require"
     assert str(load_settings({"COMPANION_DB": "data/c.db"}, dotenv=False).database) == "data/c.db"
+
+
+async def test_connections_dropped_while_idle_are_replaced_without_a_failure(postgres_url):
+    """A restart of the server (here: every connection of ours terminated) between two requests:
+    the next request runs on a new connection, and the store has not failed."""
+    store = await Store.open(postgres_url)
+    try:
+        await asyncio.gather(*[store.read(lambda c: c.execute("SELECT pg_sleep(0.05)").fetchall()) for _ in range(4)])
+        ours = await store.read(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+        assert killed >= 1 and ours
+        assert await store.run(lambda c: c.execute("SELECT 41 + 1").fetchone()[0]) == 42
+        assert store.failure is None
+    finally:
+        await store.close()

@@ -21,7 +21,8 @@ Faults are sorted as on SQLite (`storage_error`): a lock held elsewhere past `lo
 deadlock, serialization failures past the timeout → StoreBusy; the connection lost, the server
 shut down, read-only, disk full, I/O error, corrupt, cannot connect → StoreFailed (the process
 answers and exits 1). A pooled connection that turns out broken when its transaction begins
-(nothing done yet) is replaced once before that counts as a failure.
+(nothing done yet) is replaced once, after the pool has dropped every other broken one, before
+that counts as a failure: a server restarted between two requests costs nothing.
 
 `lead(job)`: a session-level advisory lock (`pg_try_advisory_lock`) on a connection of its own,
 so exactly one replica runs a job (the live-quiz clock of a platform); if that replica dies its
@@ -289,7 +290,10 @@ class PostgresStore(Store):
                 except psycopg.OperationalError:
                     if fresh or not (raw.closed or raw.broken):
                         raise
-                    continue  # a pooled connection that broke while idle, nothing done on it yet: take another
+                    # A pooled connection that broke while idle (the server restarted, a proxy
+                    # dropped it), nothing done on it yet: drop every such one, and take another.
+                    self._pool.check()
+                    continue
                 try:
                     result = fn(PgConnection(raw), *args)
                     raw.execute("COMMIT")
