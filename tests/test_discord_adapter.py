@@ -336,7 +336,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, database, tmp
         assert "51 players" in board and "🥇" in board
         top = await bot.core.store.run(lambda c: c.execute(
             "SELECT u.display_name FROM live_answers a JOIN users u ON u.id = a.user_pk WHERE a.session_id = ?"
-            " GROUP BY a.user_pk ORDER BY SUM(a.points) DESC, MIN(a.answered_at) LIMIT 1", (session,)).fetchone())
+            " GROUP BY a.user_pk, u.display_name ORDER BY SUM(a.points) DESC, MIN(a.answered_at), a.user_pk LIMIT 1", (session,)).fetchone())
         assert f"🥇 **{top[0]}**" in board
     finally:
         await bot.stop()

@@ -392,7 +392,8 @@ class LiveQuizzes:
 
     def _standings(self, conn, session_id: int, limit: int | None = STANDINGS_SHOWN):
         sql = ("SELECT u.display_name, SUM(a.points) AS points, SUM(a.correct) AS correct FROM live_answers a"
-               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk, u.display_name ORDER BY points DESC, MIN(a.answered_at)")
+               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk, u.display_name"
+               " ORDER BY points DESC, MIN(a.answered_at), a.user_pk")  # ties: the earlier player, on either database
         rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""), (session_id,)).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
