@@ -45,7 +45,7 @@ from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import load_settings  # noqa: E402
 from bot.core.content import load_course  # noqa: E402
 from bot.core.sqlite_store import SQLiteStore  # noqa: E402
-from bot.core.store import Store  # noqa: E402
+from bot.core.engines import open_store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
 CHAPTER = 7
@@ -303,7 +303,7 @@ async def main() -> int:
 
     started = time.perf_counter()
     course = load_course(settings.content_dir)
-    store = await Store.open(settings.database)
+    store = await open_store(settings.database)
     startup_ms = (time.perf_counter() - started) * 1000
     core = Companion(course, store, settings)
 

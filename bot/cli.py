@@ -79,9 +79,9 @@ def _content_check(directory: Path) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.core.store import Store
+    from bot.core.engines import open_store
 
-    store = await Store.open(settings.database, migrate=False)
+    store = await open_store(settings.database, migrate=False)
     try:
         applied = await store.migrate()
         version = await store.schema_version()

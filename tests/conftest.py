@@ -65,12 +65,12 @@ class PostgresServer:
         not to: copied from a template migrated once per session."""
         name = f"t{os.getpid()}_{next(self._names)}"
         if migrated and not self._template_ready:
-            from bot.core.store import Store
+            from bot.core.engines import open_store
 
             self.admin(f"CREATE DATABASE {self.TEMPLATE} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
 
             async def migrate():
-                await (await Store.open(self.url(self.TEMPLATE))).close()
+                await (await open_store(self.url(self.TEMPLATE))).close()
 
             asyncio.run(migrate())
             self._template_ready = True

@@ -11,7 +11,7 @@ from bot.core.command_line import handle_text
 from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.db_copy import _read_all
-from bot.core.store import Store
+from bot.core.engines import open_store
 from bot.core.users import Actor
 from tests.test_console_hardening import COURSE, LESSON
 from tests.test_postgres import TWO_QUESTIONS
@@ -41,7 +41,7 @@ async def _populate(database, content) -> None:
 
 
 async def _contents(database) -> dict[str, list[tuple]]:
-    store = await Store.open(database, migrate=False)
+    store = await open_store(database, migrate=False)
     try:
         tables = {t: c for t, c in (await store.tables()).items() if t != "schema_migrations"}
         return {t: sorted(rows, key=repr) for t, rows in (await store.read(_read_all, tables)).items()}

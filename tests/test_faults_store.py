@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from bot.core.config import load_settings
+from bot.core.engines import open_store
 from bot.core.sqlite_store import SQLiteStore
 from bot.core.sqlite_thread import THREAD_NAME_PREFIX, SQLiteThread
 from bot.core.store import MigrationError, Store, StoreBusy, StoreFailed
@@ -32,7 +33,7 @@ def _all_stopped(before: list[threading.Thread]) -> list[threading.Thread]:
 
 
 async def _store(tmp_path, name="s.db") -> Store:
-    return await asyncio.wait_for(Store.open(tmp_path / name), 30)
+    return await asyncio.wait_for(open_store(tmp_path / name), 30)
 
 
 # ---- the connection threads --------------------------------------------------------------------
@@ -189,7 +190,7 @@ async def test_a_failing_migration_at_open_closes_every_connection(tmp_path):
     (folder / "0002_broken.sql").write_text("THIS IS NOT SQL;")
     before = _workers()
     with pytest.raises(MigrationError, match="0002_broken.sql"):
-        await asyncio.wait_for(Store.open(tmp_path / "m.db", migrations=folder), 30)
+        await asyncio.wait_for(open_store(tmp_path / "m.db", migrations=folder), 30)
     assert _all_stopped(before) == []
 
 
@@ -197,7 +198,7 @@ async def test_a_database_that_cannot_be_opened_leaves_no_thread(tmp_path):
     (tmp_path / "not-a-db").write_bytes(b"this is not an SQLite file, " * 100)
     before = _workers()
     with pytest.raises(StoreFailed, match="not a database"):
-        await asyncio.wait_for(Store.open(tmp_path / "not-a-db"), 30)
+        await asyncio.wait_for(open_store(tmp_path / "not-a-db"), 30)
     assert _all_stopped(before) == []
 
 

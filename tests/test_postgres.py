@@ -18,8 +18,9 @@ import time
 import psycopg
 import pytest
 
+from bot.core.engines import open_store
 from bot.core.postgres_store import PostgresStore, placeholders, postgres_ddl
-from bot.core.store import Store, StoreBusy, StoreFailed, find_migrations
+from bot.core.store import StoreBusy, StoreFailed, find_migrations
 from tests.fault_harness import PATIENCE, Companion
 from tests.test_console_hardening import COURSE, LESSON, QUIZ
 
@@ -62,7 +63,7 @@ def test_migrations_translate_only_the_column_types():
 # ---- the store -----------------------------------------------------------------------------------
 
 async def test_rows_read_by_index_and_name_and_numbers_as_sqlite_gives_them(postgres_url):
-    store = await Store.open(postgres_url)
+    store = await open_store(postgres_url)
     try:
         assert isinstance(store, PostgresStore) and "postgresql" in store.path
         row = await store.read(lambda c: c.execute(
@@ -83,7 +84,7 @@ async def test_rows_read_by_index_and_name_and_numbers_as_sqlite_gives_them(post
 async def test_a_fresh_database_is_migrated_once_by_replicas_starting_together(postgres_server):
     url = postgres_server.create(migrated=False)
     try:
-        stores = await asyncio.gather(*[Store.open(url) for _ in range(3)])
+        stores = await asyncio.gather(*[open_store(url) for _ in range(3)])
         try:
             latest = find_migrations()[-1].version
             assert [await s.schema_version() for s in stores] == [latest] * 3
@@ -99,7 +100,7 @@ async def test_a_fresh_database_is_migrated_once_by_replicas_starting_together(p
 
 async def test_a_write_that_meets_a_lock_held_elsewhere_is_busy_and_the_store_goes_on(postgres_url, monkeypatch):
     monkeypatch.setattr(PostgresStore, "BUSY_TIMEOUT_MS", 300)
-    store = await Store.open(postgres_url)
+    store = await open_store(postgres_url)
     other = psycopg.connect(postgres_url, autocommit=True)
     try:
         other.execute("BEGIN")
@@ -118,7 +119,7 @@ async def test_a_write_that_meets_a_lock_held_elsewhere_is_busy_and_the_store_go
 
 async def test_concurrent_writers_on_one_row_each_count_once(postgres_url):
     """SERIALIZABLE, run again after a conflict: 200 concurrent read-then-write increments lose none."""
-    store = await Store.open(postgres_url)
+    store = await open_store(postgres_url)
     try:
         await store.run(lambda c: c.execute("INSERT INTO users(platform, user_id, display_name, created_at) VALUES ('t', 'n', '0', 'now')"))
 
@@ -133,7 +134,7 @@ async def test_concurrent_writers_on_one_row_each_count_once(postgres_url):
 
 
 async def test_only_one_store_leads_a_job_until_its_connection_goes(postgres_url):
-    first, second = await Store.open(postgres_url), await Store.open(postgres_url)
+    first, second = await open_store(postgres_url), await open_store(postgres_url)
     try:
         assert await first.lead("live-clock:console") and await first.lead("live-clock:console")
         assert not await second.lead("live-clock:console")
@@ -149,7 +150,7 @@ async def test_a_server_gone_fails_the_store():
     """The server stopped under a running store: the next operation raises StoreFailed, and so does
     every later one, at once."""
     with private_server() as server:
-        store = await Store.open(server.get_uri())
+        store = await open_store(server.get_uri())
         try:
             assert await store.read(lambda c: c.execute("SELECT 1").fetchone()[0]) == 1
             server.cleanup()
@@ -301,7 +302,7 @@ def test_two_replicas_share_a_live_quiz_and_one_is_killed_mid_question(postgres_
         assert f"{PLAYERS} players" in ended
 
         async def check():
-            store = await Store.open(postgres_url)
+            store = await open_store(postgres_url)
             try:
                 return await store.read(lambda c: (
                     c.execute("SELECT question_index, COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers GROUP BY question_index"
@@ -349,7 +350,7 @@ def test_a_postgres_url_stays_a_url_in_the_settings_and_hides_its_password():
 async def test_connections_dropped_while_idle_are_replaced_without_a_failure(postgres_url):
     """A restart of the server (here: every connection of ours terminated) between two requests:
     the next request runs on a new connection, and the store has not failed."""
-    store = await Store.open(postgres_url)
+    store = await open_store(postgres_url)
     try:
         await asyncio.gather(*[store.read(lambda c: c.execute("SELECT pg_sleep(0.05)").fetchall()) for _ in range(4)])
         ours = await store.read(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import database_label, is_postgres_url
-from .store import Store
+from .engines import open_store
 
 
 class CopyError(Exception):
@@ -72,12 +72,12 @@ async def copy_database(source: str | Path, target: str | Path) -> list[TableCop
         raise CopyError("FROM and TO are the same database")
     if not is_postgres_url(source) and not Path(source).is_file():
         raise CopyError(f"{source} does not exist")
-    src = await Store.open(source, migrate=False)
+    src = await open_store(source, migrate=False)
     try:
         versions = await src.read(_versions) if "schema_migrations" in await src.tables() else []
         if not versions:
             raise CopyError(f"{database_label(source)} has no schema (is it a companion database?)")
-        dst = await Store.open(target, migrate=False)
+        dst = await open_store(target, migrate=False)
         try:
             await dst.migrate(target=versions[-1])
             if await dst.read(_versions) != versions:

@@ -7,8 +7,8 @@ executes it as ONE write transaction, `Store.read` as one transaction that only 
 is one portable dialect (see README, *Writing content* → SQL rules): `INSERT … ON CONFLICT`,
 `RETURNING id`, `?` placeholders, no engine-only functions, so the same text runs on both.
 
-Two engines implement the interface, each in its own module, chosen by `Store.open` from the
-database setting (`COMPANION_DB`):
+Two engines implement the interface, each in its own module, chosen by `open_store`
+(bot/core/engines.py) from the database setting (`COMPANION_DB`):
 
 - a path: SQLite (`bot/core/sqlite_store.py`), the embedded default, one file, nothing to install;
 - a `postgresql://` (or `postgres://`) URL: PostgreSQL (`bot/core/postgres_store.py`), for
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import MIGRATIONS_DIR, is_postgres_url
+from .config import MIGRATIONS_DIR
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -130,18 +130,6 @@ class Store:
         #: The fatal failure, once there has been one; every later call raises it at once.
         self.failure: StoreFailed | None = None
         self._failed = asyncio.Event()
-
-    @classmethod
-    async def open(cls, database: str | Path, migrate: bool = True, migrations: Path = MIGRATIONS_DIR) -> Store:
-        """Open the database `COMPANION_DB` names (a path: SQLite; a postgresql:// URL: PostgreSQL)
-        and bring its schema up to date. The one factory: the companion and the CLI open stores here."""
-        if is_postgres_url(database):
-            from .postgres_store import PostgresStore
-
-            return await PostgresStore.connect(str(database), migrate=migrate, migrations=migrations)
-        from .sqlite_store import SQLiteStore
-
-        return await SQLiteStore.connect(database, migrate=migrate, migrations=migrations)
 
     # ---- what each engine provides ----------------------------------------------------------
 
