@@ -42,7 +42,7 @@ from bot.core.clock import ManualClock, iso  # noqa: E402
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings  # noqa: E402
 from bot.core.questions import MultipleQuestion, OrderingQuestion, ShortQuestion, SingleQuestion, TrueFalseQuestion  # noqa: E402
-from bot.core.store import Store  # noqa: E402
+from bot.core.engines import open_store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
 CHAPTER = 7
@@ -120,7 +120,7 @@ def floor_read(path: Path, best_ids: list[int]) -> float:
     conn = sqlite3.connect(path)
     start = time.perf_counter()
     conn.execute("BEGIN")
-    conn.execute("SELECT t.user_pk, t.chapter, t.id, t.correct, json_array_length(t.question_keys), t.pruned_before FROM quiz_attempts t"
+    conn.execute("SELECT t.user_pk, t.chapter, t.id, t.correct, t.question_keys, t.pruned_before FROM quiz_attempts t"
                  " JOIN memberships m ON m.user_pk = t.user_pk WHERE m.guild = ? AND t.kind = 'quiz' AND t.status = 'finished'",
                  (f"bench:{GUILD}",)).fetchall()
     for i in range(0, len(best_ids), 500):
@@ -183,7 +183,7 @@ async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
     path = folder / "analytics.db"
     clock = ManualClock()
-    store = await Store.open(path)
+    store = await open_store(path)
     await store.close()
     started = time.perf_counter()
     core = await Companion.create(Settings(database=path, content_dir=DEFAULT_CONTENT_DIR, start_rate=None), clock=clock, fuzzing=False)

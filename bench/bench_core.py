@@ -1,21 +1,25 @@
-"""Core benchmark: our operations against the floor of a bare aiosqlite transaction, in one run.
+"""Core benchmark: our operations against the floor of a bare database transaction, in one run.
 
-    python bench/bench_core.py            # full run (about a minute)
-    python bench/bench_core.py --quick    # a short smoke run
-    python bench/bench_core.py --strict   # exit 1 when a target is missed
+    python bench/bench_core.py                   # full run on SQLite (about a minute)
+    python bench/bench_core.py --db postgresql   # the same on PostgreSQL (a private pgserver), its own floor
+    python bench/bench_core.py --quick           # a short smoke run
+    python bench/bench_core.py --strict          # exit 1 when a target is missed
 
 The machine is shared and noisy, so every target is a ratio to the floor measured in the same
 run. The floor is a bare aiosqlite transaction of a quiz answer's shape (read one row, insert
 one, update two, commit), one `await` per statement, on its own database file with the same
-settings. Our operations go through the Companion facade on a fresh database file:
+settings. On PostgreSQL (`--db postgresql`) the floor is a bare psycopg transaction of the same
+shape (async, READ COMMITTED, from a pool of as many connections as the store's), on its own
+database on the same server: PostgreSQL's defaults, fsync and synchronous commit on.
+Our operations go through the Companion facade on a fresh database:
 lesson page, solo quiz answer, progress view, live quiz answer.
 
 (a) one user at a time: p50/p99 latency;
 (b) open loop: Poisson arrivals at 100, 1,000 and 2,000 per second: p50/p99 from arrival to reply;
 (c) saturation: 200 users in a closed loop with no pause: operations per second (latency there is
     only 200 ÷ throughput, Little's law, so it is not reported).
-(d) the write-ahead log: the largest size of the companion's WAL file over the whole run (sampled
-    every 2 ms), against the store's bound (`Store.WAL_LIMIT_BYTES`, `Store.wal_bound`).
+(d) SQLite only: the write-ahead log: the largest size of the companion's WAL file over the whole
+    run (sampled every 2 ms), against the store's bound (`SQLiteStore.WAL_LIMIT_BYTES`, `wal_bound`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -39,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import load_settings  # noqa: E402
 from bot.core.content import load_course  # noqa: E402
-from bot.core.store import Store  # noqa: E402
+from bot.core.sqlite_store import SQLiteStore  # noqa: E402
+from bot.core.engines import open_store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
 CHAPTER = 7
@@ -82,6 +88,59 @@ class Floor:
             await self.db.execute("UPDATE attempt SET position = position + 1, correct = correct + 1 WHERE id = ?", (row_id,))
             await self.db.execute("UPDATE card SET reviews = reviews + 1 WHERE id = ?", (row_id,))
             await self.db.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+class PostgresFloor:
+    """A bare psycopg transaction shaped like a quiz answer, from a pool as large as the store's."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.n = itertools.count()
+
+    async def open(self) -> None:
+        from psycopg_pool import AsyncConnectionPool
+
+        from bot.core.postgres_store import PostgresStore
+
+        self.pool = AsyncConnectionPool(self.url, min_size=PostgresStore.POOL_SIZE, max_size=PostgresStore.POOL_SIZE,
+                                        kwargs={"autocommit": True}, open=False, timeout=3600)  # an open loop queues here
+        await self.pool.open(wait=True)
+        async with self.pool.connection() as db:
+            await db.execute("CREATE TABLE attempt (id BIGINT PRIMARY KEY, position BIGINT, correct BIGINT);"
+                             "CREATE TABLE answer (attempt BIGINT, position BIGINT, value TEXT, PRIMARY KEY (attempt, position));"
+                             "CREATE TABLE card (id BIGINT PRIMARY KEY, reviews BIGINT)")
+            await db.execute("INSERT INTO attempt SELECT i, 0, 0 FROM generate_series(0, 999) AS i")
+            await db.execute("INSERT INTO card SELECT i, 0 FROM generate_series(0, 999) AS i")
+
+    async def op(self) -> None:
+        i = next(self.n)
+        row_id = i % 1000
+        async with self.pool.connection() as db:
+            await db.execute("BEGIN")
+            await (await db.execute("SELECT position, correct FROM attempt WHERE id = %s", (row_id,))).fetchone()
+            await db.execute("INSERT INTO answer VALUES (%s, %s, %s)", (row_id, i, "B"))
+            await db.execute("UPDATE attempt SET position = position + 1, correct = correct + 1 WHERE id = %s", (row_id,))
+            await db.execute("UPDATE card SET reviews = reviews + 1 WHERE id = %s", (row_id,))
+            await db.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def private_postgres(folder: Path) -> tuple[Any, str, str]:
+    """A PostgreSQL server of this run's own (pgserver), with a database for us and one for the floor."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(folder / "postgres", cleanup_mode="stop")
+    uri = server.get_uri()
+    with psycopg.connect(uri, autocommit=True) as admin:
+        for name in ("companion", "floor"):
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
+    return server, uri.replace("/postgres?", "/companion?", 1), uri.replace("/postgres?", "/floor?", 1)
 
 
 class Workload:
@@ -224,30 +283,39 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help="the database engine (default: sqlite)")
     args = parser.parse_args()
     n, warmup, seconds = (300, 50, 1.0) if args.quick else (2000, 200, 3.0)
     rates = (100, 1000, 2000)
 
     folder = Path(tempfile.mkdtemp(prefix="companion-bench-"))
-    env = {**os.environ, "COMPANION_DB": str(folder / "companion.db"), "COMPANION_LIVE_QUESTION_SECONDS": "600",
+    server = None
+    floor: Floor | PostgresFloor
+    if args.db == "postgresql":
+        server, database, floor_url = private_postgres(folder)
+        floor = PostgresFloor(floor_url)
+    else:
+        database = str(folder / "companion.db")
+        floor = Floor(str(folder / "floor.db"))
+    env = {**os.environ, "COMPANION_DB": database, "COMPANION_LIVE_QUESTION_SECONDS": "600",
            "COMPANION_RATE_LIMIT": "0", "COMPANION_CHAT_RATE_LIMIT": "0"}  # a load generator is not a person: no rate limits
     settings = load_settings(env, dotenv=False)
 
     started = time.perf_counter()
     course = load_course(settings.content_dir)
-    store = await Store.open(settings.database)
+    store = await open_store(settings.database)
     startup_ms = (time.perf_counter() - started) * 1000
     core = Companion(course, store, settings)
 
-    floor = Floor(str(folder / "floor.db"))
     await floor.open()
     work = Workload(core)
     await work.prepare()
-    ops: dict[str, Op] = {"floor (bare aiosqlite tx)": floor.op, "lesson page": work.lesson, "quiz answer": work.quiz_answer,
+    floor_name = "floor (bare psycopg tx)" if args.db == "postgresql" else "floor (bare aiosqlite tx)"
+    ops: dict[str, Op] = {floor_name: floor.op, "lesson page": work.lesson, "quiz answer": work.quiz_answer,
                           "progress view": work.progress, "live answer": work.live_answer}
 
     results: dict[str, dict] = {name: {} for name in ops}
-    wal = WalWatch(f"{settings.database}-wal")
+    wal = WalWatch(f"{settings.database}-wal") if args.db == "sqlite" else None
     for name, op in ops.items():
         results[name]["one"] = await sequential(op, n, warmup)
     for rate in rates:
@@ -255,15 +323,18 @@ async def main() -> int:
             results[name][rate] = await open_loop(op, rate, seconds)
     for name, op in ops.items():
         results[name]["sat"] = await closed_loop(op, 200, seconds)
-    await wal.stop()
+    if wal is not None:
+        await wal.stop()
     await store.close()
-    await floor.db.close()
+    await floor.close()
+    if server is not None:
+        server.cleanup()
 
-    floor_name = next(iter(ops))
     base = results[floor_name]
     missed = []
-    print(f"Course Companion core benchmark — {'quick' if args.quick else 'full'} run, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    print(f"start-up (content load + migrations on a fresh file): {startup_ms:.0f} ms  [target < 1000 ms: {'PASS' if startup_ms < 1000 else 'FAIL'}]")
+    print(f"Course Companion core benchmark on {args.db} — {'quick' if args.quick else 'full'} run, python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"start-up (content load + migrations on a fresh database): {startup_ms:.0f} ms  [target < 1000 ms: {'PASS' if startup_ms < 1000 else 'FAIL'}]")
     if startup_ms >= 1000:
         missed.append("start-up")
     print()
@@ -296,15 +367,16 @@ async def main() -> int:
         if verdict == "FAIL":
             missed.append(f"{name} at saturation")
         print(f"  {name:<30} {r['sat']:8.0f} ops/s   ×floor {ratio:5.2f}  {verdict}")
-    print()
-    print("(d) write-ahead log over the whole run (every write above, sustained for the open loops and saturation)")
-    limit = getattr(Store, "WAL_LIMIT_BYTES", None)
-    bound = Store.wal_bound(limit) if limit else None
-    print(f"  largest WAL file: {wal.largest / 2**20:.1f} MiB"
-          + (f"  (limit {limit / 2**20:.0f} MiB, bound {bound / 2**20:.0f} MiB: {'PASS' if wal.largest <= bound else 'FAIL'})" if bound else ""))
-    print(f"  WAL at the end of the run: {wal.last / 2**20:.1f} MiB; database file: {os.path.getsize(settings.database) / 2**20:.1f} MiB")
-    if bound and wal.largest > bound:
-        missed.append("WAL bound")
+    if wal is not None:
+        print()
+        print("(d) write-ahead log over the whole run (every write above, sustained for the open loops and saturation)")
+        limit = SQLiteStore.WAL_LIMIT_BYTES
+        bound = SQLiteStore.wal_bound(limit)
+        print(f"  largest WAL file: {wal.largest / 2**20:.1f} MiB"
+              f"  (limit {limit / 2**20:.0f} MiB, bound {bound / 2**20:.0f} MiB: {'PASS' if wal.largest <= bound else 'FAIL'})")
+        print(f"  WAL at the end of the run: {wal.last / 2**20:.1f} MiB; database file: {os.path.getsize(settings.database) / 2**20:.1f} MiB")
+        if wal.largest > bound:
+            missed.append("WAL bound")
     print()
     print("targets: one user p50 and p99 ≤ 2× floor; at 1000/s p99 ≤ 2× floor's p99; saturated throughput ≥ ½ floor's; start-up < 1 s")
     print("all targets met" if not missed else "missed: " + "; ".join(missed))

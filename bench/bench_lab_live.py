@@ -34,7 +34,7 @@ from bench_core import Floor, Op, closed_loop, open_loop, sequential  # noqa: E4
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import load_settings  # noqa: E402
 from bot.core.content import load_course  # noqa: E402
-from bot.core.store import Store  # noqa: E402
+from bot.core.engines import open_store  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
 CHANNELS = 4
@@ -81,7 +81,7 @@ async def main() -> int:
     env = {**os.environ, "COMPANION_DB": str(folder / "companion.db"), "COMPANION_LIVE_QUESTION_SECONDS": "600",
            "COMPANION_RATE_LIMIT": "0", "COMPANION_CHAT_RATE_LIMIT": "0"}  # a load generator is not a person: no rate limits
     settings = load_settings(env, dotenv=False)
-    store = await Store.open(settings.database)
+    store = await open_store(settings.database)
     core = Companion(load_course(settings.content_dir), store, settings)
     floor = Floor(str(folder / "floor.db"))
     await floor.open()

@@ -6,6 +6,7 @@
     companion slack manifest
     companion content check [DIR]     validate the course; every problem as file:line: message
     companion db migrate              apply pending migrations to COMPANION_DB
+    companion db copy FROM TO         copy a whole database (a SQLite file or a postgresql:// URL) into an empty one
 
 Problems a person can fix (a bad setting, invalid content, a database that cannot be opened)
 end with a short message and a non-zero exit, never a traceback.
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.adapters import AdapterError
-from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings, database_label, is_postgres_url, load_settings
 from bot.core.content import ContentError, check_content
 from bot.core.store import MigrationError, StoreError
 
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply pending migrations")
+    copy = db_sub.add_parser("copy", help="copy a whole database into an empty one (SQLite ↔ PostgreSQL), verified row for row")
+    copy.add_argument("source", metavar="FROM", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", metavar="TO", help="a SQLite file or a postgresql:// URL (empty, or not yet created)")
     return parser
 
 
@@ -75,16 +79,36 @@ def _content_check(directory: Path) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.core.store import Store
+    from bot.core.engines import open_store
 
-    store = await Store.open(settings.database, migrate=False)
+    store = await open_store(settings.database, migrate=False)
     try:
         applied = await store.migrate()
         version = await store.schema_version()
     finally:
         await store.close()
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none pending"
-    print(f"{settings.database}: schema version {version} (applied: {names})")
+    print(f"{database_label(settings.database)}: schema version {version} (applied: {names})")
+    return 0
+
+
+def _database(value: str) -> str | Path:
+    return value if is_postgres_url(value) else Path(value)
+
+
+async def _copy(source: str, target: str) -> int:
+    """`companion db copy FROM TO`: one line on success; one line on stderr and exit 1 on any failure."""
+    from bot.core.db_copy import copy_database
+
+    try:
+        copied = await copy_database(_database(source), _database(target))
+    except Exception as exc:  # refused, unreachable, failed to verify: one line, never a traceback
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"companion: db copy failed: {detail}", file=sys.stderr)
+        return 1
+    rows = sum(t.rows for t in copied)
+    print(f"copied {rows} rows in {len(copied)} tables from {database_label(_database(source))} to "
+          f"{database_label(_database(target))}; verified: every table's row count and checksum match")
     return 0
 
 
@@ -153,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "content":
             return _content_check(Path(args.dir) if args.dir else settings.content_dir)
         if args.command == "db":
+            if args.db_command == "copy":
+                return asyncio.run(_copy(args.source, args.target))
             return asyncio.run(_migrate(settings))
         if args.command == "discord":
             from bot.adapters.discord.cli import main as discord_main
@@ -173,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"companion: migration failed, nothing of it applied: {exc}", file=sys.stderr)
         return 1
     except (sqlite3.Error, OSError, StoreError) as exc:
-        print(f"companion: cannot use the database {settings.database}: {exc} (set COMPANION_DB)", file=sys.stderr)
+        print(f"companion: cannot use the database {database_label(settings.database)}: {exc} (set COMPANION_DB)", file=sys.stderr)
         return 1
     except AdapterError as exc:
         print(f"companion: {exc}", file=sys.stderr)

@@ -17,8 +17,9 @@ from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 
 
-def discord_settings(tmp_path: Path, standin: DiscordStandIn, **overrides) -> Settings:
-    base = Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN,
+def discord_settings(database: Path | str, standin: DiscordStandIn, **overrides) -> Settings:
+    """Settings for our adapter against the stand-in, on `database` (a SQLite file or a postgresql:// URL)."""
+    base = Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN,
                     discord_api_base=standin.api_base, discord_instructor_role=INSTRUCTOR_ROLE,
                     discord_completion_role=COMPLETION_ROLE, live_question_seconds=20, live_reveal_seconds=0)
     return replace(base, **overrides)

@@ -21,8 +21,9 @@ from tests.slack_standin import (
 )
 
 
-def slack_settings(tmp_path: Path, standin: SlackStandIn, mode: str = "socket", **overrides) -> Settings:
-    base = Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=20,
+def slack_settings(database: Path | str, standin: SlackStandIn, mode: str = "socket", **overrides) -> Settings:
+    """Settings for our adapter against the stand-in, on `database` (a SQLite file or a postgresql:// URL)."""
+    base = Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=20,
                     live_reveal_seconds=5, instructors=frozenset({"slack:UTEACH"}), slack_bot_token=BOT_TOKEN,
                     slack_app_token=APP_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_base=standin.api_base,
                     slack_mode=mode, slack_port=0)
@@ -48,8 +49,8 @@ class World:
         return await self.standin.send(payload, **kwargs)
 
 
-async def open_world(tmp_path: Path, standin: SlackStandIn, mode: str = "socket", clock: ManualClock | None = None, **overrides) -> World:
-    settings = slack_settings(tmp_path, standin, mode, **overrides)
+async def open_world(database: Path | str, standin: SlackStandIn, mode: str = "socket", clock: ManualClock | None = None, **overrides) -> World:
+    settings = slack_settings(database, standin, mode, **overrides)
     clock = clock or ManualClock()
     core = await Companion.create(settings, clock=clock, fuzzing=False)
     adapter = SlackAdapter(core, settings, host="127.0.0.1", port=0)
@@ -80,15 +81,15 @@ async def standin():
 
 
 @pytest.fixture(params=["socket", "http"])
-async def world(request, tmp_path, standin):
-    w = await open_world(tmp_path, standin, request.param)
+async def world(request, database, standin):
+    w = await open_world(database, standin, request.param)
     yield w
     await close_world(w)
     await asyncio.sleep(0)
 
 
 @pytest.fixture
-async def socket_world(tmp_path, standin):
-    w = await open_world(tmp_path, standin, "socket")
+async def socket_world(database, standin):
+    w = await open_world(database, standin, "socket")
     yield w
     await close_world(w)

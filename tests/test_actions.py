@@ -149,8 +149,8 @@ def test_every_listed_command_has_a_reader():
 # ---- the core decides placement ----------------------------------------------------------------
 
 @pytest.fixture
-async def core(tmp_path):
-    companion = await Companion.create(Settings(database=tmp_path / "actions.db", content_dir=DEFAULT_CONTENT_DIR), fuzzing=False)
+async def core(database):
+    companion = await Companion.create(Settings(database=database, content_dir=DEFAULT_CONTENT_DIR), fuzzing=False)
     yield companion
     await companion.close()
 

@@ -27,7 +27,7 @@ from bot.core.command_line import handle_text
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.context import REFUSED
-from bot.core.store import Store
+from bot.core.engines import open_store
 from bot.core.users import Actor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,7 +237,7 @@ def test_console_jsonl_carries_the_charts_and_csv(tmp_path):
 
     async def prepare():
         from bot.core.content import load_course
-        store = await Store.open(tmp_path / "j.db")
+        store = await open_store(tmp_path / "j.db")
         try:
             await store.run(seed, load_course(DEFAULT_CONTENT_DIR), "console", "local", "elsewhere", ManualClock().now())
         finally:

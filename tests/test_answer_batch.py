@@ -12,7 +12,8 @@ import pytest
 from bot.core import privacy
 from bot.core.answer_batch import MAX_BATCH, AnswerBatch
 from bot.core.refusal import Refusal
-from bot.core.store import Store, StoreBusy
+from bot.core.engines import open_store
+from bot.core.store import StoreBusy
 from bot.core.users import Actor, SeenUsers, touch_user
 
 
@@ -152,7 +153,7 @@ async def test_a_new_day_is_still_recorded_for_the_streak_once_the_days_before_a
 
 async def test_the_user_row_is_not_rewritten_when_nothing_changed(tmp_path):
     """A click by someone known writes nothing: the database's change counter does not move."""
-    store = await Store.open(tmp_path / "c.db")
+    store = await open_store(tmp_path / "c.db")
     try:
         seen = SeenUsers()
         now = datetime(2026, 1, 5, 12, tzinfo=UTC)
@@ -175,7 +176,7 @@ async def test_the_user_row_is_not_rewritten_when_nothing_changed(tmp_path):
 async def test_a_rolled_back_transaction_leaves_nothing_remembered(tmp_path):
     """Only rows found already there are remembered: the first activity of a day, rolled back with
     its transaction (a refused answer), is written again by the next click."""
-    store = await Store.open(tmp_path / "c.db")
+    store = await open_store(tmp_path / "c.db")
     try:
         seen = SeenUsers()
         now = datetime(2026, 1, 5, 12, tzinfo=UTC)

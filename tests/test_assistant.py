@@ -23,13 +23,14 @@ from bot.core.command_line import handle_text
 MENTIONS = ("@everyone", "@here", "<!channel>", "<!here>", "<@U123>", "<@&42>")
 
 
-def settings_for(tmp_path: Path, **extra) -> Settings:
-    return Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR, **extra)
+def settings_for(database: Path | str, **extra) -> Settings:
+    return Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, **extra)
 
 
 @pytest.fixture
 async def companion(tmp_path):
-    core = await Companion.create(settings_for(tmp_path), clock=ManualClock(), fuzzing=False)
+    """On SQLite only: the assistant's skills; its history is tested on both databases below."""
+    core = await Companion.create(settings_for(tmp_path / "companion.db"), clock=ManualClock(), fuzzing=False)
     yield core
     await core.close()
 
@@ -46,14 +47,14 @@ async def turns(core: Companion, user: str) -> list[tuple[str, str]]:
     return await core.store.run(read)
 
 
-async def test_follow_up_survives_a_restart(tmp_path):
-    first = await Companion.create(settings_for(tmp_path), clock=ManualClock())
+async def test_follow_up_survives_a_restart(tmp_path, database):
+    first = await Companion.create(settings_for(database), clock=ManualClock())
     try:
         reply = await first.chat(ann(), "How do you say thank you in German?")
         assert "Danke" in reply.text
     finally:
         await first.close()
-    second = await Companion.create(settings_for(tmp_path), clock=ManualClock())
+    second = await Companion.create(settings_for(database), clock=ManualClock())
     try:
         reply = await second.chat(ann(), "And in Italian?")
         assert "Grazie" in reply.text
@@ -63,8 +64,8 @@ async def test_follow_up_survives_a_restart(tmp_path):
         await second.close()
 
 
-async def test_history_is_capped_exported_and_forgotten(tmp_path):
-    core = await Companion.create(settings_for(tmp_path, history_turns=3), clock=ManualClock())
+async def test_history_is_capped_exported_and_forgotten(tmp_path, database):
+    core = await Companion.create(settings_for(database, history_turns=3), clock=ManualClock())
     try:
         for n in range(5):
             await core.chat(ann(), f"What is {n} + {n}?")
@@ -83,8 +84,8 @@ async def test_history_is_capped_exported_and_forgotten(tmp_path):
         await core.close()
 
 
-async def test_no_history_kept_when_the_cap_is_zero(tmp_path):
-    core = await Companion.create(settings_for(tmp_path, history_turns=0), clock=ManualClock())
+async def test_no_history_kept_when_the_cap_is_zero(tmp_path, database):
+    core = await Companion.create(settings_for(database, history_turns=0), clock=ManualClock())
     try:
         await core.chat(ann(), "hello")
         assert await turns(core, "ann") == []
@@ -161,7 +162,7 @@ def test_arithmetic_never_evaluates_code(text):
         evaluate(expression)
 
 
-async def test_a_real_model_is_grounded_and_falls_back(tmp_path):
+async def test_a_real_model_is_grounded_and_falls_back(tmp_path, database):
     seen: list[dict] = []
     behaviour = {"mode": "ok"}
 
@@ -183,7 +184,7 @@ async def test_a_real_model_is_grounded_and_falls_back(tmp_path):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    settings = settings_for(tmp_path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="tiny", llm_api_key="sk-test",
+    settings = settings_for(database, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="tiny", llm_api_key="sk-test",
                             llm_timeout=0.5)
     core = await Companion.create(settings, clock=ManualClock())
     try:

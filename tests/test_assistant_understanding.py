@@ -28,6 +28,8 @@ def understanding() -> Understanding:
 
 @pytest.fixture
 async def core(tmp_path):
+    """On SQLite only: these test the assistant's understanding of language; the history it
+    stores is tested on both databases in test_assistant.py."""
     companion = await Companion.create(Settings(database=tmp_path / "c.db", content_dir=DEFAULT_CONTENT_DIR), clock=ManualClock())
     yield companion
     await companion.close()

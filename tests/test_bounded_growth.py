@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -38,8 +37,8 @@ def wrong_answer(question, seed: int) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR,
+def settings(database) -> Settings:
+    return Settings(database=database, content_dir=DEFAULT_CONTENT_DIR,
                     live_question_seconds=20, live_reveal_seconds=0)
 
 

@@ -49,8 +49,8 @@ async def standin():
 
 
 @pytest.fixture
-async def bot(standin, tmp_path):
-    b = Bot(standin, discord_settings(tmp_path, standin))
+async def bot(standin, database, tmp_path):
+    b = Bot(standin, discord_settings(database, standin))
     await b.start()
     yield b
     await b.stop()
@@ -105,7 +105,7 @@ async def press(standin: DiscordStandIn, user: User, message: dict, answer: str)
 # ---- the command tree ---------------------------------------------------------------------------
 
 async def test_sync_is_explicit_and_the_tree_obeys_discords_rules(standin, tmp_path):
-    settings = discord_settings(tmp_path, standin)
+    settings = discord_settings(tmp_path / "companion.db", standin)
     lines = await discord_cli.sync(settings, [int(GUILD_ID)])
     assert lines == [f"synced {len(standin.commands[GUILD_ID])} commands to guild {GUILD_ID}"]
     assert None not in standin.commands  # a guild sync never touches the global commands
@@ -138,11 +138,11 @@ def test_the_validator_catches_what_discord_rejects():
 
 
 async def test_no_sync_on_start_unless_asked_and_then_only_dev_guilds(standin, tmp_path):
-    b = Bot(standin, discord_settings(tmp_path, standin))
+    b = Bot(standin, discord_settings(tmp_path / "companion.db", standin))
     await b.start()
     await b.stop()
     assert not any("/commands" in r["path"] for r in standin.requests)
-    b = Bot(standin, discord_settings(tmp_path, standin, discord_sync_on_start=True, discord_dev_guilds=(int(GUILD_ID),)))
+    b = Bot(standin, discord_settings(tmp_path / "companion.db", standin, discord_sync_on_start=True, discord_dev_guilds=(int(GUILD_ID),)))
     await b.start()
     await b.stop()
     puts = [r["path"] for r in standin.requests if r["method"] == "PUT" and "/commands" in r["path"]]
@@ -156,7 +156,7 @@ def standin_app() -> str:
 
 async def test_bad_or_missing_token_is_one_line(standin, tmp_path):
     for token in ("wrong-token", None):
-        settings = discord_settings(tmp_path, standin, discord_token=token)
+        settings = discord_settings(tmp_path / "companion.db", standin, discord_token=token)
         with pytest.raises(AdapterError) as info:
             await discord_cli.invite(settings)
         message = str(info.value)
@@ -164,7 +164,7 @@ async def test_bad_or_missing_token_is_one_line(standin, tmp_path):
 
 
 async def test_invite_url_has_the_scopes_and_minimal_permissions(standin, tmp_path):
-    url = await discord_cli.invite(discord_settings(tmp_path, standin))
+    url = await discord_cli.invite(discord_settings(tmp_path / "companion.db", standin))
     assert f"client_id={standin_app()}" in url and "scope=bot+applications.commands" in url
     assert f"permissions={discord_cli.BOT_PERMISSIONS.value}" in url
     perms = discord_cli.BOT_PERMISSIONS
@@ -260,8 +260,8 @@ async def test_course_completion_grants_the_role(bot, standin):
     assert standin.role_grants == [(GUILD_ID, ann.id, COMPLETION_ROLE)]
 
 
-async def test_the_completion_role_can_be_named(standin, tmp_path):
-    bot = Bot(standin, discord_settings(tmp_path, standin, discord_completion_role="graduate"))
+async def test_the_completion_role_can_be_named(standin, database, tmp_path):
+    bot = Bot(standin, discord_settings(database, standin, discord_completion_role="graduate"))
     await bot.start()
     try:
         ann = User.make("Ann")
@@ -289,9 +289,9 @@ async def live_question(bot: Bot):
     return session["id"], question, session["seed"]
 
 
-async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
+async def test_live_quiz_with_fifty_players_and_a_restart(standin, database, tmp_path):
     clock = ManualClock()
-    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    bot = Bot(standin, discord_settings(database, standin), clock=clock)
     await bot.start()
     try:
         host = User.make("Host")
@@ -336,19 +336,19 @@ async def test_live_quiz_with_fifty_players_and_a_restart(standin, tmp_path):
         assert "51 players" in board and "🥇" in board
         top = await bot.core.store.run(lambda c: c.execute(
             "SELECT u.display_name FROM live_answers a JOIN users u ON u.id = a.user_pk WHERE a.session_id = ?"
-            " GROUP BY a.user_pk ORDER BY SUM(a.points) DESC, MIN(a.answered_at) LIMIT 1", (session,)).fetchone())
+            " GROUP BY a.user_pk, u.display_name ORDER BY SUM(a.points) DESC, MIN(a.answered_at), a.user_pk LIMIT 1", (session,)).fetchone())
         assert f"🥇 **{top[0]}**" in board
     finally:
         await bot.stop()
 
 
 @pytest.mark.parametrize("offline_seconds", [30, 20 * 60])
-async def test_a_restart_closes_an_open_questions_buttons_without_a_click(standin, tmp_path, offline_seconds):
+async def test_a_restart_closes_an_open_questions_buttons_without_a_click(standin, database, tmp_path, offline_seconds):
     """The process stops while a question is open and its deadline passes while it is down; the
     new process's live loop closes the question (or, past STALE_AFTER, the whole quiz) and removes
     the buttons of the message posted before the restart, though nobody clicked anything."""
     clock = ManualClock()
-    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    bot = Bot(standin, discord_settings(database, standin), clock=clock)
     await bot.start()
     try:
         await ask(standin, User.make("Host"), "live start", [opt("chapter", CHAPTER), opt("questions", 2)])
@@ -547,7 +547,7 @@ async def test_run_discord_serves_until_cancelled(standin, tmp_path):
     from bot.adapters.discord.runner import run_discord
     from bot.core.companion import Companion
 
-    settings = discord_settings(tmp_path, standin)
+    settings = discord_settings(tmp_path / "companion.db", standin)
     core = await Companion.create(settings)
     try:
         task = asyncio.create_task(run_discord(core, settings))
@@ -681,9 +681,9 @@ def test_disguised_links_are_never_rendered_as_links():
     assert len(long) <= 4096 and "](http://evil" not in long
 
 
-async def test_a_display_name_with_link_syntax_in_public_standings(standin, tmp_path):
+async def test_a_display_name_with_link_syntax_in_public_standings(standin, database, tmp_path):
     clock = ManualClock()
-    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    bot = Bot(standin, discord_settings(database, standin), clock=clock)
     await bot.start()
     try:
         host = User.make("Host")
@@ -724,11 +724,11 @@ async def test_a_live_quiz_that_cannot_be_posted_ends_and_the_starter_is_told(bo
     assert "Live quiz started" in embed_text(await ask(standin, host, "live start", [opt("chapter", CHAPTER), opt("questions", 1)]))
 
 
-async def test_losing_access_mid_quiz_ends_it_and_the_starter_hears_by_dm(standin, tmp_path, caplog):
+async def test_losing_access_mid_quiz_ends_it_and_the_starter_hears_by_dm(standin, database, tmp_path, caplog):
     from discord_standin import CHANNEL_ID
 
     clock = ManualClock()
-    bot = Bot(standin, discord_settings(tmp_path, standin), clock=clock)
+    bot = Bot(standin, discord_settings(database, standin), clock=clock)
     await bot.start()
     try:
         host = User.make("Host")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
@@ -38,8 +37,8 @@ def wrong_answer(question, seed: int) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR,
+def settings(database) -> Settings:
+    return Settings(database=database, content_dir=DEFAULT_CONTENT_DIR,
                     live_question_seconds=20, live_reveal_seconds=5)
 
 
@@ -190,11 +189,11 @@ async def test_export_and_forget_me_remove_every_row(companion):
     assert any(b.action == "forget:confirm" for b in confirm.buttons)
     await companion.handle_action(ann, "forget:confirm")
 
+    schema = await companion.store.tables()
+
     def rows_about(conn, user_id):
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         found = 0
-        for table in tables:
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
+        for table, columns in schema.items():
             for column in ("user_pk", "starter_pk"):
                 if column in columns:
                     found += conn.execute(
@@ -308,13 +307,8 @@ async def test_instructor_reload_keeps_good_content_and_reset_clears_a_student(t
 async def test_the_export_covers_every_table_about_a_user(companion):
     from bot.core.privacy import USER_TABLES
 
-    def tables_with_user_columns(conn):
-        found = set()
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            columns = {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}
-            if columns & {"user_pk", "starter_pk"}:
-                found.add(table)
-        return found
+    def tables_with_user_columns(schema):
+        return {table for table, columns in schema.items() if set(columns) & {"user_pk", "starter_pk"}}
 
     covered = {sql.split(" FROM ")[1].split()[0] for sql in USER_TABLES.values()}
-    assert await companion.store.run(tables_with_user_columns) <= covered
+    assert tables_with_user_columns(await companion.store.tables()) <= covered

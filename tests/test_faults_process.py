@@ -76,13 +76,13 @@ def test_a_read_only_database_used_by_a_running_process_is_answered_then_the_pro
     probe.write_text(textwrap.dedent("""
         import sys
         sys.path.insert(0, {root!r})
-        import bot.core.store as store
-        opened = store.Store.open
+        import bot.core.engines as engines
+        opened = engines.open_store
         async def open_then_read_only(*args, **kwargs):
             s = await opened(*args, **kwargs)
             await s.read(lambda c: c.execute("PRAGMA query_only=ON").fetchall())
             return s
-        store.Store.open = open_then_read_only
+        engines.open_store = open_then_read_only
         from bot.cli import main
         sys.exit(main(["console", "--jsonl"]))
     """).format(root=str(ROOT)))

@@ -11,6 +11,8 @@ import threading
 import pytest
 
 from bot.core.config import load_settings
+from bot.core.engines import open_store
+from bot.core.sqlite_store import SQLiteStore
 from bot.core.sqlite_thread import THREAD_NAME_PREFIX, SQLiteThread
 from bot.core.store import MigrationError, Store, StoreBusy, StoreFailed
 
@@ -31,7 +33,7 @@ def _all_stopped(before: list[threading.Thread]) -> list[threading.Thread]:
 
 
 async def _store(tmp_path, name="s.db") -> Store:
-    return await asyncio.wait_for(Store.open(tmp_path / name), 30)
+    return await asyncio.wait_for(open_store(tmp_path / name), 30)
 
 
 # ---- the connection threads --------------------------------------------------------------------
@@ -126,7 +128,7 @@ async def test_a_connection_that_cannot_be_made_or_is_given_up_on_leaves_no_thre
 # ---- an outside write lock ----------------------------------------------------------------------
 
 async def test_reads_answer_while_another_connection_holds_the_write_lock_and_writes_get_busy(tmp_path, monkeypatch):
-    monkeypatch.setattr(Store, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(SQLiteStore, "BUSY_TIMEOUT_MS", 300)
     store = await _store(tmp_path)
     try:
         await store.run(lambda c: c.execute("CREATE TABLE t (x INTEGER)"))
@@ -188,7 +190,7 @@ async def test_a_failing_migration_at_open_closes_every_connection(tmp_path):
     (folder / "0002_broken.sql").write_text("THIS IS NOT SQL;")
     before = _workers()
     with pytest.raises(MigrationError, match="0002_broken.sql"):
-        await asyncio.wait_for(Store.open(tmp_path / "m.db", migrations=folder), 30)
+        await asyncio.wait_for(open_store(tmp_path / "m.db", migrations=folder), 30)
     assert _all_stopped(before) == []
 
 
@@ -196,7 +198,7 @@ async def test_a_database_that_cannot_be_opened_leaves_no_thread(tmp_path):
     (tmp_path / "not-a-db").write_bytes(b"this is not an SQLite file, " * 100)
     before = _workers()
     with pytest.raises(StoreFailed, match="not a database"):
-        await asyncio.wait_for(Store.open(tmp_path / "not-a-db"), 30)
+        await asyncio.wait_for(open_store(tmp_path / "not-a-db"), 30)
     assert _all_stopped(before) == []
 
 
@@ -222,8 +224,8 @@ async def test_steady_writes_from_several_tasks_keep_the_wal_under_its_bound(tmp
     and it grew without limit (634 MB beside a 12 MB database). Here several tasks write for a
     few seconds, many times the bound in all, and the WAL file never passes it."""
     limit = 128 * 1024
-    monkeypatch.setattr(Store, "WAL_LIMIT_BYTES", limit)
-    bound = Store.wal_bound(limit)
+    monkeypatch.setattr(SQLiteStore, "WAL_LIMIT_BYTES", limit)
+    bound = SQLiteStore.wal_bound(limit)
     store = await _store(tmp_path, "w.db")
     wal = tmp_path / "w.db-wal"
     written = 0

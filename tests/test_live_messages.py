@@ -6,8 +6,9 @@ buttons without a click) and test_slack_live_message_rows.py; its clean-up in te
 from __future__ import annotations
 
 from bot.core import live_messages
+from bot.core.engines import open_store
 from bot.core.live_messages import LiveMessage
-from bot.core.store import Store, find_migrations
+from bot.core.store import find_migrations
 from tests.test_migrations import database_at
 
 SESSION = ("INSERT INTO live_sessions(id, platform, guild, channel, chapter, question_keys, seed, question_seconds, reveal_seconds,"
@@ -23,7 +24,7 @@ async def test_slacks_rows_move_into_the_one_table(tmp_path):
                      " VALUES (1, 0, 'C1', '1700000000.000100', '[{\"type\": \"section\"}]')")
 
     await database_at(path, 10, fill)
-    store = await Store.open(path)
+    store = await open_store(path)
     try:
         assert await store.schema_version() == find_migrations()[-1].version
         moved = await live_messages.find(store, "slack", 1, 0)
@@ -35,7 +36,7 @@ async def test_slacks_rows_move_into_the_one_table(tmp_path):
 
 
 async def test_a_platform_finds_its_own_messages_and_ended_sessions_lose_theirs(tmp_path):
-    store = await Store.open(tmp_path / "m.db")
+    store = await open_store(tmp_path / "m.db")
     try:
         await store.run(lambda c: [c.execute(SESSION, row) for row in [(1, "discord", "10", "question"), (2, "slack", "C2", "ended")]])
         await live_messages.record(store, LiveMessage(1, 0, "discord", "10", "111"))

@@ -18,8 +18,8 @@ from bot.core.command_line import handle_text
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(database=tmp_path / "c.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
+def settings(database) -> Settings:
+    return Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
 
 
 @pytest.fixture

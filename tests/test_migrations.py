@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.store import MigrationError, Store, find_migrations
+from bot.core.engines import open_store
+from bot.core.store import MigrationError, find_migrations
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
-    store = await Store.open(tmp_path / "new.db")
+    store = await open_store(tmp_path / "new.db")
     try:
         assert await store.schema_version() == find_migrations()[-1].version
         pragmas = await store.run(lambda c: (c.execute("PRAGMA journal_mode").fetchone()[0], c.execute("PRAGMA foreign_keys").fetchone()[0]))
@@ -27,7 +28,7 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
 
 async def database_at(path: Path, version: int, fill) -> None:
     """A database file as an older release left it: migrated up to `version`, then `fill(conn)`."""
-    store = await Store.open(path, migrate=False)
+    store = await open_store(path, migrate=False)
     try:
         await store.migrate(target=version)
         assert await store.schema_version() == version
@@ -47,7 +48,7 @@ async def test_an_old_database_upgrades_without_losing_rows(tmp_path):
         conn.execute("INSERT INTO quiz_answers VALUES (5, 0, '7:hola', '\"Hola\"', 1, 0, '2026-01-01')")
 
     await database_at(path, 1, fill)
-    store = await Store.open(path)  # start-up applies what is pending
+    store = await open_store(path)  # start-up applies what is pending
     try:
         assert await store.schema_version() == find_migrations()[-1].version
 
@@ -69,7 +70,7 @@ async def test_a_failing_migration_changes_nothing(tmp_path):
     folder.mkdir()
     (folder / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);")
     (folder / "0002_broken.sql").write_text("CREATE TABLE b (x INTEGER);\nTHIS IS NOT SQL;")
-    store = await Store.open(tmp_path / "m.db", migrate=False)
+    store = await open_store(tmp_path / "m.db", migrate=False)
     try:
         with pytest.raises(MigrationError, match="0002_broken.sql"):
             await store.migrate(migrations=folder)
@@ -94,7 +95,7 @@ async def test_a_migration_numbered_into_a_gap_is_applied_when_it_lands(tmp_path
     folder.mkdir()
     (folder / "0001_base.sql").write_text("CREATE TABLE a (x INTEGER);", encoding="utf-8")
     (folder / "0003_later.sql").write_text("CREATE TABLE c (x INTEGER);", encoding="utf-8")
-    store = await Store.open(tmp_path / "gap.db", migrations=folder)
+    store = await open_store(tmp_path / "gap.db", migrations=folder)
     try:
         (folder / "0002_reserved.sql").write_text("CREATE TABLE b (x INTEGER);", encoding="utf-8")
         applied = await store.migrate(migrations=folder)

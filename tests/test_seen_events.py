@@ -9,14 +9,14 @@ from datetime import timedelta
 
 from bot.core import seen_events
 from bot.core.clock import ManualClock
+from bot.core.engines import open_store
 from bot.core.seen_events import SeenEvents, SeenSignatures
-from bot.core.store import Store
 from tests.test_migrations import database_at
 
 
 async def test_an_event_id_is_handled_once_per_platform_across_restarts(tmp_path, monkeypatch):
     clock = ManualClock()
-    store = await Store.open(tmp_path / "s.db")
+    store = await open_store(tmp_path / "s.db")
     try:
         slack = SeenEvents("slack", store, clock)
         assert await slack.first("event:Ev1")
@@ -39,7 +39,7 @@ async def test_an_event_id_is_handled_once_per_platform_across_restarts(tmp_path
 
 
 async def test_a_signature_is_accepted_once_until_its_window_passes(tmp_path):
-    store = await Store.open(tmp_path / "s.db")
+    store = await open_store(tmp_path / "s.db")
     try:
         first, other = SeenSignatures(store, 360), SeenSignatures(store, 360)
         assert await first.first("v0=aa", 1_000, now=1_000)
@@ -57,7 +57,7 @@ async def test_slacks_tables_move_under_platform_neutral_names(tmp_path):
     await database_at(path, 10, lambda c: (
         c.execute("INSERT INTO slack_seen(id, seen_at) VALUES ('event:Ev9', '2026-01-01T00:00:00+00:00')"),
         c.execute("INSERT INTO slack_signatures(signature, expires_at) VALUES ('v0=cc', 4000000000)")))
-    store = await Store.open(path)
+    store = await open_store(path)
     try:
         clock = ManualClock()
         assert not await SeenEvents("slack", store, clock).first("event:Ev9")

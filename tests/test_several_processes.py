@@ -190,7 +190,8 @@ def test_a_migration_applied_by_another_process_meanwhile_is_skipped_not_an_erro
     write lock second must see it recorded and carry on (it used to fail: "table … already exists")."""
     import sqlite3
 
-    from bot.core.store import _apply_migrations, find_migrations
+    from bot.core.sqlite_store import _apply_migrations
+    from bot.core.store import find_migrations
 
     folder = tmp_path / "migrations"
     folder.mkdir()

@@ -41,7 +41,7 @@ def test_companion_refuses_a_bad_token_in_one_line(monkeypatch, tmp_path, capsys
 
 
 async def test_run_slack_runs_until_cancelled(tmp_path, standin):  # noqa: F811
-    settings = slack_settings(tmp_path, standin)
+    settings = slack_settings(tmp_path / "companion.db", standin)
     core = await Companion.create(settings)
     try:
         task = asyncio.create_task(run_slack(core, settings))
@@ -71,7 +71,7 @@ async def test_a_busy_port_is_one_line(tmp_path, standin):  # noqa: F811
     busy.bind(("127.0.0.1", 0))
     busy.listen()
     try:
-        settings = replace(slack_settings(tmp_path, standin, "http"), slack_port=busy.getsockname()[1])
+        settings = replace(slack_settings(tmp_path / "companion.db", standin, "http"), slack_port=busy.getsockname()[1])
         core = await Companion.create(settings)
         try:
             with pytest.raises(AdapterError) as info:

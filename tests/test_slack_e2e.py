@@ -213,8 +213,8 @@ async def play(w, controls: list[dict], player: str, i: int):
         ack = await w.send(s.view_submission(player, view, {"answer": {"text": {"type": "plain_text_input", "value": example}}}))
     return ack, click["response_url"].rsplit("/", 1)[1]
 
-async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  # noqa: F811
-    w = await open_world(tmp_path, standin, "socket")
+async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin, database):  # noqa: F811
+    w = await open_world(database, standin, "socket")
     loop = asyncio.create_task(w.core.live.run())
     try:
         started = await command(w, "live 7 2", user="UTEACH")
@@ -245,7 +245,7 @@ async def test_live_quiz_with_fifty_players_and_a_restart(tmp_path, standin):  #
         # Restart mid-session: a new app on the same database; the old message and buttons still work.
         await close_world(w)
         loop.cancel()
-        w = await open_world(tmp_path, standin, "socket", clock=w.clock)
+        w = await open_world(database, standin, "socket", clock=w.clock)
         loop = asyncio.create_task(w.core.live.run())
         _, late = await play(w, controls, "ULATE", 0)
         got = await standin.wait_for(lambda c: c.method == "response_url" and c.data["id"] == late)
@@ -330,8 +330,8 @@ async def test_forget_me_with_confirmation(world):  # noqa: F811
 
 # ---- deliveries, signatures, retries ----------------------------------------------------------------
 
-async def test_bad_or_stale_signature_is_rejected(tmp_path, standin):  # noqa: F811
-    w = await open_world(tmp_path, standin, "http")
+async def test_bad_or_stale_signature_is_rejected(tmp_path, standin, database):  # noqa: F811
+    w = await open_world(database, standin, "http")
     try:
         import time
 
@@ -347,8 +347,8 @@ async def test_bad_or_stale_signature_is_rejected(tmp_path, standin):  # noqa: F
         await close_world(w)
 
 
-async def test_events_api_retry_is_handled_once_over_http(tmp_path, standin):  # noqa: F811
-    w = await open_world(tmp_path, standin, "http")
+async def test_events_api_retry_is_handled_once_over_http(tmp_path, standin, database):  # noqa: F811
+    w = await open_world(database, standin, "http")
     try:
         event = standin.dm_event("UANN", "/help", event_id="Ev0RETRY")
         first = await standin.http(w.url, event)
@@ -361,8 +361,8 @@ async def test_events_api_retry_is_handled_once_over_http(tmp_path, standin):  #
         await close_world(w)
 
 
-async def test_repeated_envelopes_and_event_retries_are_handled_once(tmp_path, standin):  # noqa: F811
-    w = await open_world(tmp_path, standin, "socket")
+async def test_repeated_envelopes_and_event_retries_are_handled_once(tmp_path, standin, database):  # noqa: F811
+    w = await open_world(database, standin, "socket")
     try:
         payload = standin.slash_command("/companion", "help", "UANN")
         a = await standin.envelope("slash_commands", payload, envelope_id="env-1")
@@ -377,7 +377,7 @@ async def test_repeated_envelopes_and_event_retries_are_handled_once(tmp_path, s
         assert len(standin.calls_to("chat.postMessage")) == 1
         # After a restart the event id is still known (kept in SQLite).
         await close_world(w)
-        w = await open_world(tmp_path, standin, "socket")
+        w = await open_world(database, standin, "socket")
         await standin.envelope("events_api", event, retry_attempt=2)
         await asyncio.sleep(0.2)
         assert len(standin.calls_to("chat.postMessage")) == 1
@@ -390,14 +390,14 @@ async def test_repeated_envelopes_and_event_retries_are_handled_once(tmp_path, s
 NASTY = "<!channel> <@U0VICTIM> <!here> & <https://evil.example|click me> 1 < 2 > 0"
 
 
-async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin):  # noqa: F811
+async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin, database):  # noqa: F811
     content = tmp_path / "content"
     shutil.copytree(DEFAULT_CONTENT_DIR, content)
     lesson = next(content.glob("ch07*/lesson.md"))
     text = lesson.read_text(encoding="utf-8")
     lesson.write_text(text.replace("A base model completes text.", f"A base model completes text. {NASTY}", 1), encoding="utf-8")
     assert NASTY in lesson.read_text(encoding="utf-8")
-    w = await open_world(tmp_path, standin, "socket", content_dir=content)
+    w = await open_world(database, standin, "socket", content_dir=content)
     try:
         standin.names["UEVIL"] = "<!channel> & <@U0VICTIM>"
         page = await command(w, "lesson 7 shallow", user="UEVIL")
@@ -421,13 +421,13 @@ async def test_content_and_user_text_cannot_mention_or_link(tmp_path, standin): 
 
 # ---- settings ------------------------------------------------------------------------------------
 
-async def test_tokens_never_reach_the_logs(tmp_path, standin, caplog):  # noqa: F811
+async def test_tokens_never_reach_the_logs(tmp_path, standin, caplog, database):  # noqa: F811
     import logging
 
     from tests.slack_standin import APP_TOKEN, BOT_TOKEN
 
     caplog.set_level(logging.DEBUG)
-    w = await open_world(tmp_path, standin, "socket")
+    w = await open_world(database, standin, "socket")
     try:
         await command(w, "help")
         w.adapter.app.logger.info("a library printing a token: %s %s", BOT_TOKEN, APP_TOKEN)
@@ -442,7 +442,7 @@ def test_missing_or_bad_tokens_give_one_line(tmp_path):
     class Fake:
         api_base = "http://127.0.0.1:9/api/"
 
-    base = slack_settings(tmp_path, Fake())
+    base = slack_settings(tmp_path / "companion.db", Fake())
     cases = [replace(base, slack_bot_token=None), replace(base, slack_bot_token="xoxp-user-token"),
              replace(base, slack_app_token=None), replace(base, slack_app_token="xoxb-wrong"),
              replace(base, slack_mode="http", slack_signing_secret=None)]
@@ -456,7 +456,7 @@ def test_missing_or_bad_tokens_give_one_line(tmp_path):
 async def test_a_refused_token_is_one_line(tmp_path, standin):  # noqa: F811
     from dataclasses import replace
 
-    settings = replace(slack_settings(tmp_path, standin), slack_bot_token="xoxb-revoked-token")
+    settings = replace(slack_settings(tmp_path / "companion.db", standin), slack_bot_token="xoxb-revoked-token")
     core = await Companion.create(settings)
     try:
         adapter = SlackAdapter(core, settings)
@@ -625,11 +625,11 @@ def test_only_slacks_hooks_and_the_configured_api_base_are_trusted():
         assert not trusted_response_url(url, base), url
 
 
-async def test_a_bad_timestamp_is_401_and_a_replay_is_refused(tmp_path, standin, caplog):  # noqa: F811
+async def test_a_bad_timestamp_is_401_and_a_replay_is_refused(tmp_path, standin, caplog, database):  # noqa: F811
     import time
 
-    w = await open_world(tmp_path, standin, "http")
-    other = await open_world(tmp_path, standin, "http")  # a second process on the same database
+    w = await open_world(database, standin, "http")
+    other = await open_world(database, standin, "http")  # a second process on the same database
     try:
         payload = standin.slash_command("/companion", "help", "UANN")
         for bad in ("soon", "", "1e9", "١٧٠٠٠٠٠٠٠٠", "9" * 40):

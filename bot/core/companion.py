@@ -28,6 +28,7 @@ from .commands import COMMANDS
 from .config import Settings
 from .content import Course, load_course
 from .context import CoreContext
+from .engines import open_store
 from .inputs import clean_input, too_long
 from .lab import flags as lab_flags
 from .lab import lab_board, lab_export, ranking, reward_report, tasks
@@ -88,7 +89,7 @@ class Companion:
     async def create(cls, settings: Settings, clock: Clock | None = None, fuzzing: bool = True) -> Companion:
         """Load the content (raising ContentError if it is invalid) and open the migrated store."""
         course = load_course(settings.content_dir)
-        store = await Store.open(settings.database)
+        store = await open_store(settings.database)
         try:
             companion = cls(course, store, settings, clock, fuzzing)
             companion.assistant = Assistant.build(companion.ctx)

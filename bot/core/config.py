@@ -21,13 +21,32 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SECRET_SETTINGS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "COMPANION_LLM_API_KEY")
 
 
+def is_postgres_url(database: str | Path) -> bool:
+    """Whether a COMPANION_DB value names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return isinstance(database, str) and database.startswith(("postgresql://", "postgres://"))
+
+
+def database_label(database: str | Path) -> str:
+    """The database for messages and logs: a path as it is, a URL without its password."""
+    if not is_postgres_url(database):
+        return str(database)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(database))
+    if parts.password is None:
+        return str(database)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    database: Path = Path("companion.db")
+    #: A SQLite file, or a postgresql:// URL (a str, kept as written: a Path would fold its "//").
+    database: Path | str = Path("companion.db")
     content_dir: Path = DEFAULT_CONTENT_DIR
     quiz_questions: int = 10
     pass_threshold: float = 0.8
@@ -47,6 +66,7 @@ class Settings:
     discord_sync_on_start: bool = False
     discord_instructor_role: str | None = None  # role id or name
     discord_completion_role: str | None = None  # role id or name
+    discord_shard: tuple[int, int] | None = None  # (shard id, shard count): this process's gateway shard
     # Slack
     slack_api_base: str = "https://slack.com/api/"
     slack_mode: str = "socket"  # "socket" | "http"
@@ -182,6 +202,17 @@ def _rate(env: Mapping[str, str], name: str, default: tuple[int, float] | None) 
     return value
 
 
+def _shard(env: Mapping[str, str], name: str) -> tuple[int, int] | None:
+    """`ID/COUNT` (e.g. `0/4`: shard 0 of 4), or unset for discord.py's single shard."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    shard, sep, count = raw.partition("/")
+    if not (sep and shard.isascii() and shard.isdigit() and count.isascii() and count.isdigit()) or not 0 <= int(shard) < int(count) <= 10_000:
+        raise ConfigError(f"{name} must look like ID/COUNT with 0 <= ID < COUNT (e.g. 0/4), got {raw!r}")
+    return int(shard), int(count)
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -198,7 +229,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     content_dir = Path(env.get("COMPANION_CONTENT_DIR", "").strip() or DEFAULT_CONTENT_DIR)
     database = env.get("COMPANION_DB", "").strip() or "companion.db"
     return Settings(
-        database=Path(database),
+        database=database if is_postgres_url(database) else Path(database),
         content_dir=content_dir,
         quiz_questions=_int(env, "COMPANION_QUIZ_QUESTIONS", 10, 1, 100),
         pass_threshold=_fraction(env, "COMPANION_PASS_THRESHOLD", 0.8),
@@ -217,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         discord_sync_on_start=_flag(env, "DISCORD_SYNC_ON_START", False),
         discord_instructor_role=env.get("DISCORD_INSTRUCTOR_ROLE", "").strip() or None,
         discord_completion_role=env.get("DISCORD_COMPLETION_ROLE", "").strip() or None,
+        discord_shard=_shard(env, "DISCORD_SHARD"),
         slack_api_base=_url(env, "SLACK_API_BASE", "https://slack.com/api/"),
         slack_mode=_choice(env, "SLACK_MODE", "socket" if _secret(env, "SLACK_APP_TOKEN") or not _secret(env, "SLACK_SIGNING_SECRET") else "http",
                            ("socket", "http")),

@@ -51,8 +51,8 @@ def _match(conn, actor: Actor, who: str):
     about, a student who was never seen there."""
     return conn.execute(
         "SELECT u.id, u.user_id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
-        " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR u.display_name = ? COLLATE NOCASE"
-        " OR u.display_name = ? COLLATE NOCASE) ORDER BY u.user_id = ? DESC, u.id",
+        " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR LOWER(u.display_name) = LOWER(?)"
+        " OR LOWER(u.display_name) = LOWER(?)) ORDER BY u.user_id = ? DESC, u.id",
         (guild_of(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
 
 

@@ -13,7 +13,11 @@ its adapters can show their events; it also reads the database every `live_poll_
 session started by another process, or left mid-question by one that exited, is picked up.
 Every step is a compare-and-set on the session's phase, question and deadline inside one
 transaction: when two processes see the same deadline pass, one moves the session and emits
-its events, the other finds it already moved and emits nothing.
+its events, the other finds it already moved and emits nothing. Several replicas of one
+platform on PostgreSQL go further: only the replica that leads that platform's clock
+(`Store.lead("live-clock:PLATFORM")`, an advisory lock held by its connection) advances its
+sessions; the others leave them, and when the leader dies its lock goes with its connection
+and the next replica to poll takes the clock over, within `live_poll_seconds`.
 
 Answers: a class answers a question in the same few seconds, so the answers arriving together
 are written by one transaction (`AnswerBatch`, bot/core/answer_batch.py: group commit, each
@@ -129,7 +133,7 @@ def _claim(conn, session, **changes) -> bool:
     in (phase, question, deadline). False when another process (or command) moved it first."""
     sets = ", ".join(f"{column} = ?" for column in changes)
     return conn.execute(
-        f"UPDATE live_sessions SET {sets} WHERE id = ? AND phase = ? AND current = ? AND phase_ends_at IS ?",
+        f"UPDATE live_sessions SET {sets} WHERE id = ? AND phase = ? AND current = ? AND phase_ends_at IS NOT DISTINCT FROM ?",
         (*changes.values(), session["id"], session["phase"], session["current"], session["phase_ends_at"]),
     ).rowcount == 1
 
@@ -157,6 +161,8 @@ class LiveQuizzes:
 
     def add_source(self, name: str, source: RoundSource) -> None:
         self.sources[name] = source
+        #: The last `advance_due` left due sessions to the replica that leads their platform's clock.
+        self._deferred = False
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -231,10 +237,10 @@ class LiveQuizzes:
         session_id = conn.execute(
             "INSERT INTO live_sessions(platform, guild, channel, chapter, starter_pk, question_keys, seed, question_seconds,"
             " reveal_seconds, current, phase, phase_started_at, phase_ends_at, started_at, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'question', ?, ?, ?, ?) RETURNING id",
             (platform, guild, channel, number, user_pk, json.dumps(keys), seed, seconds,
              ctx.settings.live_reveal_seconds, iso(now), iso(now + timedelta(seconds=seconds)), iso(now), source),
-        ).lastrowid
+        ).fetchone()[0]
         session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
         return [self._question_event(session)]
 
@@ -348,22 +354,29 @@ class LiveQuizzes:
         if self._sweep_pending:
             self._sweep_pending = False
             await live_messages.delete_ended(self.ctx.store)
-        ids = await self.ctx.store.read(self._due_ids)
+        due = await self.ctx.store.read(self._due_ids)
+        leading: dict[str, bool] = {}
         events: list[LiveEvent] = []
-        for session_id in ids:
+        for session_id, platform in due:
+            if platform not in leading:
+                leading[platform] = await self.ctx.store.lead(f"live-clock:{platform}")
+            if not leading[platform]:
+                continue  # another replica runs this platform's clock
             try:
                 events += await self.ctx.store.run(self._advance_one, session_id)
             except Exception:
                 log.exception("live session %s failed; ending it", session_id)
                 events += await self.ctx.store.run(self._fail, session_id)
+        self._deferred = not all(leading.values())
         await self._publish(events)
         return events
 
-    def _due_ids(self, conn) -> list[int]:
+    def _due_ids(self, conn) -> list[tuple[int, str]]:
+        """(id, platform) of each due session of the platforms served."""
         now = iso(self.ctx.clock.now())
         where, names = self._platform_filter()
-        return [r[0] for r in conn.execute(f"SELECT id FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id",
-                                           (now, *names))]
+        return [(r[0], r[1]) for r in conn.execute(
+            f"SELECT id, platform FROM live_sessions WHERE phase != 'ended' AND phase_ends_at <= ?{where} ORDER BY id", (now, *names))]
 
     def _advance_one(self, conn, session_id: int) -> list[LiveEvent]:
         now = self.ctx.clock.now()
@@ -444,7 +457,8 @@ class LiveQuizzes:
 
     def _standings(self, conn, session_id: int, limit: int | None = STANDINGS_SHOWN):
         sql = ("SELECT u.display_name, SUM(a.points) AS points, SUM(a.correct) AS correct FROM live_answers a"
-               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk ORDER BY points DESC, MIN(a.answered_at)")
+               " JOIN users u ON u.id = a.user_pk WHERE a.session_id = ? GROUP BY a.user_pk, u.display_name"
+               " ORDER BY points DESC, MIN(a.answered_at), a.user_pk")  # ties: the earlier player, on either database
         rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""), (session_id,)).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -555,8 +569,9 @@ class LiveQuizzes:
                 # a change made meanwhile is in what is read, and one made later wakes the wait.
                 self._changed.clear()
                 deadline = await self.next_deadline()
-                wake = self.ctx.clock.now() + timedelta(seconds=self.ctx.settings.live_poll_seconds)
-                if deadline is not None:
+                now = self.ctx.clock.now()
+                wake = now + timedelta(seconds=self.ctx.settings.live_poll_seconds)
+                if deadline is not None and not (self._deferred and deadline <= now):  # past and another's to move: poll
                     wake = min(wake, deadline)
                 waits = [asyncio.ensure_future(self._changed.wait()),
                          asyncio.ensure_future(self.ctx.clock.sleep_until(wake))]

@@ -33,8 +33,9 @@ class LiveMessage:
 async def record(store: Store, message: LiveMessage) -> None:
     """Remember the message that shows a question (a repeat of the same question replaces it)."""
     await store.run(lambda conn: conn.execute(
-        "INSERT OR REPLACE INTO live_messages(session_id, question_index, platform, channel, message_id, rendering)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO live_messages(session_id, question_index, platform, channel, message_id, rendering)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, question_index) DO UPDATE SET platform = excluded.platform,"
+        " channel = excluded.channel, message_id = excluded.message_id, rendering = excluded.rendering",
         (message.session_id, message.question_index, message.platform, message.channel, message.message_id, message.rendering)))
 
 

@@ -7,11 +7,12 @@ of at least `MIN_PASSING_QUESTIONS` questions (or all of the chapter's, if it ha
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import actions
 from .content import Chapter
@@ -40,9 +41,15 @@ class AttemptScore(NamedTuple):
     def share(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
+    @classmethod
+    def of(cls, attempt_id: int, correct: int, question_keys: str, pruned_before: int) -> AttemptScore:
+        """From ATTEMPT_SCORE_COLUMNS: the number of questions is counted here, from the attempt's
+        JSON list of keys, because SQLite's and PostgreSQL's JSON functions differ."""
+        return cls(attempt_id, correct, len(json.loads(question_keys)), pruned_before)
 
-#: The columns of `quiz_attempts` that make an AttemptScore, in its fields' order.
-ATTEMPT_SCORE_COLUMNS = "id, correct, json_array_length(question_keys), pruned_before"
+
+#: The columns of `quiz_attempts` that make an AttemptScore (`AttemptScore.of`), in its order.
+ATTEMPT_SCORE_COLUMNS = "id, correct, question_keys, pruned_before"
 
 
 def best_attempt(attempts: Iterable[AttemptScore]) -> AttemptScore | None:
@@ -95,7 +102,7 @@ def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chap
     counts = dict(conn.execute(
         "SELECT depth, COUNT(*) FROM pages_read WHERE user_pk = ? AND chapter = ? AND page <= ? GROUP BY depth",
         (user_pk, chapter.number, pages)).fetchall())
-    attempts = [AttemptScore(*row) for row in conn.execute(
+    attempts = [AttemptScore.of(*row) for row in conn.execute(
         f"SELECT {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
         (user_pk, chapter.number))]
     return summarise_chapter(ctx, chapter, counts, attempts)
@@ -178,12 +185,12 @@ MEMBER_ATTEMPTS_SQL = (f"SELECT t.user_pk, t.chapter, {ATTEMPT_SCORE_COLUMNS}"
                        f" FROM quiz_attempts t JOIN memberships m ON m.user_pk = t.user_pk WHERE m.guild = ? AND {FINISHED_QUIZZES}")
 
 
-def group_attempts(rows: Iterable[Sequence[int]]) -> dict[tuple[int, int], list[AttemptScore]]:
+def group_attempts(rows: Iterable[Sequence[Any]]) -> dict[tuple[int, int], list[AttemptScore]]:
     """MEMBER_ATTEMPTS_SQL's rows per (user, chapter): what `summarise_chapter` and
     `best_attempt` read, for a whole class at once."""
     attempts: dict[tuple[int, int], list[AttemptScore]] = {}
     for user_pk, chapter, *score in rows:
-        attempts.setdefault((user_pk, chapter), []).append(AttemptScore(*score))
+        attempts.setdefault((user_pk, chapter), []).append(AttemptScore.of(*score))
     return attempts
 
 

@@ -121,15 +121,22 @@ def prune_attempts(conn: sqlite3.Connection, user_pk: int) -> None:
         "DELETE FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned'"
         " AND NOT EXISTS (SELECT 1 FROM quiz_answers a WHERE a.attempt_id = quiz_attempts.id)", (user_pk,))
     conn.execute(
-        "DELETE FROM quiz_attempts WHERE id IN (SELECT id FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned'"
-        " ORDER BY id DESC LIMIT -1 OFFSET ?)", (user_pk, KEEP_ABANDONED))
-    doomed = conn.execute(
-        "SELECT id, kind, chapter, pruned_before FROM ("
-        " SELECT id, kind, chapter, pruned_before,"
-        "  ROW_NUMBER() OVER (PARTITION BY kind, chapter ORDER BY id DESC) AS latest,"
-        "  ROW_NUMBER() OVER (PARTITION BY kind, chapter, json_array_length(question_keys) ORDER BY correct DESC, id) AS best"
-        " FROM quiz_attempts WHERE user_pk = ? AND status = 'finished')"
-        " WHERE latest > ? AND best > 1", (user_pk, KEEP_FINISHED)).fetchall()
+        "DELETE FROM quiz_attempts WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) AS newer"
+        " FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned') AS ranked WHERE newer > ?)", (user_pk, KEEP_ABANDONED))
+    finished = conn.execute("SELECT id, kind, chapter, pruned_before, correct, question_keys FROM quiz_attempts"
+                            " WHERE user_pk = ? AND status = 'finished' ORDER BY id DESC", (user_pk,)).fetchall()
+    # Ranked here rather than in SQL: a quiz's length is the length of a JSON list, and SQLite and
+    # PostgreSQL spell JSON functions differently. A user's finished attempts are few (pruned).
+    newer: dict[tuple[str, int], int] = {}
+    best: dict[tuple[str, int, int], tuple[int, int]] = {}  # per kind, chapter and length: (-correct, id) of the best
+    ranked = []
+    for attempt_id, kind, chapter, before, correct, keys in finished:
+        latest = newer[(kind, chapter)] = newer.get((kind, chapter), 0) + 1
+        group = (kind, chapter, len(json.loads(keys)))
+        best[group] = min(best.get(group, (-correct, attempt_id)), (-correct, attempt_id))
+        ranked.append((attempt_id, kind, chapter, before, latest, group))
+    doomed = [(attempt_id, kind, chapter, before) for attempt_id, kind, chapter, before, latest, group in ranked
+              if latest > KEEP_FINISHED and best[group][1] != attempt_id]
     if not doomed:
         return
     carried: dict[tuple[str, int], int] = {}
@@ -329,7 +336,7 @@ def _hint(conn, ctx: CoreContext, actor: Actor, attempt_id: int | None, position
     question = ctx.course.question(keys[attempt["position"]])
     if question is None or not question.hint:
         raise Refusal("This question has no hint. Trust your reading!")
-    conn.execute("INSERT OR IGNORE INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", (attempt["id"], attempt["position"], iso(now)))
+    conn.execute("INSERT INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (attempt["id"], attempt["position"], iso(now)))
     return question.hint
 
 

@@ -38,7 +38,7 @@ def record_review(conn: sqlite3.Connection, scheduler: Scheduler, user_pk: int, 
         " reviews, card_json, fsrs_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
         " ON CONFLICT(user_pk, question_key) DO UPDATE SET due = excluded.due, state = excluded.state,"
         " step = excluded.step, stability = excluded.stability, difficulty = excluded.difficulty,"
-        " last_review = excluded.last_review, reviews = reviews + 1, card_json = excluded.card_json,"
+        " last_review = excluded.last_review, reviews = review_cards.reviews + 1, card_json = excluded.card_json,"
         " fsrs_version = excluded.fsrs_version",
         (user_pk, question_key, iso(card.due), int(card.state), card.step, card.stability, card.difficulty,
          iso(card.last_review) if card.last_review else None, card.to_json(), FSRS_VERSION),

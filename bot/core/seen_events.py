@@ -72,7 +72,7 @@ class SeenEvents:
         now = self.clock.now()
 
         def tx(conn) -> bool:
-            new = conn.execute("INSERT OR IGNORE INTO seen_events(platform, event_id, seen_at) VALUES (?, ?, ?)",
+            new = conn.execute("INSERT INTO seen_events(platform, event_id, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                (self.platform, key, iso(now))).rowcount
             if prune:
                 conn.execute("DELETE FROM seen_events WHERE seen_at < ?", (iso(now - KEEP_IN_DB),))
@@ -104,7 +104,7 @@ class SeenSignatures:
 
         def tx(conn) -> bool:
             conn.execute("DELETE FROM seen_signatures WHERE expires_at < ?", (int(now),))
-            return bool(conn.execute("INSERT OR IGNORE INTO seen_signatures(signature, expires_at) VALUES (?, ?)",
+            return bool(conn.execute("INSERT INTO seen_signatures(signature, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                      (signature, timestamp + self.window_seconds)).rowcount)
 
         if not await self.store.run(tx):

@@ -41,6 +41,7 @@ from rich.text import Text
 from bot.adapters import AdapterError
 from bot.core.command_line import handle_text
 from bot.core.companion import Companion
+from bot.core.config import is_postgres_url
 from bot.core.live import LiveEvent
 from bot.core.replies import Reply, error
 from bot.core.store import StoreError, StoreFailed
@@ -346,6 +347,8 @@ def export_folder(companion: Companion) -> Path:
     configured = os.environ.get("COMPANION_EXPORT_DIR", "").strip()
     if configured:
         return Path(configured)
+    if is_postgres_url(companion.settings.database):  # no folder beside a database on a server: the working one
+        return Path("exports")
     return Path(companion.settings.database).parent / "exports"
 
 

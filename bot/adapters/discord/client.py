@@ -110,6 +110,9 @@ class CompanionClient(discord.Client):
         intents = discord.Intents.none()
         intents.guilds = True  # channels and roles (completion role by name), guild events
         intents.dm_messages = True  # DMs go to the conversation engine; DM content needs no privileged intent
+        if settings.discord_shard is not None:  # one gateway shard per process (README, "Deploying at scale")
+            kwargs.setdefault("shard_id", settings.discord_shard[0])
+            kwargs.setdefault("shard_count", settings.discord_shard[1])
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS, **kwargs)
         self.companion = companion
         self.settings = settings
