@@ -19,7 +19,7 @@ from discord_standin import DiscordStandIn, User, custom_ids, embed_text
 
 from bot.core.clock import ManualClock
 from tests.slack_fixtures import close_world, open_world, socket_world, standin  # noqa: F401
-from tests.slack_standin import elements, find, shown_text
+from tests.slack_standin import elements, shown_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = "@everyone <@123> [http://good.example](http://evil.example)"
