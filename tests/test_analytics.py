@@ -43,8 +43,8 @@ def member(name: str, guild: str = "g1") -> Actor:
 
 
 @pytest.fixture
-async def core(tmp_path):
-    settings = Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR)
+async def core(database):
+    settings = Settings(database=database, content_dir=DEFAULT_CONTENT_DIR)
     companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
     await companion.store.run(seed, companion.course, "test", "g1", "g2", companion.clock.now())
     yield companion

@@ -30,8 +30,9 @@ EVIL = "Ping @everyone and <@123> via [http://good.example](http://evil.example)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database=tmp_path / "companion.db", content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=20, live_reveal_seconds=0)
+def settings(database) -> Settings:
+    """The lab on each engine (conftest's `database`: a SQLite file, then a PostgreSQL database)."""
+    return Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=20, live_reveal_seconds=0)
 
 
 @pytest.fixture

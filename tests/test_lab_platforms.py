@@ -39,9 +39,9 @@ async def ask(standin: DiscordStandIn, user: User, name: str, options=None) -> d
     return await standin.answer(await standin.slash(user, name, options))
 
 
-async def test_discord_lab_write_rank_export_and_a_live_lab(discord, tmp_path):
+async def test_discord_lab_write_rank_export_and_a_live_lab(discord, database):
     clock = ManualClock()
-    bot = Bot(discord, discord_settings(tmp_path, discord), clock=clock)
+    bot = Bot(discord, discord_settings(database, discord), clock=clock)
     await bot.start()
     try:
         ann, bob = User.make("Ann"), User.make("Bob")

@@ -88,8 +88,8 @@ def _answers(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[list[Sequenc
     The positions' bits are distinct, so SUM is OR."""
     keys = conn.execute(f"SELECT id, question_keys FROM quiz_attempts WHERE id IN ({_marks(ids)})", tuple(ids)).fetchall()
     words = conn.execute(
-        f"SELECT attempt_id, position / {WORD}, SUM(CAST(correct AS BIGINT) << (position % {WORD})),"
-        f" SUM(CAST(hint_used AS BIGINT) << (position % {WORD})), SUM(CAST(1 AS BIGINT) << (position % {WORD}))"
+        f"SELECT attempt_id, position / {WORD}, SUM(CAST(correct AS BIGINT) << CAST(position % {WORD} AS INTEGER)),"
+        f" SUM(CAST(hint_used AS BIGINT) << CAST(position % {WORD} AS INTEGER)), SUM(CAST(1 AS BIGINT) << CAST(position % {WORD} AS INTEGER))"
         f" FROM quiz_answers WHERE attempt_id IN ({_marks(ids)}) GROUP BY attempt_id, position / {WORD}", tuple(ids)).fetchall()
     return keys, words
 
