@@ -119,6 +119,44 @@ def section_words(text: str) -> set[str]:
     return set(content_stems(text)) - _IGNORED
 
 
+#: A question that asks for a named one of a kind ("any real datasets I could use?", "name one from the resources"),
+#: not what the kind is: cues of a name wanted, or of something to use.
+_ASKS_NAMED = re.compile(r"\b(?:which|name|names|named|called|real|actual(?:ly)?|existing|download(?:able)?|recommend(?:ed|s)?"
+                         r"|suggest(?:ed|s)?|use|using|resources?|the one|other one)\b", re.I)
+#: Questions about the kind itself (its make-up, size, way of collecting), which a name does not answer.
+_ABOUT_THE_KIND = re.compile(r"\b(?:how|why)\b|\bmade (?:of|up)\b|\bstructur|\bformat|\bconsist|\bcontain|\blook like\b|\bgoes? into\b"
+                             r"|\bsizes?\b|\bbig\b(?! dataset)|\bcollect|\bdifferen", re.I)
+#: A follow-up that asks the same thing for another purpose ("and the one for training the base model?").
+_SAME_FOR = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then|what about|how about)[, ]+)|\b(?:the one|the other|which one|one for|instead)\b", re.I)
+#: Words for one purpose the lesson names in other words: a model trained "from scratch" or a "base model" is pretrained.
+_PURPOSE_SYNONYMS = {"pretrain": "scratch base pretrained pretraining foundation", "instruct": "instruction instructions chat assistant"}
+_PURPOSE = {k: set(content_stems(v)) | {k} for k, v in _PURPOSE_SYNONYMS.items()}
+
+
+#: A name before a word: capitalised words, or several joined by "/" ("Alpaca/Dolly datasets", "Hugging Face Transformers library").
+_NAME_BEFORE = re.compile(r"(?P<at>(?:\bThe\s+)?)(?P<name>(?<![\w-])[A-Z][\w.-]*(?:/[A-Z][\w.-]*)*)\s+(?P<w>[a-z][\w-]*)")
+
+
+def _names_a(text: str, kind: str) -> bool:
+    """The text names an instance of `kind` (a stem): a name just before the kind word ("The Pile dataset").
+    A capitalised first word of a sentence ("An instruction-tuned model", "Typical dataset sizes") is no name,
+    unless "The" introduces it or a "/" joins names."""
+    for m in _NAME_BEFORE.finditer(text):
+        if kind not in content_stems(m.group("w")):
+            continue
+        start = m.start("name")
+        sentence_start = not text[:start].strip() or re.search(r"(?:[.!?:\"(]\s*|\n\s*)$", text[:start]) is not None
+        if m.group("name").casefold() in STOPWORDS:
+            continue  # "the model learns to follow ANY instruction": emphasis, not a name
+        if not sentence_start or m.group("at") or "/" in m.group("name"):
+            return True
+    return False
+
+
+def _purposes(stems: set[str]) -> set[str]:
+    return {k for k, v in _PURPOSE.items() if stems & v}
+
+
 class SectionSkills(SkillBase):
     def _named_section(self, text: str, last: Turn, depth: str) -> Answer | None:
         """Before the word search: the chapter's gist, a panel named by its title, or a section whose heading
@@ -243,6 +281,42 @@ class SectionSkills(SkillBase):
                         counts[st] = counts.get(st, 0) + 1
             self._name_stem_counts = counts
         return {st for ns in named_sets for st in ns if counts.get(st, 0) <= 1}
+
+    def _named_instances(self, text: str, last: Turn, depth: str) -> Answer | None:
+        """"Any real datasets I could use?", "the resources name a big dataset for training from scratch, which?":
+        the units that name instances of a kind (a capitalised name before the kind word: "The Pile dataset",
+        "Alpaca/Dolly datasets"), narrowed to the purpose the question names ("for instruction tuning").
+        Why before the concepts: "an instruction dataset I could actually use" names the concept *instruction
+        dataset*, whose definition and Input/Target pairs were cited as the answer; a name was asked.
+        A short "and the one for the base model?" after such an answer asks the same of another purpose."""
+        kinds = [w for w in dict.fromkeys(content_stems(text)) if w not in _IGNORED]
+        found: list[tuple[SectionDoc, Unit, str]] = []
+        for kind in kinds:
+            found += [(doc, unit, kind) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, kind)]
+            if found:
+                break
+        carried = last.meta.get("instances")
+        if not found and carried and len(words(text)) <= 12 and _SAME_FOR.search(text) and not _HOW_MANY.search(text):
+            found = [(doc, unit, carried) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, carried)]
+        elif not found or not _ASKS_NAMED.search(text) or _ABOUT_THE_KIND.search(text) or _HOW_MANY.search(text):
+            return None
+        if not found or intent_of(text)[0] in ("why", "how", "difference", "simpler", "where", "detail"):
+            return None
+        first: dict[str, tuple[SectionDoc, Unit, str]] = {}
+        for d, u, k in found:
+            first.setdefault(u.text, (d, u, k))  # a unit said twice (at both depths) is named once
+        units = list(first.values())
+        wanted = _purposes(set(content_stems(text)))
+        fitting = [x for x in units if _purposes(set(x[1].stems)) & wanted]
+        units = fitting or units
+        doc, kind = units[0][0], units[0][2]
+        lines = ["The lesson names " + ("this one:" if len(units) == 1 else "these:")]
+        lines += [f"• {unit_line(u)} (*{d.title}*)" for d, u, _ in units[:5]]
+        lines += [f"(**{c.term.term}** itself is taught in another part of the course, {c.term.elsewhere}.)"
+                  for c in self.understanding.concepts(text) if c.elsewhere][:1]
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number,
+                "instances": kind}
+        return Answer("\n".join(lines), "course", meta, doc.citation)
 
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
