@@ -68,6 +68,8 @@ def _quantities(text: str, precise: bool = False) -> bool:
 
 _LEAD = re.compile(r"^([^:\n]{2,40}):")
 _EXAMPLE_OF = re.compile(r"\bexamples?\s+(?:of\s+)?(?:(?:a|an|the|some|any)\s+)?(?P<w>[a-z][\w-]+)", re.I)
+#: After "an example of a <noun>", a behaviour the noun shows: what the example is asked of.
+_BEHAVING = re.compile(r"\s+(?:being|acting|behaving|(?:that|who|which) (?:is|acts|behaves) (?:being )?)\b", re.I)
 _LISTY = re.compile(r"^(?:what|which)\s+(?:are|\w+s\b)|\b(?:list|which)\b|\bsteps\b", re.I)
 _EXAMPLE_CUE = re.compile(r"e\.g\.|for example|such as|\blike\b|\"[^\"]*\s[^\"]*\"|\binput:|\btarget:", re.I)
 
@@ -373,6 +375,8 @@ class SectionSkills(SkillBase):
         wstems = set(content_stems(word))
         if not wstems or wstems & subject_names or word.casefold() in STOPWORDS:
             return None
+        if _BEHAVING.match(text[m.end():]):
+            return None  # "an example of a model being honest": an example of the behaviour named after it, not of a model
         rest = section_words(text) - wstems
         scored: list[tuple[float, SectionDoc, Unit]] = []
         for doc in self.index.sections:
