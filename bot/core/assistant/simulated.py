@@ -95,7 +95,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             (w for doc in index.sections for u in doc.units for w in words(u.text)))
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._nickname, self._named_instances, self._concepts, self._named_section, self._list, self._facts, self._course]
+                        self._nickname, self._named_instances, self._labelled_item, self._concepts, self._named_section, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
