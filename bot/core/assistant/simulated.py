@@ -182,7 +182,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         return Answer("\n\n".join(lines), answers[-1][1].skill, dict(answers[-1][1].meta), cited.citation)
 
     def _one(self, text: str, last: Turn, depth: str) -> Answer:
-        found = (self._named_instances(text, last, depth) if last.meta.get("instances") else None) or self._followup(text, last)
+        found = (self._named_instances(text, last, depth) if last.text else None) or self._followup(text, last)
         if found is None:
             text = self._resolve_pronoun(text, last)
         if found is None:

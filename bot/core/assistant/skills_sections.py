@@ -297,9 +297,12 @@ class SectionSkills(SkillBase):
             found += [(doc, unit, kind) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, kind)]
             if found:
                 break
-        carried = last.meta.get("instances")
-        if not found and carried and len(words(text)) <= 12 and _SAME_FOR.search(text) and not _HOW_MANY.search(text):
+        asks_again = not found and len(words(text)) <= 12 and _SAME_FOR.search(text) and not _HOW_MANY.search(text)
+        carried = (last.meta.get("instances") or self._kind_of(last)) if asks_again and last.text else None
+        if carried:
             found = [(doc, unit, carried) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, carried)]
+            if not (last.meta.get("instances") or any(_purposes(set(u.stems)) & _purposes(set(content_stems(text))) for _, u, _ in found)):
+                return None  # carried from the wording of an answer about something else: only when it asks for another purpose
         elif not found or not _ASKS_NAMED.search(text) or _ABOUT_THE_KIND.search(text) or _HOW_MANY.search(text):
             return None
         if not found or intent_of(text)[0] in ("why", "how", "difference", "simpler", "where", "detail"):
@@ -319,6 +322,14 @@ class SectionSkills(SkillBase):
         meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number,
                 "instances": kind}
         return Answer("\n".join(lines), "course", meta, doc.citation)
+
+    def _kind_of(self, last: Turn) -> str | None:
+        """The kind an earlier answer's subject is an instance of: "what's the Pile?" was about a name the lesson
+        gives as "The Pile dataset", so "and the one for instruction tuning?" asks for another dataset."""
+        said = [last.text] + [u.text for d in self.index.sections for u in d.units
+                              if last.meta.get("term") and str(last.meta["term"]).casefold() in u.text.casefold()]
+        return next((k for text in said for m in _NAME_BEFORE.finditer(text) for k in content_stems(m.group("w"))
+                     if k not in _IGNORED and _names_a(text, k)), None)
 
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
