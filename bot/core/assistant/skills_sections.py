@@ -291,16 +291,13 @@ class SectionSkills(SkillBase):
         Why before the concepts: "an instruction dataset I could actually use" names the concept *instruction
         dataset*, whose definition and Input/Target pairs were cited as the answer; a name was asked.
         A short "and the one for the base model?" after such an answer asks the same of another purpose."""
-        kinds = [w for w in dict.fromkeys(content_stems(text)) if w not in _IGNORED]
-        found: list[tuple[SectionDoc, Unit, str]] = []
-        for kind in kinds:
-            found += [(doc, unit, kind) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, kind)]
-            if found:
-                break
+        named = self._named_units()
+        kind = next((w for w in dict.fromkeys(content_stems(text)) if w not in _IGNORED and w in named), None)
+        found = [(doc, unit, kind) for doc, unit in named[kind]] if kind else []
         asks_again = not found and len(words(text)) <= 12 and _SAME_FOR.search(text) and not _HOW_MANY.search(text)
         carried = (last.meta.get("instances") or self._kind_of(last)) if asks_again and last.text else None
         if carried:
-            found = [(doc, unit, carried) for doc in self.index.sections for unit in doc.units if _names_a(unit.text, carried)]
+            found = [(doc, unit, carried) for doc, unit in named.get(carried, [])]
             if not (last.meta.get("instances") or any(_purposes(set(u.stems)) & _purposes(set(content_stems(text))) for _, u, _ in found)):
                 return None  # carried from the wording of an answer about something else: only when it asks for another purpose
         elif not found or not _ASKS_NAMED.search(text) or _ABOUT_THE_KIND.search(text) or _HOW_MANY.search(text):
@@ -322,6 +319,21 @@ class SectionSkills(SkillBase):
         meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number,
                 "instances": kind}
         return Answer("\n".join(lines), "course", meta, doc.citation)
+
+    def _named_units(self) -> dict[str, list[tuple[SectionDoc, Unit]]]:
+        """Every kind the lesson names instances of (a stem), with the units naming them: read once, not per question."""
+        named = self.__dict__.get("_named_by_kind")
+        if named is None:
+            named = {}
+            for doc in self.index.sections:
+                for unit in doc.units:
+                    for m in _NAME_BEFORE.finditer(unit.text):
+                        for k in content_stems(m.group("w")):
+                            units = named.setdefault(k, []) if k not in _IGNORED and _names_a(unit.text, k) else None
+                            if units is not None and not (units and units[-1][1] is unit):
+                                units.append((doc, unit))
+            self._named_by_kind = named
+        return named
 
     def _kind_of(self, last: Turn) -> str | None:
         """The kind an earlier answer's subject is an instance of: "what's the Pile?" was about a name the lesson
