@@ -622,3 +622,31 @@ def test_an_aside_about_my_english_is_not_a_question():
     assert _about_my_english("more simple please, english is not my first language") == "more simple please"
     assert _about_my_english("my english is not very good") == "explain that more simply"
     assert _about_my_english("what is the English for hola?") == "what is the English for hola?"
+
+
+def test_a_name_before_a_kind_word_is_an_instance_but_a_sentence_opening_is_not():
+    from bot.core.assistant.skills_sections import _names_a
+    assert _names_a("The Pile dataset for pretraining", "dataset")
+    assert _names_a("Alpaca/Dolly datasets for instruction tuning", "dataset")
+    assert _names_a("Hugging Face Transformers library", "librari")
+    assert not _names_a("Typical dataset sizes: 10K-100K instruction-response pairs", "dataset")
+    assert not _names_a("Typical dataset sizes: 10K-100K instruction-response pairs", "instruct")  # "100K instruction"
+    assert not _names_a("After seeing thousands of examples, the model learns to follow ANY instruction!", "instruct")
+
+
+def test_the_part_named_before_its_whole_is_asked(understanding):
+    assert [c.term.term for c in understanding.understand("what's the goal of the honesty part of alignment").asked][0] == "honesty"
+
+
+async def test_a_named_instance_is_narrowed_to_the_purpose_and_carried_to_a_follow_up(core):
+    first = await core.chat(ann(), "is there a real dataset I could use for instruction tuning?")
+    assert "Alpaca" in first.text and "Pile" not in first.text and "What's Next?" in first.text
+    second = await core.chat(ann(), "and the one for pretraining?")
+    assert "Pile" in second.text and "Alpaca" not in second.text
+
+
+async def test_a_labelled_step_is_answered_with_its_lines_unless_a_concept_inside_it_is_asked(core):
+    steps = await core.chat(ann(), "steps of phase 3?")
+    assert "KL-divergence penalty" in steps.text and "judge" in steps.text and "Phase 3" in steps.text
+    inside = await core.chat(ann("bo"), "what is the KL penalty in phase 3")
+    assert "Phase 3 - " not in inside.text and "drift" in inside.text

@@ -95,7 +95,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             (w for doc in index.sections for u in doc.units for w in words(u.text)))
         self.faq = FaqIndex(course, self.understanding)
         self._skills = [self._social, self._rewrite, self._summarise, self._translate, self._arithmetic,
-                        self._nickname, self._concepts, self._named_section, self._list, self._facts, self._course]
+                        self._nickname, self._named_instances, self._labelled_item, self._concepts, self._named_section, self._list, self._facts, self._course]
 
     def answer(self, message: str, last: Turn | None = None, depth: str = "shallow") -> Answer:
         plain = normalise(message)
@@ -182,7 +182,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         return Answer("\n\n".join(lines), answers[-1][1].skill, dict(answers[-1][1].meta), cited.citation)
 
     def _one(self, text: str, last: Turn, depth: str) -> Answer:
-        found = self._followup(text, last)
+        found = (self._named_instances(text, last, depth) if last.text else None) or self._followup(text, last)
         if found is None:
             text = self._resolve_pronoun(text, last)
         if found is None:

@@ -47,7 +47,8 @@ _GATED = frozenset({"define", "how", "why", "purpose"})
 #: A reply that already says it doesn't know (part of) what was asked.
 _ADMITS = re.compile(r"don't know|doesn't say|does not say|won't guess|I don't|isn't in", re.I)
 #: Words between a concept and a later one that make the later one its setting: "X in Y", "X mean for a Y".
-_SETTING_WORDS = frozenset({"in", "for", "of", "within", "inside", "during", "under", "mean", "means", "a", "an", "the", "used", "when"})
+_SETTING_WORDS = frozenset({"in", "for", "of", "within", "inside", "during", "under", "mean", "means", "a", "an", "the", "used", "when",
+                            "part", "aspect", "side", "component", "element", "pillar"})  # "the honesty part of alignment"
 _JOINED = re.compile(r"^\s*(?:,|and|or|&|as well as|plus)(?:\s+(?:the|a|an|also))?\s*$", re.I)
 
 

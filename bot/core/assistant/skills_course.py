@@ -33,7 +33,48 @@ QUANTITY_WORDS = frozenset(stem(w) for w in ["long", "big", "many", "much", "lar
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
+#: A labelled item of an ordered list the question names: "phase 3", "step two", "the third phase".
+_LABEL_NAMED = re.compile(r"\b(?P<kind>phase|step|stage)\s*(?P<n>\d+|one|two|three|four|five)\b"
+                          r"|\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth)\s+(?P<kind2>phase|step|stage)\b", re.I)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+#: Intents a labelled item's own lines answer: what it is, what happens in it, its steps, how it works.
+_ITEM_INTENTS = ("define", "list", "how", "simpler")
+
+
+def _label_of(text: str) -> tuple[str, int] | None:
+    m = _LABEL_NAMED.search(text)
+    if m is None:
+        return None
+    kind = (m.group("kind") or m.group("kind2")).casefold()
+    raw = (m.group("n") or m.group("nth")).casefold()
+    return kind, int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+
+
 class CourseSkills(SkillBase):
+    def _labelled_item(self, text: str, last: Turn, depth: str) -> Answer | None:
+        """"Steps of phase 3?", "what happens in the second phase": the lesson's item labelled so ("Phase 3 - …:")
+        with the lines under it. Why: the concepts the label's title names (PPO, the reward model) were
+        answered by their definitions, which leave out what the phase does (the KL penalty against drift).
+        Only when the question asks what the item is or holds, and names no concept beyond the item's title."""
+        label = _label_of(text)
+        if label is None or self.understanding.understand(text).intent not in _ITEM_INTENTS:
+            return None
+        kind, number = label
+        for doc in sorted(self.index.sections, key=lambda d: d.depth != depth):
+            for lead, items in _lists_of(doc):
+                m = re.match(r"\W*(phase|step|stage)\s*(\d+)", lead, re.I)
+                if m is None or m.group(1).casefold() != kind or int(m.group(2)) != number:
+                    continue
+                own = {c.term.term for c in self.understanding.concepts(lead)}
+                if any(c.term.term not in own for c in self.understanding.concepts(text)):
+                    return None  # "what is the KL penalty in phase 3": about a thing in it, the phase is its setting
+                title = lead.rstrip(":").strip("* ")
+                lines = [f"**{title}**:"] + [f"{n}. {item}" for n, item in enumerate(items, 1)]
+                meta = {"skill": "course", "term": None, "item": title, "section": doc.title, "depth": doc.depth,
+                        "chapter": doc.chapter.number}
+                return Answer("\n".join(lines), "course", meta, doc.citation)
+        return None
+
     # ---- lists ----------------------------------------------------------------------------
 
     _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)

@@ -68,6 +68,8 @@ def _quantities(text: str, precise: bool = False) -> bool:
 
 _LEAD = re.compile(r"^([^:\n]{2,40}):")
 _EXAMPLE_OF = re.compile(r"\bexamples?\s+(?:of\s+)?(?:(?:a|an|the|some|any)\s+)?(?P<w>[a-z][\w-]+)", re.I)
+#: After "an example of a <noun>", a behaviour the noun shows: what the example is asked of.
+_BEHAVING = re.compile(r"\s+(?:being|acting|behaving|(?:that|who|which) (?:is|acts|behaves) (?:being )?)\b", re.I)
 _LISTY = re.compile(r"^(?:what|which)\s+(?:are|\w+s\b)|\b(?:list|which)\b|\bsteps\b", re.I)
 _EXAMPLE_CUE = re.compile(r"e\.g\.|for example|such as|\blike\b|\"[^\"]*\s[^\"]*\"|\binput:|\btarget:", re.I)
 
@@ -117,6 +119,44 @@ def _other_inflections(text: str, title: str) -> set[str]:
 def section_words(text: str) -> set[str]:
     """What a question asks about, without the words every question has."""
     return set(content_stems(text)) - _IGNORED
+
+
+#: A question that asks for a named one of a kind ("any real datasets I could use?", "name one from the resources"),
+#: not what the kind is: cues of a name wanted, or of something to use.
+_ASKS_NAMED = re.compile(r"\b(?:which|name|names|named|called|real|actual(?:ly)?|existing|download(?:able)?|recommend(?:ed|s)?"
+                         r"|suggest(?:ed|s)?|use|using|resources?|the one|other one)\b", re.I)
+#: Questions about the kind itself (its make-up, size, way of collecting), which a name does not answer.
+_ABOUT_THE_KIND = re.compile(r"\b(?:how|why)\b|\bmade (?:of|up)\b|\bstructur|\bformat|\bconsist|\bcontain|\blook like\b|\bgoes? into\b"
+                             r"|\bsizes?\b|\bbig\b(?! dataset)|\bcollect|\bdifferen", re.I)
+#: A follow-up that asks the same thing for another purpose ("and the one for training the base model?").
+_SAME_FOR = re.compile(r"^(?:(?:and|so|ok(?:ay)?|then|what about|how about)[, ]+)|\b(?:the one|the other|which one|one for|instead)\b", re.I)
+#: Words for one purpose the lesson names in other words: a model trained "from scratch" or a "base model" is pretrained.
+_PURPOSE_SYNONYMS = {"pretrain": "scratch base pretrained pretraining foundation", "instruct": "instruction instructions chat assistant"}
+_PURPOSE = {k: set(content_stems(v)) | {k} for k, v in _PURPOSE_SYNONYMS.items()}
+
+
+#: A name before a word: capitalised words, or several joined by "/" ("Alpaca/Dolly datasets", "Hugging Face Transformers library").
+_NAME_BEFORE = re.compile(r"(?P<at>(?:\bThe\s+)?)(?P<name>(?<![\w-])[A-Z][\w.-]*(?:/[A-Z][\w.-]*)*)\s+(?P<w>[a-z][\w-]*)")
+
+
+def _names_a(text: str, kind: str) -> bool:
+    """The text names an instance of `kind` (a stem): a name just before the kind word ("The Pile dataset").
+    A capitalised first word of a sentence ("An instruction-tuned model", "Typical dataset sizes") is no name,
+    unless "The" introduces it or a "/" joins names."""
+    for m in _NAME_BEFORE.finditer(text):
+        if kind not in content_stems(m.group("w")):
+            continue
+        start = m.start("name")
+        sentence_start = not text[:start].strip() or re.search(r"(?:[.!?:\"(]\s*|\n\s*)$", text[:start]) is not None
+        if m.group("name").casefold() in STOPWORDS:
+            continue  # "the model learns to follow ANY instruction": emphasis, not a name
+        if not sentence_start or m.group("at") or "/" in m.group("name"):
+            return True
+    return False
+
+
+def _purposes(stems: set[str]) -> set[str]:
+    return {k for k, v in _PURPOSE.items() if stems & v}
 
 
 class SectionSkills(SkillBase):
@@ -244,6 +284,65 @@ class SectionSkills(SkillBase):
             self._name_stem_counts = counts
         return {st for ns in named_sets for st in ns if counts.get(st, 0) <= 1}
 
+    def _named_instances(self, text: str, last: Turn, depth: str) -> Answer | None:
+        """"Any real datasets I could use?", "the resources name a big dataset for training from scratch, which?":
+        the units that name instances of a kind (a capitalised name before the kind word: "The Pile dataset",
+        "Alpaca/Dolly datasets"), narrowed to the purpose the question names ("for instruction tuning").
+        Why before the concepts: "an instruction dataset I could actually use" names the concept *instruction
+        dataset*, whose definition and Input/Target pairs were cited as the answer; a name was asked.
+        A short "and the one for the base model?" after such an answer asks the same of another purpose."""
+        named = self._named_units()
+        kind = next((w for w in dict.fromkeys(content_stems(text)) if w not in _IGNORED and w in named), None)
+        found = [(doc, unit, kind) for doc, unit in named[kind]] if kind else []
+        asks_again = not found and len(words(text)) <= 12 and _SAME_FOR.search(text) and not _HOW_MANY.search(text)
+        carried = (last.meta.get("instances") or self._kind_of(last)) if asks_again and last.text else None
+        if carried:
+            found = [(doc, unit, carried) for doc, unit in named.get(carried, [])]
+            if not (last.meta.get("instances") or any(_purposes(set(u.stems)) & _purposes(set(content_stems(text))) for _, u, _ in found)):
+                return None  # carried from the wording of an answer about something else: only when it asks for another purpose
+        elif not found or not _ASKS_NAMED.search(text) or _ABOUT_THE_KIND.search(text) or _HOW_MANY.search(text):
+            return None
+        if not found or intent_of(text)[0] in ("why", "how", "difference", "simpler", "where", "detail"):
+            return None
+        first: dict[str, tuple[SectionDoc, Unit, str]] = {}
+        for d, u, k in found:
+            first.setdefault(u.text, (d, u, k))  # a unit said twice (at both depths) is named once
+        units = list(first.values())
+        wanted = _purposes(set(content_stems(text)))
+        fitting = [x for x in units if _purposes(set(x[1].stems)) & wanted]
+        units = fitting or units
+        doc, kind = units[0][0], units[0][2]
+        lines = ["The lesson names " + ("this one:" if len(units) == 1 else "these:")]
+        lines += [f"• {unit_line(u)} (*{d.title}*)" for d, u, _ in units[:5]]
+        lines += [f"(**{c.term.term}** itself is taught in another part of the course, {c.term.elsewhere}.)"
+                  for c in self.understanding.concepts(text) if c.elsewhere][:1]
+        meta = {"skill": "course", "term": None, "section": doc.title, "depth": doc.depth, "chapter": doc.chapter.number,
+                "instances": kind}
+        return Answer("\n".join(lines), "course", meta, doc.citation)
+
+    def _named_units(self) -> dict[str, list[tuple[SectionDoc, Unit]]]:
+        """Every kind the lesson names instances of (a stem), with the units naming them: read once, not per question."""
+        named = self.__dict__.get("_named_by_kind")
+        if named is None:
+            named = {}
+            for doc in self.index.sections:
+                for unit in doc.units:
+                    for m in _NAME_BEFORE.finditer(unit.text):
+                        for k in content_stems(m.group("w")):
+                            units = named.setdefault(k, []) if k not in _IGNORED and _names_a(unit.text, k) else None
+                            if units is not None and not (units and units[-1][1] is unit):
+                                units.append((doc, unit))
+            self._named_by_kind = named
+        return named
+
+    def _kind_of(self, last: Turn) -> str | None:
+        """The kind an earlier answer's subject is an instance of: "what's the Pile?" was about a name the lesson
+        gives as "The Pile dataset", so "and the one for instruction tuning?" asks for another dataset."""
+        said = [last.text] + [u.text for d in self.index.sections for u in d.units
+                              if last.meta.get("term") and str(last.meta["term"]).casefold() in u.text.casefold()]
+        return next((k for text in said for m in _NAME_BEFORE.finditer(text) for k in content_stems(m.group("w"))
+                     if k not in _IGNORED and _names_a(text, k)), None)
+
     def _instances(self, text: str) -> Answer | None:
         """"Which datasets are mentioned?": the units that name instances of the plural asked about
         ("Alpaca/Dolly datasets", "The Pile dataset"), wherever they are in the lesson."""
@@ -299,6 +398,8 @@ class SectionSkills(SkillBase):
         wstems = set(content_stems(word))
         if not wstems or wstems & subject_names or word.casefold() in STOPWORDS:
             return None
+        if _BEHAVING.match(text[m.end():]):
+            return None  # "an example of a model being honest": an example of the behaviour named after it, not of a model
         rest = section_words(text) - wstems
         scored: list[tuple[float, SectionDoc, Unit]] = []
         for doc in self.index.sections:

@@ -90,6 +90,9 @@ class Question:
         toks = tokens(self.text)
         start = len(toks) - len(tokens(self.asking_clause))
         found = [c for c in self.concepts if c.start >= start]
+        part = [c for c in found if _PART_OF.match(" ".join(toks[c.end:c.end + 3]))]
+        if part:  # "the goal of the honesty part of alignment": the part is asked about, not the whole
+            found = part + [c for c in found if c not in part]
         if self.intent not in ("why", "how", "purpose"):
             return found
 
@@ -101,6 +104,8 @@ class Question:
         return sorted(found, key=rank)
 
 
+#: The words after a concept that make it a part of the next one ("the honesty part of alignment").
+_PART_OF = re.compile(r"^(?:part|parts|aspect|aspects|side|component|element|bit|piece|pillar) (?:of|in)\b")
 #: The words before a concept that make it what a why/how question asks about ("… need RLHF", "bother with RLHF").
 _OBJECT_OF = re.compile(r"\b(?:need|needs|require|requires|bother with|add|adds|apply|applies)$")
 #: The words before a concept that make it an example of something else ("models like ChatGPT").
