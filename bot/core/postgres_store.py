@@ -260,12 +260,7 @@ class PostgresStore(Store):
         try:
             return await self._in_thread(self._transaction, write, fn, args)
         except (psycopg.Error, PoolTimeout) as exc:
-            problem = storage_error(exc)
-            if problem is None:
-                raise
-            if isinstance(problem, StoreFailed):
-                self._fail(problem)
-            raise problem from exc
+            self._raise_sorted(exc, storage_error(exc))
 
     def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
         """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again after a
@@ -339,12 +334,7 @@ class PostgresStore(Store):
         try:
             return await self._in_thread(self._lead, job)
         except psycopg.Error as exc:
-            problem = storage_error(exc)
-            if problem is None:
-                raise
-            if isinstance(problem, StoreFailed):
-                self._fail(problem)
-            raise problem from exc
+            self._raise_sorted(exc, storage_error(exc))
 
     def _lead(self, job: str) -> bool:
         with self._leader_lock:

@@ -165,12 +165,7 @@ class SQLiteStore(Store):
         try:
             return await self._db.call(self._transaction, begin, fn, args)
         except sqlite3.Error as exc:
-            problem = storage_error(exc)
-            if problem is None:
-                raise
-            if isinstance(problem, StoreFailed):
-                self._fail(problem)
-            raise problem from exc
+            self._raise_sorted(exc, storage_error(exc))
 
     def _transaction(self, conn: sqlite3.Connection, begin: str, fn: Callable[..., T], args: tuple) -> T:
         """On the database thread: `fn(conn, *args)` between `begin` and COMMIT (ROLLBACK if it raises)."""

@@ -39,7 +39,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .config import MIGRATIONS_DIR
 
@@ -175,6 +175,16 @@ class Store:
         raise NotImplementedError
 
     # ---- failure --------------------------------------------------------------------------
+
+    def _raise_sorted(self, exc: BaseException, problem: StoreError | None) -> NoReturn:
+        """Raise an engine's error as what it is: `problem` (busy, or failed — remembered, so that
+        every later call fails at once and `wait_failed` wakes up), or, when the engine's error is
+        no storage fault (a bug: a constraint, a syntax error), the error itself unchanged."""
+        if problem is None:
+            raise exc
+        if isinstance(problem, StoreFailed):
+            self._fail(problem)
+        raise problem from exc
 
     def _fail(self, problem: StoreFailed) -> None:
         if self.failure is None:
