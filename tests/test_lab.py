@@ -272,6 +272,9 @@ async def test_live_lab_with_fifty_voters_and_a_restart(settings):
             "SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers").fetchone()[:])
         assert tuple(counted) == (51, 51)
         assert await usable_pairs(core) == 51  # one comparison per vote
+        status = await core.live.status(person("late"))
+        assert status.text.startswith("🎯 Live lab on chapter") and "round 1 of 2 is open" in status.text
+        assert "Live quizzes" not in (await core.progress(person("late"))).text  # a vote is no quiz answer
         clock.advance(seconds=21)
         events = await core.live.advance_due()
         closed = next(e for e in events if e.kind == "closed")
@@ -294,7 +297,7 @@ async def _append(seen: list, event) -> None:
 
 # ---- export, privacy, classes ---------------------------------------------------------------------------
 
-async def test_export_is_trl_shaped_and_leaves_out_flagged_data(core):
+async def test_export_is_trl_shaped_and_leaves_out_flagged_data(core, tmp_path):
     ann, bob, teacher = person("ann"), person("bob"), person("teach", instructor=True)
     await write(core, ann, "Hola.")
     await write(core, person("cy"), "SPAM SPAM SPAM")
@@ -322,7 +325,7 @@ async def test_export_is_trl_shaped_and_leaves_out_flagged_data(core):
     except ImportError:
         return
     for name in ("sft.jsonl", "preferences.jsonl"):
-        path = Path(core.settings.database).parent / name
+        path = tmp_path / name
         path.write_bytes(files[name].content)
         loaded = datasets.load_dataset("json", data_files=str(path), split="train")
         assert len(loaded) == (len(sft) if name == "sft.jsonl" else len(prefs))

@@ -92,6 +92,9 @@ class RoundSource(Protocol):
 
     #: What the starter is told (`{title}`: the first round's title).
     started: str
+    #: What a session of this source is called, and each of its rounds (`/live status`).
+    noun: str
+    round_noun: str
 
     def rounds(self, chapter: Chapter, count: int | None, seed: int) -> list[str]: ...
 
@@ -331,7 +334,9 @@ class LiveQuizzes:
         total = len(json.loads(session["question_keys"]))
         left = max(0, round((parse_iso(session["phase_ends_at"]) - self.ctx.clock.now()).total_seconds()))
         state = "open" if session["phase"] == "question" else "being revealed"
-        return Reply(text=f"🎯 Live quiz on chapter {session['chapter']}: question {session['current'] + 1} of {total} is {state} ({left} s left).",
+        source = self.sources.get(session["source"])
+        noun, round_noun = (source.noun, source.round_noun) if source is not None else ("live quiz", "question")
+        return Reply(text=f"🎯 {noun.capitalize()} on chapter {session['chapter']}: {round_noun} {session['current'] + 1} of {total} is {state} ({left} s left).",
                      ephemeral=True, kind="live")
 
     async def open_here(self, actor: Actor) -> bool:

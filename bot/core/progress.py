@@ -144,7 +144,8 @@ def read_progress(conn, ctx: CoreContext, actor: Actor):
     states = [chapter_state(conn, ctx, user_pk, c) for c in ctx.course.chapters]
     # Asking counts as today's activity, as every command does (recorded by the next one that writes).
     days = sorted({r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))} | {now.date().isoformat()})
-    live = conn.execute("SELECT COALESCE(SUM(points), 0), COUNT(*) FROM live_answers WHERE user_pk = ?", (user_pk,)).fetchone()
+    live = conn.execute("SELECT COALESCE(SUM(a.points), 0), COUNT(*) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
+                        " WHERE a.user_pk = ? AND s.source = 'quiz'", (user_pk,)).fetchone()  # a live lab's votes are no quiz answers
     return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live)
 
 

@@ -73,10 +73,10 @@ def _counts(conn: sqlite3.Connection, guild: str, now: datetime) -> tuple[Sequen
         "SELECT COUNT(DISTINCT r.user_pk) FILTER (WHERE r.due <= ?), COUNT(*) FILTER (WHERE r.due <= ?), COUNT(*)"
         " FROM review_cards r JOIN memberships m ON m.user_pk = r.user_pk WHERE m.guild = ?", (iso(now), iso(now), guild)).fetchone()
     platform, _, place = guild.partition(":")
-    sessions = conn.execute("SELECT COUNT(*) FROM live_sessions WHERE platform = ? AND guild = ?", (platform, place)).fetchone()[0]
+    sessions = conn.execute("SELECT COUNT(*) FROM live_sessions WHERE platform = ? AND guild = ? AND source = 'quiz'", (platform, place)).fetchone()[0]
     players, answers = conn.execute(
         "SELECT COUNT(DISTINCT a.user_pk), COUNT(*) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
-        " JOIN memberships m ON m.user_pk = a.user_pk AND m.guild = ? WHERE s.platform = ? AND s.guild = ?",
+        " JOIN memberships m ON m.user_pk = a.user_pk AND m.guild = ? WHERE s.platform = ? AND s.guild = ? AND s.source = 'quiz'",
         (guild, platform, place)).fetchone()
     return review, (sessions, players, answers)
 

@@ -64,6 +64,8 @@ class LiveLab:
 
     started = ("🧪 Live lab started in this channel: {title}. Everyone votes for the better response, once per round; "
                "the reveal shows the split and what your class's reward model now predicts.")
+    noun = "live lab"
+    round_noun = "round"
 
     def __init__(self, store: Store, model: Callable[[str], Awaitable[RewardModel]]):
         self.store = store
