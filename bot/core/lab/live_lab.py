@@ -141,7 +141,7 @@ class LiveLab:
         """After a round: refit on its votes and say what the model now predicts for the pair.
         At the end: what the class rewarded, in words and as a chart."""
         scope = _scope(event.place)
-        if event.kind == "question":  # while the class votes, fit in the background (the first fit loads scikit-learn)
+        if event.kind == "question":  # while the class votes, fit in the background (the first fit imports SciPy)
             warming = asyncio.ensure_future(self.model(scope))
             self._warming.add(warming)
             warming.add_done_callback(self._warming.discard)

@@ -31,9 +31,8 @@ import numpy as np
 
 from . import features
 
-if TYPE_CHECKING:  # only for annotations: scikit-learn (and scipy with it) is imported in the fit
+if TYPE_CHECKING:  # only for annotations: SciPy is imported in the fit, off the event loop
     from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
 
 #: Inverse L2 strength for a hashed word (each comparison given once). Chosen on synthetic
 #: preferences (tests/test_lab_model.py, three seeds of 500 and 2,000 pairs): at 2 the words
@@ -47,10 +46,6 @@ REGULARISATION_C = 0.2
 MIN_PAIRS_TO_VALIDATE = 20
 #: How much less the named features are penalised than a hashed word (see `_Solver`).
 NAMED_EMPHASIS = 4.0
-#: Newton-CG: a handful of Newton steps, so a refit that starts from the previous model (`fit`'s
-#: `start`) needs two or three; L-BFGS takes about as long cold but restarts its curvature
-#: estimate from scratch and gains little from a warm start.
-SOLVER = "newton-cg"
 
 
 @dataclass(frozen=True)
@@ -140,22 +135,28 @@ def pair_key(c: Comparison) -> PairKey:
 
 def split(comparisons: Sequence[Comparison], *, seed: int = 0, validation: float = 0.2) -> tuple[list[Comparison], list[Comparison]]:
     """(fit, held out): a seeded split by distinct pair, so every ranking of a pair falls on the
-    same side. No held-out part when there are fewer than MIN_PAIRS_TO_VALIDATE pairs.
+    same side. No held-out part when there are fewer than MIN_PAIRS_TO_VALIDATE pairs."""
+    held = _held_out(comparisons, seed, validation)
+    return [c for c, out in zip(comparisons, held, strict=True) if not out], [c for c, out in zip(comparisons, held, strict=True) if out]
 
-    The pairs held out are those with the smallest seeded CRC-32: the same in every process
-    and whatever the comparisons' order, and cheaper than sorting long texts."""
-    keyed = [(pair_key(c), c) for c in comparisons]
-    keys = {key for key, _ in keyed}
-    held = round(validation * len(keys)) if len(keys) >= MIN_PAIRS_TO_VALIDATE else 0
+
+def _held_out(comparisons: Sequence[Comparison], seed: int, validation: float) -> np.ndarray:
+    """Which comparisons `split` holds out, as a mask. The pairs held out are those with the
+    smallest seeded CRC-32: the same in every process and whatever the comparisons' order, and
+    cheaper than sorting long texts. Each comparison's key is built once (the texts are compared,
+    not copied)."""
+    keys = [pair_key(c) for c in comparisons]
+    distinct = set(keys)
+    held = round(validation * len(distinct)) if len(distinct) >= MIN_PAIRS_TO_VALIDATE else 0
     if not held:
-        return list(comparisons), []
-    heldout_keys = set(heapq.nsmallest(held, keys, key=lambda key: (zlib.crc32("\0".join((str(seed), *key)).encode("utf-8")), key)))
-    return [c for key, c in keyed if key not in heldout_keys], [c for key, c in keyed if key in heldout_keys]
+        return np.zeros(len(keys), dtype=bool)
+    out = set(heapq.nsmallest(held, distinct, key=lambda key: (zlib.crc32("\0".join((str(seed), *key)).encode("utf-8")), key)))
+    return np.fromiter((key in out for key in keys), dtype=bool, count=len(keys))
 
 
 def fit(comparisons: Sequence[Comparison], *, seed: int = 0, validation: float = 0.2, start: RewardModel | None = None) -> RewardModel:
     """Fit the class's reward model (Bradley–Terry, L2, no intercept) and measure it on a
-    held-out split. Slow (scikit-learn): call it off the event loop. With no comparisons, a
+    held-out split. Tens of milliseconds (and SciPy's import the first time): call it off the event loop. With no comparisons, a
     model that scores everything 0.
 
     `start`, the class's previous model, is where the solver begins: a refit after a few more
@@ -163,16 +164,25 @@ def fit(comparisons: Sequence[Comparison], *, seed: int = 0, validation: float =
     solver's tolerance)."""
     if not comparisons:
         return RewardModel(comparisons=0, heldout_pairs=0, heldout_accuracy=None)
+    from threadpoolctl import threadpool_limits
+
+    # The solver's vectors are small: OpenBLAS's own threads would only spin, taking the cores the
+    # event loop needs (a refit of 10,000 comparisons: 66 ms of CPU on one thread, 232 ms with them).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(comparisons, seed, validation, start)
+
+
+def _fit(comparisons: Sequence[Comparison], seed: int, validation: float, start: RewardModel | None) -> RewardModel:
     matrix = _Matrix(comparisons)
     solver = _Solver(matrix, None if start is None else start.weights)
-    fit_part, heldout = split(comparisons, seed=seed, validation=validation)
+    held = _held_out(comparisons, seed, validation)
     accuracy = None
-    if heldout:
-        scores = matrix.rows @ solver.solve(fit_part)
-        right = np.sign([scores[matrix.row(c.prompt, c.chosen)] - scores[matrix.row(c.prompt, c.rejected)] for c in heldout])
-        accuracy = float(np.mean((right + 1) / 2))  # a tie counts as half right
-    return RewardModel(comparisons=len(comparisons), heldout_pairs=len(heldout), heldout_accuracy=accuracy,
-                       weights=_frozen(solver.solve(comparisons)), names=matrix.names())
+    if held.any():
+        scores = matrix.rows @ solver.solve(matrix.pairs[~held])
+        chosen, rejected = matrix.pairs[held].T
+        accuracy = float(np.mean((np.sign(scores[chosen] - scores[rejected]) + 1) / 2))  # a tie counts as half right
+    return RewardModel(comparisons=len(comparisons), heldout_pairs=int(held.sum()), heldout_accuracy=accuracy,
+                       weights=_frozen(solver.solve(matrix.pairs)), names=matrix.names())
 
 
 class _Matrix:
@@ -180,12 +190,13 @@ class _Matrix:
     a class ranks the same candidates many times, and each is featurised once."""
 
     def __init__(self, comparisons: Sequence[Comparison]) -> None:
-        from scipy.sparse import csr_matrix  # with scikit-learn: heavy, and only needed off the event loop
+        from scipy.sparse import csr_matrix  # heavy to import, and only needed off the event loop
 
         self._index: dict[tuple[str, str], int] = {}
-        for c in comparisons:
-            for response in (c.chosen, c.rejected):
-                self._index.setdefault((c.prompt, response), len(self._index))
+        index = self._index
+        #: Each comparison as (its chosen response's row, its rejected one's).
+        self.pairs = np.array([(index.setdefault((c.prompt, c.chosen), len(index)), index.setdefault((c.prompt, c.rejected), len(index)))
+                               for c in comparisons], dtype=np.int64).reshape(-1, 2)
         named_count = len(features.NAMED)
         indptr, indices, data = [0], [], []
         for prompt, response in self._index:
@@ -210,24 +221,28 @@ class _Matrix:
 
 
 class _Solver:
-    """Logistic regression on φ(chosen) − φ(rejected), no intercept, over one matrix's columns.
+    """Bradley–Terry by maximum likelihood with an L2 penalty, no intercept, over one matrix's
+    columns: minimise  C·Σ n·log(1 + exp(−(r_chosen − r_rejected))) + ½‖w‖²,  r = R·w.
 
-    Each comparison is one row: alternately its difference with label 1 or the flipped difference
-    with label 0. The two have the same log-loss, so this is the symmetric fit that giving every
-    comparison both ways would be, with half the rows (REGULARISATION_C is set for this form);
-    alternating gives the solver both classes. The same pair ranked the same way by several
-    students is one row weighted by their number.
+    This is logistic regression on φ(chosen) − φ(rejected) (scikit-learn's objective, with
+    REGULARISATION_C as its C), solved in factored form with SciPy's L-BFGS: each distinct
+    response's reward is computed once per step (R·w) and each pair reads two of them through a
+    ±1 pair matrix P, instead of a matrix with one row of ~90 differences per comparison. A class
+    ranks the same few candidates many times, so R is small, and a refit of 10,000 comparisons
+    costs a few sparse products per step (bench/bench_lab.py measures it against scikit-learn's
+    LogisticRegression on the difference matrix). The same pair ranked the same way by several
+    students is one row of P weighted by their number `n`.
 
-    Only the columns the matrix uses are given to the solver (a few thousand of the 2¹⁸ buckets:
-    L-BFGS's cost grows with every column, used or not); the others keep weight 0. The named
-    features' columns are multiplied by NAMED_EMPHASIS for the fit and their weights divided
-    back, which is the same as a weaker L2 penalty on them: a refusal's telltale words ("sorry",
-    "i cannot") always come with the refusal feature, and an equal penalty would spread the
-    credit evenly over all of them, leaving the readable feature a small share.
+    Only the columns the matrix uses are solved for (a few thousand of the 2¹⁸ buckets); the
+    others keep weight 0. The named features' columns are multiplied by NAMED_EMPHASIS for the fit
+    and their weights divided back, which is the same as a weaker L2 penalty on them: a refusal's
+    telltale words ("sorry", "i cannot") always come with the refusal feature, and an equal
+    penalty would spread the credit evenly over all of them, leaving the readable feature a small
+    share.
 
     One solver serves the held-out fit and then the fit on all comparisons, which starts from the
-    first one's weights (scikit-learn's `warm_start`) and so takes far fewer steps; the first
-    starts from `start` (the previous model's weights) if given, else from zero."""
+    first one's weights and so takes fewer steps; the first starts from `start` (the previous
+    model's weights) if given, else from zero."""
 
     def __init__(self, matrix: _Matrix, start: np.ndarray | None) -> None:
         from scipy.sparse import diags
@@ -236,37 +251,39 @@ class _Solver:
         self._columns = np.union1d(np.arange(len(features.NAMED)), np.unique(matrix.rows.indices))
         self._emphasis = np.where(self._columns < len(features.NAMED), NAMED_EMPHASIS, 1.0)
         self._rows = (matrix.rows[:, self._columns] @ diags(self._emphasis)).tocsr()
-        self._model = _estimator()
-        if start is not None:  # what warm_start reads: the coefficients of the "previous" fit
-            self._model.coef_ = (start[self._columns] / self._emphasis)[np.newaxis, :]
+        self._rows_t = self._rows.T.tocsr()  # a product with a transposed view costs 2–3× more per step
+        self._weights = np.zeros(len(self._columns)) if start is None else start[self._columns] / self._emphasis
 
-    def solve(self, comparisons: Sequence[Comparison]) -> np.ndarray:
-        """One weight per column of `features` (0 for the columns the matrix does not use)."""
-        self._model.fit(*self.problem(comparisons))
+    def solve(self, comparisons: np.ndarray) -> np.ndarray:
+        """One weight per column of `features` (0 for the columns the matrix does not use), fitted
+        on `comparisons`: rows of the matrix's `pairs`."""
+        from scipy.optimize import minimize
+        from scipy.special import expit
+
+        pairs, repeats = self.pairs(comparisons)
+        rows, rows_t, pairs_t = self._rows, self._rows_t, pairs.T.tocsr()
+
+        def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+            margins = pairs @ (rows @ w)
+            value = REGULARISATION_C * float(repeats @ np.logaddexp(0.0, -margins)) + 0.5 * float(w @ w)
+            slope = rows_t @ (pairs_t @ (repeats * expit(-margins)))
+            return value, w - REGULARISATION_C * slope
+
+        result = minimize(objective, self._weights, jac=True, method="L-BFGS-B", options={"maxiter": 1000, "gtol": 1e-4, "ftol": 1e-7})
+        self._weights = result.x
         weights = np.zeros(features.COLUMNS)
-        weights[self._columns] = self._model.coef_[0] * self._emphasis
+        weights[self._columns] = result.x * self._emphasis
         return weights
 
-    def problem(self, comparisons: Sequence[Comparison]) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
-        """What the solver is given: (rows of differences, labels, weights); the benchmark
-        fits the same to measure the solver alone."""
-        counts = Counter((self._matrix.row(c.prompt, c.chosen), self._matrix.row(c.prompt, c.rejected)) for c in comparisons)
-        pairs = list(counts)
-        repeats = [float(counts[pair]) for pair in pairs]
-        if len(pairs) == 1:  # one row cannot have both labels: give it both ways, half weight each
-            pairs.append(pairs[0][::-1])
-            repeats = [repeats[0] / 2] * 2
-        first = np.array([a if i % 2 == 0 else b for i, (a, b) in enumerate(pairs)])
-        second = np.array([b if i % 2 == 0 else a for i, (a, b) in enumerate(pairs)])
-        labels = (np.arange(len(pairs)) % 2 == 0).astype(float)
-        return self._rows[first] - self._rows[second], labels, np.array(repeats)
+    def pairs(self, comparisons: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+        """P (one row per distinct ordered pair: +1 at the chosen response's row of R, −1 at the
+        rejected one's) and how many comparisons each row stands for."""
+        from scipy.sparse import csr_matrix
 
-
-def _estimator() -> LogisticRegression:
-    """The logistic regression every fit uses (L2 by default), ready to warm-start."""
-    from sklearn.linear_model import LogisticRegression  # ~1–2 s to import: only ever off the event loop
-
-    return LogisticRegression(C=REGULARISATION_C, fit_intercept=False, warm_start=True, max_iter=1000, solver=SOLVER)
+        ordered, counts = np.unique(comparisons, axis=0, return_counts=True)
+        n = len(ordered)
+        matrix = csr_matrix((np.tile([1.0, -1.0], n), ordered.ravel(), np.arange(0, 2 * n + 1, 2)), shape=(n, self._rows.shape[0]))
+        return matrix, counts.astype(float)
 
 
 @dataclass(frozen=True)

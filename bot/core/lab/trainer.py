@@ -1,6 +1,6 @@
 """The class's reward model kept fitted as comparisons arrive, without blocking the event loop.
 
-A fit takes tens of milliseconds (and the first one imports scikit-learn, a second or two), so it
+A fit takes tens of milliseconds (and the first one imports SciPy, a second or so), so it
 runs on a worker thread (`asyncio.to_thread`) while the loop keeps answering. Rankings arrive in
 bursts (a live lab round closes with fifty votes at once), so refits are coalesced: an
 invalidation only marks the class's model stale; the next request starts one refit, every
