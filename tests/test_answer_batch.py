@@ -7,12 +7,13 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from bot.core import privacy
 from bot.core.answer_batch import MAX_BATCH, AnswerBatch
-from bot.core.refusal import Refusal
 from bot.core.engines import open_store
+from bot.core.refusal import Refusal
 from bot.core.store import StoreBusy
 from bot.core.users import Actor, SeenUsers, touch_user
 
@@ -79,7 +80,7 @@ async def test_an_answer_that_breaks_the_batch_fails_alone_and_the_others_are_wr
 
     calls = [batch.run(enrol, f"u{i}", None if i == 7 else f"U{i}") for i in range(25)]  # u7: NOT NULL violated
     results = await asyncio.gather(*calls, return_exceptions=True)
-    assert isinstance(results[7], sqlite3.IntegrityError)
+    assert isinstance(results[7], (sqlite3.IntegrityError, psycopg.errors.IntegrityError))  # each engine's own error
     assert all(isinstance(r, int) for i, r in enumerate(results) if i != 7)
     stored = await core.store.read(lambda c: [r[0] for r in c.execute("SELECT user_id FROM users WHERE platform = 't'")])
     assert sorted(stored) == sorted(f"u{i}" for i in range(25) if i != 7)
@@ -210,7 +211,7 @@ async def test_a_forgotten_player_who_comes_back_is_recorded_afresh(core):
 
 # ---- through discord.py and the stand-in --------------------------------------------------------
 
-async def test_fifty_players_pressing_at_once_on_discord_are_each_recorded_once(tmp_path):
+async def test_fifty_players_pressing_at_once_on_discord_are_each_recorded_once(database):
     """50 students press a live question's button in the same instant, through the unmodified
     discord.py client: every one is acknowledged privately with "Answer recorded" (a reply with
     no components: no view is built for it), every answer is in the database exactly once, and
@@ -219,7 +220,7 @@ async def test_fifty_players_pressing_at_once_on_discord_are_each_recorded_once(
     from discord_standin import CHANNEL_ID, DiscordStandIn, User, custom_ids, embed_text
 
     standin = await DiscordStandIn().start()
-    bot = Bot(standin, discord_settings(tmp_path, standin, live_question_seconds=600))
+    bot = Bot(standin, discord_settings(database, standin, live_question_seconds=600))
     await bot.start()
     try:
         assert bot.core is not None
