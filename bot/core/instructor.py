@@ -9,7 +9,7 @@ instructor (Discord's Manage Server, a Slack admin), and COMPANION_INSTRUCTORS n
 from __future__ import annotations
 
 from . import actions
-from .analytics.roster import IN_YOUR_SERVER, guild_of
+from .analytics.roster import IN_YOUR_SERVER
 from .content import read_course
 from .context import REFUSED, CoreContext
 from .refusal import Refusal
@@ -53,7 +53,7 @@ def _match(conn, actor: Actor, who: str):
         "SELECT u.id, u.user_id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
         " WHERE m.guild = ? AND u.platform = ? AND (u.user_id = ? OR LOWER(u.display_name) = LOWER(?)"
         " OR LOWER(u.display_name) = LOWER(?)) ORDER BY u.user_id = ? DESC, u.id",
-        (guild_of(actor), actor.platform, who, who, quote_user_text(who), who)).fetchall()
+        (actor.membership, actor.platform, who, who, quote_user_text(who), who)).fetchall()
 
 
 def _find_student(conn, actor: Actor, who: str):
@@ -72,7 +72,7 @@ def _find_student(conn, actor: Actor, who: str):
 def _reset(conn, actor: Actor, user_pk: int):
     """Delete the student's progress if they are still a member of the instructor's place."""
     row = conn.execute("SELECT u.id, u.display_name FROM users u JOIN memberships m ON m.user_pk = u.id"
-                       " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, guild_of(actor))).fetchone()
+                       " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, actor.membership)).fetchone()
     if row is None or not _has_progress(conn, user_pk):
         return None
     for table in RESET_TABLES:

@@ -202,7 +202,7 @@ def best_scores(conn: sqlite3.Connection, guild: str) -> dict[tuple[int, int], A
 
 
 def _leaderboard(conn, ctx: CoreContext, actor: Actor):
-    guild = f"{actor.platform}:{actor.guild}" if actor.guild else None
+    guild = actor.membership
     if guild is None:
         return None
     points: dict[int, int] = {}

@@ -31,6 +31,12 @@ class Actor:
     def place(self) -> tuple[str, str, str]:
         return (self.platform, self.guild or "dm", self.channel or f"dm:{self.user_id}")
 
+    @property
+    def membership(self) -> str | None:
+        """The server or workspace as `memberships.guild` stores it (`platform:guild`): what
+        leaderboards, class statistics and the lab are scoped by; None in a DM."""
+        return f"{self.platform}:{self.guild}" if self.guild else None
+
 
 def clean_name(name: str) -> str:
     """A display name safe to show anywhere: one line, bounded, no mention syntax."""
@@ -104,8 +110,8 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Vis
         conn.execute("UPDATE users SET display_name = ? WHERE id = ?", (name, row[0]))
     user_pk, user = row[0], (row[0], row[2])
     facts = [("INSERT INTO activity_days(user_pk, day) VALUES (?, ?) ON CONFLICT DO NOTHING", now.date().isoformat())]
-    if actor.guild:
-        facts.append(("INSERT INTO memberships(user_pk, guild) VALUES (?, ?) ON CONFLICT DO NOTHING", f"{actor.platform}:{actor.guild}"))
+    if actor.membership:
+        facts.append(("INSERT INTO memberships(user_pk, guild) VALUES (?, ?) ON CONFLICT DO NOTHING", actor.membership))
     for sql, fact in facts:
         if visit is not None and not created and visit.seen.known(user, fact):
             continue

@@ -27,16 +27,11 @@ from ..users import Actor
 IN_YOUR_SERVER = "Run {what} in your server or workspace: it {scope}."
 
 
-def guild_of(actor: Actor) -> str | None:
-    """The actor's server or workspace as `memberships.guild` stores it; None in a DM."""
-    return f"{actor.platform}:{actor.guild}" if actor.guild else None
-
-
 def require_class(ctx: CoreContext, actor: Actor, what: str) -> str:
     """The instructor's class (its guild), or a refusal: not an instructor, or in a DM, where
     there is no class to show."""
     ctx.require_instructor(actor)
-    guild = guild_of(actor)
+    guild = actor.membership
     if guild is None:
         raise Refusal(IN_YOUR_SERVER.format(what=what, scope="shows the students of that server only"))
     return guild

@@ -34,9 +34,9 @@ _USABLE = ("FROM lab_pairs p"
 
 def scope_of(actor: Actor) -> str:
     """The class `actor` works in (`platform:guild`); a refusal in a direct message."""
-    if not actor.guild:
+    if actor.membership is None:
         raise Refusal(NO_CLASS)
-    return f"{actor.platform}:{actor.guild}"
+    return actor.membership
 
 
 def lab_chapter(ctx: CoreContext) -> Chapter:
