@@ -55,7 +55,7 @@ from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import MIGRATIONS_DIR, database_label
-from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, find_migrations
+from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -362,15 +362,10 @@ class PostgresStore(Store):
     # ---- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
-        def version(conn: PgConnection) -> int:
-            conn.execute(SCHEMA_MIGRATIONS_DDL)
-            row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
-            return int(row[0]) if row else 0
-
-        return await self._call(True, version, ())
+        return await self._call(True, current_version, ())
 
     async def migrate(self, target: int | None = None, migrations: Path = MIGRATIONS_DIR) -> list[Migration]:
-        pending = [m for m in find_migrations(migrations) if target is None or m.version <= target]
+        pending = pending_migrations(migrations, target)
         applied = []
         for m in pending:
             try:

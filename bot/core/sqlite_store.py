@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from .config import MIGRATIONS_DIR
 from .sqlite_thread import SQLiteThread
-from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, find_migrations
+from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -275,11 +275,11 @@ class SQLiteStore(Store):
     # ---- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
-        return await self._db.call(_current_version)
+        return await self._db.call(current_version)
 
     async def migrate(self, target: int | None = None, migrations: Path = MIGRATIONS_DIR) -> list[Migration]:
         """Apply every pending migration up to `target` (default: all); returns those applied."""
-        pending = [m for m in find_migrations(migrations) if target is None or m.version <= target]
+        pending = pending_migrations(migrations, target)
         applied = await self._db.call(_apply_migrations, pending)
         for m in applied:
             log.info("applied migration %04d_%s", m.version, m.name)
@@ -335,15 +335,10 @@ async def _close_quietly(conn: SQLiteThread | None) -> None:
         log.warning("closing the database connection failed: %s", exc)
 
 
-def _current_version(conn: sqlite3.Connection) -> int:
-    conn.execute(SCHEMA_MIGRATIONS_DDL)
-    return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
-
-
 def _apply_migrations(conn: sqlite3.Connection, migrations: list[Migration]) -> list[Migration]:
     """Apply, in order, every migration not yet recorded. Numbers may have gaps (they are reserved
     per branch), so a lower number that lands later is still applied, not skipped."""
-    _current_version(conn)
+    conn.execute(SCHEMA_MIGRATIONS_DDL)
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     applied = []
     for m in migrations:

@@ -84,6 +84,12 @@ class Migration:
     path: Path
 
 
+def pending_migrations(folder: Path, target: int | None) -> list[Migration]:
+    """The migrations in `folder` up to `target` (all when None), in order: what `migrate` may
+    apply; each engine skips those already recorded."""
+    return [m for m in find_migrations(folder) if target is None or m.version <= target]
+
+
 def find_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     found = []
     for path in sorted(Path(folder).glob("*.sql")):
@@ -100,6 +106,13 @@ def find_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
 #: The table of applied migrations, created by the store itself (both engines, same SQL).
 SCHEMA_MIGRATIONS_DDL = ("CREATE TABLE IF NOT EXISTS schema_migrations ("
                          " version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+
+
+def current_version(conn: Any) -> int:
+    """The highest migration applied (0 on a new database), on either engine's connection."""
+    conn.execute(SCHEMA_MIGRATIONS_DDL)
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
 
 
 def dependency_order(references: dict[str, set[str]]) -> list[str]:
