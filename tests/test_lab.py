@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import actions
+from bot.core import actions, inputs
 from bot.core.clock import ManualClock
 from bot.core.command_line import handle_text
 from bot.core.companion import Companion
@@ -166,6 +166,19 @@ async def test_demonstrations_are_bounded_and_validated(core):
     assert elsewhere.kind == "error"
     dm = await handle_text(core, person("ann", guild=None), "/lab write")
     assert dm.kind == "error" and "belongs to a class" in dm.text
+
+
+async def test_a_demonstration_keeps_its_line_breaks_and_an_answer_is_one_line(core):
+    """A demonstration is an example response a model learns from: its list or steps are part of
+    it. Spaces are tidied and blank lines squeezed to one; a one-line form stays one line."""
+    ann = person("ann")
+    saved = await write(core, ann, "Steps:\r\n1.   Read   the lesson.\n\n\n\n2. Take\tthe quiz.  \n")
+    assert "> Steps:\n> 1. Read the lesson.\n> \n> 2. Take the quiz." in saved.text
+    stored = await core.store.read(lambda c: c.execute("SELECT response FROM lab_demonstrations").fetchone()[0])
+    assert stored == "Steps:\n1. Read the lesson.\n\n2. Take the quiz."
+    task = await core.lab_rank(ann)
+    assert not actions.takes_paragraphs(task.text_input.action) and actions.takes_paragraphs(actions.LabPropose(7).format())
+    assert inputs.tidy_typed("B\n  A\tC", actions.takes_paragraphs(task.text_input.action)) == "B A C"
 
 
 def test_reading_an_order():

@@ -52,9 +52,9 @@ async def test_discord_lab_write_rank_export_and_a_live_lab(discord, database):
         modal = await discord.answer(await discord.click(ann, task, form))
         assert modal["type"] == 9
         field = modal["data"]["components"][0]["components"][0]
-        assert field["max_length"] == 1500  # a demonstration, not a 200-character answer
-        saved = await discord.answer(await discord.submit(ann, modal["data"]["custom_id"], "Hola " + EVIL, task))
-        assert "Saved to your class's pool" in embed_text(saved)
+        assert field["max_length"] == 1500 and field["style"] == 2  # a demonstration: paragraphs, not a 200-character line
+        saved = await discord.answer(await discord.submit(ann, modal["data"]["custom_id"], "Hola\n\n" + EVIL, task))
+        assert "Saved to your class's pool" in embed_text(saved) and "> Hola\n> \n> " in embed_text(saved)
         assert "@everyone" not in embed_text(saved) and "](" not in embed_text(saved)
         ranked = await ask(discord, bob, "lab rank")
         form = next(c for c in custom_ids(ranked) if c.startswith("t|lab:rank:"))
@@ -116,8 +116,11 @@ async def test_slack_lab_write_rank_flags_and_a_live_lab_chart_in_the_channel(so
     s = w.standin
     task = await slack_command(w, "lab write")
     assert "Write a demonstration" in shown_text(task)
-    saved = await slack_form(w, task, "Hola " + EVIL)
+    saved = await slack_form(w, task, "Hola\n\n" + EVIL)
     assert "Saved" in shown_text(saved)
+    field = next(c for c in s.calls if c.method == "views.open").data["view"]["blocks"][0]["element"]
+    assert field["multiline"] is True  # a demonstration is several lines; its line breaks are kept
+    assert "> Hola\n" in shown_text(saved)  # the first paragraph, quoted on its own line
     ranked = await slack_command(w, "lab rank", user="UBOB")
     count = sum(1 for x in "ABCD" if f"*{x}*" in shown_text(ranked))
     done = await slack_form(w, ranked, " ".join("ABCD"[:count]), user="UBOB")

@@ -443,6 +443,17 @@ def typed_limit(action_id: str) -> int:
     return MAX_RANKING_TEXT if isinstance(action, LabRank) else MAX_ANSWER_TEXT
 
 
+def takes_paragraphs(action_id: str) -> bool:
+    """Whether the form of `action_id` takes several lines: a demonstration or a proposed
+    instruction is a text a model will learn from, where line breaks (a list, steps, an input
+    under its instruction) are part of the example; an answer or an ordering is one line. The
+    adapters open a multi-line field for these, and the core keeps their line breaks."""
+    try:
+        return isinstance(parse(action_id), (LabDemo, LabPropose))
+    except InvalidAction:
+        return False
+
+
 def needs_instructor_role(action_id: str) -> bool:
     """Skip, stop, a confirmed reset and a flag's review are the starter's or an instructor's power: an adapter
     that has to ask its platform for the role (Slack's admins) asks only for these."""

@@ -29,7 +29,7 @@ from .config import Settings
 from .content import Course, load_course
 from .context import CoreContext
 from .engines import open_store
-from .inputs import clean_input, too_long
+from .inputs import clean_input, tidy_typed, too_long
 from .lab import flags as lab_flags
 from .lab import lab_board, lab_export, ranking, reward_report, tasks
 from .lab.class_lab import LIVE_SOURCE, ClassLab
@@ -334,7 +334,7 @@ class Companion:
         an id the companion could not have written is "no longer valid", and nothing runs."""
         action_id = clean_input(action_id if isinstance(action_id, str) else "")
         if typed is not None:
-            typed = " ".join(clean_input(typed if isinstance(typed, str) else "").split())
+            typed = tidy_typed(clean_input(typed if isinstance(typed, str) else ""), actions.takes_paragraphs(action_id))
         try:
             action = actions.parse(action_id, typed)
         except actions.ActionTooLong:

@@ -8,6 +8,7 @@ is empty; a lone surrogate, which no encoder accepts, is replaced before anythin
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: The largest id, page or count anyone may send: far below SQLite's 2⁶³, far above any real row.
@@ -39,6 +40,17 @@ def clean_input(text: str) -> str:
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return text.replace("\x00", "")
+
+
+def tidy_typed(text: str, paragraphs: bool = False) -> str:
+    """Typed form text with its spacing tidied: runs of spaces and tabs become one space. One-line
+    fields (an answer, an ordering) become one line; a multi-line field (`paragraphs`: a lab
+    demonstration) keeps its line breaks, with at most one blank line between paragraphs, since
+    a list or steps in an example response are part of what it teaches."""
+    if not paragraphs:
+        return " ".join(text.split())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
 def is_blank(text: str) -> bool:

@@ -156,5 +156,6 @@ def modal_for(action: str, label: str, placeholder: str = "", max_length: int = 
     restart still lands (submits are handled in `on_interaction`, not by this object)."""
     modal = discord.ui.Modal(title=clip("Your answer", MODAL_TITLE_MAX), custom_id=(FORM + action)[:100], timeout=None)
     modal.add_item(discord.ui.TextInput(label=clip(label, TEXT_INPUT_LABEL_MAX), placeholder=clip(placeholder, 100) or None,
-                                        max_length=min(max_length, TEXT_INPUT_MAX), custom_id="answer"))
+                                        max_length=min(max_length, TEXT_INPUT_MAX), custom_id="answer",
+                                        style=discord.TextStyle.paragraph if actions.takes_paragraphs(action) else discord.TextStyle.short))
     return modal

@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any
 
-from bot.core.actions import ID_PATTERN
+from bot.core.actions import ID_PATTERN, takes_paragraphs
 from bot.core.replies import Reply
 
 from .mrkdwn import escape, to_mrkdwn
@@ -187,6 +187,8 @@ def input_modal(value: str, private: dict[str, Any], seal=None) -> dict[str, Any
         raise ValueError("not a text-input button's value")
     private = dict(private, a=spec["a"])
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "max_length": max(1, min(spec.get("m", 200), 3000))}
+    if takes_paragraphs(spec["a"]):
+        element["multiline"] = True
     if spec.get("p"):
         element["placeholder"] = plain(spec["p"], 150)
     return {
