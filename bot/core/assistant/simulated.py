@@ -239,7 +239,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                                   "course-where", dict(last.meta, skill="course-where"), doc.citation)
             if self._SIMPLER.search(text) and (REFERS.search(text) or len(words(text)) <= 5):
                 return self._simpler(last)
-            if self._EXAMPLE.search(text) and (REFERS.search(text) or len(words(text)) <= 6):
+            if (self._EXAMPLE.search(text) and (REFERS.search(text) or (len(words(text)) <= 6 and not self._names_lesson_content(text)))
+                    and intent_of(text)[0] != "detail"):
+                # "an example?" is of the last answer; "an example of one pair" names what it wants, and "how many
+                # examples do we need for that?" asks a number
                 return self._example(last)
             if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
                 return self._more(last)  # a bare "why?" about a term is asked about the term, below
