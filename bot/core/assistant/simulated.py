@@ -18,6 +18,7 @@ does it matter?") after a course answer is read as being about that answer's ter
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..content import Course
 from ..replies import quote_user_text
@@ -415,7 +416,7 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             return text[:pointed.start()] + said + text[pointed.end():]
         return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
 
-    def _term_names(self, term: str) -> list[str]:
+    def _term_names(self, term: str) -> Sequence[str]:
         """A glossary term's name and aliases, by its name (the history keeps the name only)."""
         return next((t.names for c in self.course.chapters for t in c.glossary if t.term == term), [term])
 
