@@ -650,3 +650,42 @@ async def test_a_labelled_step_is_answered_with_its_lines_unless_a_concept_insid
     assert "KL-divergence penalty" in steps.text and "judge" in steps.text and "Phase 3" in steps.text
     inside = await core.chat(ann("bo"), "what is the KL penalty in phase 3")
     assert "Phase 3 - " not in inside.text and "drift" in inside.text
+
+
+async def test_an_everyday_word_the_passage_lacks_gives_the_closest_part_uncited(core):
+    reply = await core.chat(ann(), "which job does the judge serve in phase 3")  # "serve": everyday wording
+    assert reply.text.startswith("I'm not sure") and "judge" in reply.text and not cites_lesson(reply)
+    assert "which may not answer exactly that" in reply.text and "Reinforcement Learning from Human Feedback" in reply.text
+    reply = await core.chat(ann(), "does ppo use beam search")  # two everyday words side by side: a term the lesson lacks
+    assert reply.text.startswith("I don't know that") and "beam search" in reply.text and not cites_lesson(reply)
+
+
+def test_an_inflection_of_an_everyday_word_is_everyday_for_the_hedge_only():
+    from bot.core.assistant.coverage import everyday, lemma_zipf, zipf
+    assert lemma_zipf("separates") >= 4.0 > zipf("separates")
+    assert everyday("separates", inflected=True) and not everyday("separates")
+    assert not everyday("annealed", inflected=True)  # not a word's inflection that wordfreq knows: rare
+    assert lemma_zipf("lora") == zipf("lora")
+
+
+def test_numbered_questions_are_parts():
+    assert split_parts("1) why does a base model answer with a question 2) what are the RLHF phases") == [
+        "why does a base model answer with a question", "what are the RLHF phases"]
+    assert split_parts("a) what is SFT b) what is PPO") == ["what is SFT", "what is PPO"]
+    assert split_parts("what happens in phase 1) and 2)") == ["what happens in phase 1) and 2)"]  # not counted from the start
+
+
+async def test_a_follow_up_that_names_its_noun_is_asked_about_it(core):
+    await core.chat(ann(), "what is instruction tuning")
+    reply = await core.chat(ann(), "how many examples does that take?")  # a number, not an example
+    assert "10K-100K" in reply.text
+    await core.chat(ann("bo"), "how large is a typical instruction dataset")
+    reply = await core.chat(ann("bo"), "show me an example of one pair")  # of a pair, not of the dataset size's section
+    assert "Hola" in reply.text and "Data Collection" not in reply.text
+    from bot.core.assistant.turns import Turn
+    resolve = core.assistant.simulated._resolve_pronoun
+    after_size = Turn({"skill": "course", "term": "dataset size"})
+    assert resolve("and where do people get that data from?", after_size) == "and where do people get the data from?"
+    after_kl = Turn({"skill": "course", "term": "KL-divergence penalty"})
+    assert resolve("why is that penalty needed", after_kl) == "why is KL-divergence penalty needed"
+    assert resolve("why is it needed", after_kl) == "why is KL-divergence penalty needed"

@@ -49,8 +49,43 @@ def register_vocabulary(course_words: Iterable[str], lesson_words: Iterable[str]
 
 
 def zipf(word: str) -> float:
+    """How common this very form is in English (what a typo, or a term's rarity, is measured by)."""
     from wordfreq import zipf_frequency
     return zipf_frequency(word, "en", wordlist="small")
+
+
+@lru_cache(maxsize=8192)
+def lemma_zipf(word: str) -> float:
+    """How common a word is as its commonest form: "separates", "structured", "supposedly" are as everyday as
+    "separate", "structure", "supposed", though each inflection alone is rarer. Only forms that are English
+    words themselves count (`_base_forms`). Used where a wrong call costs a hedge, not a citation: "clipped"
+    is an everyday inflection, yet "the PPO clipped objective" is a term the lesson lacks."""
+    bases = [zipf(b) for b in _base_forms(word)]
+    return max([zipf(word)] + [b for b in bases if b >= WORD_ZIPF])
+
+
+def _base_forms(word: str) -> list[str]:
+    """The forms an English inflection or -ly adverb may come from ("refuses" → "refuse", "tried" → "try",
+    "wandering" → "wander", "supposedly" → "supposed"): candidates only; `zipf` keeps those that are words."""
+    w = word.casefold()
+    if len(w) < 5 or not w.isalpha():
+        return []
+    out: list[str] = []
+    if w.endswith("ly"):
+        out += [w[:-2], w[:-3] + "e" if w.endswith("ily") else w[:-2] + "e", w[:-3] + "y" if w.endswith("ily") else w[:-2]]
+    if w.endswith("ies"):
+        out.append(w[:-3] + "y")
+    elif w.endswith("es"):
+        out += [w[:-2], w[:-1]]
+    elif w.endswith("s") and not w.endswith("ss"):
+        out.append(w[:-1])
+    for suffix in ("ed", "ing"):
+        if w.endswith(suffix):
+            root = w[:-len(suffix)]
+            out += [root, root + "e"] + ([root[:-1]] if len(root) > 2 and root[-1] == root[-2] else [])
+            if root.endswith("i"):
+                out.append(root[:-1] + "y")
+    return [b for b in dict.fromkeys(out) if len(b) >= 3 and b != w]
 
 
 @lru_cache(maxsize=1)
@@ -88,11 +123,11 @@ def typo_of(word: str) -> str | None:
     return best[1] if best else None
 
 
-def everyday(word: str) -> bool:
+def everyday(word: str, inflected: bool = False) -> bool:
     """A word that is filler for the gate: very common English (not a word of the course's own term
-    names), or a typo of a common word."""
+    names), or a typo of a common word; with `inflected`, also an inflection of a common word (`lemma_zipf`)."""
     w = word.casefold()
-    f = zipf(w)
+    f = lemma_zipf(w) if inflected else zipf(w)
     if w in _course_words and f < EVERYDAY_ZIPF:  # "mask", "temperature": a term's word; "final", "layer": English
         return False
     if f >= COMMON_ZIPF:

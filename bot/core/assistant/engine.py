@@ -158,7 +158,9 @@ class Assistant:
         buttons = []
         if answer.citation is not None and answer.hedged:  # the closest part, named for the student, not presented as the source
             c = answer.citation
-            text += (f"\n\n_(The closest part of the lesson, which is not an answer to that: Chapter {c.chapter} ({c.chapter_title}) › *{c.section}*, "
+            unsure = text.startswith("I'm not sure")  # it may answer it; "I don't know …" says it does not
+            text += (f"\n\n_(The closest part of the lesson, {'which may not answer exactly that' if unsure else 'which is not an answer to that'}: "
+                     f"Chapter {c.chapter} ({c.chapter_title}) › *{c.section}*, "
                      f"`/lesson {c.chapter} {c.depth}`.)_")
         elif answer.citation is not None:
             text += "\n\n" + answer.citation.text()

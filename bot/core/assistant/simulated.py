@@ -18,6 +18,7 @@ does it matter?") after a course answer is read as being about that answer's ter
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..content import Course
 from ..replies import quote_user_text
@@ -41,6 +42,8 @@ _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
 #: After these, "and X?" means the same question about X, not a course concept.
 _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "country-unknown")
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
+#: A demonstrative before a noun ("that data", "those pairs"): the noun says what is pointed at.
+_DETERMINER = re.compile(r"\b(that|this|these|those)\s+([a-z][a-z-]+)\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
 _NO_SPLIT = re.compile(r":|(?<![a-z])[\"']\S.*\S[\"'](?![a-z])", re.I)  # a quoted text, not the apostrophes of "H's … what's"
 #: A request on a text ("summarise X and Y", "list A and B") is one request, unless "and also …" starts another.
@@ -239,7 +242,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                                   "course-where", dict(last.meta, skill="course-where"), doc.citation)
             if self._SIMPLER.search(text) and (REFERS.search(text) or len(words(text)) <= 5):
                 return self._simpler(last)
-            if self._EXAMPLE.search(text) and (REFERS.search(text) or len(words(text)) <= 6):
+            if (self._EXAMPLE.search(text) and (REFERS.search(text) or (len(words(text)) <= 6 and not self._names_lesson_content(text)))
+                    and intent_of(text)[0] != "detail"):
+                # "an example?" is of the last answer; "an example of one pair" names what it wants, and "how many
+                # examples do we need for that?" asks a number
                 return self._example(last)
             if self._MORE.match(text) and not (_BARE_WHY_HOW.match(text) and last.meta.get("term")):
                 return self._more(last)  # a bare "why?" about a term is asked about the term, below
@@ -401,7 +407,18 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         question = self.understanding.understand(text)
         if question.concepts and not (question.intent == "difference" and len(question.concepts) == 1):
             return text  # "how is it different from SFT?": the other side of the difference is the last concept
+        pointed = _DETERMINER.search(text)
+        if pointed is not None and self.index.idf(stem(pointed.group(2).lower())) and not _PRONOUN.search(text[:pointed.start()]):
+            # "where do people get *that data* from?" after the dataset size: the noun names what is meant, so the
+            # question is asked of the data, with the last term only where that noun is its own ("that penalty")
+            names = {stem(w) for n in self._term_names(term) for w in words(n)}
+            said = term if stem(pointed.group(2).lower()) in names else f"the {pointed.group(2)}"
+            return text[:pointed.start()] + said + text[pointed.end():]
         return _PRONOUN.sub(lambda m: f"{term}'s" if m.group(1).lower() in ("its", "their") else term, text, count=1)
+
+    def _term_names(self, term: str) -> Sequence[str]:
+        """A glossary term's name and aliases, by its name (the history keeps the name only)."""
+        return next((t.names for c in self.course.chapters for t in c.glossary if t.term == term), [term])
 
     _POINTER_WORDS = frozenset(["explain", "put", "say", "make", "it", "that", "this", "simpl", "simpler", "simply", "simple", "eli5", "like", "i'm",
                                 "im", "five", "kid", "child", "plain", "english", "words", "terms", "language", "easier", "dumb", "down", "layman",

@@ -20,7 +20,7 @@ from itertools import pairwise
 from ..faq import FaqEntry
 from ..glossary import GlossaryTerm
 from ..lessons import heading_key
-from .coverage import addressed, aspect_words, best_unit, gate_fails, quoted, text_stems, uncovered
+from .coverage import addressed, aspect_words, best_unit, everyday, gate_fails, quoted, text_stems, uncovered
 from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .skills_course import GENERIC_COURSE_WORDS, passage_units
@@ -122,6 +122,11 @@ class ConceptSkills(SkillBase):
                 return whole
         if not missing:
             return found
+        if not others and _wording(text, missing):
+            # only everyday words are left unaddressed ("what purpose does phase one *serve*", "what *counts* as …"):
+            # as likely the student's wording as an aspect the lesson lacks, so the passage is given as the closest
+            # part, named but not cited, rather than withheld ("I don't know about X" is for a rare word or a term)
+            return _unsure(found, f"what it says about {found.meta.get('term') or subject.term.term}")
         term = subject.term
         body = (f"I don't know that: the lesson doesn't say anything about {quoted(missing)} for **{term.term}**, "
                 f"and I won't guess.\nWhat it does say about {term.term} (not an answer to that): {term.definition}")
@@ -832,6 +837,17 @@ _DIFFERENCE_WORDS = re.compile(r"^(?:diff\w*|compar\w*|contrast\w*|versus|vs|sim
 _WHERE_WORDS = frozenset(content_stems("where which section part bit page heading lesson chapter course mention mentioned find "
                                        "located appear appears show shown shows has have contain contains figure number example "
                                        "list lists listed " + RECAP_WORDS))
+
+
+def _wording(text: str, missing: list[str]) -> bool:
+    """Whether the words a passage leaves unaddressed are only the student's wording: each an everyday English
+    word or an inflection of one ("separates", "structured"), and no two side by side, which would be a phrase
+    the lesson lacks ("beam search" is a term made of two everyday words)."""
+    if not all(everyday(piece, inflected=True) for w in missing for piece in w.split("-")):
+        return False
+    said = words(text)
+    spots = sorted(i for i, w in enumerate(said) if w in missing)
+    return not any(b == a + 1 for a, b in pairwise(spots))
 
 
 def _unsure(found: Answer, closest: str) -> Answer:

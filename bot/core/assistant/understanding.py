@@ -205,8 +205,26 @@ _SPLIT = re.compile(r"\?\s+(?=\S)|;\s*|\.\s+(?=(?:and |also |plus )?(?:what|why|
                     r"its|their|it'?s|the population|the currency|the language)\b)", re.I)
 
 
+#: A numbered or lettered list of questions in one line: "1) … 2) …", "(a) … (b) …", "1. … 2. …".
+_ENUMERATOR = re.compile(r"(?:^|\s)\(?(?:[1-9]|[a-e])[).]\s+", re.I)
+
+
+def _enumerated(text: str) -> list[str] | None:
+    """The items of "1) why … 2) what …": markers counting up from the start of the message, each before a part."""
+    marks = list(_ENUMERATOR.finditer(text))
+    labels = [m.group(0).strip(" ().").lower() for m in marks]
+    if len(marks) < 2 or marks[0].start() != 0 or labels not in (list("123456789"[:len(labels)]), list("abcde"[:len(labels)])):
+        return None
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    return [text[m.end():end].strip(" ,.;") for m, end in zip(marks, ends, strict=True)]
+
+
 def split_parts(text: str) -> list[str]:
-    """The questions in a message: "what is SFT and why is it needed?" → two; "SFT and PPO" stays one."""
+    """The questions in a message: "what is SFT and why is it needed?" → two; "SFT and PPO" stays one;
+    "1) what is SFT 2) why PPO" → two, each then split the same way."""
+    numbered = _enumerated(text)
+    if numbered is not None:
+        return [q for item in numbered for q in split_parts(item)]
     parts = [p.strip(" ,.") for p in _SPLIT.split(text) if p and p.strip(" ,.?")]
     return [p for p in parts if len(p.split()) >= 2] if len(parts) > 1 else [text]
 
