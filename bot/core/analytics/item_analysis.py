@@ -37,6 +37,7 @@ import numpy as np
 
 from ..content import Chapter
 from ..questions import MultipleQuestion, Question, ShortQuestion, SingleQuestion, TrueFalseQuestion, normalise
+from ..quiz import MASK_WORD
 from ..replies import quote_user_text
 from ..store import Store
 from .roster import Roster
@@ -69,8 +70,8 @@ def _marks(ids: Sequence[int]) -> str:
 @dataclass(frozen=True)
 class Responses:
     """The analysed attempts' answers, as read: each attempt's questions (its `question_keys`,
-    JSON, indexed by position) and, per attempt and word of WORD positions, three bit masks:
-    the positions answered right, with a hint, and at all."""
+    JSON, indexed by position) and, per attempt and word of MASK_WORD positions, three bit masks:
+    the positions answered right, with a hint, and at all (`quiz.RECORD_MASKS_SQL`)."""
 
     chapter: int
     keys: list[str]  # the chapter's questions, in the course's order
@@ -78,19 +79,13 @@ class Responses:
     words: list[Sequence[Any]]  # (attempt id, word, right mask, hint mask, answered mask)
 
 
-#: Positions per mask: a sum of `1 << (position % WORD)` fits a 64-bit integer in any database.
-WORD = 32
-
-
 def _answers(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[list[Sequence[Any]], list[Sequence[Any]]]:
-    """One chunk: the attempts' questions, and their answers folded into bit masks by the
-    database (one row per attempt instead of one per answer: 31 times fewer rows to hand over).
-    The positions' bits are distinct, so SUM is OR."""
+    """One chunk: the attempts' questions, and their answers' bit masks as stored when each
+    attempt finished (`quiz.finish_attempt`): one row per attempt instead of one per answer,
+    read by primary key, where folding the answers here cost a GROUP BY over 31 times as many rows."""
     keys = conn.execute(f"SELECT id, question_keys FROM quiz_attempts WHERE id IN ({_marks(ids)})", tuple(ids)).fetchall()
-    words = conn.execute(
-        f"SELECT attempt_id, position / {WORD}, SUM(CAST(correct AS BIGINT) << CAST(position % {WORD} AS INTEGER)),"
-        f" SUM(CAST(hint_used AS BIGINT) << CAST(position % {WORD} AS INTEGER)), SUM(CAST(1 AS BIGINT) << CAST(position % {WORD} AS INTEGER))"
-        f" FROM quiz_answers WHERE attempt_id IN ({_marks(ids)}) GROUP BY attempt_id, position / {WORD}", tuple(ids)).fetchall()
+    words = conn.execute(f"SELECT attempt_id, word, right_mask, hint_mask, answered_mask FROM quiz_attempt_masks"
+                         f" WHERE attempt_id IN ({_marks(ids)})", tuple(ids)).fetchall()
     return keys, words
 
 
@@ -153,15 +148,15 @@ def matrices(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
     for keys in responses.attempts.values():
         if keys not in columns_of:
             columns_of[keys] = [column.get(k, -1) for k in json.loads(keys)]
-    width = max(len(c) for c in columns_of.values()) + WORD
+    width = max(len(c) for c in columns_of.values()) + MASK_WORD
     colmap = np.full((len(rows), width), -1, dtype=np.int64)  # attempt row, position → question column
     for attempt, keys in responses.attempts.items():
         cols = columns_of[keys]
         colmap[rows[attempt], :len(cols)] = cols
     w = np.array(words, dtype=np.int64)
-    bits = np.arange(WORD, dtype=np.int64)
+    bits = np.arange(MASK_WORD, dtype=np.int64)
     right, hinted, asked = ((w[:, k, None] >> bits) & 1 for k in (2, 3, 4))
-    position = np.minimum(w[:, 1, None] * WORD + bits, width - 1)
+    position = np.minimum(w[:, 1, None] * MASK_WORD + bits, width - 1)
     row = np.broadcast_to(w[:, 0, None], position.shape)
     col = colmap[row, position]
     keep = (asked == 1) & (col >= 0)
