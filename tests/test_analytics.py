@@ -100,7 +100,7 @@ async def analysed(core):
     from bot.core.analytics.roster import build_roster, read_roster_rows
 
     roster = build_roster(core.ctx, await read_roster_rows(core.store, core.ctx, "test:g1"))
-    return item_analysis.analyse(await item_analysis.read_responses(core.store, roster, core.course.chapter(7), 0))
+    return item_analysis.analyse(await item_analysis.read_responses(core.store, roster.takers(0), core.course.chapter(7)))
 
 
 def test_flags_and_alpha_follow_moodle_on_small_cases():

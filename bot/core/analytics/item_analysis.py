@@ -40,7 +40,7 @@ from ..questions import MultipleQuestion, Question, ShortQuestion, SingleQuestio
 from ..quiz import MASK_WORD
 from ..replies import quote_user_text
 from ..store import Store
-from .roster import Roster
+from .roster import ChapterTakers
 
 TOO_EASY, TOO_HARD, NEGATIVE = "too easy", "too hard", "negative discrimination"
 #: Moodle's thresholds (facility above / below; discrimination below).
@@ -51,11 +51,6 @@ CHUNK = 500
 TOP_WRONG = 5
 #: Variances below this are zero (sums of 0/1 scores leave rounding dust, never a real spread).
 _EPSILON = 1e-12
-
-
-def best_attempt_ids(roster: Roster, chapter_index: int) -> list[int]:
-    """The best finished attempt of each member who finished a quiz of the chapter."""
-    return [i for states in roster.states.values() if (i := states[chapter_index].best_attempt_id) is not None]
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -89,7 +84,7 @@ def _answers(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[list[Sequenc
     return keys, words
 
 
-async def read_responses(store: Store, roster: Roster, chapter: Chapter, chapter_index: int) -> Responses:
+async def read_responses(store: Store, takers: ChapterTakers, chapter: Chapter) -> Responses:
     """The best attempts' answers, CHUNK attempts per read transaction. A class of 10,000 has
     310,000 such answers: one transaction reading them all would hold the database's thread for
     a second on a loaded machine, and every other request (a live quiz's answers) would wait
@@ -97,7 +92,7 @@ async def read_responses(store: Store, roster: Roster, chapter: Chapter, chapter
     not counted (it was not the best when the roster was read), one pruned meanwhile not at all."""
     attempts: dict[int, str] = {}
     words: list[Sequence[Any]] = []
-    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+    for chunk in _chunks(takers.best_attempt_ids):
         keys, chunk_words = await store.read(_answers, chunk)
         attempts.update((row[0], row[1]) for row in keys)
         words += chunk_words
@@ -248,14 +243,14 @@ def _all_answers(conn: sqlite3.Connection, key: str, members: Sequence[int]) -> 
                         f" WHERE t.user_pk IN ({_marks(members)}) AND t.kind = 'quiz' AND a.question_key = ?", (*members, key)).fetchone()
 
 
-async def read_question(store: Store, roster: Roster, chapter_index: int, key: str) -> QuestionResponses:
+async def read_question(store: Store, takers: ChapterTakers, key: str) -> QuestionResponses:
     """One question's answers in the best attempts, and counted in all the class's attempts,
     in chunks as `read_responses` reads."""
     answers: list[Sequence[Any]] = []
-    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+    for chunk in _chunks(takers.best_attempt_ids):
         answers += await store.read(_question_answers, key, chunk)
     total = right = 0
-    for chunk in _chunks(list(roster.members)):
+    for chunk in _chunks(takers.members):
         n, r = await store.read(_all_answers, key, chunk)
         total, right = total + n, right + r
     return QuestionResponses(answers, total, right)
