@@ -41,8 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.clock import ManualClock, iso  # noqa: E402
 from bot.core.companion import Companion  # noqa: E402
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings  # noqa: E402
-from bot.core.questions import MultipleQuestion, OrderingQuestion, ShortQuestion, SingleQuestion, TrueFalseQuestion  # noqa: E402
 from bot.core.engines import open_store  # noqa: E402
+from bot.core.questions import MultipleQuestion, OrderingQuestion, ShortQuestion, SingleQuestion, TrueFalseQuestion  # noqa: E402
+from bot.core.quiz import RECORD_MASKS_SQL  # noqa: E402
 from bot.core.users import Actor  # noqa: E402
 
 CHAPTER = 7
@@ -106,12 +107,14 @@ def write_class(path: Path, course, students: int, now) -> None:
                     answer_rows.append((attempt_id, position, questions[position].key, pair[0] if ok else pair[1], int(ok), int(hinted), at))
                     if hinted:
                         hint_rows.append((attempt_id, position, at))
-                attempt_rows.append((attempt_id, i + 1, CHAPTER, keys, len(questions), right, at, at))
-        conn.executemany("INSERT INTO quiz_attempts(id, user_pk, chapter, kind, seed, question_keys, position, correct, status, started_at,"
-                         " finished_at) VALUES (?, ?, ?, 'quiz', 1, ?, ?, ?, 'finished', ?, ?)", attempt_rows)
+                attempt_rows.append((attempt_id, i + 1, CHAPTER, keys, len(questions), len(questions), right, at, at))
+        conn.executemany("INSERT INTO quiz_attempts(id, user_pk, chapter, kind, seed, question_keys, questions, position, correct, status,"
+                         " started_at, finished_at) VALUES (?, ?, ?, 'quiz', 1, ?, ?, ?, ?, 'finished', ?, ?)", attempt_rows)
         conn.executemany("INSERT INTO quiz_answers(attempt_id, position, question_key, answer, correct, hint_used, answered_at)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?)", answer_rows)
         conn.executemany("INSERT INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", hint_rows)
+        # as the quiz stores them when an attempt finishes (quiz.finish_attempt)
+        conn.executemany(RECORD_MASKS_SQL, ((attempt_id,) for attempt_id, *_ in attempt_rows))
     conn.close()
 
 

@@ -32,6 +32,7 @@ import json
 import sqlite3
 
 from bot.core.clock import iso
+from bot.core.quiz import finish_attempt
 
 QUESTIONS = ["base-model-completes", "instruct-answers", "training-pairs", "instruction-tuning-is-sft", "dataset-format"]
 KEYS = [f"7:{q}" for q in QUESTIONS]
@@ -59,9 +60,9 @@ def seed(conn: sqlite3.Connection, course, platform: str, guild: str, other_guil
 
     def attempt(pk: int, keys: list[str], rights: list[int], status: str = "finished", hint_at: int | None = None) -> None:
         aid = conn.execute(
-            "INSERT INTO quiz_attempts(user_pk, chapter, kind, seed, question_keys, position, correct, status, started_at, finished_at)"
-            " VALUES (?, 7, 'quiz', 1, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (pk, json.dumps(keys), len(rights), sum(rights), status, at, at if status == "finished" else None)).fetchone()[0]
+            "INSERT INTO quiz_attempts(user_pk, chapter, kind, seed, question_keys, questions, position, correct, status, started_at)"
+            " VALUES (?, 7, 'quiz', 1, ?, ?, ?, ?, 'open', ?) RETURNING id",
+            (pk, json.dumps(keys), len(keys), len(rights), sum(rights), at)).fetchone()[0]
         for position, (key, right) in enumerate(zip(keys, rights)):
             qid = key.partition(":")[2]
             choice = correct[qid] if right else (correct[qid] + 1) % len(chapter.question(qid).choices)
@@ -69,6 +70,8 @@ def seed(conn: sqlite3.Connection, course, platform: str, guild: str, other_guil
                          " VALUES (?, ?, ?, ?, ?, ?, ?)", (aid, position, key, json.dumps([choice]), right, int(position == hint_at), at))
             if position == hint_at:
                 conn.execute("INSERT INTO quiz_hints(attempt_id, position, shown_at) VALUES (?, ?, ?)", (aid, position, at))
+        if status == "finished":  # as the quiz finishes one: with its answers' masks
+            finish_attempt(conn, aid, now)
 
     pks = {name: user(name, guild) for name in "abcdef"}
     for name, pages in PAGES.items():

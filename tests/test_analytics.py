@@ -100,7 +100,7 @@ async def analysed(core):
     from bot.core.analytics.roster import build_roster, read_roster_rows
 
     roster = build_roster(core.ctx, await read_roster_rows(core.store, core.ctx, "test:g1"))
-    return item_analysis.analyse(await item_analysis.read_responses(core.store, roster, core.course.chapter(7), 0))
+    return item_analysis.analyse(await item_analysis.read_responses(core.store, roster.takers(0), core.course.chapter(7)))
 
 
 def test_flags_and_alpha_follow_moodle_on_small_cases():
@@ -174,8 +174,8 @@ async def test_progress_leaderboard_and_statistics_agree_on_the_best_score(core)
     leaderboard used to count the attempt with the most right answers)."""
     def short_quiz(conn):
         pk = conn.execute("SELECT id FROM users WHERE user_id = 'UC'").fetchone()[0]
-        aid = conn.execute("INSERT INTO quiz_attempts(user_pk, chapter, kind, seed, question_keys, position, correct, status, started_at)"
-                           " VALUES (?, 7, 'quiz', 1, ?, 2, 2, 'finished', '2026-01-01T00:00:00+00:00') RETURNING id",
+        aid = conn.execute("INSERT INTO quiz_attempts(user_pk, chapter, kind, seed, question_keys, questions, position, correct, status, started_at)"
+                           " VALUES (?, 7, 'quiz', 1, ?, 2, 2, 2, 'finished', '2026-01-01T00:00:00+00:00') RETURNING id",
                            (pk, json.dumps(KEYS[:2]))).fetchone()[0]
         return aid
     await core.store.run(short_quiz)

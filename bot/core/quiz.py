@@ -89,8 +89,8 @@ def _start(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, chapter: in
             raise Refusal(f"Chapter {chapter_no} has no quiz questions{f' at {depth} depth' if depth else ''} yet.")
     conn.execute("UPDATE quiz_attempts SET status = 'abandoned' WHERE user_pk = ? AND status = 'open'", (user_pk,))
     attempt_id = conn.execute(
-        "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps([q.key for q in questions]), iso(now)),
+        "INSERT INTO quiz_attempts(user_pk, chapter, kind, depth, seed, question_keys, questions, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (user_pk, chapter_no, "review" if review else "quiz", depth, seed, json.dumps([q.key for q in questions]), len(questions), iso(now)),
     ).fetchone()[0]
     # After the insert: SQLite gives a new row the largest id + 1, so deleting the row holding the
     # largest id first would hand its id (and its old buttons, `quiz:ID:…`) to the new attempt.
@@ -123,16 +123,16 @@ def prune_attempts(conn: sqlite3.Connection, user_pk: int) -> None:
     conn.execute(
         "DELETE FROM quiz_attempts WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) AS newer"
         " FROM quiz_attempts WHERE user_pk = ? AND status = 'abandoned') AS ranked WHERE newer > ?)", (user_pk, KEEP_ABANDONED))
-    finished = conn.execute("SELECT id, kind, chapter, pruned_before, correct, question_keys FROM quiz_attempts"
+    finished = conn.execute("SELECT id, kind, chapter, pruned_before, correct, questions FROM quiz_attempts"
                             " WHERE user_pk = ? AND status = 'finished' ORDER BY id DESC", (user_pk,)).fetchall()
-    # Ranked here rather than in SQL: a quiz's length is the length of a JSON list, and SQLite and
-    # PostgreSQL spell JSON functions differently. A user's finished attempts are few (pruned).
+    # Ranked here rather than in SQL, with window functions over three groupings: a user's
+    # finished attempts are few (pruned).
     newer: dict[tuple[str, int], int] = {}
     best: dict[tuple[str, int, int], tuple[int, int]] = {}  # per kind, chapter and length: (-correct, id) of the best
     ranked = []
-    for attempt_id, kind, chapter, before, correct, keys in finished:
+    for attempt_id, kind, chapter, before, correct, questions in finished:
         latest = newer[(kind, chapter)] = newer.get((kind, chapter), 0) + 1
-        group = (kind, chapter, len(json.loads(keys)))
+        group = (kind, chapter, questions)
         best[group] = min(best.get(group, (-correct, attempt_id)), (-correct, attempt_id))
         ranked.append((attempt_id, kind, chapter, before, latest, group))
     doomed = [(attempt_id, kind, chapter, before) for attempt_id, kind, chapter, before, latest, group in ranked
@@ -225,8 +225,27 @@ async def _run_refusing(ctx: CoreContext, fn, *args):
     return result
 
 
+#: Positions per answer mask (`record_masks`): a sum of `1 << (position % MASK_WORD)` fits a
+#: 64-bit integer in either database.
+MASK_WORD = 32
+#: One finished attempt's answers as bit masks, per word of MASK_WORD positions (the table and
+#: its back-fill: migrations/0016_analytics.sql). The positions' bits are distinct, so SUM is OR.
+RECORD_MASKS_SQL = (
+    "INSERT INTO quiz_attempt_masks(attempt_id, word, right_mask, hint_mask, answered_mask)"
+    f" SELECT attempt_id, position / {MASK_WORD}, SUM(CAST(correct AS BIGINT) << CAST(position % {MASK_WORD} AS INTEGER)),"
+    f" SUM(CAST(hint_used AS BIGINT) << CAST(position % {MASK_WORD} AS INTEGER)), SUM(CAST(1 AS BIGINT) << CAST(position % {MASK_WORD} AS INTEGER))"
+    f" FROM quiz_answers WHERE attempt_id = ? GROUP BY attempt_id, position / {MASK_WORD}")
+
+
+def finish_attempt(conn: sqlite3.Connection, attempt_id: int, now) -> None:
+    """Mark an attempt finished and store its answers' masks in the same transaction: the class
+    statistics (bot/core/analytics) read one row per attempt from them, not every answer."""
+    conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt_id))
+    conn.execute(RECORD_MASKS_SQL, (attempt_id,))
+
+
 def _run_out(conn, attempt, now) -> _RefusedAfterCommit:
-    conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
+    finish_attempt(conn, attempt["id"], now)
     return _RefusedAfterCommit("That quiz has no questions left (the last were removed from the course). Start a new one with `/quiz`.")
 
 
@@ -256,7 +275,7 @@ def _answer(conn, ctx: CoreContext, actor: Actor, text: str, attempt_id: int | N
         out.next_question = ctx.course.question(keys[pos + 1])
         return out
     was_complete = course_complete(conn, ctx, user_pk)
-    conn.execute("UPDATE quiz_attempts SET status = 'finished', finished_at = ? WHERE id = ?", (iso(now), attempt["id"]))
+    finish_attempt(conn, attempt["id"], now)
     out.summary = _summary(conn, ctx, user_pk, attempt, was_complete, now)
     return out
 

@@ -21,7 +21,7 @@ from ..context import CoreContext
 from ..lessons import DEPTHS
 from ..progress import streak
 from ..store import Store
-from .roster import Roster, RosterRows, build_roster, read_roster_rows
+from .roster import Roster, RosterRows, build_roster, collection_paused, read_roster_rows
 
 #: Days of the activity chart, ending today.
 ACTIVITY_DAYS = 28
@@ -90,6 +90,11 @@ async def read_overview(store: Store, ctx: CoreContext, guild: str, now: datetim
 
 def summarise(ctx: CoreContext, rows: OverviewRows, now: datetime) -> Overview:
     """The overview from its rows (off the database's thread: the per-student work is here)."""
+    with collection_paused():
+        return _summarise(ctx, rows, now)
+
+
+def _summarise(ctx: CoreContext, rows: OverviewRows, now: datetime) -> Overview:
     roster = build_roster(ctx, rows.roster)
     today = now.date()
     days: dict[int, list[str]] = {}

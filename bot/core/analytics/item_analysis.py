@@ -37,9 +37,10 @@ import numpy as np
 
 from ..content import Chapter
 from ..questions import MultipleQuestion, Question, ShortQuestion, SingleQuestion, TrueFalseQuestion, normalise
+from ..quiz import MASK_WORD
 from ..replies import quote_user_text
 from ..store import Store
-from .roster import Roster
+from .roster import ChapterTakers
 
 TOO_EASY, TOO_HARD, NEGATIVE = "too easy", "too hard", "negative discrimination"
 #: Moodle's thresholds (facility above / below; discrimination below).
@@ -50,11 +51,6 @@ CHUNK = 500
 TOP_WRONG = 5
 #: Variances below this are zero (sums of 0/1 scores leave rounding dust, never a real spread).
 _EPSILON = 1e-12
-
-
-def best_attempt_ids(roster: Roster, chapter_index: int) -> list[int]:
-    """The best finished attempt of each member who finished a quiz of the chapter."""
-    return [i for states in roster.states.values() if (i := states[chapter_index].best_attempt_id) is not None]
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -69,8 +65,8 @@ def _marks(ids: Sequence[int]) -> str:
 @dataclass(frozen=True)
 class Responses:
     """The analysed attempts' answers, as read: each attempt's questions (its `question_keys`,
-    JSON, indexed by position) and, per attempt and word of WORD positions, three bit masks:
-    the positions answered right, with a hint, and at all."""
+    JSON, indexed by position) and, per attempt and word of MASK_WORD positions, three bit masks:
+    the positions answered right, with a hint, and at all (`quiz.RECORD_MASKS_SQL`)."""
 
     chapter: int
     keys: list[str]  # the chapter's questions, in the course's order
@@ -78,23 +74,17 @@ class Responses:
     words: list[Sequence[Any]]  # (attempt id, word, right mask, hint mask, answered mask)
 
 
-#: Positions per mask: a sum of `1 << (position % WORD)` fits a 64-bit integer in any database.
-WORD = 32
-
-
 def _answers(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[list[Sequence[Any]], list[Sequence[Any]]]:
-    """One chunk: the attempts' questions, and their answers folded into bit masks by the
-    database (one row per attempt instead of one per answer: 31 times fewer rows to hand over).
-    The positions' bits are distinct, so SUM is OR."""
+    """One chunk: the attempts' questions, and their answers' bit masks as stored when each
+    attempt finished (`quiz.finish_attempt`): one row per attempt instead of one per answer,
+    read by primary key, where folding the answers here cost a GROUP BY over 31 times as many rows."""
     keys = conn.execute(f"SELECT id, question_keys FROM quiz_attempts WHERE id IN ({_marks(ids)})", tuple(ids)).fetchall()
-    words = conn.execute(
-        f"SELECT attempt_id, position / {WORD}, SUM(CAST(correct AS BIGINT) << CAST(position % {WORD} AS INTEGER)),"
-        f" SUM(CAST(hint_used AS BIGINT) << CAST(position % {WORD} AS INTEGER)), SUM(CAST(1 AS BIGINT) << CAST(position % {WORD} AS INTEGER))"
-        f" FROM quiz_answers WHERE attempt_id IN ({_marks(ids)}) GROUP BY attempt_id, position / {WORD}", tuple(ids)).fetchall()
+    words = conn.execute(f"SELECT attempt_id, word, right_mask, hint_mask, answered_mask FROM quiz_attempt_masks"
+                         f" WHERE attempt_id IN ({_marks(ids)})", tuple(ids)).fetchall()
     return keys, words
 
 
-async def read_responses(store: Store, roster: Roster, chapter: Chapter, chapter_index: int) -> Responses:
+async def read_responses(store: Store, takers: ChapterTakers, chapter: Chapter) -> Responses:
     """The best attempts' answers, CHUNK attempts per read transaction. A class of 10,000 has
     310,000 such answers: one transaction reading them all would hold the database's thread for
     a second on a loaded machine, and every other request (a live quiz's answers) would wait
@@ -102,7 +92,7 @@ async def read_responses(store: Store, roster: Roster, chapter: Chapter, chapter
     not counted (it was not the best when the roster was read), one pruned meanwhile not at all."""
     attempts: dict[int, str] = {}
     words: list[Sequence[Any]] = []
-    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+    for chunk in _chunks(takers.best_attempt_ids):
         keys, chunk_words = await store.read(_answers, chunk)
         attempts.update((row[0], row[1]) for row in keys)
         words += chunk_words
@@ -153,15 +143,15 @@ def matrices(responses: Responses) -> tuple[np.ndarray, np.ndarray]:
     for keys in responses.attempts.values():
         if keys not in columns_of:
             columns_of[keys] = [column.get(k, -1) for k in json.loads(keys)]
-    width = max(len(c) for c in columns_of.values()) + WORD
+    width = max(len(c) for c in columns_of.values()) + MASK_WORD
     colmap = np.full((len(rows), width), -1, dtype=np.int64)  # attempt row, position → question column
     for attempt, keys in responses.attempts.items():
         cols = columns_of[keys]
         colmap[rows[attempt], :len(cols)] = cols
     w = np.array(words, dtype=np.int64)
-    bits = np.arange(WORD, dtype=np.int64)
+    bits = np.arange(MASK_WORD, dtype=np.int64)
     right, hinted, asked = ((w[:, k, None] >> bits) & 1 for k in (2, 3, 4))
-    position = np.minimum(w[:, 1, None] * WORD + bits, width - 1)
+    position = np.minimum(w[:, 1, None] * MASK_WORD + bits, width - 1)
     row = np.broadcast_to(w[:, 0, None], position.shape)
     col = colmap[row, position]
     keep = (asked == 1) & (col >= 0)
@@ -253,14 +243,14 @@ def _all_answers(conn: sqlite3.Connection, key: str, members: Sequence[int]) -> 
                         f" WHERE t.user_pk IN ({_marks(members)}) AND t.kind = 'quiz' AND a.question_key = ?", (*members, key)).fetchone()
 
 
-async def read_question(store: Store, roster: Roster, chapter_index: int, key: str) -> QuestionResponses:
+async def read_question(store: Store, takers: ChapterTakers, key: str) -> QuestionResponses:
     """One question's answers in the best attempts, and counted in all the class's attempts,
     in chunks as `read_responses` reads."""
     answers: list[Sequence[Any]] = []
-    for chunk in _chunks(best_attempt_ids(roster, chapter_index)):
+    for chunk in _chunks(takers.best_attempt_ids):
         answers += await store.read(_question_answers, key, chunk)
     total = right = 0
-    for chunk in _chunks(list(roster.members)):
+    for chunk in _chunks(takers.members):
         n, r = await store.read(_all_answers, key, chunk)
         total, right = total + n, right + r
     return QuestionResponses(answers, total, right)

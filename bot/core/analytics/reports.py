@@ -6,7 +6,8 @@ transactions (`store.read`) that only gather the class's rows, a few hundred stu
 (`roster.read_roster_rows`, `item_analysis.read_responses`), so the database's one thread serves
 other requests (a live quiz's answers) between them; then the per-student work, the arithmetic
 and the drawing in a worker thread (`asyncio.to_thread`), so the event loop keeps serving
-everyone else. Every chart carries its text summary (alt text), and the reply's
+everyone else. A chart or file that needs only what is already read is made while the rest is
+read (`_meanwhile`). Every chart carries its text summary (alt text), and the reply's
 text says the same.
 """
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from .. import charts
 from ..content import Chapter
@@ -26,7 +28,10 @@ from ..users import Actor
 from . import analytics_charts, class_overview, gradebook, item_analysis, page_reach
 from .analytics_charts import Draw
 from .item_analysis import ItemAnalysis, ItemStats, OptionShare
-from .roster import Roster, build_roster, read_roster_rows, require_class
+from .roster import Roster, build_roster, read_chapter_takers, read_roster_rows, require_class
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 #: A question as typed: its id (`attention-mask`), or `chapter:id` (`7:attention-mask`).
 QUESTION_REF = re.compile(r"(?:(\d{1,6}):)?([a-z0-9][a-z0-9-]{0,63})")
@@ -35,6 +40,19 @@ QUESTION_REF = re.compile(r"(?:(\d{1,6}):)?([a-z0-9][a-z0-9-]{0,63})")
 def _draw(specs: Sequence[tuple[str, Draw, str]]) -> list[Attachment]:
     """On a worker thread: each (file name, drawing, summary) as a PNG attachment."""
     return [charts.attachment(name, charts.png(draw), summary) for name, draw, summary in specs]
+
+
+async def _meanwhile(work: Callable[[], T], then: Callable[[], Awaitable[U]]) -> tuple[T, U]:
+    """`work()` in a worker thread while `then()` runs: a chart or a file that needs only what is
+    already read is made while the database reads the rest. The overlap is real on two cores:
+    SQLite reads with the GIL released. `work` is always awaited, even when `then` fails, so no
+    thread's error goes unseen."""
+    started = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        after = await then()
+    finally:
+        done = await started
+    return done, after
 
 
 def _percent(value: float | None) -> str:
@@ -80,25 +98,23 @@ async def _roster(ctx: CoreContext, guild: str) -> Roster:
     return await asyncio.to_thread(build_roster, ctx, await read_roster_rows(ctx.store, ctx, guild))
 
 
-def _chapter_index(ctx: CoreContext, number: int) -> tuple[Chapter, int]:
-    chapter = ctx.require_chapter(number)
-    return chapter, ctx.course.chapters.index(chapter)
-
-
 async def chapter_stats(ctx: CoreContext, actor: Actor, number: int) -> Reply:
     guild = require_class(ctx, actor, "`/course stats`")
-    chapter, index = _chapter_index(ctx, number)
+    chapter = ctx.require_chapter(number)
     reach = await ctx.store.read(page_reach.read_page_reach, guild, chapter)
-    responses = await item_analysis.read_responses(ctx.store, await _roster(ctx, guild), chapter, index)
 
-    def compute() -> tuple[ItemAnalysis, list[Attachment]]:
+    def compute(responses: item_analysis.Responses) -> tuple[ItemAnalysis, list[Attachment]]:
         analysis = item_analysis.analyse(responses)
         labels = {q.key: q.id for q in chapter.questions}
-        return analysis, _draw([
-            (f"ch{number}-page-reach.png", analytics_charts.page_reach(reach), page_reach.summary(reach)),
-            (f"ch{number}-items.png", analytics_charts.items(analysis, labels), _items_summary(chapter, analysis))])
+        return analysis, _draw([(f"ch{number}-items.png", analytics_charts.items(analysis, labels), _items_summary(chapter, analysis))])
 
-    analysis, files = await asyncio.to_thread(compute)
+    async def items() -> tuple[ItemAnalysis, list[Attachment]]:
+        responses = await item_analysis.read_responses(ctx.store, await read_chapter_takers(ctx.store, guild, number), chapter)
+        return await asyncio.to_thread(compute, responses)
+
+    reach_files, (analysis, item_files) = await _meanwhile(
+        lambda: _draw([(f"ch{number}-page-reach.png", analytics_charts.page_reach(reach), page_reach.summary(reach))]), items)
+    files = reach_files + item_files
     lines = [f"📊 **Chapter {chapter.number}: {chapter.title}**", "", page_reach.render(reach), "",
              f"**Item analysis** — each student's best quiz: {analysis.students} student{'s' * (analysis.students != 1)};"
              f" Cronbach's alpha {_alpha(analysis)}"]
@@ -145,20 +161,22 @@ def find_question(ctx: CoreContext, ref: str) -> Question:
 async def question_stats(ctx: CoreContext, actor: Actor, ref: str) -> Reply:
     guild = require_class(ctx, actor, "`/course question`")
     question = find_question(ctx, ref)
-    chapter, index = _chapter_index(ctx, question.chapter)
-    roster = await _roster(ctx, guild)
-    responses = await item_analysis.read_responses(ctx.store, roster, chapter, index)
-    answers = await item_analysis.read_question(ctx.store, roster, index, question.key)
+    chapter = ctx.require_chapter(question.chapter)
+    takers = await read_chapter_takers(ctx.store, guild, chapter.number)
+    answers = await item_analysis.read_question(ctx.store, takers, question.key)
 
-    def compute() -> tuple[ItemStats | None, list[OptionShare], list[Attachment]]:
-        item = item_analysis.analyse(responses).item(question.key)
+    def chart() -> tuple[list[OptionShare], list[Attachment]]:
         shares = item_analysis.option_shares(question, answers)
         title = f"{question.key}: " + ("share choosing each option" if shares and any(s.correct for s in shares) else "most common wrong answers")
         files = _draw([(f"question-{question.chapter}-{question.id}.png", analytics_charts.options(title, shares),
                         _shares_summary(question, shares))]) if shares else []
-        return item, shares, files
+        return shares, files
 
-    item, shares, files = await asyncio.to_thread(compute)
+    async def item_stats() -> ItemStats | None:
+        responses = await item_analysis.read_responses(ctx.store, takers, chapter)
+        return await asyncio.to_thread(lambda: item_analysis.analyse(responses).item(question.key))
+
+    (shares, files), item = await _meanwhile(chart, item_stats)
     prompt = question.prompt if len(question.prompt) <= 300 else question.prompt[:299] + "…"
     lines = [f"❓ **Question `{question.key}`** ({question.type.replace('_', ' ')})", f"> {prompt}", ""]
     if item is None or not item.students:
@@ -189,17 +207,19 @@ async def export(ctx: CoreContext, actor: Actor) -> Reply:
     ctx.require_rate("export", actor)
     roster = await _roster(ctx, guild)
     last_active = await ctx.store.read(gradebook.read_last_active, guild)
-    responses = [await item_analysis.read_responses(ctx.store, roster, c, i) for i, c in enumerate(ctx.course.chapters)]
     course = ctx.course
 
-    def compute() -> list[Attachment]:
-        analyses = [item_analysis.analyse(r) for r in responses]
-        return [Attachment("gradebook.csv", gradebook.gradebook_csv(course, roster, last_active), gradebook.CSV_MIME,
-                           f"One row per student of this server or workspace ({len(roster.members)})."),
-                Attachment("item-analysis.csv", gradebook.item_analysis_csv(course, analyses), gradebook.CSV_MIME,
-                           "Facility, discrimination, hint use and flags per question; Cronbach's alpha per chapter.")]
+    def book() -> Attachment:
+        return Attachment("gradebook.csv", gradebook.gradebook_csv(course, roster, last_active), gradebook.CSV_MIME,
+                          f"One row per student of this server or workspace ({len(roster.members)}).")
 
-    files = await asyncio.to_thread(compute)
+    async def items() -> Attachment:
+        responses = [await item_analysis.read_responses(ctx.store, roster.takers(i), c) for i, c in enumerate(course.chapters)]
+        analyses = await asyncio.to_thread(lambda: [item_analysis.analyse(r) for r in responses])
+        return Attachment("item-analysis.csv", gradebook.item_analysis_csv(course, analyses), gradebook.CSV_MIME,
+                          "Facility, discrimination, hint use and flags per question; Cronbach's alpha per chapter.")
+
+    files = list(await _meanwhile(book, items))
     n = len(roster.members)
     return Reply(text=f"📦 The gradebook ({n} student{'s' * (n != 1)} of this server or workspace) and the item analysis, as CSV. "
                       "Students who used `/forget-me` are in neither.", files=files, ephemeral=True, kind="export")
