@@ -183,8 +183,11 @@ async def main() -> None:
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
-    path = folder / "analytics.db"
+    with tempfile.TemporaryDirectory(prefix="bench-analytics-") as folder:  # ~200 MB: gone when the run ends
+        await run(args, Path(folder) / "analytics.db")
+
+
+async def run(args: argparse.Namespace, path: Path) -> None:
     clock = ManualClock()
     store = await open_store(path)
     await store.close()
