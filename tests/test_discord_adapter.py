@@ -544,6 +544,44 @@ async def test_no_mass_mentions_anywhere(bot, standin):
         assert "@everyone" not in text and "<@&" not in text
 
 
+async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
+    """On a busy loop the timer fires, but its defer has not begun when the work ends: the answer
+    itself acknowledges (one request, not a defer and a follow-up). Steps of the event loop, no clock:
+    the work ends two steps after the timer (budget 0) has made its defer task, before that task runs."""
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
+    sent: list[str] = []
+
+    async def record(kind: str, **_kwargs) -> None:
+        sent.append(kind)
+
+    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+    interaction = SimpleNamespace(response=response, message=None, guild_id=None)
+    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
+
+    async def work() -> Reply:
+        await asyncio.sleep(0)  # the timer is due from the next step on
+        await asyncio.sleep(0)  # the timer has run: its defer task is made, not yet begun
+        return Reply(text="Answer recorded")
+
+    await adapter.respond(interaction, work, component=True)
+    await asyncio.sleep(0)
+    assert sent == ["send"]
+
+    async def slow() -> Reply:  # a defer that has begun is followed up, as before
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return Reply(text="Answer recorded")
+
+    sent.clear()
+    interaction.followup = SimpleNamespace(send=lambda **kw: record("follow-up", **kw))
+    await adapter.respond(interaction, slow, component=True)
+    assert sent == ["defer", "follow-up"]
+
+
 async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
     ann = User.make("Ann")

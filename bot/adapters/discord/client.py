@@ -155,21 +155,34 @@ class DiscordAdapter:
                       component: bool = False) -> None:
         """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
         interaction meanwhile and the answer follows as an edit or a follow-up. Where the answer
-        goes is the reply's to say (`replaces`, `ephemeral`)."""
+        goes is the reply's to say (`replaces`, `ephemeral`).
+
+        On a busy event loop (a class answering at once) the timer's defer may still be waiting
+        for its turn when the work ends: it is then dropped, and the answer itself is the
+        acknowledgement, one request instead of two, sent no later than the defer would have been."""
         deferring: asyncio.Task | None = None
+        deferred = False  # the defer's request has begun: the answer must follow it
+
+        async def defer() -> None:
+            nonlocal deferred
+            deferred = True
+            if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                await interaction.response.defer()
+            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+                await interaction.response.defer(ephemeral=True, thinking=True)
 
         def defer_now() -> None:
             nonlocal deferring
-            if component:  # type 6: the clicked message stays until the answer replaces or follows it
-                deferring = asyncio.ensure_future(interaction.response.defer())
-            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
-                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+            deferring = asyncio.ensure_future(defer())
 
         timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
         try:
             reply = await self._work(call())
         finally:
             timer.cancel()
+        if deferring is not None and not deferred:
+            deferring.cancel()  # not begun: it never runs
+            deferring = None
         if deferring is None:
             if component and self._replaces(interaction, reply):
                 await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
