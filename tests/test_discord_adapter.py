@@ -584,6 +584,14 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
 
 async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
+    work = discord_client.DiscordAdapter._work
+
+    async def slow(self, call):  # a few steps of the event loop first: the timer's defer has begun when the work ends
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return await work(self, call)
+
+    monkeypatch.setattr(discord_client.DiscordAdapter, "_work", slow)
     ann = User.make("Ann")
     ex = await standin.slash(ann, "progress")
     message = await standin.answer(ex)
