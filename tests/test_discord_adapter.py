@@ -423,6 +423,8 @@ async def test_discord_py_neither_keeps_nor_rebuilds_a_view_for_our_components(b
     assert rebuilt == []
     assert not bot.client._connection._view_store._views  # discord.py keeps no view, for no message
     assert not bot.client._connection._view_store._dynamic_items
+    # nor a timer per ephemeral message (discord.py gives a view it keeps 15 minutes there)
+    assert not [t for t in asyncio.all_tasks() if "timeout_task" in repr(t.get_coro())]
 
 
 async def test_a_form_button_sent_before_a_restart_opens_its_form_and_the_answer_lands(bot, standin):

@@ -51,14 +51,19 @@ def clip(text: str, limit: int) -> str:
 
 
 class Components(discord.ui.View):
-    """A message's components, sent as Discord's payload and never kept by discord.py: it stores
-    a view that `is_dispatchable` (until it times out, or for ever with no timeout) and, when a
-    `DynamicItem` matches a click, rebuilds the clicked message's whole view; clicks on these
-    go to `CompanionClient.on_interaction` instead, whatever process sent the message."""
+    """A message's components, sent as Discord's payload and never kept by discord.py. It keeps
+    a view that is not finished (an interaction's answer) or that `is_dispatchable` (a message),
+    giving one sent privately a 15-minute timer, and when a `DynamicItem` matches a click it
+    rebuilds the clicked message's whole view. This one is finished from the start and
+    dispatches nothing: clicks on it go to `CompanionClient.on_interaction`, whatever process
+    sent the message."""
 
     def __init__(self, rows: list[dict[str, Any]]):
         super().__init__(timeout=None)
         self.rows = rows
+
+    def is_finished(self) -> bool:
+        return True
 
     def is_dispatchable(self) -> bool:
         return False
