@@ -35,7 +35,9 @@ than 3 s (in (a)-(c)); the largest burst of live answers at least 0.8× the floo
 
     python bench/bench_discord.py --part bursts --repeats 3       # only (d)
     python bench/bench_discord.py --part latency                  # only (a)-(c)
+    python bench/bench_discord.py --db postgresql --part bursts   # the bot on a private PostgreSQL (pgserver)
     python bench/bench_discord.py --db postgresql://…/companion   # the bot on that database
+    python bench/bench_discord.py --part bursts --profile bot.prof  # cProfile of the bot process
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -394,13 +397,30 @@ async def open_loop(op, users, states, rate: float, seconds: float) -> list[floa
     return latencies
 
 
-async def main(quick: bool, strict: bool, arrivals: float, parts: set[str], database: str | None, repeats: int) -> int:
+def open_database(database: str | None) -> tuple[str, Any]:
+    """`--db` as the bot takes it, and the private server to stop at the end (or None): no
+    value is a fresh SQLite file, `postgresql` a PostgreSQL server of this run's own in its temp
+    folder (pgserver, as `bench_core.py --db postgresql` starts it), anything else a file or URL."""
+    if database and database != "postgresql":
+        return database, None
+    folder = Path(tempfile.mkdtemp(prefix="bench-discord-"))
+    if database is None:
+        return str(folder / "bench.db"), None
+    from bench_core import private_postgres  # bench/ is the script's folder, first on the path
+
+    server, url, _floor_url = private_postgres(folder)
+    return url, server
+
+
+async def main(quick: bool, strict: bool, arrivals: float, parts: set[str], database: str | None, repeats: int,
+               profile: str | None = None) -> int:
     from discord_standin import DiscordStandIn
 
     standin = await DiscordStandIn().start()
-    database = database or os.path.join(tempfile.mkdtemp(prefix="bench-discord-"), "bench.db")
+    database, server = open_database(database)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve", standin.api_base, database, env=env)
+    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve", standin.api_base, database,
+                                                 *(["--profile", profile] if profile else []), env=env)
     failures: list[str] = []
     try:
         await asyncio.wait_for(standin.identified.wait(), 30)
@@ -485,6 +505,8 @@ async def main(quick: bool, strict: bool, arrivals: float, parts: set[str], data
             child.kill()
             await child.wait()
         await standin.close()
+        if server is not None:
+            server.cleanup()
     return 1 if failures and strict else 0
 
 
@@ -495,9 +517,10 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop arrivals per second in (c), all users together")
     parser.add_argument("--part", choices=("latency", "bursts"), action="append",
                         help="latency: (a)-(c); bursts: (d); both when not given")
-    parser.add_argument("--db", help="the bot's database: a file, or (once the store takes one) a postgresql:// URL;"
-                                     " a fresh SQLite file in a temporary folder when not given")
+    parser.add_argument("--db", help="the bot's database: a file, a postgresql:// URL, or `postgresql` for a private"
+                                     " PostgreSQL server (pgserver) in a temporary folder; a fresh SQLite file there when not given")
     parser.add_argument("--repeats", type=int, default=2, help="rounds of (d), each measuring the floor and the live answers")
+    parser.add_argument("--profile", metavar="FILE", help="profile the bot process (cProfile) and write its stats to FILE")
     parser.add_argument("--serve", nargs=2, metavar=("API_BASE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.part = args.part or ["latency", "bursts"]
@@ -506,7 +529,16 @@ if __name__ == "__main__":
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(*args.serve))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         sys.exit(0)
-    sys.exit(asyncio.run(main(args.quick, args.strict, args.rate, set(args.part), args.db, args.repeats)))
+    sys.exit(asyncio.run(main(args.quick, args.strict, args.rate, set(args.part), args.db, args.repeats, args.profile)))

@@ -400,6 +400,61 @@ async def test_lesson_buttons_work_after_a_restart(bot, standin):
     assert is_ephemeral(quiz) and "Quiz" in embed_text(quiz)
 
 
+async def test_discord_py_neither_keeps_nor_rebuilds_a_view_for_our_components(bot, standin, monkeypatch):
+    """Our components are routed by custom_id in `on_interaction`: discord.py stores no view for
+    the messages that carry them and never rebuilds the clicked message's view
+    (`View.from_message`, which a dynamic item costs on every click)."""
+    import discord
+
+    rebuilt: list[int] = []
+    from_message = discord.ui.View.from_message.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, message, /, *, timeout=180.0):
+        rebuilt.append(message.id)
+        return from_message(cls, message, timeout=timeout)
+
+    monkeypatch.setattr(discord.ui.View, "from_message", classmethod(counting))
+    ann = User.make("Ann")
+    first = await ask(standin, ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    page2 = await standin.answer(await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2"))))
+    assert "Page 2/" in page2["embeds"][0]["footer"]["text"]
+    quiz_ = await standin.answer(await standin.click(ann, page2, next(c for c in custom_ids(page2) if c.startswith("quiz:start"))))
+    assert "Quiz" in embed_text(quiz_) and custom_ids(quiz_)
+    assert rebuilt == []
+    assert not bot.client._connection._view_store._views  # discord.py keeps no view, for no message
+    assert not bot.client._connection._view_store._dynamic_items
+    # nor a timer per ephemeral message (discord.py gives a view it keeps 15 minutes there)
+    assert not [t for t in asyncio.all_tasks() if "timeout_task" in repr(t.get_coro())]
+
+
+async def test_a_form_button_sent_before_a_restart_opens_its_form_and_the_answer_lands(bot, standin):
+    ann = User.make("Ann")
+    quiz_ = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 3)])
+    attempt, question = await current_attempt(bot.core, ann.id)
+    form = f"t|quiz:{attempt['id']}:0:a:"
+    shown = carrying(standin, quiz_, form)  # a form button labelled "x", as if sent before the restart
+    await bot.restart()
+    opened = await standin.click(ann, shown, form)
+    modal = await standin.answer(opened)
+    assert opened.callback["type"] == 9 and modal["data"]["custom_id"] == f"f|quiz:{attempt['id']}:0:a:"
+    assert [c["label"] for row in modal["data"]["components"] for c in row["components"]] == ["x"]  # named after the button
+    answered = await standin.answer(await standin.submit(ann, modal["data"]["custom_id"], wrong(question, 0), shown))
+    assert NO_LONGER_VALID not in embed_text(answered) and "Something went wrong" not in embed_text(answered)
+    assert "Not quite" in embed_text(answered)  # the typed (wrong) answer was taken and judged
+
+
+async def test_a_menu_click_without_its_values_is_no_longer_valid(bot, standin, caplog):
+    """A menu's custom_id with no list of values (a forged payload) is not sent to the core."""
+    ann = User.make("Ann")
+    quiz_ = await ask(standin, ann, "quiz", [opt("chapter", CHAPTER), opt("questions", 3)])
+    attempt, _question = await current_attempt(bot.core, ann.id)
+    menu = f"m|quiz:{attempt['id']}:0:a:"
+    ex = await standin.click(ann, carrying(standin, quiz_, menu, select=True), menu)
+    answer = await standin.answer(ex)
+    assert ex.callback["type"] == 4 and is_ephemeral(answer) and NO_LONGER_VALID in embed_text(answer)
+    assert not no_tracebacks(caplog)
+
+
 async def test_direct_messages_go_to_the_conversation_engine(bot, standin):
     ann = User.make("Ann")
     await standin.direct_message(ann, "hello, what is instruction tuning?")
@@ -491,8 +546,54 @@ async def test_no_mass_mentions_anywhere(bot, standin):
         assert "@everyone" not in text and "<@&" not in text
 
 
+async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
+    """On a busy loop the timer fires, but its defer has not begun when the work ends: the answer
+    itself acknowledges (one request, not a defer and a follow-up). Steps of the event loop, no clock:
+    the work ends two steps after the timer (budget 0) has made its defer task, before that task runs."""
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
+    sent: list[str] = []
+
+    async def record(kind: str, **_kwargs) -> None:
+        sent.append(kind)
+
+    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+    interaction = SimpleNamespace(response=response, message=None, guild_id=None)
+    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
+
+    async def work() -> Reply:
+        await asyncio.sleep(0)  # the timer is due from the next step on
+        await asyncio.sleep(0)  # the timer has run: its defer task is made, not yet begun
+        return Reply(text="Answer recorded")
+
+    await adapter.respond(interaction, work, component=True)
+    await asyncio.sleep(0)
+    assert sent == ["send"]
+
+    async def slow() -> Reply:  # a defer that has begun is followed up, as before
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return Reply(text="Answer recorded")
+
+    sent.clear()
+    interaction.followup = SimpleNamespace(send=lambda **kw: record("follow-up", **kw))
+    await adapter.respond(interaction, slow, component=True)
+    assert sent == ["defer", "follow-up"]
+
+
 async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):
     monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
+    work = discord_client.DiscordAdapter._work
+
+    async def slow(self, call):  # a few steps of the event loop first: the timer's defer has begun when the work ends
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return await work(self, call)
+
+    monkeypatch.setattr(discord_client.DiscordAdapter, "_work", slow)
     ann = User.make("Ann")
     ex = await standin.slash(ann, "progress")
     message = await standin.answer(ex)
@@ -643,8 +744,8 @@ async def test_extreme_ids_and_values_get_a_clear_answer_and_no_traceback(bot, s
     attempt, _question = await current_attempt(bot.core, ann.id)
     answers = []
     for custom_id in EXTREME_IDS:
-        # Pressed on the quiz message, which does not carry it (discord.py would drop it), and on a
-        # message that does (discord.py hands it to our dynamic item): answered either way.
+        # Pressed on the quiz message, which does not carry it, and on a message that does: the
+        # custom_id alone is routed (`views.pressed`), so both are answered alike.
         answers.append(await standin.answer(await standin.click(ann, quiz, custom_id)))
         answers.append(await standin.answer(await standin.click(ann, carrying(standin, quiz, custom_id), custom_id)))
     prefix = f"quiz:{attempt['id']}:0:a:"

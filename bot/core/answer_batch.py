@@ -9,8 +9,11 @@ alone, but `fn` runs inside a transaction shared with the answers around it:
 
 - A batch is what has arrived by the time the database can take it: the answers of the same
   tick of the event loop, plus those that came while the batches before it were being written
-  (`IN_FLIGHT` at a time: one on the database thread, the next queued behind it, so the thread
-  never waits for a busy event loop to hand it the next batch). A lone answer waits for nobody
+  (`in_flight` at a time. SQLite: two, one on the database thread and the next queued behind
+  it, so the thread never waits for a busy event loop to hand it the next batch. PostgreSQL:
+  one, as two batches written at once are two SERIALIZABLE transactions over the same
+  session's answers that fail each other, and a batch of 256 run again and again for
+  `BUSY_TIMEOUT_MS` ends "busy" for all 256). A lone answer waits for nobody
   (latency as before), and under a burst the batches grow by themselves, up to `MAX_BATCH`.
 - Each answer runs inside a savepoint. A refusal (`Refusal`: too late, already answered, an
   unreadable answer) rolls back that answer's own writes and is raised to its caller only; the
@@ -41,8 +44,9 @@ log = logging.getLogger(__name__)
 #: The most answers one transaction writes: a larger burst is written as several batches, so no
 #: single transaction keeps other operations (a lesson page, the live clock) waiting for long.
 MAX_BATCH = 256
-#: Batches handed to the store at a time: while one is written the next is queued behind it.
-IN_FLIGHT = 2
+#: Batches handed to the store at a time, by engine (`Store.engine`; 1 for any other): on SQLite
+#: the next is queued behind the one being written; on PostgreSQL they would conflict.
+IN_FLIGHT = {"sqlite": 2}
 
 
 @dataclass
@@ -63,6 +67,7 @@ class _Outcome:
 class AnswerBatch:
     def __init__(self, store: Store):
         self._store = store
+        self._in_flight = IN_FLIGHT.get(store.engine, 1)
         self._waiting: list[_Call] = []
         #: The batches being written: answers arriving meanwhile wait for the next one.
         self._writing: set[asyncio.Task] = set()
@@ -75,14 +80,14 @@ class AnswerBatch:
         loop = asyncio.get_running_loop()
         call = _Call(fn, args, loop.create_future())
         self._waiting.append(call)
-        if len(self._writing) < IN_FLIGHT and not self._scheduled:
+        if len(self._writing) < self._in_flight and not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._start)  # after the rest of this tick's answers have arrived
         return await call.future
 
     def _start(self) -> None:
         self._scheduled = False
-        while len(self._writing) < IN_FLIGHT and self._waiting:
+        while len(self._writing) < self._in_flight and self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             task = asyncio.ensure_future(self._write(batch))
             self._writing.add(task)

@@ -40,7 +40,7 @@ from ..live_start import StartNotices
 from ..safety import clean
 from .commands import register
 from .render import NO_MENTIONS, message_kwargs
-from .views import DYNAMIC_ITEMS, FORM
+from .views import BUTTON_FORM, FORM, form_label, modal_for, pressed
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +77,6 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
 
 
-def handled_by_discord_py(interaction: discord.Interaction) -> bool:
-    """True if discord.py will run one of our dynamic items for this component interaction: its
-    custom_id matches an item's template and the clicked message carries that component."""
-    data: Mapping[str, Any] = interaction.data or {}  # the payload as Discord sent it: checked here, not trusted
-    custom_id, kind = data.get("custom_id"), data.get("component_type")
-    if not isinstance(custom_id, str) or interaction.message is None:
-        return False
-    if not any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS):
-        return False
-
-    def walk(components):
-        for c in components:
-            yield c
-            yield from walk(getattr(c, "children", None) or [])
-
-    return any(getattr(c, "custom_id", None) == custom_id and getattr(c.type, "value", None) == kind
-               for c in walk(interaction.message.components))
-
-
 def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Edit arguments: a reply without components removes the old message's buttons, and its
     files (or none) replace the old message's attachments."""
@@ -121,7 +102,6 @@ class CompanionClient(discord.Client):
         register(self.tree, self.adapter)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.companion.live.subscribe(self.adapter.on_live_event)
         if self.settings.discord_sync_on_start:
             for guild_id in self.settings.discord_dev_guilds:  # development guilds only; never global on start
@@ -131,14 +111,12 @@ class CompanionClient(discord.Client):
                 log.info("synced %d commands to development guild %s", len(synced), guild_id)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type == discord.InteractionType.modal_submit:
+        """discord.py hands every interaction here; our components and forms are routed by their
+        custom_id alone (`views.pressed`), so discord.py neither keeps nor rebuilds any view."""
+        if interaction.type == discord.InteractionType.component:
+            await self.adapter.on_component(interaction)
+        elif interaction.type == discord.InteractionType.modal_submit:
             await self.adapter.on_modal_submit(interaction)
-        elif interaction.type == discord.InteractionType.component and not handled_by_discord_py(interaction):
-            # discord.py hands a component to the dynamic item whose template matches its custom_id,
-            # if the message carries that component, and drops any other silently ("This interaction
-            # failed"): answer those here.
-            log.info("a component with an unknown custom_id was pressed")
-            await self.adapter.no_longer_valid(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None and not message.author.bot and message.author != self.user:
@@ -177,21 +155,34 @@ class DiscordAdapter:
                       component: bool = False) -> None:
         """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
         interaction meanwhile and the answer follows as an edit or a follow-up. Where the answer
-        goes is the reply's to say (`replaces`, `ephemeral`)."""
+        goes is the reply's to say (`replaces`, `ephemeral`).
+
+        On a busy event loop (a class answering at once) the timer's defer may still be waiting
+        for its turn when the work ends: it is then dropped, and the answer itself is the
+        acknowledgement, one request instead of two, sent no later than the defer would have been."""
         deferring: asyncio.Task | None = None
+        deferred = False  # the defer's request has begun: the answer must follow it
+
+        async def defer() -> None:
+            nonlocal deferred
+            deferred = True
+            if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                await interaction.response.defer()
+            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+                await interaction.response.defer(ephemeral=True, thinking=True)
 
         def defer_now() -> None:
             nonlocal deferring
-            if component:  # type 6: the clicked message stays until the answer replaces or follows it
-                deferring = asyncio.ensure_future(interaction.response.defer())
-            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
-                deferring = asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+            deferring = asyncio.ensure_future(defer())
 
         timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
         try:
             reply = await self._work(call())
         finally:
             timer.cancel()
+        if deferring is not None and not deferred:
+            deferring.cancel()  # not begun: it never runs
+            deferring = None
         if deferring is None:
             if component and self._replaces(interaction, reply):
                 await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
@@ -262,6 +253,21 @@ class DiscordAdapter:
             await interaction.response.send_message(ephemeral=True, **message_kwargs(error(actions.NO_LONGER_VALID)))
         except discord.HTTPException:
             log.info("could not answer an interaction with an unknown id")
+
+    async def on_component(self, interaction: discord.Interaction) -> None:
+        """A button or a menu: its custom_id says which action (a form button opens its modal);
+        an id this app could not have written is answered "no longer valid"."""
+        click = pressed(interaction.data or {})  # the payload as Discord sent it: checked there, not trusted
+        if click is None:
+            log.info("a component with an unknown custom_id was pressed")
+            await self.no_longer_valid(interaction)
+        elif click.opens_form:
+            label = form_label(interaction.message, BUTTON_FORM + click.action)
+            modal = modal_for(click.action, label, max_length=actions.typed_limit(click.action))  # a demonstration is longer than an answer
+            await interaction.response.send_modal(modal)
+            modal.stop()  # not kept in memory: the submit is handled by its custom_id, even after a restart
+        else:
+            await self.on_action(interaction, click.action, click.chosen)
 
     async def on_action(self, interaction: discord.Interaction, action: str, typed: str | None = None) -> None:
         """A component or form: `action` is the id the app sent, `typed` what the person chose or

@@ -1,30 +1,36 @@
-"""Persistent components: dynamic items whose custom_id *is* the core's action id.
+"""Components as plain payloads: each custom_id *is* the core's action id, routed by `pressed`.
 
-Nothing is kept in memory between a message and a click: after a restart discord.py matches
-the custom_id against these templates (built from `actions.ID_PATTERN`) and rebuilds the item,
-so every old button still works.
+Nothing is kept in memory between a message and a click, and discord.py keeps nothing either:
+a `Components` view is never stored in its ViewStore (it is not dispatchable to discord.py), so
+no click makes discord.py rebuild the clicked message's view (`View.from_message`, which a
+`DynamicItem` costs on every click: 122 µs for a live question's six buttons). Every component
+interaction reaches `CompanionClient.on_interaction`, which reads its custom_id here, so a
+button sent before a restart works as one sent a second ago.
 
-- `ActionButton`: custom_id = action (`lesson:7:deep:3`, `quiz:12:0:a:B`, `live:4:2:a:true`…).
-- `ChoiceSelect`: `m|` + action; the chosen values go to the core beside the action.
-- `FormButton`: `t|` + action; opens a modal (`modal_for`) whose custom_id is `f|` + action, and
-  the submitted text goes to the core beside the action (`DiscordAdapter.on_modal_submit`).
+- a button: custom_id = action (`lesson:7:deep:3`, `quiz:12:0:a:B`, `live:4:2:a:true`…);
+- a menu: `m|` + action; the chosen values go to the core beside the action;
+- a form button: `t|` + action; opens a modal (`modal_for`) whose custom_id is `f|` + action,
+  and the submitted text goes to the core beside the action (`DiscordAdapter.on_modal_submit`).
 
-Discord's limits for components live here; `render.py` builds messages from these items.
+Discord's limits for components live here; `render.py` builds messages with `build_view`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 
 from bot.core import actions
-from bot.core.replies import Choices, Reply
+from bot.core.replies import Reply
 
 BUTTONS_PER_ROW = 5
 ROWS = 5
 SELECT_OPTIONS_MAX = 25
+BUTTON_LABEL_MAX = 80
 MODAL_TITLE_MAX = 45
 TEXT_INPUT_LABEL_MAX = 45
 TEXT_INPUT_MAX = 4000
@@ -32,127 +38,105 @@ TEXT_INPUT_MAX = 4000
 MENU = "m|"
 BUTTON_FORM = "t|"
 FORM = "f|"
-ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
-STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
-          "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger}
+FORM_LABEL = "✍️ "
+#: Discord's component types and button styles, as its API numbers them.
+ACTION_ROW, BUTTON, SELECT = 1, 2, 3
+STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
+#: Every custom_id this app writes: an optional marker, then an action id of `actions.ID_PATTERN`.
+CUSTOM_ID = re.compile(rf"(?P<marker>{re.escape(MENU)}|{re.escape(BUTTON_FORM)})?(?P<action>{actions.ID_PATTERN})")
 
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class ActionHandler(Protocol):
-    """What the items need of the Discord adapter (`client.DiscordAdapter`)."""
+class Components(discord.ui.View):
+    """A message's components, sent as Discord's payload and never kept by discord.py. It keeps
+    a view that is not finished (an interaction's answer) or that `is_dispatchable` (a message),
+    giving one sent privately a 15-minute timer, and when a `DynamicItem` matches a click it
+    rebuilds the clicked message's whole view. This one is finished from the start and
+    dispatches nothing: clicks on it go to `CompanionClient.on_interaction`, whatever process
+    sent the message."""
 
-    async def on_action(self, interaction: discord.Interaction, action: str, typed: str | None = None) -> None: ...
+    def __init__(self, rows: list[dict[str, Any]]):
+        super().__init__(timeout=None)
+        self.rows = rows
 
+    def is_finished(self) -> bool:
+        return True
 
-@runtime_checkable
-class _WithAdapter(Protocol):
-    """The companion's client (`client.CompanionClient`, which imports this module) carries its adapter."""
+    def is_dispatchable(self) -> bool:
+        return False
 
-    adapter: ActionHandler
-
-
-def _adapter(interaction: discord.Interaction) -> ActionHandler:
-    client = interaction.client
-    if not isinstance(client, _WithAdapter):
-        raise TypeError(f"components of the companion need its client, not {type(client).__name__}")
-    return client.adapter
-
-
-def _matched(item: discord.ui.Item[Any], kind: type[ItemT]) -> ItemT:
-    """The component whose custom_id matched a template: always of the kind the template is
-    written on, since no other kind's custom_id has that shape."""
-    if not isinstance(item, kind):
-        raise TypeError(f"a {type(item).__name__} matched the template of a {kind.__name__}")
-    return item
+    def to_components(self) -> list[dict[str, Any]]:
+        return self.rows
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"(?P<action>{actions.ID_PATTERN})"):
-    def __init__(self, action: str, label: str = "…", style: discord.ButtonStyle = discord.ButtonStyle.secondary):
-        super().__init__(discord.ui.Button(label=label[:80] or "…", style=style, custom_id=action))
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> ActionButton:
-        button = _matched(item, discord.ui.Button)
-        return cls(match["action"], button.label or "…", button.style)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _adapter(interaction).on_action(interaction, self.action)
+def _button(label: str, custom_id: str, style: int) -> dict[str, Any]:
+    return {"type": BUTTON, "style": style, "label": clip(label, BUTTON_LABEL_MAX) or "…", "custom_id": custom_id}
 
 
-class ChoiceSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=rf"m\|(?P<action>{actions.ID_PATTERN})"):
-    def __init__(self, choices: Choices | None = None, *, select: discord.ui.Select[discord.ui.View] | None = None, action: str = ""):
-        if select is None:
-            assert choices is not None
-            options = [discord.SelectOption(label=label[:100], value=value[:100]) for label, value in choices.options[:SELECT_OPTIONS_MAX]]
-            select = discord.ui.Select(custom_id=MENU + choices.action, placeholder=choices.placeholder[:150], options=options,
-                                       min_values=max(0, min(choices.min_values, len(options))),
-                                       max_values=max(1, min(choices.max_values, len(options))))
-            action = choices.action
-        super().__init__(select)
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> ChoiceSelect:
-        sent = _matched(item, discord.ui.Select)
-        select: discord.ui.Select[discord.ui.View] = discord.ui.Select(custom_id=sent.custom_id, placeholder=sent.placeholder, options=sent.options,
-                                                                       min_values=sent.min_values, max_values=sent.max_values)
-        return cls(select=select, action=match["action"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _adapter(interaction).on_action(interaction, self.action, ",".join(self.item.values))
-
-
-class FormButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"t\|(?P<action>{actions.ID_PATTERN})"):
-    def __init__(self, action: str, label: str = "✍️ Your answer"):
-        super().__init__(discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=BUTTON_FORM + action))
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> FormButton:
-        return cls(match["action"], _matched(item, discord.ui.Button).label or "✍️ Your answer")
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        label = (self.item.label or "Your answer").removeprefix("✍️ ")
-        modal = modal_for(self.action, label, max_length=actions.typed_limit(self.action))  # a demonstration is longer than an answer
-        await interaction.response.send_modal(modal)
-        modal.stop()  # not kept in memory: the submit is handled by its custom_id, even after a restart
-
-
-DYNAMIC_ITEMS = (ActionButton, ChoiceSelect, FormButton)
-
-
-def build_view(reply: Reply) -> discord.ui.View | None:
-    """Buttons 5 to a row, at most 5 rows (a menu takes a row of its own); every item is a
-    dynamic item whose custom_id is the core's action id, so it works after a restart.
-
-    A reply without components gets no view at all: a View costs a random id, a future and a
-    walk of its class on creation, which an acknowledgement such as "answer recorded" (a class
-    presses at once) need not pay."""
-    if not (reply.buttons or reply.choices is not None or reply.text_input is not None):
-        return None
-    view = discord.ui.View(timeout=None)
-    rows_for_buttons = ROWS - (1 if reply.choices else 0)
-    buttons: list[ActionButton | FormButton] = []
+def build_view(reply: Reply) -> Components | None:
+    """Buttons 5 to a row, at most 5 rows (a menu takes a row of its own), each custom_id the
+    core's action id. A reply without components gets no view at all: an acknowledgement such
+    as "answer recorded" (a class presses at once) need not pay for one."""
+    buttons: list[dict[str, Any]] = []
     if reply.text_input is not None and len(reply.text_input.action) <= actions.MAX_ACTION_ID - len(BUTTON_FORM):
-        buttons.append(FormButton(reply.text_input.action, "✍️ " + reply.text_input.label))
-    buttons += [ActionButton(b.action, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary)) for b in reply.buttons]
-    buttons = buttons[: rows_for_buttons * BUTTONS_PER_ROW]
-    for i, item in enumerate(buttons):
-        item.item.row = i // BUTTONS_PER_ROW
-        view.add_item(item)
-    if reply.choices is not None and len(reply.choices.action) <= actions.MAX_ACTION_ID - len(MENU):
-        select = ChoiceSelect(reply.choices)
-        select.item.row = min(ROWS - 1, (len(buttons) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW)
-        view.add_item(select)
-    return view if view.children else None
+        buttons.append(_button(FORM_LABEL + reply.text_input.label, BUTTON_FORM + reply.text_input.action, STYLES["primary"]))
+    buttons += [_button(b.label, b.action, STYLES.get(b.style, STYLES["secondary"])) for b in reply.buttons]
+    choices = reply.choices if reply.choices is not None and len(reply.choices.action) <= actions.MAX_ACTION_ID - len(MENU) else None
+    buttons = buttons[: (ROWS - (1 if choices else 0)) * BUTTONS_PER_ROW]
+    rows = [{"type": ACTION_ROW, "components": buttons[i:i + BUTTONS_PER_ROW]} for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    if choices is not None:
+        options = [{"label": label[:100], "value": value[:100]} for label, value in choices.options[:SELECT_OPTIONS_MAX]]
+        rows.append({"type": ACTION_ROW, "components": [{
+            "type": SELECT, "custom_id": MENU + choices.action, "placeholder": choices.placeholder[:150], "options": options,
+            "min_values": max(0, min(choices.min_values, len(options))), "max_values": max(1, min(choices.max_values, len(options)))}]})
+    return Components(rows) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """A component interaction read from its payload: the action id, what was chosen in a menu
+    (its values joined by commas), or that a form button was pressed (its modal opens)."""
+
+    action: str
+    chosen: str | None = None
+    opens_form: bool = False
+
+
+def pressed(data: Mapping[str, Any]) -> Pressed | None:
+    """What a click asks for, or None for a custom_id this app could not have written (or a
+    menu without a list of values): the payload comes from outside and is checked here; the
+    action id itself is then the core's to judge (`actions.parse`)."""
+    custom_id = data.get("custom_id")
+    match = CUSTOM_ID.fullmatch(custom_id) if isinstance(custom_id, str) else None
+    if match is None:
+        return None
+    marker, action = match["marker"], match["action"]
+    if marker == MENU:
+        values = data.get("values")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return None
+        return Pressed(action, chosen=",".join(values))
+    return Pressed(action, opens_form=marker == BUTTON_FORM)
+
+
+def form_label(message: discord.Message | None, custom_id: str) -> str:
+    """The label of the form button `custom_id` on the clicked message (the modal's field is
+    named after it), without its ✍️."""
+    def walk(components):
+        for c in components:
+            yield c
+            yield from walk(getattr(c, "children", None) or [])
+
+    label = next((getattr(c, "label", None) for c in walk(message.components if message else [])
+                  if getattr(c, "custom_id", None) == custom_id), None)
+    return (label or "Your answer").removeprefix(FORM_LABEL)
 
 
 def modal_for(action: str, label: str, placeholder: str = "", max_length: int = 200) -> discord.ui.Modal:
-    """The form behind a FormButton: its custom_id carries the action, so a submit after a
+    """The form behind a form button: its custom_id carries the action, so a submit after a
     restart still lands (submits are handled in `on_interaction`, not by this object)."""
     modal = discord.ui.Modal(title=clip("Your answer", MODAL_TITLE_MAX), custom_id=(FORM + action)[:100], timeout=None)
     modal.add_item(discord.ui.TextInput(label=clip(label, TEXT_INPUT_LABEL_MAX), placeholder=clip(placeholder, 100) or None,
