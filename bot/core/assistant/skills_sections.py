@@ -168,6 +168,18 @@ class SectionSkills(SkillBase):
             return None
         return self._section_answer(text, depth, strong=True)
 
+    def _part_of_term(self, shared: set[str], heading: str) -> bool:
+        """The words a question shares with a heading are only some words of a term the heading names: "continue
+        *learning*" does not name *Reinforcement Learning from Human Feedback*, whose term the question would have
+        named whole (the concept skills answer a question that does)."""
+        if not shared:
+            return False
+        for concept in self.understanding.concepts(heading):
+            said = set(content_stems(concept.said))
+            if len(said) > 1 and shared <= said and shared != said:
+                return True
+        return False
+
     def _section_answer(self, text: str, depth: str, strong: bool = False) -> Answer | None:
         """The fallback before "I don't know": the chapter's gist, a panel callout, or the unit of the
         section the question names that answers its intent. `strong`: only a heading the question names."""
@@ -195,7 +207,7 @@ class SectionSkills(SkillBase):
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
             naming = len(asked & heading) * 3 + len(asked & leads) * 2
-            if not naming or (strong and not asked & heading):
+            if not naming or (strong and not asked & heading) or self._part_of_term(asked & heading, doc.title):
                 continue
             score = naming + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
             if score > best_score:
