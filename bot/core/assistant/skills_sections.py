@@ -25,7 +25,7 @@ from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import intent_of
+from .understanding import asks_source, intent_of
 
 #: Heading words and the words students use for the same thing. General (any lesson may have a
 #: "What's Next?" or "Key Resources"), not tied to one question.
@@ -168,18 +168,6 @@ class SectionSkills(SkillBase):
             return None
         return self._section_answer(text, depth, strong=True)
 
-    def _part_of_term(self, shared: set[str], heading: str) -> bool:
-        """The words a question shares with a heading are only some words of a term the heading names: "continue
-        *learning*" does not name *Reinforcement Learning from Human Feedback*, whose term the question would have
-        named whole (the concept skills answer a question that does)."""
-        if not shared:
-            return False
-        for concept in self.understanding.concepts(heading):
-            said = set(content_stems(concept.said))
-            if len(said) > 1 and shared <= said and shared != said:
-                return True
-        return False
-
     def _section_answer(self, text: str, depth: str, strong: bool = False) -> Answer | None:
         """The fallback before "I don't know": the chapter's gist, a panel callout, or the unit of the
         section the question names that answers its intent. `strong`: only a heading the question names."""
@@ -207,14 +195,14 @@ class SectionSkills(SkillBase):
                 heading |= set(content_stems(RECAP_WORDS))
             leads = _widen({s for u in doc.units for s in content_stems(_lead(u) or "")})
             naming = len(asked & heading) * 3 + len(asked & leads) * 2
-            if not naming or (strong and not asked & heading) or self._part_of_term(asked & heading, doc.title):
+            if not naming or (strong and not asked & heading):
                 continue
             score = naming + len(asked & set(doc.stems)) + (0.5 if doc.depth == depth else 0)
             if score > best_score:
                 best, best_score = doc, score
         if best is None:
             return None
-        if intent_of(text)[0] == "where":  # "where does the lesson talk about next steps?": the place, not the content
+        if intent_of(text)[0] == "where" and not asks_source(text):  # "where does the lesson talk about next steps?": the place
             return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
                           f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
                           {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},

@@ -195,7 +195,7 @@ def detail_said(text: str) -> str | None:
 
 def _plain_intent(text: str) -> str:
     """The intent of a question that asks for no detail."""
-    if _WHERE.search(text) and not asks_source(text):
+    if _WHERE.search(text):
         return "where"
     if _DIFFERENCE.search(text):
         return "difference"
