@@ -731,3 +731,8 @@ async def test_a_count_before_a_list_noun_asks_for_the_list(core):
     assert intent_of("two phases of rlhf?")[0] == "list" and intent_of("3 ways it fails")[0] == "list"
     reply = await core.chat(ann(), "3 strategies for collecting instruction data?")  # not the instruction dataset's definition
     assert "Distillation" in reply.text and "User interactions" in reply.text
+
+
+async def test_a_detail_part_is_answered_alone_only_by_a_passage_that_holds_such_a_detail(core):
+    reply = await core.chat(ann(), "explain the KL penalty and what value to set")  # "value" is not the lesson's human values
+    assert "Helpfulness" not in reply.text and "I don't know that number for KL-divergence penalty" in reply.text

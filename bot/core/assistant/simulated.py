@@ -28,7 +28,7 @@ from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
-from .skills_concepts import ConceptSkills
+from .skills_concepts import DETAIL_PRESENT, ConceptSkills
 from .skills_course import CourseSkills, _lists_of
 from .skills_sections import SectionSkills
 from .skills_text import TextSkills
@@ -175,9 +175,10 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             found = None
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
-            elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
+            elif not concepts and topic and (asked := intent_of(part))[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
                 alone = self._one(part, previous, depth)  # "… and how big are the datasets usually": answered on its own
-                if _confident(alone):
+                if _confident(alone) and (asked[1] is None or DETAIL_PRESENT[asked[1]].search(alone.text)):
+                    # a detail only from a passage that holds one: "what value should beta be" is not "human values"
                     found = alone
                 else:
                     part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
