@@ -729,7 +729,7 @@ async def test_the_faq_reads_this_chapter_as_this_course(core):
 
 async def test_a_count_before_a_list_noun_asks_for_the_list(core):
     assert intent_of("two phases of rlhf?")[0] == "list" and intent_of("3 ways it fails")[0] == "list"
-    reply = await core.chat(ann(), "3 strategies for collecting instruction data?")  # not the instruction dataset's definition
+    reply = await core.chat(ann(), "3 ways to gather instruction data?")  # not the instruction dataset's definition
     assert "Distillation" in reply.text and "User interactions" in reply.text
 
 
