@@ -689,3 +689,50 @@ async def test_a_follow_up_that_names_its_noun_is_asked_about_it(core):
     after_kl = Turn({"skill": "course", "term": "KL-divergence penalty"})
     assert resolve("why is that penalty needed", after_kl) == "why is KL-divergence penalty needed"
     assert resolve("why is it needed", after_kl) == "why is KL-divergence penalty needed"
+
+
+def test_where_something_comes_from_is_a_source_not_a_place_in_the_lesson():
+    from bot.core.assistant.understanding import asks_source
+    assert asks_source("where does the training data come from")
+    assert asks_source("where could we get annotators") and asks_source("where do i meet other learners")
+    assert not asks_source("where can i find the paper recommendations")  # "the …": a place in the lesson
+    assert not asks_source("where in the lesson does the data come from")  # the lesson's own words: a place
+
+
+async def test_a_where_from_follow_up_answers_with_the_source(core):
+    await core.chat(ann(), "how large is an instruction dataset usually")
+    reply = await core.chat(ann(), "ok and where would that data come from then")
+    assert "annotators" in reply.text and "That is in Chapter" not in reply.text
+
+
+async def test_an_elliptical_which_ones_part_takes_the_noun_of_the_part_before(core):
+    reply = await core.chat(ann(), "which dataset does the lesson name for pretraining and which ones for instruction tuning")
+    assert "Pile" in reply.text and "Alpaca" in reply.text
+    from bot.core.assistant.simulated import _with_asked_noun
+    assert _with_asked_noun("and which one for SFT", "which paper is first") == "and which paper for SFT"
+    assert _with_asked_noun("which ones are rare", "what is SFT") == "which ones are rare"  # "is": no noun was asked
+
+
+async def test_a_simpler_follow_up_in_any_words_simplifies_the_last_answer(core):
+    await core.chat(ann(), "list the phases of rlhf")
+    reply = await core.chat(ann(), "explain this to me like I'm ten")  # each phase of the last answer, not RLHF's definition
+    assert "Put simply, **reward modeling**" in reply.text and "three steps" not in reply.text
+    await core.chat(ann("bo"), "list the phases of rlhf")
+    reply = await core.chat(ann("bo"), "way too much info, simple version please")
+    assert reply.text.startswith("Put simply") and "reward" in reply.text
+
+
+async def test_the_faq_reads_this_chapter_as_this_course(core):
+    reply = await core.chat(ann(), "how do I continue learning after this chapter?")  # the FAQ says "after this course"
+    assert "Hugging Face" in reply.text and "Reward Modeling" not in reply.text
+
+
+async def test_a_count_before_a_list_noun_asks_for_the_list(core):
+    assert intent_of("two phases of rlhf?")[0] == "list" and intent_of("3 ways it fails")[0] == "list"
+    reply = await core.chat(ann(), "3 ways to gather instruction data?")  # not the instruction dataset's definition
+    assert "Distillation" in reply.text and "User interactions" in reply.text
+
+
+async def test_a_detail_part_is_answered_alone_only_by_a_passage_that_holds_such_a_detail(core):
+    reply = await core.chat(ann(), "explain the KL penalty and what value to set")  # "value" is not the lesson's human values
+    assert "Helpfulness" not in reply.text and "I don't know that number for KL-divergence penalty" in reply.text

@@ -35,8 +35,12 @@ _USE = re.compile(r"\b(?:use|used|uses|using|applied|apply|after (?:it'?s|it is|
 _GENERIC = frozenset({"course", "lesson", "chapter", "model", "models"})
 
 
+#: In a question about this course, "this chapter", "this lesson" and "this course" are the same place.
+_SAME_PLACE = {"chapter": "course", "lesson": "course", "class": "course"}
+
+
 def _content(text: str) -> str:
-    return " ".join(w for w in words(text) if w not in STOPWORDS)
+    return " ".join(_SAME_PLACE.get(w, w) for w in words(text) if w not in STOPWORDS)
 
 
 from .coverage import _context_words  # noqa: E402

@@ -28,14 +28,14 @@ from .faq_match import FaqIndex
 from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
-from .skills_concepts import ConceptSkills
+from .skills_concepts import DETAIL_PRESENT, ConceptSkills
 from .skills_course import CourseSkills, _lists_of
 from .skills_sections import SectionSkills
 from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, content_stems, everyday_stems, normalise, stem, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
-from .understanding import Understanding, intent_of, split_parts
+from .understanding import SIMPLER_WORDS, Understanding, asks_source, intent_of, split_parts
 
 #: Replies of these skills mean a part of a question went unanswered.
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
@@ -44,6 +44,10 @@ _WORLD_SKILLS = ("translate", "translate-unknown", "capital", "country-fact", "c
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|each one)\b", re.I)
 #: A demonstrative before a noun ("that data", "those pairs"): the noun says what is pointed at.
 _DETERMINER = re.compile(r"\b(that|this|these|those)\s+([a-z][a-z-]+)\b", re.I)
+#: A part that asks "which ones …" leaves out its noun ("which dataset is suggested for pretraining and which ones for
+#: instruction tuning?"): the noun is the one the part before asked "which/what …" about.
+_ELLIPTICAL = re.compile(r"^((?:(?:and|but|or|then)\s+)?(?:which|what)(?: other)?\s+)(ones?)\b", re.I)
+_ASKED_NOUN = re.compile(r"^(?:(?:and|but|so|ok(?:ay)?)\s+)?(?:which|what)\s+(?:kinds? of\s+|types? of\s+)?([a-z][a-z-]{2,})\b", re.I)
 _BARE_WHY_HOW = re.compile(r"^(?:(?:but|and|so|ok(?:ay)?)[, ]+)?(why|how)(?: (?:is|does|do) (?:that|it|this)(?: so| work| matter)?| so| come)?\s*[?!.]*$", re.I)
 _NO_SPLIT = re.compile(r":|(?<![a-z])[\"']\S.*\S[\"'](?![a-z])", re.I)  # a quoted text, not the apostrophes of "H's … what's"
 #: A request on a text ("summarise X and Y", "list A and B") is one request, unless "and also …" starts another.
@@ -76,6 +80,19 @@ def _without_number(question: str, answer: Answer) -> Answer:
     answer.text = f"I don't know that number: the lesson doesn't give it, and I won't guess. What it does say:\n{answer.text}"
     answer.meta["missing"] = True
     return answer
+
+
+def _with_asked_noun(part: str, before: str) -> str:
+    """ "which ones for instruction tuning", after "which dataset is suggested for pretraining": "which datasets for
+    instruction tuning". Answered without its noun, the part is about whatever concept it names (instruction tuning's
+    definition, cited), and the question actually asked is dropped."""
+    ellipsis, noun = _ELLIPTICAL.match(part), _ASKED_NOUN.match(before)
+    if ellipsis is None or noun is None or noun.group(1).casefold() in STOPWORDS:
+        return part
+    word = noun.group(1)
+    if ellipsis.group(2).casefold() == "ones" and not word.endswith("s"):
+        word += "s"
+    return ellipsis.group(1) + word + part[ellipsis.end():]
 
 
 def _confident(answer: Answer) -> bool:
@@ -152,14 +169,16 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         answers: list[tuple[str, Answer]] = []
         previous = last
         topic: str | None = None
-        for part in parts[:4]:
+        for n, part in enumerate(parts[:4]):
+            part = _with_asked_noun(part, parts[n - 1]) if n else part
             concepts = [c for c in self.understanding.concepts(part) if not c.elsewhere]  # "what loss is it trained with": "it" is still the topic
             found = None
             if not concepts and topic and _PRONOUN.search(part) and not self.facts.find_country_in(part):
                 part = _PRONOUN.sub(topic, part, count=1)
-            elif not concepts and topic and intent_of(part)[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
+            elif not concepts and topic and (asked := intent_of(part))[0] in ("detail", "example", "simpler", "where") and not self.facts.find_country_in(part):
                 alone = self._one(part, previous, depth)  # "… and how big are the datasets usually": answered on its own
-                if _confident(alone):
+                if _confident(alone) and (asked[1] is None or DETAIL_PRESENT[asked[1]].search(alone.text)):
+                    # a detail only from a passage that holds one: "what value should beta be" is not "human values"
                     found = alone
                 else:
                     part = f"{strip_end(part)} for {topic}"  # "explain PPO and give the formula": the formula for PPO
@@ -199,7 +218,11 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
 
     _ALSO = re.compile(r"^(?:and|what about|how about|what of|same (?:for|in)|now|ok(?:ay)?,? (?:and|now))\b[\s,]*(?:(?:in|into|for|to|with|of)\s+)?(?P<x>[^?!]+?)\s*[?.!]*$", re.I)
     _IN_LANGUAGE = re.compile(r"^(?:(?:in|into|to)\s+)(?P<x>[a-zà-ÿ ]+?)\s*(?:please)?\s*[?.!]*$", re.I)
-    _SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e terms|e words|e english|e language)|eli5|like i'?m (?:five|5|a child|a kid)|plain (?:english|words|language)|easier|dumb it down|layman'?s?|less technical|more simple|too (?:complicated|complex|technical|hard)|i (?:still )?(?:don'?t|didn'?t|do not|did not) (?:get|understand) (?:it|that|this))\b", re.I)
+    #: A complaint about the last answer ("too much info", "I don't get it"): it asks for that answer, simpler.
+    _TOO_MUCH = re.compile(r"\b(more simple|too (?:complicated|complex|technical|hard|long|much)|(?:so|very) (?:confusing|complicated)"
+                           r"|i (?:still )?(?:don'?t|didn'?t|do not|did not) (?:get|understand) (?:it|that|this)|i'?m (?:lost|confused))\b", re.I)
+    #: "Simpler" as the question's intent says it (understanding's words, "like I'm ten", "the simple version"), or a complaint.
+    _SIMPLER = re.compile(f"{SIMPLER_WORDS.pattern}|{_TOO_MUCH.pattern}", re.I)
     _EXAMPLE = re.compile(r"\b(examples?|for instance|show me one|illustrate)\b", re.I)
     _MORE = re.compile(r"^(?:(?:can you |could you |please )?(?:tell me more|say more|more|go on|continue|elaborate|more details?|in more detail|go deeper|dig deeper|expand(?: on (?:that|it|this))?|explain (?:that|it|this) (?:in )?(?:more|further|in more detail|in detail)|explain further|why(?: is that)?|how so))\s*(?:please)?[?.!]*$", re.I)
     _WHERE = re.compile(r"\bwhere\b.*\b(lesson|chapter|course|read|find|explained|covered|discussed|come from|say)\b|\b(which|what) (section|part|page)\b|\bsource\b", re.I)
@@ -234,13 +257,14 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             if found is not None:
                 return found
         if last.skill in ("course", "course-simpler", "course-example", "course-more", "list") and short:
-            if self._WHERE.search(text):
+            if self._WHERE.search(text) and not asks_source(text):
                 doc = self._topic_doc(last)
                 if doc is not None:
                     return Answer(f"That is in Chapter {doc.chapter.number}, section *{doc.title}* ({doc.depth} depth): "
                                   f"`/lesson {doc.chapter.number} {doc.depth}` takes you there, or press the button.",
                                   "course-where", dict(last.meta, skill="course-where"), doc.citation)
-            if self._SIMPLER.search(text) and (REFERS.search(text) or len(words(text)) <= 5):
+            if self._SIMPLER.search(text) and (REFERS.search(text) or self._TOO_MUCH.search(text) or len(words(text)) <= 5
+                                               or not self._names_something(text)):
                 return self._simpler(last)
             if (self._EXAMPLE.search(text) and (REFERS.search(text) or (len(words(text)) <= 6 and not self._names_lesson_content(text)))
                     and intent_of(text)[0] != "detail"):

@@ -28,7 +28,7 @@ from .skills_sections import RECAP_WORDS, section_words
 from .summarise import key_sentences
 from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Elsewhere, Question, intent_of
+from .understanding import Concept, Elsewhere, Question, asks_source, intent_of
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -207,9 +207,14 @@ class ConceptSkills(SkillBase):
                      or self._example_unit(text, names))
             if found is not None:
                 return found
+        source = question.intent == "where" and asks_source(text)  # "where does that data come from": answered, not pointed to
+        if source:
+            faq = self.faq.match(question)
+            if faq is not None:
+                return self._faq_answer(faq, next(iter(question.asked or question.concepts), None))
         if not question.concepts:
             if question.intent == "where":
-                return self._where_heading(text) or self._where_passage(text)
+                return None if source else self._where_heading(text) or self._where_passage(text)
             if question.intent == "detail":
                 return self._detail_unnamed(question, text, last, depth)
             faq = self.faq.match(question) if question.intent in ("why", "how", "purpose", "define") else None
@@ -233,6 +238,8 @@ class ConceptSkills(SkillBase):
             subject = compound
         if intent == "detail":
             return self._detail(question, subject, corrected, last, depth)
+        if intent == "where" and source:
+            intent = "how"  # "where do the reward model's scores come from": how they are got
         if intent == "where":
             heading = self._where_heading(text)  # "where is the bit about why RLHF matters": that heading, not RLHF's
             named = set(content_stems(" ".join(n for c in question.concepts for n in c.term.names)))

@@ -77,7 +77,10 @@ class CourseSkills(SkillBase):
 
     # ---- lists ----------------------------------------------------------------------------
 
-    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?P<what>.+?)\s*[?.!]*$", re.I)
+    #: "list the phases", "what are the 3 ways …", and a count before a list noun alone ("3 ways to get instruction data?").
+    _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+                       r"(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?|(?:the\s+)?(?P<counted>\d+|two|three|four|five|six)\s+"
+                       r"(?=(?:main\s+|key\s+|different\s+)?(?:ways|steps|phases|stages|strategies|methods|values|resources|types|kinds)\b))(?P<what>.+?)\s*[?.!]*$", re.I)
 
     _LIST_ANYWHERE = re.compile(r"\b(?:please )?(?:list|enumerate|bullet)(?: them| it| those| these)?\b|\bas a list\b", re.I)
 
@@ -96,7 +99,7 @@ class CourseSkills(SkillBase):
                           "list", {"skill": "list-languages"})
         if not self.index.is_course_question(what) or re.search(r"\bcapital", what, re.I):
             return None
-        count = match.group("n") if match else None
+        count = (match.group("n") or match.group("counted")) if match else None
         wanted = int(count) if count and count.isdigit() else NUMBER_WORDS.get((count or "").lower())
         best = self._best_list(what, wanted)
         if best is None:

@@ -25,7 +25,7 @@ from .retrieval import SectionDoc, Unit
 from .skills_base import SkillBase
 from .text import STOPWORDS, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import intent_of
+from .understanding import asks_source, intent_of
 
 #: Heading words and the words students use for the same thing. General (any lesson may have a
 #: "What's Next?" or "Key Resources"), not tied to one question.
@@ -202,7 +202,7 @@ class SectionSkills(SkillBase):
                 best, best_score = doc, score
         if best is None:
             return None
-        if intent_of(text)[0] == "where":  # "where does the lesson talk about next steps?": the place, not the content
+        if intent_of(text)[0] == "where" and not asks_source(text):  # "where does the lesson talk about next steps?": the place
             return Answer(f"That is in Chapter {best.chapter.number}, section *{best.title}* ({best.depth} depth): "
                           f"`/lesson {best.chapter.number} {best.depth}` takes you there, or press the button.", "course-where",
                           {"skill": "course-where", "section": best.title, "depth": best.depth, "chapter": best.chapter.number},

@@ -119,7 +119,7 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalise(text).casefold().replace("'s ", " "))
 
 
-_SIMPLER = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way|explanation|version))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
+SIMPLER_WORDS = re.compile(r"\b(simpl(?:er|y|ify|e (?:terms|words|english|language|way|explanation|version))|eli5|like (?:i'?m|i am|im) (?:five|5|a child|a kid|six|ten)"
                       r"|(?:to|for) (?:an?|my) (?:\w+[- ])?(?:year[- ]old|kid|child|beginner|newbie|grandma|grandmother|grandpa|mom|mum|dad|parents?|non-?expert)"
                       r"|plain (?:english|words|language|terms)|easier|dumb(?:ed)? (?:it |this )?down|layman'?s?|less technical"
                       r"|for (?:a )?(?:beginners?|dummies|kids?|a child|a five[- ]year[- ]old)|in a nutshell|basic terms|non-?technical)\b", re.I)
@@ -129,8 +129,23 @@ _EXAMPLE = re.compile(r"\b(examples?|for instance|show me (?:an?|one|what)|illus
 _WHERE = re.compile(r"\bwhere\b.{0,40}\b(lesson|chapter|course|read|find|explained|covered|discussed|mention(?:ed|s)?|talk(?:ed|s)? about|taught|learn|look|part|bit|section|stuff)\b"
                     r"|\b(which|what) (section|part|page|heading|chapter)\b|\bwhere (?:is|are|r|does|do|was|were) .{2,40}\b(?:in|come|listed|given|mentioned|example)\b"
                     r"|^where(?:'s| is| are| r)\s+(?!the capital)\S+(?:\s+\S+){0,3}\s*[?.!]*$", re.I)
+#: "Where does that data come from?", "where do I find people to discuss them with?": where something is got in
+#: the world, not where the lesson says it. A lesson place is asked with "the …" ("where can I find the paper
+#: list") or with the lesson's own words, so those stay "where".
+_SOURCE = re.compile(r"\bwhere\b.{0,40}\b(?:come|comes|came|coming|get|gets|got|obtain|obtained|buy|bought|collect|collected|source|sourced|hire|recruit) from\b"
+                     r"|\bwhere (?:do|does|can|could|would|should|did|might|will) (?:i|we|you|they|people|one|companies|researchers|labs?|teams?) "
+                     r"(?:\w+ )?(?:find|get|obtain|buy|hire|recruit|meet|collect)\s+(?!the\b|it\b|that\b|this\b|them\b|those\b|these\b|more\b|out\b|in\b|where\b)\w", re.I)
+_LESSON_PLACE = re.compile(r"\b(?:lesson|chapter|course|section|heading|page|explained|covered|mentioned|discussed|taught|listed)\b", re.I)
+
+
+def asks_source(text: str) -> bool:
+    """The question asks where something comes from or is got (a source in the world), not where the lesson is."""
+    return bool(_SOURCE.search(text)) and not _LESSON_PLACE.search(text)
+
+
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
+                   r"|^(?:(?:give me|tell me|name)\s+)?(?:the\s+)?(?:\d+|two|three|four|five|six)\s+(?:main\s+|key\s+|different\s+)?(?:ways|steps|phases|stages|strategies|methods|values|resources|types|kinds)\b"
                    r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
                       r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)(?:\s+(?:in the end|in the long run|anyway|exactly|really|then|ultimately|at all))?\s*[?.!]*$"
@@ -185,7 +200,7 @@ def _plain_intent(text: str) -> str:
         return "where"
     if _DIFFERENCE.search(text):
         return "difference"
-    if _SIMPLER.search(text):
+    if SIMPLER_WORDS.search(text):
         return "simpler"
     if _EXAMPLE.search(text):
         return "example"
