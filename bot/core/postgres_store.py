@@ -388,8 +388,9 @@ class PostgresStore(Store):
         start-up, bench/RESULTS.md), and on an up-to-date database a single short transaction.
 
         An advisory lock taken first, held to the commit, makes replicas starting together apply
-        each migration once: the second waits, then (READ COMMITTED: each statement sees what was
-        committed before it) finds them recorded. Each migration runs under a savepoint: a failing
+        each migration once: the second waits (up to `lock_timeout`, BUSY_TIMEOUT_MS, for the whole
+        run, then StoreBusy: its supervisor starts it again), then (READ COMMITTED: each statement
+        sees what was committed before it) finds them recorded. Each migration runs under a savepoint: a failing
         one is undone alone and the ones before it are committed, leaving the database at the
         version before the failure, as SQLite's engine does; returned as (applied, (migration, error))."""
         applied: list[Migration] = []
