@@ -13,10 +13,12 @@ import queue
 import shutil
 import signal
 import tempfile
+import threading
 import time
 
 import psycopg
 import pytest
+from psycopg import errors as pg_errors
 
 from bot.core.engines import open_store
 from bot.core.postgres_store import PostgresStore, _lock_key, placeholders, postgres_ddl
@@ -199,6 +201,45 @@ async def test_concurrent_writers_on_one_row_each_count_once(postgres_url):
 
         await asyncio.gather(*[store.run(bump) for _ in range(200)])
         assert await store.read(lambda c: c.execute("SELECT display_name FROM users WHERE user_id = 'n'").fetchone()[0]) == "200"
+    finally:
+        await store.close()
+
+
+async def test_a_transaction_run_again_after_a_conflict_runs_alone(postgres_url):
+    """The retry of a transaction that lost a serialization conflict starts once none of the
+    store's other transactions is under way, and none starts beside it: two of our own
+    transactions that keep conflicting (two batches of live answers on one session) cannot keep
+    aborting each other until the busy timeout."""
+    store = await open_store(postgres_url)
+    lock = threading.Lock()
+    running = 0
+    attempts = 0
+    beside_the_retry: list[int] = []
+
+    def other(conn):
+        nonlocal running
+        with lock:
+            running += 1
+        try:
+            conn.execute("SELECT pg_sleep(0.05)")
+        finally:
+            with lock:
+                running -= 1
+
+    def conflicted(conn):
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise pg_errors.SerializationFailure("could not serialize access")  # as PostgreSQL raises it
+        for _ in range(2):  # at its start and after a while
+            with lock:
+                beside_the_retry.append(running)
+            conn.execute("SELECT pg_sleep(0.05)")
+
+    try:
+        before = [asyncio.ensure_future(store.run(other)) for _ in range(6)]
+        await asyncio.gather(store.run(conflicted), *before, *[store.run(other) for _ in range(6)])
+        assert attempts == 2 and beside_the_retry == [0, 0]
     finally:
         await store.close()
 

@@ -13,7 +13,10 @@ transaction:
   transaction that would break that is rolled back by PostgreSQL with a serialization failure
   and run again here, with a short random pause, until `BUSY_TIMEOUT_MS` has passed (then
   StoreBusy). Operation functions only read and write through `conn`, so running one again is
-  safe.
+  safe. A transaction run again runs alone among this process's (`_RetryGate`): two of our own
+  that keep aborting each other (two batches of live answers on one session, in flight
+  together) would otherwise go on doing so until the timeout, and a whole batch of answers would
+  be told "busy".
 - `read`: REPEATABLE READ: one snapshot for the whole operation, no predicate locks. (Not READ
   ONLY: on SQLite a read that happens to write still works, and must here too.)
 
@@ -44,7 +47,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -188,6 +191,48 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"companion:{name}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
+class _RetryGate:
+    """Every transaction of the process runs through this gate: side by side as a rule
+    (`together`), but one run again after a serialization failure or deadlock waits until the
+    others under way have finished and runs with none beside it (`alone`); new ones wait behind
+    it meanwhile. Only another replica can then conflict with it, so the retries of two of our
+    own transactions that conflict with each other end after one round instead of repeating until
+    the timeout. The common path costs a lock taken twice; the exclusive path only follows a
+    conflict."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0  # transactions running together
+        self._alone = 0  # transactions waiting to run alone, or running alone (at most one runs)
+        self._alone_running = False
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._alone == 0)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._changed:
+            self._alone += 1
+            self._changed.wait_for(lambda: self._running == 0 and not self._alone_running)
+            self._alone_running = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._alone -= 1
+                self._alone_running = False
+                self._changed.notify_all()
+
+
 def _configure(raw: psycopg.Connection) -> None:
     raw.adapters.register_loader("numeric", _NumberLoader)
     raw.row_factory = _rows
@@ -213,6 +258,7 @@ class PostgresStore(Store):
         self._leader: psycopg.Connection | None = None  # the connection holding this process's `lead` locks
         self._led: set[str] = set()
         self._leader_lock = threading.Lock()
+        self._gate = _RetryGate()
         self._closed = False
 
     @classmethod
@@ -263,19 +309,23 @@ class PostgresStore(Store):
             self._raise_sorted(exc, storage_error(exc))
 
     def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
-        """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again after a
-        serialization failure or deadlock until BUSY_TIMEOUT_MS has passed."""
+        """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again (alone
+        among this process's transactions, `_RetryGate`) after a serialization failure or
+        deadlock until BUSY_TIMEOUT_MS has passed."""
         begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
         give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         pause = 0.001
+        gate = self._gate.together
         while True:
             try:
-                return self._once(begin, fn, args)
+                with gate():
+                    return self._once(begin, fn, args)
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
                 if time.monotonic() + pause > give_up:
                     raise
                 time.sleep(pause * random.uniform(0.5, 1.5))
                 pause = min(pause * 2, 0.05)
+                gate = self._gate.alone
 
     def _once(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
         for fresh in (False, True):
