@@ -244,6 +244,27 @@ async def test_a_transaction_run_again_after_a_conflict_runs_alone(postgres_url)
         await store.close()
 
 
+async def test_a_conflict_after_the_busy_timeout_is_still_run_again_once(postgres_url, monkeypatch):
+    """A long transaction (a batch of answers under load) that loses a conflict after the busy
+    timeout has passed gets its one run alone all the same, rather than "busy" for all it held."""
+    monkeypatch.setattr(PostgresStore, "BUSY_TIMEOUT_MS", 100)
+    store = await open_store(postgres_url)
+    attempts = 0
+
+    def long_then_conflicted(conn):
+        nonlocal attempts
+        attempts += 1
+        conn.execute("SELECT pg_sleep(0.2)")
+        if attempts == 1:
+            raise pg_errors.SerializationFailure("could not serialize access")
+        return attempts
+
+    try:
+        assert await store.run(long_then_conflicted) == 2
+    finally:
+        await store.close()
+
+
 async def test_only_one_store_leads_a_job_until_its_connection_goes(postgres_url):
     first, second = await open_store(postgres_url), await open_store(postgres_url)
     try:

@@ -311,7 +311,9 @@ class PostgresStore(Store):
     def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
         """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again (alone
         among this process's transactions, `_RetryGate`) after a serialization failure or
-        deadlock until BUSY_TIMEOUT_MS has passed."""
+        deadlock: once in any case (a long transaction, a batch of answers under load, may have
+        used up the time in its first attempt, and alone it can only meet another replica's
+        conflicts), then again until BUSY_TIMEOUT_MS has passed."""
         begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
         give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         pause = 0.001
@@ -321,7 +323,7 @@ class PostgresStore(Store):
                 with gate():
                     return self._once(begin, fn, args)
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                if time.monotonic() + pause > give_up:
+                if gate == self._gate.alone and time.monotonic() + pause > give_up:
                     raise
                 time.sleep(pause * random.uniform(0.5, 1.5))
                 pause = min(pause * 2, 0.05)
