@@ -13,14 +13,16 @@ import queue
 import shutil
 import signal
 import tempfile
+import threading
 import time
 
 import psycopg
 import pytest
+from psycopg import errors as pg_errors
 
 from bot.core.engines import open_store
-from bot.core.postgres_store import PostgresStore, placeholders, postgres_ddl
-from bot.core.store import StoreBusy, StoreFailed, find_migrations
+from bot.core.postgres_store import PostgresStore, _lock_key, placeholders, postgres_ddl
+from bot.core.store import SCHEMA_MIGRATIONS_DDL, StoreBusy, StoreFailed, find_migrations
 from tests.fault_harness import PATIENCE, Companion
 from tests.test_console_hardening import COURSE, LESSON, QUIZ
 
@@ -98,6 +100,76 @@ async def test_a_fresh_database_is_migrated_once_by_replicas_starting_together(p
         postgres_server.drop(url)
 
 
+async def test_pending_migrations_are_applied_in_one_transaction(postgres_server):
+    """One commit (one WAL fsync) for all of a new database's migrations: every row of
+    schema_migrations was written by the same transaction (its `applied_at`, CURRENT_TIMESTAMP,
+    is the transaction's start, to the microsecond on PostgreSQL; xmin would not tell, as each
+    migration's savepoint writes under an xid of its own)."""
+    url = postgres_server.create(migrated=False)
+    try:
+        store = await open_store(url)
+        try:
+            writers = await store.read(lambda c: c.execute("SELECT COUNT(DISTINCT applied_at), COUNT(*) FROM schema_migrations").fetchone())
+            assert tuple(writers) == (1, len(find_migrations()))
+        finally:
+            await store.close()
+    finally:
+        postgres_server.drop(url)
+
+
+async def test_a_replica_waits_for_another_ones_migrations_and_applies_none_of_them_again(postgres_server, tmp_path):
+    """Another replica holds the migration lock and is migrating: this one waits for its commit,
+    then finds every migration recorded (it reads them after taking the lock) and applies none."""
+    url = postgres_server.create(migrated=False)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);")
+    other = psycopg.connect(url, autocommit=True)
+    store = await open_store(url, migrate=False)
+    try:
+        other.execute("BEGIN")
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("migrations"),))
+        migrating = asyncio.create_task(store.migrate(migrations=folder))
+        await asyncio.sleep(0.3)
+        assert not migrating.done()  # waiting for the lock, not applying beside the other replica
+        other.execute(SCHEMA_MIGRATIONS_DDL)
+        other.execute("CREATE TABLE a (x BIGINT)")
+        other.execute("INSERT INTO schema_migrations(version, name) VALUES (1, 'first')")
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(migrating, 30) == []
+        assert await store.schema_version() == 1
+    finally:
+        other.close()
+        await store.close()
+        postgres_server.drop(url)
+
+
+async def test_a_storage_fault_during_migrations_commits_none_of_them(postgres_server, tmp_path, monkeypatch):
+    """A lock held elsewhere past the timeout (a storage fault, not a broken migration) while the
+    third migration runs: the two before it are not committed either."""
+    monkeypatch.setattr(PostgresStore, "BUSY_TIMEOUT_MS", 300)
+    url = postgres_server.create(migrated=False)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (folder / "0002_second.sql").write_text("CREATE TABLE b (x INTEGER);")
+    (folder / "0003_locked.sql").write_text("ALTER TABLE elsewhere ADD COLUMN y INTEGER;")
+    other = psycopg.connect(url, autocommit=True)
+    store = await open_store(url, migrate=False)
+    try:
+        other.execute("CREATE TABLE elsewhere (x BIGINT)")
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE elsewhere IN ACCESS SHARE MODE")
+        with pytest.raises(StoreBusy):
+            await asyncio.wait_for(store.migrate(migrations=folder), 30)
+        other.execute("ROLLBACK")
+        assert set(await store.tables()) == {"elsewhere"}
+    finally:
+        other.close()
+        await store.close()
+        postgres_server.drop(url)
+
+
 async def test_a_write_that_meets_a_lock_held_elsewhere_is_busy_and_the_store_goes_on(postgres_url, monkeypatch):
     monkeypatch.setattr(PostgresStore, "BUSY_TIMEOUT_MS", 300)
     store = await open_store(postgres_url)
@@ -129,6 +201,66 @@ async def test_concurrent_writers_on_one_row_each_count_once(postgres_url):
 
         await asyncio.gather(*[store.run(bump) for _ in range(200)])
         assert await store.read(lambda c: c.execute("SELECT display_name FROM users WHERE user_id = 'n'").fetchone()[0]) == "200"
+    finally:
+        await store.close()
+
+
+async def test_a_transaction_run_again_after_a_conflict_runs_alone(postgres_url):
+    """The retry of a transaction that lost a serialization conflict starts once none of the
+    store's other transactions is under way, and none starts beside it: two of our own
+    transactions that keep conflicting (two batches of live answers on one session) cannot keep
+    aborting each other until the busy timeout."""
+    store = await open_store(postgres_url)
+    lock = threading.Lock()
+    running = 0
+    attempts = 0
+    beside_the_retry: list[int] = []
+
+    def other(conn):
+        nonlocal running
+        with lock:
+            running += 1
+        try:
+            conn.execute("SELECT pg_sleep(0.05)")
+        finally:
+            with lock:
+                running -= 1
+
+    def conflicted(conn):
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise pg_errors.SerializationFailure("could not serialize access")  # as PostgreSQL raises it
+        for _ in range(2):  # at its start and after a while
+            with lock:
+                beside_the_retry.append(running)
+            conn.execute("SELECT pg_sleep(0.05)")
+
+    try:
+        before = [asyncio.ensure_future(store.run(other)) for _ in range(6)]
+        await asyncio.gather(store.run(conflicted), *before, *[store.run(other) for _ in range(6)])
+        assert attempts == 2 and beside_the_retry == [0, 0]
+    finally:
+        await store.close()
+
+
+async def test_a_conflict_after_the_busy_timeout_is_still_run_again_once(postgres_url, monkeypatch):
+    """A long transaction (a batch of answers under load) that loses a conflict after the busy
+    timeout has passed gets its one run alone all the same, rather than "busy" for all it held."""
+    monkeypatch.setattr(PostgresStore, "BUSY_TIMEOUT_MS", 100)
+    store = await open_store(postgres_url)
+    attempts = 0
+
+    def long_then_conflicted(conn):
+        nonlocal attempts
+        attempts += 1
+        conn.execute("SELECT pg_sleep(0.2)")
+        if attempts == 1:
+            raise pg_errors.SerializationFailure("could not serialize access")
+        return attempts
+
+    try:
+        assert await store.run(long_then_conflicted) == 2
     finally:
         await store.close()
 

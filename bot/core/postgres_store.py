@@ -13,7 +13,10 @@ transaction:
   transaction that would break that is rolled back by PostgreSQL with a serialization failure
   and run again here, with a short random pause, until `BUSY_TIMEOUT_MS` has passed (then
   StoreBusy). Operation functions only read and write through `conn`, so running one again is
-  safe.
+  safe. A transaction run again runs alone among this process's (`_RetryGate`): two of our own
+  that keep aborting each other (two batches of live answers on one session, in flight
+  together) would otherwise go on doing so until the timeout, and a whole batch of answers would
+  be told "busy".
 - `read`: REPEATABLE READ: one snapshot for the whole operation, no predicate locks. (Not READ
   ONLY: on SQLite a read that happens to write still works, and must here too.)
 
@@ -29,8 +32,8 @@ so exactly one replica runs a job (the live-quiz clock of a platform); if that r
 connection goes and PostgreSQL releases the lock, and the next replica to ask takes it over.
 
 Migrations are the same files as SQLite's, translated by `postgres_ddl` (the few dialect
-differences, in one place), applied one per transaction under an advisory lock so replicas
-starting together apply each once.
+differences, in one place), all pending ones applied in one transaction (one commit, one fsync)
+under an advisory lock so replicas starting together apply each once.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -188,6 +191,48 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"companion:{name}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
+class _RetryGate:
+    """Every transaction of the process runs through this gate: side by side as a rule
+    (`together`), but one run again after a serialization failure or deadlock waits until the
+    others under way have finished and runs with none beside it (`alone`); new ones wait behind
+    it meanwhile. Only another replica can then conflict with it, so the retries of two of our
+    own transactions that conflict with each other end after one round instead of repeating until
+    the timeout. The common path costs a lock taken twice; the exclusive path only follows a
+    conflict."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0  # transactions running together
+        self._alone = 0  # transactions waiting to run alone, or running alone (at most one runs)
+        self._alone_running = False
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._alone == 0)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._changed:
+            self._alone += 1
+            self._changed.wait_for(lambda: self._running == 0 and not self._alone_running)
+            self._alone_running = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._alone -= 1
+                self._alone_running = False
+                self._changed.notify_all()
+
+
 def _configure(raw: psycopg.Connection) -> None:
     raw.adapters.register_loader("numeric", _NumberLoader)
     raw.row_factory = _rows
@@ -213,6 +258,7 @@ class PostgresStore(Store):
         self._leader: psycopg.Connection | None = None  # the connection holding this process's `lead` locks
         self._led: set[str] = set()
         self._leader_lock = threading.Lock()
+        self._gate = _RetryGate()
         self._closed = False
 
     @classmethod
@@ -263,19 +309,25 @@ class PostgresStore(Store):
             self._raise_sorted(exc, storage_error(exc))
 
     def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
-        """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again after a
-        serialization failure or deadlock until BUSY_TIMEOUT_MS has passed."""
+        """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again (alone
+        among this process's transactions, `_RetryGate`) after a serialization failure or
+        deadlock: once in any case (a long transaction, a batch of answers under load, may have
+        used up the time in its first attempt, and alone it can only meet another replica's
+        conflicts), then again until BUSY_TIMEOUT_MS has passed."""
         begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
         give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         pause = 0.001
+        gate = self._gate.together
         while True:
             try:
-                return self._once(begin, fn, args)
+                with gate():
+                    return self._once(begin, fn, args)
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                if time.monotonic() + pause > give_up:
+                if gate == self._gate.alone and time.monotonic() + pause > give_up:
                     raise
                 time.sleep(pause * random.uniform(0.5, 1.5))
                 pause = min(pause * 2, 0.05)
+                gate = self._gate.alone
 
     def _once(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
         for fresh in (False, True):
@@ -365,36 +417,58 @@ class PostgresStore(Store):
         return await self._call(True, current_version, ())
 
     async def migrate(self, target: int | None = None, migrations: Path = MIGRATIONS_DIR) -> list[Migration]:
+        """Apply every pending migration up to `target` (default: all) in ONE transaction (see
+        `_apply_pending`); returns those applied. A failing migration raises MigrationError after
+        those before it are committed, as on SQLite; a storage fault (StoreBusy, StoreFailed)
+        commits none."""
         pending = pending_migrations(migrations, target)
-        applied = []
-        for m in pending:
-            try:
-                done = await self._in_thread(self._apply, m)
-            except psycopg.Error as exc:
-                if storage_error(exc) is not None:
-                    raise
-                raise MigrationError(f"{m.path.name}: {exc}") from exc
-            if done:
-                log.info("applied migration %04d_%s", m.version, m.name)
-                applied.append(m)
+        try:
+            applied, failed = await self._in_thread(self._apply_pending, pending)
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._raise_sorted(exc, storage_error(exc))
+        for m in applied:
+            log.info("applied migration %04d_%s", m.version, m.name)
+        if failed is not None:
+            broken, error = failed
+            raise MigrationError(f"{broken.path.name}: {error}") from error
         return applied
 
-    def _apply(self, m: Migration) -> bool:
-        """One migration and its row in one transaction, under an advisory lock so that replicas
-        starting together apply it once (the second finds it recorded). False if it was already."""
-        sql = postgres_ddl(m.path.read_text(encoding="utf-8"))
+    def _apply_pending(self, pending: list[Migration]) -> tuple[list[Migration], tuple[Migration, psycopg.Error] | None]:
+        """On a worker thread: the migrations not yet recorded, each with its row in
+        `schema_migrations`, all in one transaction (PostgreSQL's DDL is transactional): one commit,
+        so one WAL fsync for the lot instead of one per file (on a new database that was most of the
+        start-up, bench/RESULTS.md), and on an up-to-date database a single short transaction.
+
+        An advisory lock taken first, held to the commit, makes replicas starting together apply
+        each migration once: the second waits (up to `lock_timeout`, BUSY_TIMEOUT_MS, for the whole
+        run, then StoreBusy: its supervisor starts it again), then (READ COMMITTED: each statement
+        sees what was committed before it) finds them recorded. Each migration runs under a savepoint: a failing
+        one is undone alone and the ones before it are committed, leaving the database at the
+        version before the failure, as SQLite's engine does; returned as (applied, (migration, error))."""
+        applied: list[Migration] = []
         with self._pool.connection() as raw:
-            raw.execute("BEGIN")
+            raw.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try:
                 raw.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("migrations"),))
                 raw.execute(SCHEMA_MIGRATIONS_DDL)
-                if raw.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (m.version,)).fetchone():
-                    raw.execute("ROLLBACK")
-                    return False
-                raw.execute(sql)
-                raw.execute("INSERT INTO schema_migrations(version, name) VALUES (%s, %s)", (m.version, m.name))
+                done = {row[0] for row in raw.execute("SELECT version FROM schema_migrations")}
+                for m in pending:
+                    if m.version in done:
+                        continue
+                    raw.execute("SAVEPOINT migration")
+                    try:
+                        raw.execute(postgres_ddl(m.path.read_text(encoding="utf-8")))
+                        raw.execute("INSERT INTO schema_migrations(version, name) VALUES (%s, %s)", (m.version, m.name))
+                    except psycopg.Error as exc:
+                        if storage_error(exc) is not None:
+                            raise
+                        raw.execute("ROLLBACK TO SAVEPOINT migration")
+                        raw.execute("COMMIT")
+                        return applied, (m, exc)
+                    raw.execute("RELEASE SAVEPOINT migration")
+                    applied.append(m)
                 raw.execute("COMMIT")
-                return True
+                return applied, None
             except BaseException:
                 if not raw.closed:
                     with contextlib.suppress(psycopg.Error):
@@ -412,6 +486,11 @@ class PostgresStore(Store):
         def shut() -> None:
             with self._leader_lock:
                 if self._leader is not None:
+                    with contextlib.suppress(psycopg.Error):
+                        # Released here, before closing: the server would release them only once
+                        # its backend has noticed the connection gone, a moment after this returns,
+                        # and a replica asking meanwhile would be refused a lead nobody holds.
+                        self._leader.execute("SELECT pg_advisory_unlock_all()")
                     with contextlib.suppress(psycopg.Error):
                         self._leader.close()
                     self._leader = None

@@ -118,8 +118,8 @@ class SQLiteStore(Store):
         store: SQLiteStore | None = None
         checkpointer = None
         try:
-            pragmas = [f"PRAGMA busy_timeout={cls.BUSY_TIMEOUT_MS}", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
-                       "PRAGMA synchronous=NORMAL"]
+            await db.call(_into_wal, cls.BUSY_TIMEOUT_MS)
+            pragmas = ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"]
             if path != ":memory:":
                 pragmas += ["PRAGMA wal_autocheckpoint=0", f"PRAGMA journal_size_limit={cls.WAL_LIMIT_BYTES}"]
             await db.call(_settle, pragmas, sqlite3.Row)
@@ -310,6 +310,24 @@ def _settle(conn: sqlite3.Connection, pragmas: list[str], row_factory: Any = Non
     conn.row_factory = row_factory
     for pragma in pragmas:
         conn.execute(pragma).fetchall()
+
+
+def _into_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Set the busy timeout and switch the file to WAL, trying again while it is busy. Two
+    processes opening a new file at once both switch it from the rollback journal; the switch
+    needs the file alone, and SQLite answers one of them "locked" at once, without waiting,
+    instead of letting each wait for the other's lock (a deadlock). Once the other has switched
+    (or committed), this one's switch goes through."""
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}").fetchall()
+    give_up = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if not isinstance(storage_error(exc), StoreBusy) or time.monotonic() > give_up:
+                raise
+            time.sleep(0.005)
 
 
 def _size(path: str) -> int:

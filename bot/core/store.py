@@ -26,8 +26,10 @@ Storage faults are sorted into two kinds, raised by `run` and `read` on either e
 
 Any other database error (a bug: a constraint, a syntax error) propagates unchanged.
 
-The schema comes only from the numbered SQL files in `migrations/`, applied in order, each in one
-transaction together with its row in `schema_migrations`, the same files on both engines.
+The schema comes only from the numbered SQL files in `migrations/`, applied in order, each whole
+or not at all together with its row in `schema_migrations`, the same files on both engines (SQLite:
+one transaction per file; PostgreSQL: all pending files in one transaction, one savepoint each). A
+failing file leaves the database at the version before it.
 """
 
 from __future__ import annotations

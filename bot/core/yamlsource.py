@@ -3,6 +3,11 @@
 PyYAML forgets positions once it builds Python objects and silently keeps the last of two
 duplicate keys. This loader returns `LineDict`/`LineList`, which carry the 1-based line of
 the mapping or sequence and of each key and item, and it reports duplicate keys.
+
+Content is parsed by libyaml (PyYAML's C parser, in its wheels): about ten times faster than
+the pure-Python parser, and the content load is most of the companion's start-up (bench/RESULTS.md).
+Both give the same data and lines; their syntax-error texts differ, so a file that does not
+parse is parsed again by the pure-Python parser for its message, as before.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ class _Loader(yaml.SafeLoader):
         self.duplicates: list[tuple[int, Any]] = []  # (line, key) of each key written twice in a mapping
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # (a PyYAML built without libyaml has no CSafeLoader)
+    """The same loader on libyaml's parser."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, Any]] = []
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     out = LineDict()
@@ -60,8 +73,9 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return out
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+for _loader in (_Loader, _FastLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
 class YamlSyntaxError(Exception):
@@ -76,6 +90,13 @@ def load_yaml(text: str) -> tuple[Any, list[tuple[int, Any]]]:
 
     Raises `YamlSyntaxError` with the line of the first syntax error.
     """
+    fast = _FastLoader(text)
+    try:
+        return fast.get_single_data(), fast.duplicates
+    except yaml.YAMLError:
+        pass  # reported below in the pure-Python parser's words
+    finally:
+        fast.dispose()
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
