@@ -110,6 +110,19 @@ def database(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """A database with no schema yet, once per engine: a SQLite file not yet created, or a new
+    PostgreSQL database (not copied from the suite's migrated template)."""
+    if request.param == "sqlite":
+        yield tmp_path / "new.db"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create(migrated=False)
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture
 async def core(database):
     """A companion on the real course and a fresh database (each engine), with a hand-moved

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.core.command_line import handle_text
 from bot.core.engines import open_store
 from bot.core.questions import MultipleQuestion, OrderingQuestion, SingleQuestion, TrueFalseQuestion
@@ -113,20 +111,8 @@ async def test_masks_span_words_past_the_thirty_second_position(core):
     assert masks[(aid, 2)] == (sum(1 << (p - 64) for p in range(64, 70) if p % 3 == 0), 1 << 5, 0b111111)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_database(request, tmp_path):
-    """An empty database, not migrated, once per engine."""
-    if request.param == "sqlite":
-        yield tmp_path / "old.db"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.create(migrated=False)
-    yield url
-    server.drop(url)
-
-
-async def test_the_migration_back_fills_question_counts_and_finished_attempts_masks(old_database):
-    store = await open_store(old_database, migrate=False)
+async def test_the_migration_back_fills_question_counts_and_finished_attempts_masks(empty_database):
+    store = await open_store(empty_database, migrate=False)
     try:
         await store.migrate(target=BEFORE)
 

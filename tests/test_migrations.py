@@ -18,19 +18,6 @@ from bot.core.store import MigrationError, find_migrations
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    """A database with no schema yet, once per engine: a SQLite file not yet created, or a new
-    PostgreSQL database (not copied from the suite's migrated template)."""
-    if request.param == "sqlite":
-        yield tmp_path / "new.db"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.create(migrated=False)
-    yield url
-    server.drop(url)
-
-
 async def recorded(store) -> list[int]:
     """The versions in schema_migrations, each as often as it is recorded."""
     return await store.read(lambda c: sorted(r[0] for r in c.execute("SELECT version FROM schema_migrations")))
