@@ -156,6 +156,12 @@ def quote_user_text(text: str) -> str:
     return _AT.sub("@\u200b", text.translate(_NEUTRAL))
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis where it was cut: the one way every platform's
+    limit (a button label, a field, a modal title) and every echoed excerpt is kept."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def error(text: str) -> Reply:
     """A friendly correction: shown only to the person who made the mistake."""
     return Reply(text=text, ephemeral=True, kind="error")

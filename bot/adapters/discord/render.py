@@ -15,10 +15,10 @@ from typing import Any
 
 import discord
 
-from bot.core.replies import Reply
+from bot.core.replies import Reply, clip
 
 from ..safety import defuse_markdown_links
-from .views import build_view, clip
+from .views import build_view
 
 CONTENT_MAX = 2000
 EMBED_DESCRIPTION_MAX = 4096

@@ -25,7 +25,7 @@ from typing import Any
 import discord
 
 from bot.core import actions
-from bot.core.replies import Reply
+from bot.core.replies import Reply, clip
 
 BUTTONS_PER_ROW = 5
 ROWS = 5
@@ -44,10 +44,6 @@ ACTION_ROW, BUTTON, SELECT = 1, 2, 3
 STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
 #: Every custom_id this app writes: an optional marker, then an action id of `actions.ID_PATTERN`.
 CUSTOM_ID = re.compile(rf"(?P<marker>{re.escape(MENU)}|{re.escape(BUTTON_FORM)})?(?P<action>{actions.ID_PATTERN})")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Components(discord.ui.View):

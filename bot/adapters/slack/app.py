@@ -69,7 +69,7 @@ from bot.core.companion import Companion
 from bot.core.config import Settings
 from bot.core.live import LiveEvent
 from bot.core.live_messages import LiveMessage
-from bot.core.replies import Reply, error
+from bot.core.replies import Reply, clip, error
 from bot.core.seen_events import SeenEvents, SeenSignatures
 from bot.core.store import StoreError
 from bot.core.users import Actor
@@ -543,7 +543,7 @@ class SlackAdapter:
         if base.startswith(blocks.INPUT_PREFIX):
             spec = blocks.read_input_spec(value)
             if (spec is None or not actions.takes_typed(spec["a"]) or not isinstance(body.get("trigger_id"), str)
-                    or blocks.clip(blocks.INPUT_PREFIX + spec["a"], blocks.MAX_ACTION_ID) != base):
+                    or clip(blocks.INPUT_PREFIX + spec["a"], blocks.MAX_ACTION_ID) != base):
                 return None
             return blocks.INPUT_PREFIX, None
         return (value, None) if value == base else None

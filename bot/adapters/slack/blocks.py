@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from bot.core.actions import ID_PATTERN, takes_paragraphs
-from bot.core.replies import Reply
+from bot.core.replies import Reply, clip
 
 from .mrkdwn import escape, to_mrkdwn
 
@@ -55,10 +55,6 @@ _COMMAND_REF = re.compile(r"(?<![\w/])/(help|lesson|next|prev|page|depth|quiz|an
 def slack_commands(text: str, command: str = "/companion") -> str:
     """`/lesson 7` in the core's texts becomes `/companion lesson 7`: Slack has one main command."""
     return _COMMAND_REF.sub(lambda m: f"{command} {m.group(1)}", text)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def plain(text: str, limit: int, emoji: bool = True) -> dict[str, Any]:

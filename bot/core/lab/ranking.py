@@ -24,7 +24,7 @@ from ..clock import iso
 from ..content import Chapter
 from ..context import CoreContext
 from ..refusal import Refusal
-from ..replies import Button, Reply, TextInput, quote_user_text
+from ..replies import Button, Reply, TextInput, clip, quote_user_text
 from ..users import Actor, find_user, touch_user
 from .pool import Ranked, insert_pairs, lab_chapter, scope_of
 
@@ -47,16 +47,11 @@ class Candidate:
     demonstration: int | None = None
 
 
-def _clip(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1].rstrip() + "…"
-
-
 def _generated(engine: Assistant, prompt: str) -> list[Candidate]:
     """The simulated assistant's answer and the base model's continuation of `prompt`."""
     answer = engine.simulated.answer(prompt).text
     continuation = engine.base.continue_text(prompt)
-    return [Candidate(_clip(answer), "assistant"), Candidate(_clip(f"{prompt} {continuation}"), "base model")]
+    return [Candidate(clip(answer.strip(), MAX_SHOWN), "assistant"), Candidate(clip(f"{prompt} {continuation}".strip(), MAX_SHOWN), "base model")]
 
 
 def _classmates_work(conn: sqlite3.Connection, scope: str, chapter: int, actor: Actor) -> list[sqlite3.Row]:

@@ -18,7 +18,7 @@ from .. import actions, charts
 from ..assistant import Assistant
 from ..context import CoreContext
 from ..refusal import Refusal
-from ..replies import Button, Reply, quote_user_text
+from ..replies import Button, Reply, clip, quote_user_text
 from ..users import Actor
 from .lab_charts import optimize_chart, optimize_summary, reward_chart, reward_summary
 from .live_lab import weights_text
@@ -33,9 +33,9 @@ PPO_NOTE = ("This is **best-of-n** selection: it picks among finished responses.
             "penalty keeps it close to the reference model.")
 
 
-def _clip(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _excerpt(text: str, limit: int) -> str:
+    """A one-line excerpt: a demonstration's line breaks would break the table it sits in."""
+    return clip(" ".join(text.split()), limit)
 
 
 Model = Callable[[str], Awaitable[RewardModel]]
@@ -93,7 +93,7 @@ async def score(ctx: CoreContext, actor: Actor, models: Model, text: str) -> Rep
     named = [w for w in model.feature_values(prompt, response) if w.value]
     features = ", ".join(f"{quote_user_text(w.name)} {w.value:.2f}" for w in named[:8]) or "none of the named features"
     return Reply(title="Reward", kind="lab",
-                 text=f"**Prompt:** {quote_user_text(_clip(prompt, 300))}\n**Response:** {quote_user_text(_clip(response, 600))}\n\n"
+                 text=f"**Prompt:** {quote_user_text(_excerpt(prompt, 300))}\n**Response:** {quote_user_text(_excerpt(response, 600))}\n\n"
                       f"🧠 Your class's reward model scores it **{value:+.2f}** (fitted on {model.comparisons} comparisons; "
                       f"only differences between responses to the same prompt mean anything).\nIts named features here: {features}.")
 
@@ -110,16 +110,16 @@ async def optimize(ctx: CoreContext, actor: Actor, models: Model, engine: Callab
     candidates = variants(answer) + reference_samples(prompt, assistant.base)
     result = await asyncio.to_thread(best_of_n, prompt, candidates, model, assistant.base)
     png = await asyncio.to_thread(optimize_chart, result)
-    lines: list[str] = [f"**Prompt:** {quote_user_text(_clip(prompt, 300))}", "",
+    lines: list[str] = [f"**Prompt:** {quote_user_text(_excerpt(prompt, 300))}", "",
              f"{len(result.scored)} candidates scored by your class's reward model ({model.comparisons} comparisons); "
              "divergence: how much more surprising each is to the base (reference) model than its own writing, in nats per token.", "",
              "```", f"{'β':<5} {'winner':<24} {'reward':>7} {'divergence':>10}"]
     for beta, index in result.winners:
         won = result.scored[index]
-        lines.append(f"{beta:<5g} {_clip(won.candidate.source, 24):<24} {won.reward:>+7.2f} {won.divergence:>10.2f}")
+        lines.append(f"{beta:<5g} {_excerpt(won.candidate.source, 24):<24} {won.reward:>+7.2f} {won.divergence:>10.2f}")
     lines.append("```")
     for beta, index in result.winners:
-        lines.append(f"β = {beta:g}: “{quote_user_text(_clip(result.scored[index].candidate.text, 140))}”")
+        lines.append(f"β = {beta:g}: “{quote_user_text(_excerpt(result.scored[index].candidate.text, 140))}”")
     lines += ["", _verdict(result, model.comparisons), "", PPO_NOTE]
     return Reply(title="Best-of-n against your reward model", text="\n".join(lines), kind="lab",
                  files=[charts.attachment("best-of-n.png", png, optimize_summary(result))])
