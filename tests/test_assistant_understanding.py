@@ -273,6 +273,18 @@ def test_other_chapters_vocabulary_is_found_longest_first(understanding):
     assert understanding.elsewhere("what is RLHF?") == []
 
 
+async def test_another_chapters_term_as_the_scene_does_not_take_over_the_question(core):
+    why = await say(core, "ok so why do we even need instruction tuning after all the pretraining", user="a")
+    assert why.startswith("Why **instruction tuning**") and "document completer" in why  # answered about this chapter's term
+    assert "Side note: chapter 5 itself isn't in the content I have" in why  # and honest that pretraining isn't here
+    about = await say(core, "what happens after pretraining?", user="b")
+    assert "belongs to Chapter 5" in about  # nothing of this chapter asked: the notice still wins
+    topic = await say(core, "how does pretraining work before instruction tuning?", user="c")
+    assert "belongs to Chapter 5" in topic  # the term is the topic, this chapter's term the scene
+    dataset = await say(core, "example of a big pretraining dataset?", user="d")
+    assert "The Pile" in dataset and "belongs to Chapter 5" in dataset  # the lesson's mention answers it, with where it is taught
+
+
 async def test_a_concept_of_another_chapter_says_where_it_is_taught(core):
     bpe = await say(core, "what is byte pair encoding?", user="a")
     assert bpe.startswith("**byte pair encoding** belongs to Chapter 2 (*Working with Text Data*)") and "don't know" in bpe
