@@ -48,6 +48,8 @@ def ann(user: str = "ann", instructor: bool = False) -> Actor:
     ("difference between RLHF and instruction tuning", "difference"),
     ("base model vs instruct model", "difference"),
     ("list the phases of RLHF", "list"),
+    ("steps of the PPO phase plz", "list"),
+    ("how does the PPO step work", "how"),
     ("give me an example of distillation", "example"),
     ("explain PPO like I'm five", "simpler"),
     ("tell me about the alignment tax in simple words", "simpler"),
@@ -271,6 +273,11 @@ def test_other_chapters_vocabulary_is_found_longest_first(understanding):
     assert [(h.phrase, h.chapter.number) for h in hits] == [("multi-head attention", 3), ("causal mask", 3)]
     assert [h.phrase for h in understanding.elsewhere("explain top-k sampling and temprature")] == ["top-k sampling", "temperature"]
     assert understanding.elsewhere("what is RLHF?") == []
+
+
+async def test_a_request_that_is_only_the_steps_of_something_gets_the_lessons_list(core):
+    steps = await say(core, "steps of the PPO phase plz", user="a")
+    assert steps.startswith("From the lesson, Phase 3 - Reinforcement Learning (PPO):") and '1. Use the reward model as the "judge"' in steps
 
 
 async def test_another_chapters_term_as_the_scene_does_not_take_over_the_question(core):
