@@ -290,6 +290,8 @@ async def test_another_chapters_term_as_the_scene_does_not_take_over_the_questio
     assert "belongs to Chapter 5" in topic  # the term is the topic, this chapter's term the scene
     dataset = await say(core, "example of a big pretraining dataset?", user="d")
     assert "The Pile" in dataset and "belongs to Chapter 5" in dataset  # the lesson's mention answers it, with where it is taught
+    both = await say(core, "how big a GPT-2 does it suggest building, and what dataset for pretraining it?", user="e")
+    assert "117M" in both and "The Pile" in both  # "for pretraining GPT-2": this chapter's GPT-2 is what it's for, not asked of the line
 
 
 async def test_a_concept_of_another_chapter_says_where_it_is_taught(core):

@@ -550,7 +550,7 @@ class ConceptSkills(SkillBase):
             return answer
         lines, cite, seen = [], None, set()
         if len(hits) == 1:
-            found = self._mention_answers(hits[0], text)
+            found = self._mention_answers(hits[0], text, local)
             if found is not None:
                 return found
         for hit in hits[:3]:
@@ -577,11 +577,14 @@ class ConceptSkills(SkillBase):
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
 
-    def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
+    def _mention_answers(self, hit: Elsewhere, text: str, local: list[Concept]) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
-        else asked answers it (the lesson does say that much), with where the phrase is taught."""
+        else asked answers it (the lesson does say that much), with where the phrase is taught. A concept of
+        this chapter named beside it is what the thing is for ("a dataset for pretraining *GPT-2*"), not
+        something the unit must say too."""
         phrase = set(content_stems(hit.phrase))  # in any order: "a pretraining dataset" is "the … dataset for pretraining"
-        asked = set(content_stems(text)) - phrase - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS - _GRADING_WORDS
+        names = set(content_stems(" ".join(n for c in local for n in (c.said, *c.term.names))))
+        asked = set(content_stems(text)) - phrase - names - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS - _GRADING_WORDS
         if not phrase or not (asked or len(phrase) >= 2):  # "a pretraining dataset they mention": the phrase is the thing asked
             return None
         for doc, unit in self.index.units:
