@@ -280,6 +280,12 @@ async def test_a_request_that_is_only_the_steps_of_something_gets_the_lessons_li
     assert steps.startswith("From the lesson, Phase 3 - Reinforcement Learning (PPO):") and '1. Use the reward model as the "judge"' in steps
 
 
+async def test_the_lessons_chat_panel_is_found_however_it_is_named(core):
+    for n, text in enumerate(["where can i try talking to the simulated chat model?", "what's the chat thing in this chapter supposed to show me?"]):
+        panel = await say(core, text, user=f"p{n}")
+        assert "chat panel" in panel and "simulated instruction-tuned model" in panel and "How It Works" in panel
+
+
 async def test_another_chapters_term_as_the_scene_does_not_take_over_the_question(core):
     why = await say(core, "ok so why do we even need instruction tuning after all the pretraining", user="a")
     assert why.startswith("Why **instruction tuning**") and "document completer" in why  # answered about this chapter's term
