@@ -48,6 +48,8 @@ def ann(user: str = "ann", instructor: bool = False) -> Actor:
     ("difference between RLHF and instruction tuning", "difference"),
     ("base model vs instruct model", "difference"),
     ("list the phases of RLHF", "list"),
+    ("steps of the PPO phase plz", "list"),
+    ("how does the PPO step work", "how"),
     ("give me an example of distillation", "example"),
     ("explain PPO like I'm five", "simpler"),
     ("tell me about the alignment tax in simple words", "simpler"),
@@ -271,6 +273,31 @@ def test_other_chapters_vocabulary_is_found_longest_first(understanding):
     assert [(h.phrase, h.chapter.number) for h in hits] == [("multi-head attention", 3), ("causal mask", 3)]
     assert [h.phrase for h in understanding.elsewhere("explain top-k sampling and temprature")] == ["top-k sampling", "temperature"]
     assert understanding.elsewhere("what is RLHF?") == []
+
+
+async def test_a_request_that_is_only_the_steps_of_something_gets_the_lessons_list(core):
+    steps = await say(core, "steps of the PPO phase plz", user="a")
+    assert steps.startswith("From the lesson, Phase 3 - Reinforcement Learning (PPO):") and '1. Use the reward model as the "judge"' in steps
+
+
+async def test_the_lessons_chat_panel_is_found_however_it_is_named(core):
+    for n, text in enumerate(["where can i try talking to the simulated chat model?", "what's the chat thing in this chapter supposed to show me?"]):
+        panel = await say(core, text, user=f"p{n}")
+        assert "chat panel" in panel and "simulated instruction-tuned model" in panel and "How It Works" in panel
+
+
+async def test_another_chapters_term_as_the_scene_does_not_take_over_the_question(core):
+    why = await say(core, "ok so why do we even need instruction tuning after all the pretraining", user="a")
+    assert why.startswith("Why **instruction tuning**") and "document completer" in why  # answered about this chapter's term
+    assert "Side note: chapter 5 itself isn't in the content I have" in why  # and honest that pretraining isn't here
+    about = await say(core, "what happens after pretraining?", user="b")
+    assert "belongs to Chapter 5" in about  # nothing of this chapter asked: the notice still wins
+    topic = await say(core, "how does pretraining work before instruction tuning?", user="c")
+    assert "belongs to Chapter 5" in topic  # the term is the topic, this chapter's term the scene
+    dataset = await say(core, "example of a big pretraining dataset?", user="d")
+    assert "The Pile" in dataset and "belongs to Chapter 5" in dataset  # the lesson's mention answers it, with where it is taught
+    both = await say(core, "how big a GPT-2 does it suggest building, and what dataset for pretraining it?", user="e")
+    assert "117M" in both and "The Pile" in both  # "for pretraining GPT-2": this chapter's GPT-2 is what it's for, not asked of the line
 
 
 async def test_a_concept_of_another_chapter_says_where_it_is_taught(core):

@@ -35,7 +35,7 @@ from .skills_text import TextSkills
 from .skills_world import OTHER_LANGUAGES, WorldSkills
 from .text import STOPWORDS, clip, content_stems, everyday_stems, normalise, stem, strip_end, words
 from .turns import MAX_ANSWER, REFERS, Answer, Turn, unit_line
-from .understanding import SIMPLER_WORDS, Understanding, asks_source, intent_of, split_parts
+from .understanding import SIMPLER_WORDS, Understanding, asks_source, intent_of, split_parts, tokens
 
 #: Replies of these skills mean a part of a question went unanswered.
 _UNANSWERED = ("unknown", "translate-unknown", "country-unknown")
@@ -64,6 +64,8 @@ _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CHAPTER_PHRASE = re.compile(r"\s+(?:from|in|of|during|since|(?:back|like|as) in)\s+(?:the\s+)?(?:chapter|ch\.?)\s*(\d{1,2})\b(?!\s*(?:about|cover|teach))", re.I)
 
 
+#: The words that make another chapter's term the time of a question, not its topic: "*after all the* pretraining".
+_SCENE = r"\s*\b(?:after|before|beyond|following|once|past)(?:\s+(?:all|the|that|this|doing|its|some|of))*\s+"
 _ASKS_NUMBER = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount)\b", re.I)
 #: Numbers that are part of a name ("Phase 2", "Chapter 7", "GPT-4"), not a quantity.
 _NUMBERED_NAME = re.compile(r"\b(?:phase|step|stage|ch|chapter|part|section|gpt)\W{0,2}\d+\b|\bphase (?:one|two|three)\b", re.I)
@@ -154,6 +156,9 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
             question = " ".join((text[:phrase.start()] + text[phrase.end():]).split())
             if _ASKS.search(question) and len([w for w in words(question) if w not in STOPWORDS]) >= 3:
                 return question, int(phrase.group(1))
+        scene = self._scene(text)
+        if scene is not None:
+            return scene
         clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
         if len(clauses) < 2:
             return None
@@ -162,6 +167,21 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
         if not mention or not rest or not any(_ASKS.search(c) for c in rest):
             return None
         return " ".join(rest), next(iter(mention.values()))
+
+    def _scene(self, text: str) -> tuple[str, int] | None:
+        """Another chapter's term as the time of the question, not its topic ("why do we need instruction tuning
+        *after all the pretraining*", "how are ChatGPT-style models trained *after pretraining*"): the question
+        asks about a concept this chapter teaches, so the phrase is dropped and the notice that the other chapter
+        isn't here becomes a side note. "What is pretraining?" still gets the notice: nothing else is asked."""
+        if not any(not c.elsewhere for c in self.understanding.concepts(text)):
+            return None
+        folded = text.casefold()
+        for hit in self.understanding.elsewhere(text):
+            said = r"[\W_]+".join(re.escape(t) for t in tokens(text)[hit.start:hit.end])
+            scene = re.search(_SCENE + said + r"\w*", folded)
+            if scene is not None:
+                return " ".join((text[:scene.start()] + text[scene.end():]).split()), hit.chapter.number
+        return None
 
     def _parts(self, parts: list[str], last: Turn, depth: str) -> Answer:
         """A message with several questions: each answered, or said to be unanswerable, in order.

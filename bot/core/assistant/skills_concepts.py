@@ -28,7 +28,7 @@ from .skills_sections import RECAP_WORDS, section_words
 from .summarise import key_sentences
 from .text import STOPWORDS, clip, content_stems, everyday_stems, stem, words
 from .turns import Answer, Turn, unit_line
-from .understanding import Concept, Elsewhere, Question, asks_source, intent_of
+from .understanding import Concept, Elsewhere, Question, asks_source, intent_of, tokens
 
 #: What a detail question asks for, as the reply names it.
 DETAIL_NAMES = {"formula": "a formula", "number": "that number", "person": "who did it", "date": "a date", "spec": "that detail"}
@@ -550,7 +550,7 @@ class ConceptSkills(SkillBase):
             return answer
         lines, cite, seen = [], None, set()
         if len(hits) == 1:
-            found = self._mention_answers(hits[0], text)
+            found = self._mention_answers(hits[0], text, local)
             if found is not None:
                 return found
         for hit in hits[:3]:
@@ -577,11 +577,14 @@ class ConceptSkills(SkillBase):
         meta = {"skill": "course-outline", "outline_chapter": first.chapter.number, "term": None}
         return Answer("\n".join(lines).rstrip(), "course-outline", meta, cite)
 
-    def _mention_answers(self, hit: Elsewhere, text: str) -> Answer | None:
+    def _mention_answers(self, hit: Elsewhere, text: str, local: list[Concept]) -> Answer | None:
         """"Is there a dataset for pretraining mentioned?": a unit here that names the phrase and everything
-        else asked answers it (the lesson does say that much), with where the phrase is taught."""
+        else asked answers it (the lesson does say that much), with where the phrase is taught. A concept of
+        this chapter named beside it is what the thing is for ("a dataset for pretraining *GPT-2*"), not
+        something the unit must say too."""
         phrase = set(content_stems(hit.phrase))  # in any order: "a pretraining dataset" is "the … dataset for pretraining"
-        asked = set(content_stems(text)) - phrase - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS
+        names = set(content_stems(" ".join(n for c in local for n in (c.said, *c.term.names))))
+        asked = set(content_stems(text)) - phrase - names - GENERIC_COURSE_WORDS - _MENTION_WORDS - _EXAMPLE_WORDS - _GRADING_WORDS
         if not phrase or not (asked or len(phrase) >= 2):  # "a pretraining dataset they mention": the phrase is the thing asked
             return None
         for doc, unit in self.index.units:
@@ -833,6 +836,8 @@ _GIVES_REASON = {"why": re.compile(r"\b(because|since|so that|in order to|preven
 _WORLD = re.compile(r"\b(today|tonight|tomorrow|yesterday|this (?:week|weekend|morning|evening)|weather|forecast|degrees?|celsius|fahrenheit|"
                     r"outside|in (?:my|the) (?:city|town|house|room|car)|recipe|cook(?:ing)?|oven)\b", re.I)
 #: Words that ask whether the lesson mentions something, not what.
+#: Words that grade a thing the lesson names rather than ask something of it ("a big pretraining dataset").
+_GRADING_WORDS = frozenset(content_stems("big large huge massive good popular famous common standard typical well known real"))
 _MENTION_WORDS = frozenset(content_stems("mention mentioned mentions any anywhere somewhere there named name names is are does do recommend recommended talk talked"))
 _CHAPTER_NUMBER = re.compile(r"\b(?:chapter|ch\.?)\s*(\d{1,2})\b", re.I)
 _CH_RANGE = re.compile(r"\bCh\.? ?(\d{1,2})(?:\s*-\s*(\d{1,2}))?\b")
@@ -869,7 +874,6 @@ def _about_neighbour(found: Answer, subject: Concept, question: Question) -> boo
     """The answer is about a concept the question names only as the setting of the one it asks about
     ("what is PPO *in RLHF*", "what does honesty mean *for a language model*"): a neighbour's passage
     that would be cited as the answer about the subject."""
-    from .understanding import tokens
     about = found.meta.get("term")
     if not about or about == subject.term.term:
         return False
@@ -891,7 +895,6 @@ def _compound_head(question: Question) -> Concept | None:
 
 def _name(concept: Concept) -> str:
     """The concept as the student named it, if that is one of its names ("ChatGPT", not "assistant")."""
-    from .understanding import tokens
     for name in concept.term.names:
         joined = " ".join(tokens(name))
         if concept.said in (joined, joined + "s"):

@@ -80,7 +80,8 @@ class CourseSkills(SkillBase):
     #: "list the phases", "what are the 3 ways …", and a count before a list noun alone ("3 ways to get instruction data?").
     _LIST = re.compile(r"^(?:please\s+|can you\s+|could you\s+)?(?:(?:list|enumerate|name|give me|tell me|what are|which are|outline|go through|walk (?:me )?through|run through)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?"
                        r"(?:(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+)?|(?:the\s+)?(?P<counted>\d+|two|three|four|five|six)\s+"
-                       r"(?=(?:main\s+|key\s+|different\s+)?(?:ways|steps|phases|stages|strategies|methods|values|resources|types|kinds)\b))(?P<what>.+?)\s*[?.!]*$", re.I)
+                       r"(?=(?:main\s+|key\s+|different\s+)?(?:ways|steps|phases|stages|strategies|methods|values|resources|types|kinds)\b)"
+                       r"|(?:the\s+)?(?=(?:steps|stages|phases)\s+(?:of|in|for)\b))(?P<what>.+?)\s*[?.!]*$", re.I)
 
     _LIST_ANYWHERE = re.compile(r"\b(?:please )?(?:list|enumerate|bullet)(?: them| it| those| these)?\b|\bas a list\b", re.I)
 

@@ -146,7 +146,8 @@ def asks_source(text: str) -> bool:
 _LIST = re.compile(r"^(?:please\s+)?(?:list|enumerate|name (?:the|all|every)|what are (?:the )?(?:\d+|two|three|four|five|main|different|key) )\b"
                    r"|\b(?:list|enumerate)\b|\bwhat are the (?:steps|phases|stages|strategies|ways|values|resources)\b"
                    r"|^(?:(?:give me|tell me|name)\s+)?(?:the\s+)?(?:\d+|two|three|four|five|six)\s+(?:main\s+|key\s+|different\s+)?(?:ways|steps|phases|stages|strategies|methods|values|resources|types|kinds)\b"
-                   r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b", re.I)
+                   r"|^(?:please\s+)?(?:go|walk|run) (?:me )?through\b|\b(?:steps|stages) (?:of|in|for) (?:phase|stage|step)\b"
+                   r"|^(?:the\s+)?(?:steps|stages|phases)\s+(?:of|in|for)\b|\b(?:steps|stages) (?:of|in|for) the [\w-]+ (?:phase|stage)\b", re.I)
 _PURPOSE = re.compile(r"\b(purpose|point of|job|role|goal of|aim of|function of|used for|use of|useful|responsible for|what for)\b"
                       r"|\bwhat (?:does|do) (?:the |a |an )?.{2,40}? do\b|\bwhat (?:is|are|'s) (?:the |a |an )?.{2,40}? (?:for|good for)(?:\s+(?:in the end|in the long run|anyway|exactly|really|then|ultimately|at all))?\s*[?.!]*$"
                       r"|\bwhy (?:do we |would you |do you |would we )?use\b|\bwhat (?:does|do|did) .{2,40}? (?:achieve|accomplish)\b", re.I)
