@@ -763,3 +763,25 @@ async def test_a_count_before_a_list_noun_asks_for_the_list(core):
 async def test_a_detail_part_is_answered_alone_only_by_a_passage_that_holds_such_a_detail(core):
     reply = await core.chat(ann(), "explain the KL penalty and what value to set")  # "value" is not the lesson's human values
     assert "Helpfulness" not in reply.text and "I don't know that number for KL-divergence penalty" in reply.text
+
+
+async def test_a_define_question_cites_the_asked_term_not_its_neighbour(core):
+    reply = await core.chat(ann(), "SFT meaning pls, my notes just say SFT then phase 2")  # not phase 2's definition
+    assert "**supervised fine-tuning**" in reply.text and "**reward modeling**" not in reply.text and cites_lesson(reply)
+    reply = await core.chat(ann("bo"), "what kind of fine-tuning is instruction tuning")  # no define words by either name
+    assert reply.text.startswith("**instruction tuning**") and cites_lesson(reply)
+
+
+async def test_a_cited_answer_must_hold_the_asked_intent_or_be_given_uncited(core):
+    reply = await core.chat(ann(), "why do models like chatgpt go further than just supervised fine-tuning?")  # not why SFT exists
+    assert reply.text.startswith("I'm not sure") and not cites_lesson(reply)
+    reply = await core.chat(ann("bo"), "what does RLHF make better?")  # a definition doesn't say what it improves
+    assert reply.text.startswith("I'm not sure") and "**RLHF**" in reply.text and not cites_lesson(reply)
+    reply = await core.chat(ann("cy"), "what is RLHF?")  # a definition asked: still cited
+    assert cites_lesson(reply)
+
+
+async def test_a_where_from_question_is_not_cited_with_a_passage_without_a_source(core):
+    await core.chat(ann(), "how big are instruction datasets typically?")
+    reply = await core.chat(ann(), "where do all those pairs come from?")  # the sizes line holds no source
+    assert "10K" in reply.text and reply.text.startswith("I'm not sure") and not cites_lesson(reply)

@@ -25,10 +25,11 @@ from ..replies import quote_user_text
 from . import safety
 from .coverage import aspect_words, gate_fails, register_vocabulary
 from .faq_match import FaqIndex
+from .intent_hold import mismatch
 from .items import asks_for_them, items_of, ordinal, pointer_span, quoted_names, which
 from .knowledge import Facts, Phrasebook
 from .retrieval import CourseIndex
-from .skills_concepts import DETAIL_PRESENT, ConceptSkills
+from .skills_concepts import DETAIL_PRESENT, ConceptSkills, _unsure
 from .skills_course import CourseSkills, _lists_of
 from .skills_sections import SectionSkills
 from .skills_text import TextSkills
@@ -232,7 +233,25 @@ class SimulatedAssistant(TextSkills, WorldSkills, ConceptSkills, CourseSkills, S
                 found = skill(text, last, depth)
                 if found is not None:
                     break
-        return found or self._section_answer(text, depth) or self._unit_answer(text, depth) or self._unknown(text)
+        found = found or self._section_answer(text, depth) or self._unit_answer(text, depth) or self._unknown(text)
+        return self._holding_intent(text, found, last, depth)
+
+    def _holding_intent(self, text: str, found: Answer, last: Turn, depth: str) -> Answer:
+        """The last check before a citation (see `intent_hold`): a cited answer that doesn't hold the asked intent
+        about the asked concept is replaced by one that does (the asked concept's own definition), or else given
+        as the closest part, named but not cited: a confident citation on the wrong passage is the worst outcome."""
+        if not _confident(found):
+            return found
+        question = self.understanding.understand(text)
+        why = mismatch(question, found.meta.get("term"), found.text)
+        if why is None:
+            return found
+        asked = next((c for c in question.asked if not c.elsewhere), None)
+        if why == "another term" and asked is not None:
+            own = self._one(f"what is {asked.term.term}?", last, depth)
+            if _confident(own) and own.meta.get("term") == asked.term.term:
+                return own
+        return _unsure(found, f"what it says about {found.meta.get('term') or 'it'}")
 
     # ---- follow-ups -----------------------------------------------------------------------
 
