@@ -785,3 +785,9 @@ async def test_a_where_from_question_is_not_cited_with_a_passage_without_a_sourc
     await core.chat(ann(), "how big are instruction datasets typically?")
     reply = await core.chat(ann(), "where do all those pairs come from?")  # the sizes line holds no source
     assert "10K" in reply.text and reply.text.startswith("I'm not sure") and not cites_lesson(reply)
+
+
+async def test_a_why_question_answered_by_a_bare_definition_is_not_cited(core):
+    await core.chat(ann(), "what keeps the model close to the original one during PPO?")
+    reply = await core.chat(ann(), "why is that needed tho")  # PPO's definition gives no reason
+    assert not reply.text.startswith("**PPO**") and not cites_lesson(reply)

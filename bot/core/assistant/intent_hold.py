@@ -28,6 +28,8 @@ _DEFINITION = re.compile(r"^(?:\*\*[^*\n]+\*\*(?:, in short)?:)")
 #: "What does X make better / change / improve": asks what X does to something, which a definition doesn't say.
 _EFFECT = re.compile(r"\bwhat (?:does|do|can|could|will|would) .{2,40}? (?:make|improve|change|fix|break|hurt|worsen|"
                      r"cost|lose|gain)\b|\b(?:better|worse)\s*[?.!]*$", re.I)
+#: "What is RLHF for, overall?": what it is for, however the question ends.
+_FOR = re.compile(r"\bwhat(?:'s| is| are)\s+.{2,40}?\s+for\b(?!\s+(?:example|instance)\b)", re.I)
 #: A passage that says where something comes from: who writes, collects or generates it.
 _GIVES_SOURCE = re.compile(r"\b(?:from|by|written|writes?|collect\w*|generat\w*|hire\w*|annotators?|users?|sourced?|"
                            r"distill\w*|scrap\w*|crowd\w*|download\w*)\b", re.I)
@@ -45,8 +47,9 @@ def mismatch(question: Question, answer_term: str | None, answer_text: str) -> s
             return "another term"  # "SFT meaning … SFT then phase 2" answered with phase 2
     if question.intent in ("why", "purpose") and answer_term and _baseline(question, answer_term):
         return "the baseline"  # "why go further than SFT" answered with why SFT exists
-    if question.intent == "define" and _EFFECT.search(question.text) and _DEFINITION.match(answer_text):
-        return "a definition"  # "what does RLHF make better" answered with what RLHF is
+    if _DEFINITION.match(answer_text) and (question.intent in ("why", "purpose") or (
+            question.intent == "define" and (_EFFECT.search(question.text) or _FOR.search(question.text)))):
+        return "a definition"  # "what does RLHF make better", "why is that needed" answered with what it is
     if asks_source(question.text) and not _GIVES_SOURCE.search(answer_text):
         return "no source"  # "where do those pairs come from" answered with how many there are
     return None
