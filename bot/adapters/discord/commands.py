@@ -46,6 +46,15 @@ def _depth(choice: app_commands.Choice[str] | None) -> Depth | None:
     return actions.parse_depth(choice.value) if choice else None
 
 
+def _plain_command(name: str, description: str, call: Callable[[Actor], Awaitable[Reply]],
+                   run: Callable[[discord.Interaction, Callable[[Actor], Awaitable[Reply]]], Awaitable[None]]) -> app_commands.Command:
+    """A slash command with no option that runs `call` for whoever used it."""
+    async def callback(interaction: discord.Interaction) -> None:
+        await run(interaction, call)
+
+    return app_commands.Command(name=name, description=description, callback=callback)
+
+
 def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     core = adapter.core
 
@@ -69,14 +78,6 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def lesson(interaction: discord.Interaction, chapter: int | None = None, depth: app_commands.Choice[str] | None = None,
                      page: app_commands.Range[int, 1, 999] | None = None):
         await run(interaction, lambda a: core.lesson(a, chapter, _depth(depth), page))
-
-    @tree.command(name="next", description="The next page of your lesson")
-    async def next_(interaction: discord.Interaction):
-        await run(interaction, core.next_page)
-
-    @tree.command(name="prev", description="The previous page of your lesson")
-    async def prev(interaction: discord.Interaction):
-        await run(interaction, core.previous_page)
 
     @tree.command(name="page", description="Jump to a page of your lesson")
     @app_commands.describe(number="The page number")
@@ -102,22 +103,6 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def answer(interaction: discord.Interaction, text: app_commands.Range[str, 1, 200]):
         await run(interaction, lambda a: core.answer(a, clean(text)))
 
-    @tree.command(name="hint", description="A hint for your current quiz question")
-    async def hint(interaction: discord.Interaction):
-        await run(interaction, core.hint)
-
-    @tree.command(name="review", description="Questions you missed, when spaced repetition says they are due")
-    async def review(interaction: discord.Interaction):
-        await run(interaction, core.review)
-
-    @tree.command(name="progress", description="Your progress, streak and review queue (only you see it)")
-    async def progress(interaction: discord.Interaction):
-        await run(interaction, core.progress)
-
-    @tree.command(name="leaderboard", description="Top scores in this server")
-    async def leaderboard(interaction: discord.Interaction):
-        await run(interaction, core.leaderboard)
-
     @tree.command(name="help", description="What I can do")
     async def help_(interaction: discord.Interaction):
         async def call(a: Actor) -> Reply:
@@ -140,14 +125,6 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def mode(interaction: discord.Interaction, mode: app_commands.Choice[str]):
         await run(interaction, lambda a: core.set_mode(a, mode.value))
 
-    @tree.command(name="my-data", description="Everything I store about you, as a JSON file (only you see it)")
-    async def my_data(interaction: discord.Interaction):
-        await run(interaction, core.export)
-
-    @tree.command(name="forget-me", description="Delete everything I store about you (asks to confirm)")
-    async def forget_me(interaction: discord.Interaction):
-        await run(interaction, lambda a: core.forget(a, confirmed=False))
-
     live = app_commands.Group(name="live", description="A live quiz for everyone in this channel", guild_only=True)
 
     @live.command(name="start", description="Start a live quiz in this channel")
@@ -156,46 +133,12 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def live_start(interaction: discord.Interaction, chapter: int | None = None, questions: app_commands.Range[int, 1, 50] | None = None):
         await run(interaction, lambda a: adapter.start_live(a, core.live_start(a, chapter, questions)))
 
-    @live.command(name="skip", description="Close the open question now (starter or instructor)")
-    async def live_skip(interaction: discord.Interaction):
-        await run(interaction, core.live_skip)
-
-    @live.command(name="stop", description="Stop the live quiz (starter or instructor)")
-    async def live_stop(interaction: discord.Interaction):
-        await run(interaction, core.live_stop)
-
-    @live.command(name="status", description="Where the live quiz in this channel stands")
-    async def live_status(interaction: discord.Interaction):
-        await run(interaction, core.live_status)
-
-    tree.add_command(live)
-
     lab = app_commands.Group(name="lab", description="The class RLHF lab: demonstrations, rankings, a reward model", guild_only=True)
-
-    @lab.command(name="menu", description="What the lab is, your streak, and its tasks")
-    async def lab_menu(interaction: discord.Interaction):
-        await run(interaction, core.lab_menu)
-
-    @lab.command(name="write", description="Write a demonstration: the response an assistant should give")
-    async def lab_write(interaction: discord.Interaction):
-        await run(interaction, core.lab_write)
 
     @lab.command(name="propose", description="Propose an instruction for classmates to write demonstrations for")
     @app_commands.describe(instruction="The instruction")
     async def lab_propose(interaction: discord.Interaction, instruction: app_commands.Range[str, 1, actions.MAX_PROPOSAL]):
         await run(interaction, lambda a: core.lab_propose(a, clean(instruction)))
-
-    @lab.command(name="rank", description="Put 2-4 responses to a prompt in order, best first")
-    async def lab_rank(interaction: discord.Interaction):
-        await run(interaction, core.lab_rank)
-
-    @lab.command(name="flag", description="Check a classmate's demonstration (flag spam, harmful, off-topic)")
-    async def lab_flag(interaction: discord.Interaction):
-        await run(interaction, core.lab_flag)
-
-    @lab.command(name="reward", description="Your class's reward model: accuracy, agreement, what it rewards")
-    async def lab_reward(interaction: discord.Interaction):
-        await run(interaction, core.lab_reward)
 
     @lab.command(name="score", description="The reward your class's model gives a response")
     @app_commands.describe(prompt="The prompt", response="The response to score")
@@ -212,27 +155,8 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def lab_live(interaction: discord.Interaction, rounds: app_commands.Range[int, 1, 50] | None = None):
         await run(interaction, lambda a: adapter.start_live(a, core.lab_live(a, rounds)))
 
-    @lab.command(name="board", description="The class's top lab contributors")
-    async def lab_board(interaction: discord.Interaction):
-        await run(interaction, core.lab_board)
-
-    @lab.command(name="export", description="Instructors: the class's data in TRL's formats, with a dataset card")
-    async def lab_export(interaction: discord.Interaction):
-        await run(interaction, core.lab_export)
-
-    @lab.command(name="flags", description="Instructors: review flagged demonstrations")
-    async def lab_flags(interaction: discord.Interaction):
-        await run(interaction, core.lab_flags)
-
-    tree.add_command(lab)
-
     course = app_commands.Group(name="course", description="Instructor tools", guild_only=True,
                                 default_permissions=discord.Permissions(manage_guild=True))
-
-    # Default permissions only hide the group: the core's instructor gate decides.
-    @course.command(name="reload", description="Reload the course content from disk")
-    async def course_reload(interaction: discord.Interaction):
-        await run(interaction, core.course_reload)
 
     @course.command(name="stats", description="Class statistics for this server, with charts; a chapter: pages and item analysis")
     @app_commands.describe(chapter="A chapter: its lesson pages and item analysis")
@@ -245,17 +169,38 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
     async def course_question(interaction: discord.Interaction, question: app_commands.Range[str, 1, 80]):
         await run(interaction, lambda a: core.course_question(a, clean(question)))
 
-    @course.command(name="export", description="The gradebook and the item analysis as CSV files")
-    async def course_export(interaction: discord.Interaction):
-        await run(interaction, core.course_export)
-
     @course.command(name="reset", description="Reset a student's progress (reading, quizzes, reviews)")
     @app_commands.describe(student="The student whose progress to reset")
     async def course_reset(interaction: discord.Interaction, student: discord.User):
         await run(interaction, lambda a: core.course_reset(a, str(student.id)))
 
-    @course.command(name="stop", description="Stop the live quiz running in this channel")
-    async def course_stop(interaction: discord.Interaction):
-        await run(interaction, core.course_stop)
-
-    tree.add_command(course)
+    # The commands with no option: a name, a description and the core's call, each registered alike.
+    plain: list[tuple[app_commands.CommandTree | app_commands.Group, str, str, Callable[[Actor], Awaitable[Reply]]]] = [
+        (tree, "next", "The next page of your lesson", core.next_page),
+        (tree, "prev", "The previous page of your lesson", core.previous_page),
+        (tree, "hint", "A hint for your current quiz question", core.hint),
+        (tree, "review", "Questions you missed, when spaced repetition says they are due", core.review),
+        (tree, "progress", "Your progress, streak and review queue (only you see it)", core.progress),
+        (tree, "leaderboard", "Top scores in this server", core.leaderboard),
+        (tree, "my-data", "Everything I store about you, as a JSON file (only you see it)", core.export),
+        (tree, "forget-me", "Delete everything I store about you (asks to confirm)", lambda a: core.forget(a, confirmed=False)),
+        (live, "skip", "Close the open question now (starter or instructor)", core.live_skip),
+        (live, "stop", "Stop the live quiz (starter or instructor)", core.live_stop),
+        (live, "status", "Where the live quiz in this channel stands", core.live_status),
+        (lab, "menu", "What the lab is, your streak, and its tasks", core.lab_menu),
+        (lab, "write", "Write a demonstration: the response an assistant should give", core.lab_write),
+        (lab, "rank", "Put 2-4 responses to a prompt in order, best first", core.lab_rank),
+        (lab, "flag", "Check a classmate's demonstration (flag spam, harmful, off-topic)", core.lab_flag),
+        (lab, "reward", "Your class's reward model: accuracy, agreement, what it rewards", core.lab_reward),
+        (lab, "board", "The class's top lab contributors", core.lab_board),
+        (lab, "export", "Instructors: the class's data in TRL's formats, with a dataset card", core.lab_export),
+        (lab, "flags", "Instructors: review flagged demonstrations", core.lab_flags),
+        # Default permissions only hide the course group: the core's instructor gate decides.
+        (course, "reload", "Reload the course content from disk", core.course_reload),
+        (course, "export", "The gradebook and the item analysis as CSV files", core.course_export),
+        (course, "stop", "Stop the live quiz running in this channel", core.course_stop),
+    ]
+    for parent, name, description, call in plain:
+        parent.add_command(_plain_command(name, description, call, run))
+    for group in (live, lab, course):
+        tree.add_command(group)
