@@ -39,6 +39,7 @@ from bot.core.users import Actor
 from ..live_start import StartNotices
 from ..safety import clean
 from .commands import register
+from .first_responses import FirstResponses
 from .render import NO_MENTIONS, message_kwargs
 from .views import BUTTON_FORM, FORM, form_label, modal_for, pressed
 
@@ -148,6 +149,8 @@ class DiscordAdapter:
         self.settings = settings
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
         self._starting = StartNotices()
+        #: Interactions still waiting for their first response: a follow-up goes after them.
+        self.first_responses = FirstResponses()
 
     def actor(self, interaction: discord.Interaction) -> Actor:
         return actor_for(interaction, self.settings)
@@ -172,37 +175,49 @@ class DiscordAdapter:
 
         On a busy event loop (a class answering at once) the timer's defer may still be waiting
         for its turn when the work ends: it is then dropped, and the answer itself is the
-        acknowledgement, one request instead of two, sent no later than the defer would have been."""
+        acknowledgement, one request instead of two, sent no later than the defer would have been.
+        A deferred answer's follow-up waits until the interactions that came before it have had
+        their first response (`FirstResponses`): under a burst, a second request must not make
+        others late."""
         deferring: asyncio.Task | None = None
         deferred = False  # the defer's request has begun: the answer must follow it
+        number = self.first_responses.arrive()
 
         async def defer() -> None:
             nonlocal deferred
             deferred = True
-            if component:  # type 6: the clicked message stays until the answer replaces or follows it
-                await interaction.response.defer()
-            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
-                await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                    await interaction.response.defer()
+                else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+            finally:
+                self.first_responses.responded(number)
 
         def defer_now() -> None:
             nonlocal deferring
             deferring = asyncio.ensure_future(defer())
 
-        timer = asyncio.get_running_loop().call_later(ack_delay(interaction), defer_now)
         try:
-            reply = await self._work(call())
-        finally:
-            timer.cancel()
-        if deferring is not None and not deferred:
-            deferring.cancel()  # not begun: it never runs
-            deferring = None
-        if deferring is None:
-            if component and self._replaces(interaction, reply):
-                await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
+            timer = asyncio.get_running_loop().call_later(ack_delay(interaction), defer_now)
+            try:
+                reply = await self._work(call())
+            finally:
+                timer.cancel()
+            if deferring is not None and not deferred:
+                deferring.cancel()  # not begun: it never runs
+                deferring = None
+            if deferring is None:
+                if component and self._replaces(interaction, reply):
+                    await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
+                else:
+                    await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
             else:
-                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
-        else:
-            await deferring
+                await deferring
+        finally:
+            self.first_responses.responded(number)
+        if deferring is not None:
+            await self.first_responses.turn()
             await self._follow_up(interaction, reply, component)
         await self._achievements(interaction, reply)
 
