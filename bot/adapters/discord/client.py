@@ -170,8 +170,9 @@ class DiscordAdapter:
     async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], *,
                       component: bool = False) -> None:
         """Do the work inline; if it is still running `ACK_BUDGET` after Discord created the
-        interaction (`ack_delay`), a timer defers the interaction meanwhile and the answer follows as an edit or a follow-up. Where the answer
-        goes is the reply's to say (`replaces`, `ephemeral`).
+        interaction (`ack_delay`), a timer defers the interaction meanwhile and the answer follows
+        as an edit or a follow-up. Where the answer goes is the reply's to say (`replaces`,
+        `ephemeral`).
 
         On a busy event loop (a class answering at once) the timer's defer may still be waiting
         for its turn when the work ends: it is then dropped, and the answer itself is the
