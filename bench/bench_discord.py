@@ -84,7 +84,7 @@ async def serve(api_base: str, database: str) -> None:
     import discord
     from discord_standin import TOKEN
 
-    from bot.adapters.discord.runner import login, make_client
+    from bot.adapters.discord.runner import freeze_startup_heap, login, make_client
     from bot.core.companion import Companion
     from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 
@@ -119,6 +119,7 @@ async def serve(api_base: str, database: str) -> None:
             await ours(interaction)
 
     client.on_interaction = on_interaction  # type: ignore[method-assign]
+    freeze_startup_heap()  # as run_discord does once the process is built
     try:
         await login(client, settings)
         await client.connect(reconnect=False)

@@ -39,6 +39,8 @@ BACKLOG = 4096
 MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = str((1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 31))  # view, send, embed, attach, use commands
 BODY = web.RequestKey("body", object)
+#: When the request had been received (its body read), before the stand-in's own checks of it.
+RECEIVED = web.RequestKey("received", float)
 FILES = web.RequestKey("files", list)
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")
 
@@ -50,8 +52,16 @@ def jr(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
 
 
-def snowflake() -> str:
-    return str(1_000_000_000_000_000_000 + next(_ids))
+#: Discord's epoch (2015-01-01T00:00:00Z) in milliseconds: a snowflake's top 42 bits count from it.
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake(age: float = 0.0) -> str:
+    """A Discord id as Discord makes them: the milliseconds since its epoch at the moment it was
+    created (`age` seconds ago), then a counter, so that `created_at` (an interaction's: the
+    start of its 3 s deadline) reads the real time from it."""
+    created_ms = int((time.time() - age) * 1000) - DISCORD_EPOCH_MS
+    return str((created_ms << 22) | (next(_ids) & 0x3FFFFF))
 
 
 def now_iso() -> str:
@@ -198,9 +208,9 @@ class Exchange:
     id: str
     token: str
     type: int
-    dispatched_at: float
+    dispatched_at: float  # when Discord created it: written on the gateway, or its `age` before
+    callback_at: float | None = None  # when its first callback had been received (before the stand-in's checks)
     callback: dict[str, Any] | None = None
-    callback_at: float | None = None
     original_id: str | None = None
     followups: list[str] = field(default_factory=list)
     edits: int = 0
@@ -301,7 +311,9 @@ class DiscordStandIn:
                     files.append({"field": key, "filename": value.filename, "content": value.file.read()})
         elif request.can_read_body:
             raw = await request.read()
+            request[RECEIVED] = time.perf_counter()
             body = json.loads(raw) if raw else None
+        request.setdefault(RECEIVED, time.perf_counter())
         if request.headers.get("Authorization") not in (f"Bot {TOKEN}", None) and "/interactions/" not in request.path \
                 and "/webhooks/" not in request.path:
             return jr({"message": "401: Unauthorized", "code": 0}, status=401)
@@ -431,7 +443,7 @@ class DiscordStandIn:
             return jr({"message": "Unknown interaction", "code": 10062}, status=404)
         if ex.callback is not None:
             return jr({"message": "Interaction has already been acknowledged.", "code": 40060}, status=400)
-        ex.callback_at = time.perf_counter()
+        ex.callback_at = request[RECEIVED]  # received: the stand-in's own checks of the body are not Discord's time
         if ex.latency is not None and ex.latency > DEADLINE:
             self.late.append(ex)
         body = request[BODY] or {}
@@ -594,8 +606,10 @@ class DiscordStandIn:
                 "authorizing_integration_owners": {"0": GUILD_ID}}
 
     async def interact(self, kind: int, data: dict[str, Any], user: User, *, dm: bool = False,
-                       message: dict[str, Any] | None = None) -> Exchange:
-        iid, token = snowflake(), f"tok{snowflake()}"
+                       message: dict[str, Any] | None = None, age: float = 0.0) -> Exchange:
+        """Write an interaction on the gateway. `age`: Discord created it that many seconds before
+        (a backlog between Discord and the bot); its id says so, and its 3 s count from then."""
+        iid, token = snowflake(age), f"tok{snowflake()}"
         payload = {"id": iid, "application_id": APP_ID, "type": kind, "data": data, "token": token, "version": 1,
                    "app_permissions": MEMBER_PERMISSIONS, "locale": "en-US", "entitlements": [], "attachment_size_limit": 10485760,
                    **self._context(user, dm)}
@@ -605,7 +619,7 @@ class DiscordStandIn:
         self.exchanges[iid] = ex
         self.by_token[token] = ex
         self._payloads[iid] = payload
-        ex.dispatched_at = time.perf_counter()
+        ex.dispatched_at = time.perf_counter() - age
         await self.dispatch("INTERACTION_CREATE", payload)
         return ex
 
@@ -635,12 +649,13 @@ class DiscordStandIn:
         return await self.interact(4, {"id": self.command_id(parts[0]), "name": parts[0], "type": 1, "options": opts}, user)
 
     async def click(self, user: User, message: dict[str, Any], custom_id: str, values: list[str] | None = None, *,
-                    dm: bool = False) -> Exchange:
+                    dm: bool = False, age: float = 0.0) -> Exchange:
         """A message component (type 3): a button, or a select menu with `values`."""
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2 if values is None else 3}
         if values is not None:
             data["values"] = values
-        return await self.interact(3, data, user, dm=dm or "guild_id" not in message, message=self.messages.get(message["id"], message))
+        return await self.interact(3, data, user, dm=dm or "guild_id" not in message, message=self.messages.get(message["id"], message),
+                                   age=age)
 
     async def submit(self, user: User, custom_id: str, value: str, message: dict[str, Any] | None = None) -> Exchange:
         """A modal submit (type 5) with one text input whose custom_id is `answer`."""

@@ -11,6 +11,7 @@ import copy
 import json
 import logging
 
+import discord
 import pytest
 from discord_harness import Bot, discord_settings
 from discord_standin import (
@@ -28,6 +29,7 @@ from discord_standin import (
 from bot.adapters import AdapterError
 from bot.adapters.discord import cli as discord_cli
 from bot.adapters.discord import client as discord_client
+from bot.adapters.discord.first_responses import FirstResponses
 from bot.core import quiz
 from bot.core.clock import ManualClock
 from bot.core.instructor import REFUSED
@@ -561,8 +563,9 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
         sent.append(kind)
 
     response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
-    interaction = SimpleNamespace(response=response, message=None, guild_id=None)
+    interaction = SimpleNamespace(response=response, message=None, guild_id=None, created_at=discord.utils.utcnow())
     adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
+    adapter.first_responses = FirstResponses()
 
     async def work() -> Reply:
         await asyncio.sleep(0)  # the timer is due from the next step on
@@ -582,6 +585,142 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
     interaction.followup = SimpleNamespace(send=lambda **kw: record("follow-up", **kw))
     await adapter.respond(interaction, slow, component=True)
     assert sent == ["defer", "follow-up"]
+
+
+async def test_a_follow_up_goes_after_the_first_responses_of_those_before_it():
+    """A deferred answer's follow-up (its second request) waits until every interaction that had
+    arrived by then has had its first response; one arriving later does not hold it back, and
+    with nobody waiting it goes at once."""
+    first = FirstResponses()
+    await first.turn()  # nobody waiting
+    deferred, other = first.arrive(), first.arrive()
+    first.responded(deferred)  # its defer went out; its answer is ready
+    order: list[str] = []
+
+    async def follow_up() -> None:
+        await first.turn()
+        order.append("follow-up")
+
+    task = asyncio.ensure_future(follow_up())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    later = first.arrive()  # came after the follow-up was ready: not waited for
+    assert order == []
+    order.append("other answered")
+    first.responded(other)
+    await task
+    assert order == ["other answered", "follow-up"]
+    first.responded(later)
+    first.responded(later)  # idempotent
+    await first.turn()
+
+
+async def test_a_deferred_answer_follows_up_after_another_interactions_first_response():
+    """Through respond: interaction A's work outlasts its budget (deferred), B is still working when
+    A's answer is ready; A's follow-up goes only after B's first response."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    sent: list[str] = []
+
+    def interaction(name: str, created):
+        async def record(kind: str, **_kwargs) -> None:
+            sent.append(f"{name} {kind}")
+        response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+        return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
+                               followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+
+    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
+    adapter.first_responses = FirstResponses()
+    b_may_finish = asyncio.Event()
+
+    async def a_work() -> Reply:
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return Reply(text="A")
+
+    async def b_work() -> Reply:
+        await b_may_finish.wait()
+        return Reply(text="B")
+
+    old = discord.utils.utcnow() - timedelta(seconds=discord_client.ACK_BUDGET)
+    b = asyncio.ensure_future(adapter.respond(interaction("B", discord.utils.utcnow()), b_work, component=True))
+    a = asyncio.ensure_future(adapter.respond(interaction("A", old), a_work, component=True))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert sent == ["A defer"]  # A's answer is ready, but B has not been acknowledged yet
+    b_may_finish.set()
+    await asyncio.gather(a, b)
+    assert sent == ["A defer", "B send", "A follow-up"]
+
+
+async def test_the_budget_counts_from_discords_creation_of_the_interaction(monkeypatch):
+    """The defer is timed from when Discord created the interaction (its id), not from when the
+    handler starts: one that waited in a gateway backlog as long as the budget is deferred at once,
+    one just created is not; a clock behind Discord's (an id from the future) defers no later
+    than the budget after the handler starts."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from bot.core.replies import Reply
+
+    now = discord.utils.utcnow()
+    budget = discord_client.ACK_BUDGET
+    waited = SimpleNamespace(created_at=now - timedelta(seconds=budget))
+    assert discord_client.ack_delay(waited) == 0
+    assert 0 < discord_client.ack_delay(SimpleNamespace(created_at=now)) <= budget
+    assert discord_client.ack_delay(SimpleNamespace(created_at=now + timedelta(seconds=5))) == budget
+    half = discord_client.ack_delay(SimpleNamespace(created_at=now - timedelta(seconds=budget / 2)))
+    assert budget / 2 - 0.5 < half <= budget / 2
+
+    sent: list[str] = []
+
+    async def record(kind: str, **_kwargs) -> None:
+        sent.append(kind)
+
+    def interaction(created):
+        response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+        return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
+                               followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+
+    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
+    adapter.first_responses = FirstResponses()
+
+    async def work() -> Reply:  # a few steps of the event loop: far less than the budget
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return Reply(text="Answer recorded")
+
+    await adapter.respond(interaction(discord.utils.utcnow()), work, component=True)
+    assert sent == ["send"]
+    sent.clear()
+    await adapter.respond(interaction(discord.utils.utcnow() - timedelta(seconds=budget)), work, component=True)
+    assert sent == ["defer", "follow-up"]
+
+
+async def test_an_interaction_from_a_gateway_backlog_is_deferred_in_time(bot, standin, monkeypatch):
+    """Through discord.py and the stand-in: a click whose id says Discord created it the whole
+    budget ago (it waited to be read) is deferred at once while its work runs, and the answer
+    follows; a click just created, with the same work, is answered at once."""
+    work = discord_client.DiscordAdapter._work
+
+    async def slow(self, call):  # a few steps of the event loop first: a defer the timer made has begun by then
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return await work(self, call)
+
+    monkeypatch.setattr(discord_client.DiscordAdapter, "_work", slow)
+    ann = User.make("Ann")
+    ex = await standin.slash(ann, "lesson", [opt("chapter", CHAPTER), opt("depth", "deep", 3)])
+    first = await standin.answer(ex)
+    assert ex.callback["type"] == 4
+    quick = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":2")))
+    assert (await standin.answer(quick))["id"] == first["id"] and quick.callback["type"] == 7
+    late = await standin.click(ann, first, next(c for c in custom_ids(first) if c.endswith(":3")), age=discord_client.ACK_BUDGET)
+    page3 = await standin.answer(late)
+    assert late.callback["type"] == 6 and "Page 3/" in page3["embeds"][0]["footer"]["text"] and page3["id"] == first["id"]
 
 
 async def test_slow_work_is_deferred_then_delivered(bot, standin, monkeypatch):

@@ -1,11 +1,11 @@
 """The Discord client: interactions in, core calls, Replies out — always inside the 3 s deadline.
 
-Acknowledging: every interaction runs its core call with a timer armed for `ACK_BUDGET`
-seconds. A fast answer (nearly all of them: one SQLite transaction) is sent as the first and
-only response; if the work is still running when the timer fires, the timer defers the
-interaction (type 5 for commands, type 6 for components) and the answer follows as an edit or
-a follow-up. The
-deadline cannot be missed however slow the work is, and the fast path costs one request.
+Acknowledging: every interaction runs its core call with a timer armed to fire `ACK_BUDGET`
+seconds after Discord created the interaction (the time in its id, where Discord's 3 s start). A
+fast answer (nearly all of them: one SQLite transaction) is sent as the first and only response;
+if the work is still running when the timer fires, the timer defers the interaction (type 5 for
+commands, type 6 for components) and the answer follows as an edit or a follow-up. The deadline
+cannot be missed however slow the work is, and the fast path costs one request.
 
 Instructors: Manage Server in the member's permissions (which Discord computes per channel and
 sends with every interaction), or the configured instructor role, by id or name, through
@@ -39,14 +39,19 @@ from bot.core.users import Actor
 from ..live_start import StartNotices
 from ..safety import clean
 from .commands import register
+from .first_responses import FirstResponses
 from .render import NO_MENTIONS, message_kwargs
 from .views import BUTTON_FORM, FORM, form_label, modal_for, pressed
 
 log = logging.getLogger(__name__)
 
-#: How long an interaction may work before a timer defers it (Discord's deadline is 3 s; this
-#: leaves room for a slow network and a busy event loop).
-ACK_BUDGET = 1.5
+#: How long after Discord created an interaction its answer may take before a timer defers it.
+#: Discord's deadline is 3 s from that moment; the second left carries the defer through a busy
+#: event loop and the network to Discord. Counted from the interaction's creation, not from when
+#: its handler starts, so a gateway backlog (a class pressing at once: the bot reads and parses
+#: the interactions one by one) is counted, and a handler that starts early is not deferred sooner
+#: than it must be (each deferred answer costs two requests).
+ACK_BUDGET = 2.0
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
 
 
@@ -75,6 +80,15 @@ def _has_role(member: discord.Member, wanted: str | None) -> bool:
     if wanted.isdigit():
         return member.get_role(int(wanted)) is not None
     return any(r.name.casefold() == wanted.casefold() for r in member.roles)
+
+
+def ack_delay(interaction: discord.Interaction) -> float:
+    """Seconds from now until `ACK_BUDGET` has passed since Discord created the interaction
+    (the time in its snowflake id). A clock behind Discord's would make an interaction look
+    younger than it is: its age is counted as at least zero, so the defer comes at the latest
+    `ACK_BUDGET` after the handler starts; a clock ahead only defers sooner."""
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return max(0.0, ACK_BUDGET - max(age, 0.0))
 
 
 def _replacing(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +149,8 @@ class DiscordAdapter:
         self.settings = settings
         #: (user id, channel id) → why the live quiz they are starting right now could not be shown.
         self._starting = StartNotices()
+        #: Interactions still waiting for their first response: a follow-up goes after them.
+        self.first_responses = FirstResponses()
 
     def actor(self, interaction: discord.Interaction) -> Actor:
         return actor_for(interaction, self.settings)
@@ -153,43 +169,56 @@ class DiscordAdapter:
 
     async def respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], *,
                       component: bool = False) -> None:
-        """Do the work inline; if it is still running when `ACK_BUDGET` passes, a timer defers the
-        interaction meanwhile and the answer follows as an edit or a follow-up. Where the answer
-        goes is the reply's to say (`replaces`, `ephemeral`).
+        """Do the work inline; if it is still running `ACK_BUDGET` after Discord created the
+        interaction (`ack_delay`), a timer defers the interaction meanwhile and the answer follows
+        as an edit or a follow-up. Where the answer goes is the reply's to say (`replaces`,
+        `ephemeral`).
 
         On a busy event loop (a class answering at once) the timer's defer may still be waiting
         for its turn when the work ends: it is then dropped, and the answer itself is the
-        acknowledgement, one request instead of two, sent no later than the defer would have been."""
+        acknowledgement, one request instead of two, sent no later than the defer would have been.
+        A deferred answer's follow-up waits until the interactions that came before it have had
+        their first response (`FirstResponses`): under a burst, a second request must not make
+        others late."""
         deferring: asyncio.Task | None = None
         deferred = False  # the defer's request has begun: the answer must follow it
+        number = self.first_responses.arrive()
 
         async def defer() -> None:
             nonlocal deferred
             deferred = True
-            if component:  # type 6: the clicked message stays until the answer replaces or follows it
-                await interaction.response.defer()
-            else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
-                await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                if component:  # type 6: the clicked message stays until the answer replaces or follows it
+                    await interaction.response.defer()
+                else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+            finally:
+                self.first_responses.responded(number)
 
         def defer_now() -> None:
             nonlocal deferring
             deferring = asyncio.ensure_future(defer())
 
-        timer = asyncio.get_running_loop().call_later(ACK_BUDGET, defer_now)
         try:
-            reply = await self._work(call())
-        finally:
-            timer.cancel()
-        if deferring is not None and not deferred:
-            deferring.cancel()  # not begun: it never runs
-            deferring = None
-        if deferring is None:
-            if component and self._replaces(interaction, reply):
-                await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
+            timer = asyncio.get_running_loop().call_later(ack_delay(interaction), defer_now)
+            try:
+                reply = await self._work(call())
+            finally:
+                timer.cancel()
+            if deferring is not None and not deferred:
+                deferring.cancel()  # not begun: it never runs
+                deferring = None
+            if deferring is None:
+                if component and self._replaces(interaction, reply):
+                    await interaction.response.edit_message(**_replacing(message_kwargs(reply)))
+                else:
+                    await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
             else:
-                await interaction.response.send_message(ephemeral=reply.ephemeral, **message_kwargs(reply))
-        else:
-            await deferring
+                await deferring
+        finally:
+            self.first_responses.responded(number)
+        if deferring is not None:
+            await self.first_responses.turn()
             await self._follow_up(interaction, reply, component)
         await self._achievements(interaction, reply)
 
