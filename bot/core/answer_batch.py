@@ -9,12 +9,17 @@ alone, but `fn` runs inside a transaction shared with the answers around it:
 
 - A batch is what has arrived by the time the database can take it: the answers of the same
   tick of the event loop, plus those that came while the batches before it were being written
-  (`in_flight` at a time. SQLite: two, one on the database thread and the next queued behind
+  (`IN_FLIGHT` at a time. SQLite: two, one on the database thread and the next queued behind
   it, so the thread never waits for a busy event loop to hand it the next batch. PostgreSQL:
-  one, as two batches written at once are two SERIALIZABLE transactions over the same
-  session's answers that fail each other, and a batch of 256 run again and again for
-  `BUSY_TIMEOUT_MS` ends "busy" for all 256). A lone answer waits for nobody
-  (latency as before), and under a burst the batches grow by themselves, up to `MAX_BATCH`.
+  several, each on a connection of its own, so one batch's round trips overlap another's).
+  A lone answer waits for nobody (latency as before), and under a burst the batches grow by
+  themselves, up to `MAX_BATCH`.
+- Batches run at READ COMMITTED (`ISOLATION`). As SERIALIZABLE transactions, two batches of the
+  same question's answers, inserting side by side into the same index pages, failed each other
+  (PostgreSQL's predicate locks see each one's insert as a conflict with the other's check for a
+  duplicate), so only one could be in flight. The functions given to `run` are written for it:
+  "already answered" is decided by `INSERT … ON CONFLICT DO NOTHING` itself, not a read before
+  it, and a row relied on as read (the session, open) is locked with `Store.share_lock`.
 - Each answer runs inside a savepoint. A refusal (`Refusal`: too late, already answered, an
   unreadable answer) rolls back that answer's own writes and is raised to its caller only; the
   others in the batch commit.
@@ -45,8 +50,11 @@ log = logging.getLogger(__name__)
 #: single transaction keeps other operations (a lesson page, the live clock) waiting for long.
 MAX_BATCH = 256
 #: Batches handed to the store at a time, by engine (`Store.engine`; 1 for any other): on SQLite
-#: the next is queued behind the one being written; on PostgreSQL they would conflict.
-IN_FLIGHT = {"sqlite": 2}
+#: the next is queued behind the one being written; on PostgreSQL each is written on a connection
+#: of its own (the pool has `PostgresStore.POOL_SIZE`; the rest stay for other operations).
+IN_FLIGHT = {"sqlite": 2, "postgresql": 3}
+#: The isolation of every batch (`Store.run`): see the module's docstring.
+ISOLATION = "read committed"
 
 
 @dataclass
@@ -100,7 +108,7 @@ class AnswerBatch:
     async def _write(self, batch: list[_Call]) -> None:
         try:
             self.transactions += 1
-            outcomes = await self._store.run(_each_in_a_savepoint, [(c.fn, c.args) for c in batch])
+            outcomes = await self._store.run(_each_in_a_savepoint, [(c.fn, c.args) for c in batch], isolation=ISOLATION)
         except StoreError as exc:  # the database's fault, not an answer's: everyone hears it
             for call in batch:
                 _settle(call, error=exc)
@@ -120,7 +128,7 @@ class AnswerBatch:
         """One answer in a transaction of its own (after its batch failed as a whole)."""
         try:
             self.transactions += 1
-            value = await self._store.run(call.fn, *call.args)
+            value = await self._store.run(call.fn, *call.args, isolation=ISOLATION)
         except Exception as exc:
             _settle(call, error=exc)
         else:
