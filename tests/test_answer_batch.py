@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from bot.core import privacy
-from bot.core.answer_batch import IN_FLIGHT, MAX_BATCH, AnswerBatch, _each_in_a_savepoint
+from bot.core.answer_batch import IN_FLIGHT, MAX_BATCH, AnswerBatch, _each_answer
 from bot.core.engines import open_store
 from bot.core.refusal import Refusal
 from bot.core.store import StoreBusy
@@ -62,7 +62,7 @@ async def test_a_burst_of_several_batches_is_written_with_the_engines_batches_in
 
     async def counting(fn, *args, **options):
         nonlocal writing, peak
-        batch = fn is _each_in_a_savepoint
+        batch = fn is _each_answer
         writing += batch
         peak = max(peak, writing)
         try:
