@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from bot.core import answer_batch, privacy
+from bot.core.answer_batch import IN_FLIGHT, MAX_BATCH, AnswerBatch, _each_answer
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
-from bot.core.answer_batch import IN_FLIGHT, MAX_BATCH, AnswerBatch, _each_answer
 from bot.core.engines import open_store
 from bot.core.refusal import Refusal
 from bot.core.store import StoreBusy

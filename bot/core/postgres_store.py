@@ -61,7 +61,7 @@ from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import MIGRATIONS_DIR, database_label
-from .store import ISOLATION_LEVELS, SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
+from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -301,9 +301,7 @@ class PostgresStore(Store):
     async def run(self, fn: Callable[..., T], *args: Any, isolation: str = "serializable") -> T:
         """Run `fn(conn, *args)` as one transaction at `isolation` (SERIALIZABLE unless asked for
         READ COMMITTED: see `ISOLATION_LEVELS`), again after a serialization failure or deadlock."""
-        if isolation not in ISOLATION_LEVELS:
-            raise ValueError(f"unknown isolation level {isolation!r}")
-        return await self._call(isolation, fn, args)
+        return await self._call(self._isolation(isolation), fn, args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)`, which only reads, on one snapshot (REPEATABLE READ)."""

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from .config import MIGRATIONS_DIR
 from .sqlite_thread import SQLiteThread
-from .store import ISOLATION_LEVELS, SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
+from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,8 +147,7 @@ class SQLiteStore(Store):
     async def run(self, fn: Callable[..., T], *args: Any, isolation: str = "serializable") -> T:
         """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop.
         Every `isolation` is the same here: the thread runs one transaction at a time."""
-        if isolation not in ISOLATION_LEVELS:
-            raise ValueError(f"unknown isolation level {isolation!r}")
+        self._isolation(isolation)
         result = await self._call("BEGIN IMMEDIATE", fn, args)
         self._writes += 1
         if self._reset_error is not None:  # the write is committed; the reset after it met a failing disk

@@ -174,6 +174,13 @@ class Store:
         """Run `fn(conn, *args)`, which only reads, as one transaction that takes no write lock."""
         raise NotImplementedError
 
+    @staticmethod
+    def _isolation(level: str) -> str:
+        """`level`, checked to be one of `ISOLATION_LEVELS` (for the engines' `run`)."""
+        if level not in ISOLATION_LEVELS:
+            raise ValueError(f"unknown isolation level {level!r}")
+        return level
+
     async def close(self) -> None:
         raise NotImplementedError
 
