@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+from collections import Counter
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
-from bot.core import privacy
-from bot.core.answer_batch import MAX_BATCH, AnswerBatch, _each_in_a_savepoint
+from bot.core import answer_batch, privacy
+from bot.core.answer_batch import IN_FLIGHT, MAX_BATCH, AnswerBatch, _each_answer
+from bot.core.clock import ManualClock
+from bot.core.companion import Companion
+from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.engines import open_store
 from bot.core.refusal import Refusal
 from bot.core.store import StoreBusy
@@ -55,18 +60,18 @@ async def test_two_hundred_answers_at_once_are_each_recorded_exactly_once_in_a_f
 
 async def test_a_burst_of_several_batches_is_written_with_the_engines_batches_in_flight(core, monkeypatch):
     """More than two batches' worth at once: SQLite is handed two batches at a time (the next
-    queued behind the one written), PostgreSQL one (two SERIALIZABLE batches over the same
-    session's answers would fail each other); every answer is recorded once either way."""
+    queued behind the one written), PostgreSQL three (each on a connection of its own, at READ
+    COMMITTED, so they never fail each other); every answer is recorded once either way."""
     session, seed, question = await open_question(core)
     run, writing, peak = core.store.run, 0, 0
 
-    async def counting(fn, *args):
+    async def counting(fn, *args, **options):
         nonlocal writing, peak
-        batch = fn is _each_in_a_savepoint
+        batch = fn is _each_answer
         writing += batch
         peak = max(peak, writing)
         try:
-            return await run(fn, *args)
+            return await run(fn, *args, **options)
         finally:
             writing -= batch
 
@@ -75,7 +80,7 @@ async def test_a_burst_of_several_batches_is_written_with_the_engines_batches_in
     replies = await asyncio.gather(*[core.live.answer(player(i), session, 0, question.typed_answer(seed)) for i in range(n)])
     assert all("Answer recorded" in r.text for r in replies)
     assert await answers_in(core, session) == (n, n)
-    assert peak == (2 if core.store.engine == "sqlite" else 1)
+    assert peak == IN_FLIGHT[core.store.engine] == (2 if core.store.engine == "sqlite" else 3)
 
 
 async def test_a_refused_answer_in_a_batch_answers_its_user_and_loses_no_other(core):
@@ -271,3 +276,168 @@ async def test_fifty_players_pressing_at_once_on_discord_are_each_recorded_once(
         await bot.stop()
         await standin.close()
     assert not standin.late and not standin.limit_problems
+
+
+# ---- PostgreSQL: batches side by side, and answers racing the close ------------------------------
+
+@pytest.fixture
+async def pg_core(postgres_url):
+    """The `core` fixture's companion, on PostgreSQL only: these tests hold one transaction open
+    while another runs, which SQLite (one transaction at a time, on one thread) cannot do."""
+    settings = Settings(database=postgres_url, content_dir=DEFAULT_CONTENT_DIR, live_question_seconds=30, live_reveal_seconds=0)
+    companion = await Companion.create(settings, clock=ManualClock(), fuzzing=False)
+    yield companion
+    await companion.close()
+
+
+def hold_open(monkeypatch, owner, name: str, done: threading.Event, release: threading.Event) -> None:
+    """Make `owner.name` (an operation function) set `done` once it has run, then keep its
+    transaction open (locks held, nothing committed) until `release` is set."""
+    original = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        result = original(*args, **kwargs)
+        done.set()
+        assert release.wait(60), "never released"
+        return result
+
+    monkeypatch.setattr(owner, name, held)
+
+
+async def until(condition, what: str) -> None:
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"waited too long for {what}")
+
+
+def waiting_for_a_lock(url: str) -> int:
+    """How many of the database's transactions are waiting for a lock another one holds."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock'").fetchone()[0]
+
+
+async def test_batches_written_side_by_side_on_postgresql_never_fail_each_other(pg_core, monkeypatch):
+    """IN_FLIGHT batches of the same question's answers, each kept open until all of them have
+    written every answer (the moment two SERIALIZABLE batches used to fail each other): none is
+    run again, and each answer is recorded exactly once."""
+    core = pg_core
+    session, seed, question = await open_question(core)
+    together = threading.Barrier(IN_FLIGHT["postgresql"])
+    met = []
+    original = answer_batch._each_answer
+
+    def side_by_side(*args):
+        outcomes = original(*args)
+        met.append(together.wait(30) is not None)  # every batch open, all answers written
+        return outcomes
+
+    monkeypatch.setattr(answer_batch, "_each_answer", side_by_side)
+    gate, retries = core.store._gate, []
+
+    def counted_alone():
+        retries.append(1)
+        return type(gate).alone(gate)
+
+    monkeypatch.setattr(gate, "alone", counted_alone)
+    n = IN_FLIGHT["postgresql"] * MAX_BATCH
+    replies = await asyncio.gather(*[core.live.answer(player(i), session, 0, question.typed_answer(seed)) for i in range(n)])
+    assert all("Answer recorded" in r.text for r in replies)
+    assert met == [True] * IN_FLIGHT["postgresql"] and not retries
+    assert core.live.answers.transactions == IN_FLIGHT["postgresql"]
+    assert await answers_in(core, session) == (n, n)
+
+
+async def test_an_answer_holding_the_session_is_counted_by_the_close_that_waits_for_it(pg_core, postgres_url, monkeypatch):
+    """An answer read its question open and has written, not yet committed, when the deadline
+    passes: the clock's close waits for its commit and counts it."""
+    core = pg_core
+    session, seed, question = await open_question(core)
+    written, release = threading.Event(), threading.Event()
+    hold_open(monkeypatch, answer_batch, "_each_answer", written, release)
+    answering = asyncio.ensure_future(core.live.answer(player(1), session, 0, question.typed_answer(seed)))
+    await until(written.is_set, "the answer written")
+    core.clock.advance(seconds=31)
+    closing = asyncio.ensure_future(core.live.advance_due())
+    await until(lambda: waiting_for_a_lock(postgres_url) == 1, "the close to wait for the answer")
+    assert not closing.done()
+    release.set()
+    assert "Answer recorded" in (await answering).text
+    [closed, opened] = await closing
+    assert closed.kind == "closed" and "1 of 1 answer correct." in closed.reply.text
+    assert opened.kind == "question" and opened.question_index == 1
+    assert await answers_in(core, session) == (1, 1)
+
+
+async def test_an_answer_reading_a_session_being_closed_waits_and_is_too_late(pg_core, postgres_url, monkeypatch):
+    """The question is being closed (skipped), not yet committed, when an answer to it comes in
+    before its deadline: the answer waits for the close and is refused, never recorded uncounted."""
+    core = pg_core
+    session, seed, question = await open_question(core)
+    moved, release = threading.Event(), threading.Event()
+    hold_open(monkeypatch, core.live, "_control_tx", moved, release)
+    skipping = asyncio.ensure_future(core.live.skip(HOST))
+    await until(moved.is_set, "the question closed")
+    answering = asyncio.ensure_future(core.live.answer(player(1), session, 0, question.typed_answer(seed)))
+    await until(lambda: waiting_for_a_lock(postgres_url) == 1, "the answer to wait for the close")
+    assert not answering.done()
+    release.set()
+    with pytest.raises(Refusal, match="Too late"):
+        await answering
+    assert "Skipped" in (await skipping).text
+    assert await answers_in(core, session) == (0, 0)
+
+
+class CountingConnection:
+    """A connection that counts the statements run through it, by their first words."""
+
+    def __init__(self, conn, counts: Counter):
+        self.conn, self.counts = conn, counts
+
+    def execute(self, sql: str, params=()):
+        self.counts[" ".join(sql.split()[:2])] += 1
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows):
+        self.counts[" ".join(sql.split()[:2])] += 1
+        return self.conn.executemany(sql, rows)
+
+
+async def test_a_batch_of_known_players_costs_two_statements_an_answer_on_postgresql(core, monkeypatch):
+    """Players already recorded answer at once: no savepoints (nobody is refused after writing),
+    and on PostgreSQL the session's row, share-locked, is read once for the batch: per answer, the
+    player's row and the answer's insert. A newcomer refused after their user row was written
+    makes the batch be written again with savepoints, and the session read again after the
+    refused answer's savepoint (and its lock) is rolled back."""
+    session, seed, _question = await open_question(core, questions=3)
+    n = 40
+    for index in (0, 1):  # recorded: their user rows, then their day and guild (found there, so not tried again)
+        _row, question = await core.live.current_question(HOST)
+        await asyncio.gather(*[core.live.answer(player(i), session, index, question.typed_answer(seed)) for i in range(n)])
+        await core.live.skip(HOST)
+    _row, question = await core.live.current_question(HOST)
+    counts: Counter = Counter()
+    run = core.store.run
+
+    async def counting(fn, *args, **options):
+        return await run(lambda conn, *a: fn(CountingConnection(conn, counts), *a), *args, **options)
+
+    monkeypatch.setattr(core.store, "run", counting)
+    before = core.live.answers.transactions
+    replies = await asyncio.gather(*[core.live.answer(player(i), session, 2, question.typed_answer(seed)) for i in range(n)])
+    assert all("Answer recorded" in r.text for r in replies) and core.live.answers.transactions == before + 1
+    postgres = core.store.engine == "postgresql"
+    assert counts.total() == 2 * n + (1 if postgres else n) and not counts["SAVEPOINT answer"]
+
+    counts.clear()
+    before = core.live.answers.transactions
+    burst = [core.live.answer(player("newcomer"), session, 2, "   ")]  # first, so it takes the session's lock
+    burst += [core.live.answer(player(i), session, 2, question.typed_answer(seed)) for i in range(n, n + 5)]
+    results = await asyncio.gather(*burst, return_exceptions=True)
+    assert isinstance(results[0], Refusal) and all("Answer recorded" in r.text for r in results[1:])
+    assert core.live.answers.transactions == before + 2  # without savepoints, then again with them
+    assert counts["SAVEPOINT answer"] == 6 and counts["ROLLBACK TO"] == 1
+    assert counts["SELECT *"] == (1 + 2 if postgres else 1 + 6)
+    assert await answers_in(core, session) == (3 * n + 5, n + 5)

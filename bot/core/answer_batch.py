@@ -9,15 +9,27 @@ alone, but `fn` runs inside a transaction shared with the answers around it:
 
 - A batch is what has arrived by the time the database can take it: the answers of the same
   tick of the event loop, plus those that came while the batches before it were being written
-  (`in_flight` at a time. SQLite: two, one on the database thread and the next queued behind
+  (`IN_FLIGHT` at a time. SQLite: two, one on the database thread and the next queued behind
   it, so the thread never waits for a busy event loop to hand it the next batch. PostgreSQL:
-  one, as two batches written at once are two SERIALIZABLE transactions over the same
-  session's answers that fail each other, and a batch of 256 run again and again for
-  `BUSY_TIMEOUT_MS` ends "busy" for all 256). A lone answer waits for nobody
-  (latency as before), and under a burst the batches grow by themselves, up to `MAX_BATCH`.
-- Each answer runs inside a savepoint. A refusal (`Refusal`: too late, already answered, an
-  unreadable answer) rolls back that answer's own writes and is raised to its caller only; the
-  others in the batch commit.
+  several, each on a connection of its own, so one batch's round trips overlap another's).
+  A lone answer waits for nobody (latency as before), and under a burst the batches grow by
+  themselves, up to `MAX_BATCH`.
+- Batches run at READ COMMITTED (`ISOLATION`). As SERIALIZABLE transactions, two batches of the
+  same question's answers, inserting side by side into the same index pages, failed each other
+  (PostgreSQL's predicate locks see each one's insert as a conflict with the other's check for a
+  duplicate), so only one could be in flight. The functions given to `run` are written for it:
+  "already answered" is decided by `INSERT … ON CONFLICT DO NOTHING` itself, not a read before
+  it, and a row relied on as read (the session, open) is locked with `Store.share_lock`.
+- A refusal (`Refusal`: too late, already answered, an unreadable answer) is raised to its
+  caller only; the others in the batch commit. An answer refused before it wrote anything (the
+  usual refusal: "already answered" is an insert that wrote nothing) leaves nothing to undo, so
+  a batch is first written without savepoints, which would cost two statements per answer (a
+  round trip each on PostgreSQL). When an answer is refused after writing something (a newcomer's
+  user row, then an unreadable answer), that attempt is rolled back and the batch written again
+  with each answer inside a savepoint, so the refusal rolls back that answer's own writes only.
+- A row an answer locks as it reads it (`Store.share_lock`: the session, which stays open until
+  the batch commits) is read once per batch: nobody else can change it meanwhile, and answers
+  never change what they lock, so the next answers get the rows the first one read.
 - Anything else an answer raises (a constraint, a bug) fails the whole transaction: then every
   answer of the batch is run again in a transaction of its own, so the one that fails fails
   alone, with its own error, and no other answer is lost. A storage fault (`StoreError`: busy,
@@ -32,7 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +57,11 @@ log = logging.getLogger(__name__)
 #: single transaction keeps other operations (a lesson page, the live clock) waiting for long.
 MAX_BATCH = 256
 #: Batches handed to the store at a time, by engine (`Store.engine`; 1 for any other): on SQLite
-#: the next is queued behind the one being written; on PostgreSQL they would conflict.
-IN_FLIGHT = {"sqlite": 2}
+#: the next is queued behind the one being written; on PostgreSQL each is written on a connection
+#: of its own (the pool has `PostgresStore.POOL_SIZE`; the rest stay for other operations).
+IN_FLIGHT = {"sqlite": 2, "postgresql": 3}
+#: The isolation of every batch (`Store.run`): see the module's docstring.
+ISOLATION = "read committed"
 
 
 @dataclass
@@ -98,9 +113,14 @@ class AnswerBatch:
         self._start()  # what arrived while the batches were written
 
     async def _write(self, batch: list[_Call]) -> None:
+        calls = [(c.fn, c.args) for c in batch]
         try:
-            self.transactions += 1
-            outcomes = await self._store.run(_each_in_a_savepoint, [(c.fn, c.args) for c in batch])
+            try:
+                self.transactions += 1
+                outcomes = await self._store.run(_each_answer, calls, self._store.share_lock, False, isolation=ISOLATION)
+            except _RefusedAfterWriting:  # undone with the whole attempt: again, each answer in a savepoint
+                self.transactions += 1
+                outcomes = await self._store.run(_each_answer, calls, self._store.share_lock, True, isolation=ISOLATION)
         except StoreError as exc:  # the database's fault, not an answer's: everyone hears it
             for call in batch:
                 _settle(call, error=exc)
@@ -120,7 +140,7 @@ class AnswerBatch:
         """One answer in a transaction of its own (after its batch failed as a whole)."""
         try:
             self.transactions += 1
-            value = await self._store.run(call.fn, *call.args)
+            value = await self._store.run(call.fn, *call.args, isolation=ISOLATION)
         except Exception as exc:
             _settle(call, error=exc)
         else:
@@ -136,19 +156,88 @@ def _settle(call: _Call, value: Any = None, error: BaseException | None = None) 
         call.future.set_result(value)
 
 
-def _each_in_a_savepoint(conn: Any, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
-    """On the database, inside the batch's transaction: each call between SAVEPOINT and RELEASE;
-    a refusal rolls back that call's writes only. Any other exception ends the whole transaction."""
+class _RefusedAfterWriting(Exception):
+    """An answer was refused after it wrote something, in a batch written without savepoints."""
+
+
+class _Rows:
+    """A result read once per batch (`_AnswerConnection`), as a cursor of its own for each answer."""
+
+    def __init__(self, rows: list[Any]):
+        self._rows = rows
+        self._next = 0
+        self.rowcount = len(rows)
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest, self._next = self._rows[self._next:], len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class _AnswerConnection:
+    """The batch's connection as its answers use it (`execute`, `executemany`): it notes whether
+    the current answer wrote anything, and reads what is locked with `lock` once per batch."""
+
+    def __init__(self, conn: Any, lock: str):
+        self._conn = conn
+        self._lock = lock
+        self._held: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
+        #: The answer under way wrote something (a statement other than a SELECT changed rows).
+        self.wrote = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._lock and sql.endswith(self._lock):
+            key = (sql, tuple(params))
+            if key not in self._held:
+                self._held[key] = self._conn.execute(sql, params).fetchall()
+            return _Rows(self._held[key])
+        cursor = self._conn.execute(sql, params)
+        if cursor.rowcount != 0 and sql.lstrip()[:6].upper() != "SELECT":  # -1 (unknown) counts as written
+            self.wrote = True
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        self.wrote = True
+        return self._conn.executemany(sql, rows)
+
+    def forget_locks(self) -> None:
+        """A savepoint was rolled back: the locks taken since went with it, so read those rows again."""
+        self._held.clear()
+
+
+def _each_answer(conn: Any, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]], lock: str,
+                 savepoints: bool) -> list[_Outcome]:
+    """On the database, inside the batch's transaction: each call, and what it returned or the
+    refusal it raised. With `savepoints`, each between SAVEPOINT and RELEASE, a refusal rolling
+    back that call's writes only; without, a refusal after a write raises `_RefusedAfterWriting`
+    (the transaction is rolled back, and the batch written again with savepoints). Any other
+    exception ends the whole transaction."""
+    answering = _AnswerConnection(conn, lock)
     outcomes = []
     for fn, args in calls:
-        conn.execute("SAVEPOINT answer")
+        if savepoints:
+            conn.execute("SAVEPOINT answer")
+        answering.wrote = False
         try:
-            value = fn(conn, *args)
+            value = fn(answering, *args)
         except Refusal as refusal:
-            conn.execute("ROLLBACK TO SAVEPOINT answer")
-            conn.execute("RELEASE SAVEPOINT answer")
+            if savepoints:
+                conn.execute("ROLLBACK TO SAVEPOINT answer")
+                conn.execute("RELEASE SAVEPOINT answer")
+                answering.forget_locks()
+            elif answering.wrote:
+                raise _RefusedAfterWriting from refusal
             outcomes.append(_Outcome(refusal=refusal))
             continue
-        conn.execute("RELEASE SAVEPOINT answer")
+        if savepoints:
+            conn.execute("RELEASE SAVEPOINT answer")
         outcomes.append(_Outcome(value=value))
     return outcomes

@@ -24,6 +24,15 @@ are written by one transaction (`AnswerBatch`, bot/core/answer_batch.py: group c
 answer in a savepoint, each caller its own result or refusal), and a player's user row, activity
 day and guild are written only when they change (`touch_user` with `SeenUsers`).
 
+Answers racing the close, on PostgreSQL, where transactions interleave: the batches run at READ
+COMMITTED (`answer_batch.ISOLATION`), several at once, and an answer holds its session's row
+(`Store.share_lock`) from reading it open to its commit. Every move of a session (the clock's
+close, skip, stop, an error, an abort) runs at the same isolation and claims the row with an
+UPDATE, which waits for the answers holding it; what the move reads after its claim (the
+question's answers, the standings) is read afresh, so it includes every answer committed
+before. An answer racing a close is thus recorded and counted (it held the row first) or
+refused "too late" (it read the row once the close had committed), never recorded but left out.
+
 Scoring: a correct answer earns `round(1000 × (1 − elapsed / limit / 2))` points (1000 for
 an instant answer, 500 at the buzzer); a wrong one earns 0. One answer per person per question.
 
@@ -47,7 +56,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from . import actions, live_messages
-from .answer_batch import AnswerBatch
+from .answer_batch import ISOLATION, AnswerBatch
 from .answers import judge_and_record
 from .clock import iso, parse_iso
 from .content import Chapter
@@ -117,17 +126,18 @@ def _place(session) -> tuple[str, str, str]:
     return (session["platform"], session["guild"], session["channel"])
 
 
-def _find_session(conn, actor: Actor, session_id: int | None):
+def _find_session(conn, actor: Actor, session_id: int | None, lock: str = ""):
     """The session with this id, or else the one running in the actor's channel.
 
     A session found by id (a button) must be in the actor's own platform, server and channel:
-    an action id is untrusted, and a forged `live:ID:…` from elsewhere is refused (`ELSEWHERE`)."""
+    an action id is untrusted, and a forged `live:ID:…` from elsewhere is refused (`ELSEWHERE`).
+    `lock`: the store's `share_lock`, for an answer, which holds the row as read until it commits."""
     if session_id is not None:
-        session = conn.execute("SELECT * FROM live_sessions WHERE id = ?", (session_id,)).fetchone()
+        session = conn.execute("SELECT * FROM live_sessions WHERE id = ?" + lock, (session_id,)).fetchone()
         if session is not None and _place(session) != actor.place:
             raise Refusal(ELSEWHERE)
         return session
-    return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'",
+    return conn.execute("SELECT * FROM live_sessions WHERE platform = ? AND guild = ? AND channel = ? AND phase != 'ended'" + lock,
                         actor.place).fetchone()
 
 
@@ -257,7 +267,7 @@ class LiveQuizzes:
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str, visit: Visit) -> Reply:
         now = self.ctx.clock.now()
         user_pk = touch_user(conn, actor, now, visit)
-        session = _find_session(conn, actor, session_id)
+        session = _find_session(conn, actor, session_id, self.ctx.store.share_lock)  # see answer_batch.ISOLATION
         if session is None:
             raise Refusal(NOT_RUNNING)
         if index is None:
@@ -292,7 +302,7 @@ class LiveQuizzes:
         return await self._control(actor, session_id, "stop")
 
     async def _control(self, actor: Actor, session_id: int | None, what: str) -> Reply:
-        await self._publish(await self.ctx.store.run(self._control_tx, actor, session_id, what))
+        await self._publish(await self.ctx.store.run(self._control_tx, actor, session_id, what, isolation=ISOLATION))
         return Reply(text="⏭ Skipped." if what == "skip" else "⏹ Live quiz stopped.", ephemeral=True, kind="live")
 
     def _control_tx(self, conn, actor: Actor, session_id: int | None, what: str) -> list[LiveEvent]:
@@ -316,7 +326,7 @@ class LiveQuizzes:
                 "UPDATE live_sessions SET phase = 'ended', phase_ends_at = NULL, ended_at = ?, end_reason = ?"
                 " WHERE id = ? AND phase != 'ended'", (iso(self.ctx.clock.now()), f"aborted: {reason}"[:200], session_id)).rowcount)
 
-        ended = await self.ctx.store.run(tx)
+        ended = await self.ctx.store.run(tx, isolation=ISOLATION)
         self._changed.set()
         return ended
 
@@ -368,10 +378,10 @@ class LiveQuizzes:
             if not leading[platform]:
                 continue  # another replica runs this platform's clock
             try:
-                events += await self.ctx.store.run(self._advance_one, session_id)
+                events += await self.ctx.store.run(self._advance_one, session_id, isolation=ISOLATION)
             except Exception:
                 log.exception("live session %s failed; ending it", session_id)
-                events += await self.ctx.store.run(self._fail, session_id)
+                events += await self.ctx.store.run(self._fail, session_id, isolation=ISOLATION)
         self._deferred = not all(leading.values())
         await self._publish(events)
         return events

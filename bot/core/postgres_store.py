@@ -14,9 +14,12 @@ transaction:
   and run again here, with a short random pause, until `BUSY_TIMEOUT_MS` has passed (then
   StoreBusy). Operation functions only read and write through `conn`, so running one again is
   safe. A transaction run again runs alone among this process's (`_RetryGate`): two of our own
-  that keep aborting each other (two batches of live answers on one session, in flight
-  together) would otherwise go on doing so until the timeout, and a whole batch of answers would
-  be told "busy".
+  that keep aborting each other would otherwise go on doing so until the timeout.
+- `run(…, isolation="read committed")`: READ COMMITTED, for an operation written so that it
+  needs no more (`ISOLATION_LEVELS` in bot/core/store.py): live answers, whose batches insert
+  side by side into the same index pages, which SERIALIZABLE's predicate locks see as conflicts
+  (two batches in flight aborted each other until busy). Such an operation locks the rows it
+  relies on with `share_lock` (`FOR SHARE`). A deadlock is run again as above.
 - `read`: REPEATABLE READ: one snapshot for the whole operation, no predicate locks. (Not READ
   ONLY: on SQLite a read that happens to write still works, and must here too.)
 
@@ -292,29 +295,33 @@ class PostgresStore(Store):
 
     # ---- transactions ---------------------------------------------------------------------
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` as one SERIALIZABLE transaction (again after a serialization failure)."""
-        return await self._call(True, fn, args)
+    #: Rows a SELECT ending with this are locked against updates until the transaction ends.
+    share_lock = " FOR SHARE"
+
+    async def run(self, fn: Callable[..., T], *args: Any, isolation: str = "serializable") -> T:
+        """Run `fn(conn, *args)` as one transaction at `isolation` (SERIALIZABLE unless asked for
+        READ COMMITTED: see `ISOLATION_LEVELS`), again after a serialization failure or deadlock."""
+        return await self._call(self._isolation(isolation), fn, args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)`, which only reads, on one snapshot (REPEATABLE READ)."""
-        return await self._call(False, fn, args)
+        return await self._call("repeatable read", fn, args)
 
-    async def _call(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
+    async def _call(self, isolation: str, fn: Callable[..., T], args: tuple) -> T:
         if self.failure is not None:
             raise self.failure
         try:
-            return await self._in_thread(self._transaction, write, fn, args)
+            return await self._in_thread(self._transaction, isolation, fn, args)
         except (psycopg.Error, PoolTimeout) as exc:
             self._raise_sorted(exc, storage_error(exc))
 
-    def _transaction(self, write: bool, fn: Callable[..., T], args: tuple) -> T:
-        """On a worker thread: `fn(PgConnection, *args)` in one transaction, run again (alone
-        among this process's transactions, `_RetryGate`) after a serialization failure or
+    def _transaction(self, isolation: str, fn: Callable[..., T], args: tuple) -> T:
+        """On a worker thread: `fn(PgConnection, *args)` in one transaction at `isolation`, run
+        again (alone among this process's transactions, `_RetryGate`) after a serialization failure or
         deadlock: once in any case (a long transaction, a batch of answers under load, may have
         used up the time in its first attempt, and alone it can only meet another replica's
         conflicts), then again until BUSY_TIMEOUT_MS has passed."""
-        begin = "BEGIN ISOLATION LEVEL SERIALIZABLE" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        begin = f"BEGIN ISOLATION LEVEL {isolation.upper()}"
         give_up = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
         pause = 0.001
         gate = self._gate.together
@@ -376,7 +383,7 @@ class PostgresStore(Store):
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
                              f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)")
 
-        await self._call(True, renumber, ())
+        await self._call("serializable", renumber, ())
 
     # ---- leading a job --------------------------------------------------------------------
 
@@ -414,7 +421,7 @@ class PostgresStore(Store):
     # ---- schema ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
-        return await self._call(True, current_version, ())
+        return await self._call("serializable", current_version, ())
 
     async def migrate(self, target: int | None = None, migrations: Path = MIGRATIONS_DIR) -> list[Migration]:
         """Apply every pending migration up to `target` (default: all) in ONE transaction (see

@@ -144,8 +144,10 @@ class SQLiteStore(Store):
 
     # ---- transactions ---------------------------------------------------------------------
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop."""
+    async def run(self, fn: Callable[..., T], *args: Any, isolation: str = "serializable") -> T:
+        """Run `fn(conn, *args)` as one write transaction on the database thread, in one hop.
+        Every `isolation` is the same here: the thread runs one transaction at a time."""
+        self._isolation(isolation)
         result = await self._call("BEGIN IMMEDIATE", fn, args)
         self._writes += 1
         if self._reset_error is not None:  # the write is committed; the reset after it met a failing disk

@@ -130,6 +130,18 @@ def dependency_order(references: dict[str, set[str]]) -> list[str]:
     return ordered
 
 
+#: What `Store.run(…, isolation=…)` takes, for engines whose write transactions can interleave
+#: (PostgreSQL; SQLite runs them one at a time, so every level is its serializable one):
+#: - "serializable", the default: the outcome of running the write transactions one after another,
+#:   whatever the operation reads and writes; a transaction that would break that is run again;
+#: - "read committed": each statement sees what was committed before it began. For an operation
+#:   written so that transactions over different rows never wait for or fail each other: it
+#:   decides with `INSERT … ON CONFLICT` instead of a read then a write, and locks the rows it
+#:   relies on (`share_lock`), so a transaction changing them waits for its commit (live answers,
+#:   many batches at once, against the live clock's close: bot/core/live.py).
+ISOLATION_LEVELS = ("serializable", "read committed")
+
+
 class Store:
     """The interface both engines implement, and the failure handling they share."""
 
@@ -146,15 +158,28 @@ class Store:
         self.failure: StoreFailed | None = None
         self._failed = asyncio.Event()
 
+    #: The clause a SELECT ends with to lock the rows it reads against other transactions'
+    #: updates until it commits (PostgreSQL: `FOR SHARE`), for an operation run at "read
+    #: committed" that relies on a row staying as it read it. SQLite needs none: its write
+    #: transactions never interleave.
+    share_lock = ""
+
     # ---- what each engine provides ----------------------------------------------------------
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` as one write transaction."""
+    async def run(self, fn: Callable[..., T], *args: Any, isolation: str = "serializable") -> T:
+        """Run `fn(conn, *args)` as one write transaction, at `isolation` (one of `ISOLATION_LEVELS`)."""
         raise NotImplementedError
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)`, which only reads, as one transaction that takes no write lock."""
         raise NotImplementedError
+
+    @staticmethod
+    def _isolation(level: str) -> str:
+        """`level`, checked to be one of `ISOLATION_LEVELS` (for the engines' `run`)."""
+        if level not in ISOLATION_LEVELS:
+            raise ValueError(f"unknown isolation level {level!r}")
+        return level
 
     async def close(self) -> None:
         raise NotImplementedError
