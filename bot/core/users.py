@@ -115,7 +115,8 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Vis
     for sql, fact in facts:
         if visit is not None and not created and visit.seen.known(user, fact):
             continue
-        if conn.execute(sql, (user_pk, fact)).rowcount == 0 and visit is not None:
+        cursor = conn.execute(sql, (user_pk, fact))
+        if visit is not None and cursor.rowcount == 0:  # without a visit the count is not read: on PostgreSQL the insert then goes with the next round trip
             visit.found.append((*user, fact))
     return user_pk
 
