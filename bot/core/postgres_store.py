@@ -28,7 +28,10 @@ the COMMIT, which is one round trip with them. A statement that fails is raised 
 result is read, at the latest at the COMMIT; whatever is raised, the transaction is rolled back
 (one round trip with what is still queued), and a failure queued before an exception of the
 operation's own (a `Refusal`) is raised instead of it, as it would have been without the
-pipeline (`_abandon`).
+pipeline (`_attempt`). And every transaction's connection carries a visit of the store's
+`SeenUsers` (bot/core/users.py), so that a person's activity day and guild, once found recorded
+by this process, are not written again on any path: the user's row is still read every time
+(another replica may have deleted it, `/forget-me`, and a row created anew consults nothing).
 
 Faults are sorted as on SQLite (`storage_error`): a lock held elsewhere past `lock_timeout`, a
 deadlock, serialization failures past the timeout → StoreBusy; the connection lost, the server
@@ -60,7 +63,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -70,6 +73,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import MIGRATIONS_DIR, database_label
 from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
+from .users import SeenUsers, Visit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -165,10 +169,15 @@ class PgCursor(psycopg.Cursor):
 
 
 class PgConnection:
-    """The sqlite3 surface the core's operation functions use, over one psycopg connection."""
+    """The sqlite3 surface the core's operation functions use, over one psycopg connection.
 
-    def __init__(self, raw: psycopg.Connection):
+    `visit`: the transaction's use of the store's `SeenUsers`, which `touch_user` takes when its
+    caller gives none: on every path, a person's day and guild found recorded once are not
+    written again by this process (module docstring, *Round trips*)."""
+
+    def __init__(self, raw: psycopg.Connection, visit: Visit | None = None):
         self.raw = raw
+        self.visit = visit
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         if params:
@@ -181,7 +190,7 @@ class PgConnection:
         return cursor
 
 
-def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tuple, sent: list[str]) -> T:
+def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tuple, sent: list[str], visit: Visit) -> T:
     """`fn(PgConnection(raw), *args)` between `begin` and COMMIT in pipeline mode (module
     docstring, *Round trips*); if anything fails, what went wrong first is raised and the
     connection is left with no transaction (`_clean_up`).
@@ -192,14 +201,14 @@ def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tu
     without the pipeline: a serialization failure is then run again, not answered with a refusal
     decided on a snapshot that could not commit. `sent` gets the statement that ends the
     transaction once it is sent (a COMMIT sent on a connection that then broke may have been
-    committed)."""
+    committed). `visit` is kept once the transaction has committed."""
     failure: BaseException | None = None
     result: Any = None
     try:
         with raw.pipeline():
             raw.execute(begin)
             try:
-                result = fn(PgConnection(raw), *args)
+                result = fn(PgConnection(raw, visit), *args)
             except BaseException as exc:
                 failure = exc
                 end = "ROLLBACK"
@@ -216,6 +225,7 @@ def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tu
     if failure is not None:
         _clean_up(raw, failure)
         raise failure
+    visit.keep()
     return result
 
 
@@ -349,6 +359,8 @@ class PostgresStore(Store):
         self._leader_lock = threading.Lock()
         self._gate = _RetryGate()
         self._closed = False
+        #: Users' activity days and guilds this process has found recorded (`PgConnection.visit`).
+        self.seen_users = SeenUsers()
 
     @classmethod
     def _connection_kwargs(cls) -> dict[str, Any]:
@@ -427,7 +439,7 @@ class PostgresStore(Store):
             with self._pool.connection() as raw:
                 sent: list[str] = []
                 try:
-                    return _attempt(raw, begin, fn, args, sent)
+                    return _attempt(raw, begin, fn, args, sent, self.seen_users.visit())
                 except psycopg.OperationalError:
                     if fresh or not (raw.closed or raw.broken) or "COMMIT" in sent:
                         raise
