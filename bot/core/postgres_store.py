@@ -36,9 +36,10 @@ by this process, are not written again on any path: the user's row is still read
 Faults are sorted as on SQLite (`storage_error`): a lock held elsewhere past `lock_timeout`, a
 deadlock, serialization failures past the timeout → StoreBusy; the connection lost, the server
 shut down, read-only, disk full, I/O error, corrupt, cannot connect → StoreFailed (the process
-answers and exits 1). A pooled connection that turns out broken when its transaction begins
-(nothing done yet) is replaced once, after the pool has dropped every other broken one, before
-that counts as a failure: a server restarted between two requests costs nothing.
+answers and exits 1). A pooled connection that turns out broken before its transaction's COMMIT
+was sent (nothing of it can have been committed) is replaced once, after the pool has dropped
+every other broken one, and the transaction run again before that counts as a failure: a server
+restarted between two requests costs nothing.
 
 `lead(job)`: a session-level advisory lock (`pg_try_advisory_lock`) on a connection of its own,
 so exactly one replica runs a job (the live-quiz clock of a platform); if that replica dies its
@@ -203,6 +204,7 @@ def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tu
     transaction once it is sent (a COMMIT sent on a connection that then broke may have been
     committed). `visit` is kept once the transaction has committed."""
     failure: BaseException | None = None
+    failed_statement = False  # a statement failed, whatever is raised: the pipeline skipped what followed it
     result: Any = None
     try:
         with raw.pipeline():
@@ -219,11 +221,11 @@ def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tu
                 try:
                     raw.execute(end)
                 except psycopg.Error as queued:  # an earlier statement's failure, read while sending it
-                    failure = _first(failure, queued)
+                    failure, failed_statement = _first(failure, queued), True
     except psycopg.Error as queued:  # a statement (or the COMMIT) whose result had not been read
-        failure = _first(failure, queued)
+        failure, failed_statement = _first(failure, queued), True
     if failure is not None:
-        _clean_up(raw, failure)
+        _clean_up(raw, failed_statement or isinstance(failure, psycopg.Error))
         raise failure
     visit.keep()
     return result
@@ -239,11 +241,11 @@ def _first(failure: BaseException | None, queued: psycopg.Error) -> BaseExceptio
     return queued
 
 
-def _clean_up(raw: psycopg.Connection, failure: BaseException) -> None:
+def _clean_up(raw: psycopg.Connection, failed_statement: bool) -> None:
     """After a failed attempt: roll back whatever is left of its transaction (a ROLLBACK queued
     after a failed statement is skipped with everything else up to the end of the pipeline).
 
-    After a database error, also forget the connection's prepared statements. psycopg prepares a
+    After a statement failed, also forget the connection's prepared statements. psycopg prepares a
     statement run often (`prepare_threshold`) by queueing its PREPARE before it, and from then on
     counts it as prepared; one queued after the failed statement was skipped, and psycopg would go
     on running a statement that does not exist. psycopg offers no public way to drop its count
@@ -251,7 +253,7 @@ def _clean_up(raw: psycopg.Connection, failure: BaseException) -> None:
     cache and sends DEALLOCATE ALL with the next statement (psycopg is pinned, pyproject.toml)."""
     if raw.closed or raw.broken:
         return
-    if isinstance(failure, psycopg.Error):
+    if failed_statement:
         raw._prepared.clear()
     if raw.info.transaction_status != TransactionStatus.IDLE:
         with contextlib.suppress(psycopg.Error):
