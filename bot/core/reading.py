@@ -90,16 +90,13 @@ def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageR
         " ON CONFLICT(user_pk, chapter) DO UPDATE SET depth = excluded.depth, page = excluded.page, updated_at = excluded.updated_at",
         (user_pk, chapter_no, depth, number, iso(now)),
     )
-    # Was this page the course's last step? The student's rows are read once, with the page: without
-    # it is how the course stood before. Read together with the page's insert (one round trip on
-    # PostgreSQL), whether or not it is a first read (most pages shown are: Next ▶).
     first_read = conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)"
-                              " ON CONFLICT DO NOTHING RETURNING 1", (user_pk, chapter_no, depth, number, iso(now)))
-    rows = student_rows(conn, user_pk)
+                              " ON CONFLICT DO NOTHING RETURNING 1", (user_pk, chapter_no, depth, number, iso(now))).fetchone() is not None
     completion = None
-    if first_read.fetchone() is not None and course_done(ctx, rows) and \
-            not course_done(ctx, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
-        completion = completion_text(ctx, depth, pages[number - 1].text)
+    if first_read:  # the course's last step? The student's rows, read once, are with this page; without it, before it
+        rows = student_rows(conn, user_pk)
+        if course_done(ctx, rows) and not course_done(ctx, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
+            completion = completion_text(ctx, depth, pages[number - 1].text)
     if req.depth:
         conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))
     return chapter, depth, pages[number - 1], len(pages), note, completion
