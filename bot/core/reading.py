@@ -90,10 +90,12 @@ def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageR
         " ON CONFLICT(user_pk, chapter) DO UPDATE SET depth = excluded.depth, page = excluded.page, updated_at = excluded.updated_at",
         (user_pk, chapter_no, depth, number, iso(now)),
     )
-    first_read = conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)"
-                              " ON CONFLICT DO NOTHING RETURNING 1", (user_pk, chapter_no, depth, number, iso(now))).fetchone() is not None
+    first_read = conn.execute("SELECT 1 FROM pages_read WHERE user_pk = ? AND chapter = ? AND depth = ? AND page = ?",
+                              (user_pk, chapter_no, depth, number)).fetchone() is None
     completion = None
     if first_read:  # the course's last step? The student's rows, read once, are with this page; without it, before it
+        conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
+                     (user_pk, chapter_no, depth, number, iso(now)))
         rows = student_rows(conn, user_pk)
         if course_done(ctx, rows) and not course_done(ctx, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
             completion = completion_text(ctx, depth, pages[number - 1].text)
