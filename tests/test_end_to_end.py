@@ -107,6 +107,26 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
     assert "1/1 chapters complete" in progress.text and "passed" in progress.text
 
 
+async def test_the_course_is_completed_by_the_one_page_that_completes_it_in_any_order(companion):
+    """The lesson page reads the student's pages once, with the page just read: the completion
+    is shown on the first read of the page that makes the course complete (here not the last
+    page: the pages are read last first), never on an earlier page, a page read again, or a
+    page of the other depth read afterwards."""
+    ann = student("ann")
+    await handle_text(companion, ann, "/quiz 7 6")
+    for _ in range(6):
+        attempt, question = await current_question(companion, "ann")
+        await handle_text(companion, ann, "/answer " + question.typed_answer(attempt["seed"]))
+    pages = companion.course.chapter(CHAPTER).lesson.pages["deep"]
+    order = list(range(len(pages), 0, -1))  # the last page first, the first page last
+    shown = [("You have completed" in (await companion.lesson(ann, CHAPTER, "deep", number)).text) for number in order]
+    assert shown == [False] * (len(pages) - 1) + [True]
+    again = await companion.lesson(ann, CHAPTER, "deep", 1)
+    other = await companion.lesson(ann, CHAPTER, "shallow", 1)
+    assert "You have completed" not in again.text and "You have completed" not in other.text
+    assert "1/1 chapters complete" in (await companion.progress(ann)).text
+
+
 async def test_missed_questions_come_back_for_review(companion):
     ann = student("ann")
     await handle_text(companion, ann, "/quiz 7 2")

@@ -23,12 +23,26 @@ transaction:
 - `read`: REPEATABLE READ: one snapshot for the whole operation, no predicate locks. (Not READ
   ONLY: on SQLite a read that happens to write still works, and must here too.)
 
+Round trips: each round trip to the server costs more than the statement it carries, so a
+transaction runs in psycopg's pipeline mode. A statement is sent when executed, and the operation
+waits only when it reads a result (`fetchone`, `fetchall`, iteration, `rowcount`): BEGIN goes
+with the first statement, and writes whose results are not read go with the next read or with
+the COMMIT, which is one round trip with them. A statement that fails is raised where its
+result is read, at the latest at the COMMIT; whatever is raised, the transaction is rolled back
+(one round trip with what is still queued), and a failure queued before an exception of the
+operation's own (a `Refusal`) is raised instead of it, as it would have been without the
+pipeline (`_attempt`). And every transaction's connection carries a visit of the store's
+`SeenUsers` (bot/core/users.py), so that a person's activity day and guild, once found recorded
+by this process, are not written again on any path: the user's row is still read every time
+(another replica may have deleted it, `/forget-me`, and a row created anew consults nothing).
+
 Faults are sorted as on SQLite (`storage_error`): a lock held elsewhere past `lock_timeout`, a
 deadlock, serialization failures past the timeout → StoreBusy; the connection lost, the server
 shut down, read-only, disk full, I/O error, corrupt, cannot connect → StoreFailed (the process
-answers and exits 1). A pooled connection that turns out broken when its transaction begins
-(nothing done yet) is replaced once, after the pool has dropped every other broken one, before
-that counts as a failure: a server restarted between two requests costs nothing.
+answers and exits 1). A pooled connection that turns out broken before its transaction's COMMIT
+was sent (nothing of it can have been committed) is replaced once, after the pool has dropped
+every other broken one, and the transaction run again before that counts as a failure: a server
+restarted between two requests costs nothing.
 
 `lead(job)`: a session-level advisory lock (`pg_try_advisory_lock`) on a connection of its own,
 so exactly one replica runs a job (the live-quiz clock of a platform); if that replica dies its
@@ -58,10 +72,12 @@ from typing import Any, ClassVar, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import MIGRATIONS_DIR, database_label
 from .store import SCHEMA_MIGRATIONS_DDL, Migration, MigrationError, Store, StoreBusy, StoreError, StoreFailed, current_version, pending_migrations
+from .users import SeenUsers, Visit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -146,11 +162,26 @@ def _rows(cursor: Any) -> Callable[[Sequence[Any]], Any]:
     return cls
 
 
-class PgConnection:
-    """The sqlite3 surface the core's operation functions use, over one psycopg connection."""
+class PgCursor(psycopg.Cursor):
+    """psycopg's cursor, whose `rowcount` waits for its statement's result in pipeline mode as
+    `fetchone()` does (psycopg's own would be -1 until some later statement fetched it)."""
 
-    def __init__(self, raw: psycopg.Connection):
+    @property
+    def rowcount(self) -> int:
+        self._fetch_pipeline()  # what psycopg's fetch methods call first; nothing outside a pipeline
+        return self._rowcount
+
+
+class PgConnection:
+    """The sqlite3 surface the core's operation functions use, over one psycopg connection.
+
+    `visit`: the transaction's use of the store's `SeenUsers`, which `touch_user` takes when its
+    caller gives none: on every path, a person's day and guild found recorded once are not
+    written again by this process (module docstring, *Round trips*)."""
+
+    def __init__(self, raw: psycopg.Connection, visit: Visit | None = None):
         self.raw = raw
+        self.visit = visit
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         if params:
@@ -161,6 +192,75 @@ class PgConnection:
         cursor = self.raw.cursor()
         cursor.executemany(placeholders(sql), [tuple(r) for r in rows])
         return cursor
+
+
+def _attempt(raw: psycopg.Connection, begin: str, fn: Callable[..., T], args: tuple, sent: list[str], visit: Visit) -> T:
+    """`fn(PgConnection(raw), *args)` between `begin` and COMMIT in pipeline mode (module
+    docstring, *Round trips*); if anything fails, what went wrong first is raised and the
+    connection is left with no transaction (`_clean_up`).
+
+    When the operation raises (a `Refusal`), ROLLBACK is queued behind what it sent and goes in
+    the one round trip that ends the pipeline; a queued statement that had failed before (its
+    result not yet read) is what went wrong first, and is raised instead, as it would have been
+    without the pipeline: a serialization failure is then run again, not answered with a refusal
+    decided on a snapshot that could not commit. `sent` gets the statement that ends the
+    transaction once it is sent (a COMMIT sent on a connection that then broke may have been
+    committed). `visit` is kept once the transaction has committed."""
+    failure: BaseException | None = None
+    failed_statement = False  # a statement failed, whatever is raised: the pipeline skipped what followed it
+    result: Any = None
+    try:
+        with raw.pipeline():
+            raw.execute(begin)
+            try:
+                result = fn(PgConnection(raw, visit), *args)
+            except BaseException as exc:
+                failure = exc
+                end = "ROLLBACK"
+            else:
+                end = "COMMIT"
+            if not (raw.closed or raw.broken):
+                sent.append(end)
+                try:
+                    raw.execute(end)
+                except psycopg.Error as queued:  # an earlier statement's failure, read while sending it
+                    failure, failed_statement = _first(failure, queued), True
+    except psycopg.Error as queued:  # a statement (or the COMMIT) whose result had not been read
+        failure, failed_statement = _first(failure, queued), True
+    if failure is not None:
+        _clean_up(raw, failed_statement or isinstance(failure, psycopg.Error))
+        raise failure
+    visit.keep()
+    return result
+
+
+def _first(failure: BaseException | None, queued: psycopg.Error) -> BaseException:
+    """What went wrong first: `failure` (raised by the operation or read earlier), or `queued`, a
+    statement's failure read later. A database error read in the operation stays first (what
+    follows it only says that the pipeline was aborted); anything else raised by the operation
+    came after a queued statement's failure."""
+    if isinstance(failure, psycopg.Error) or (failure is not None and isinstance(queued, pg_errors.PipelineAborted)):
+        return failure
+    return queued
+
+
+def _clean_up(raw: psycopg.Connection, failed_statement: bool) -> None:
+    """After a failed attempt: roll back whatever is left of its transaction (a ROLLBACK queued
+    after a failed statement is skipped with everything else up to the end of the pipeline).
+
+    After a statement failed, also forget the connection's prepared statements. psycopg prepares a
+    statement run often (`prepare_threshold`) by queueing its PREPARE before it, and from then on
+    counts it as prepared; one queued after the failed statement was skipped, and psycopg would go
+    on running a statement that does not exist. psycopg offers no public way to drop its count
+    (a DEALLOCATE ALL of our own resets it only sometimes), so its own is used: it empties the
+    cache and sends DEALLOCATE ALL with the next statement (psycopg is pinned, pyproject.toml)."""
+    if raw.closed or raw.broken:
+        return
+    if failed_statement:
+        raw._prepared.clear()
+    if raw.info.transaction_status != TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            raw.execute("ROLLBACK")
 
 
 # ---- faults -------------------------------------------------------------------------------------
@@ -239,6 +339,7 @@ class _RetryGate:
 def _configure(raw: psycopg.Connection) -> None:
     raw.adapters.register_loader("numeric", _NumberLoader)
     raw.row_factory = _rows
+    raw.cursor_factory = PgCursor
 
 
 class PostgresStore(Store):
@@ -263,6 +364,8 @@ class PostgresStore(Store):
         self._leader_lock = threading.Lock()
         self._gate = _RetryGate()
         self._closed = False
+        #: Users' activity days and guilds this process has found recorded (`PgConnection.visit`).
+        self.seen_users = SeenUsers()
 
     @classmethod
     def _connection_kwargs(cls) -> dict[str, Any]:
@@ -337,26 +440,19 @@ class PostgresStore(Store):
                 gate = self._gate.alone
 
     def _once(self, begin: str, fn: Callable[..., T], args: tuple) -> T:
+        """One attempt of the transaction (`_attempt`). A pooled connection found broken before
+        its COMMIT was sent (the server restarted while it idled: nothing of this transaction can
+        have been committed) is replaced once, after the pool has dropped every other broken one,
+        and the attempt made again on a new one."""
         for fresh in (False, True):
             with self._pool.connection() as raw:
+                sent: list[str] = []
                 try:
-                    raw.execute(begin)
+                    return _attempt(raw, begin, fn, args, sent, self.seen_users.visit())
                 except psycopg.OperationalError:
-                    if fresh or not (raw.closed or raw.broken):
+                    if fresh or not (raw.closed or raw.broken) or "COMMIT" in sent:
                         raise
-                    # A pooled connection that broke while idle (the server restarted, a proxy
-                    # dropped it), nothing done on it yet: drop every such one, and take another.
                     self._pool.check()
-                    continue
-                try:
-                    result = fn(PgConnection(raw), *args)
-                    raw.execute("COMMIT")
-                except BaseException:
-                    if not raw.closed:
-                        with contextlib.suppress(psycopg.Error):
-                            raw.execute("ROLLBACK")
-                    raise
-                return result
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     @staticmethod

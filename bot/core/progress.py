@@ -104,8 +104,45 @@ def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chap
     return summarise_chapter(ctx, chapter, counts, attempts)
 
 
+class StudentRows(NamedTuple):
+    """One student's rows that their chapters' states are made of (`course_states`): the pages
+    read, as (chapter, depth, page), and the finished quiz attempts per chapter."""
+
+    pages_read: frozenset[tuple[int, str, int]]
+    attempts: dict[int, list[AttemptScore]]
+
+
+def student_rows(conn: sqlite3.Connection, user_pk: int) -> StudentRows:
+    """The student's rows for every chapter at once: two statements whatever the number of
+    chapters, both sent before either is read (one round trip on PostgreSQL)."""
+    pages = conn.execute("SELECT chapter, depth, page FROM pages_read WHERE user_pk = ?", (user_pk,))
+    finished = conn.execute(f"SELECT chapter, {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts t"
+                            f" WHERE user_pk = ? AND {FINISHED_QUIZZES}", (user_pk,))
+    read = frozenset((chapter, depth, page) for chapter, depth, page in pages)
+    attempts: dict[int, list[AttemptScore]] = {}
+    for chapter, attempt_id, correct, total, pruned_before in finished:
+        attempts.setdefault(chapter, []).append(AttemptScore(attempt_id, correct, total, pruned_before))
+    return StudentRows(read, attempts)
+
+
+def course_states(ctx: CoreContext, rows: StudentRows) -> list[ChapterState]:
+    """Each chapter's state from a student's rows, as `chapter_state` makes one (a page counts
+    while the chapter's lesson has that many pages at either depth)."""
+    counts: dict[tuple[int, str], int] = {}
+    limits = {c.number: max(len(c.lesson.pages[d]) for d in DEPTHS) for c in ctx.course.chapters}
+    for chapter, depth, page in rows.pages_read:
+        if page <= limits.get(chapter, 0):
+            counts[(chapter, depth)] = counts.get((chapter, depth), 0) + 1
+    return [summarise_chapter(ctx, c, {d: counts.get((c.number, d), 0) for d in DEPTHS}, rows.attempts.get(c.number, []))
+            for c in ctx.course.chapters]
+
+
+def course_done(ctx: CoreContext, rows: StudentRows) -> bool:
+    return all(state.complete for state in course_states(ctx, rows))
+
+
 def course_complete(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int) -> bool:
-    return all(chapter_state(conn, ctx, user_pk, c).complete for c in ctx.course.chapters)
+    return course_done(ctx, student_rows(conn, user_pk))
 
 
 def completion_text(ctx: CoreContext, depth: str, shown: str = "") -> str:
@@ -137,12 +174,14 @@ def read_progress(conn, ctx: CoreContext, actor: Actor):
     now = ctx.clock.now()
     user = find_user(conn, actor.platform, actor.user_id)  # a read: no write lock, so it answers during a backup
     user_pk = user["id"] if user else 0
-    states = [chapter_state(conn, ctx, user_pk, c) for c in ctx.course.chapters]
-    # Asking counts as today's activity, as every command does (recorded by the next one that writes).
-    days = sorted({r[0] for r in conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))} | {now.date().isoformat()})
+    # Every statement sent before any is read: one round trip for them on PostgreSQL.
+    active = conn.execute("SELECT day FROM activity_days WHERE user_pk = ?", (user_pk,))
     live = conn.execute("SELECT COALESCE(SUM(a.points), 0), COUNT(*) FROM live_answers a JOIN live_sessions s ON s.id = a.session_id"
-                        " WHERE a.user_pk = ? AND s.source = 'quiz'", (user_pk,)).fetchone()  # a live lab's votes are no quiz answers
-    return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live)
+                        " WHERE a.user_pk = ? AND s.source = 'quiz'", (user_pk,))  # a live lab's votes are no quiz answers
+    states = course_states(ctx, student_rows(conn, user_pk))
+    # Asking counts as today's activity, as every command does (recorded by the next one that writes).
+    days = sorted({r[0] for r in active} | {now.date().isoformat()})
+    return states, streak(days, now.date()), len(days), queue_summary(conn, user_pk, now), tuple(live.fetchone())
 
 
 async def show(ctx: CoreContext, actor: Actor) -> Reply:
@@ -218,7 +257,7 @@ def _leaderboard(conn, ctx: CoreContext, actor: Actor):
     ranked = sorted(((score, names[pk], pk) for pk, score in points.items() if score > 0), key=lambda r: (-r[0], r[1]))[:LEADERBOARD_SIZE]
     out = []
     for score, name, user_pk in ranked:
-        chapters = sum(chapter_state(conn, ctx, user_pk, c).complete for c in ctx.course.chapters)
+        chapters = sum(state.complete for state in course_states(ctx, student_rows(conn, user_pk)))
         out.append((quote_user_text(name), score, chapters))  # again when shown: names stored by older versions
     return out
 

@@ -15,7 +15,7 @@ from .actions import Depth
 from .clock import iso
 from .context import CoreContext
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
-from .progress import completion_text, course_complete
+from .progress import completion_text, course_done, student_rows
 from .refusal import Refusal
 from .replies import Button, PageRef, Reply
 from .store import Store
@@ -58,14 +58,17 @@ async def last_position(store: Store, actor: Actor) -> Position | None:
 def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageRequest):
     now = ctx.clock.now()
     user_pk = touch_user(conn, actor, now)
-    user = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()
     chapter_no = req.chapter
     if chapter_no is None:
         last = _latest_position(conn, user_pk)
         chapter_no = last.chapter if last and ctx.course.chapter(last.chapter) else ctx.course.chapters[0].number
     chapter = ctx.require_chapter(chapter_no)
-    pos = conn.execute("SELECT depth, page FROM reading_positions WHERE user_pk = ? AND chapter = ?", (user_pk, chapter_no)).fetchone()
-    depth = req.depth or (pos["depth"] if pos else user["preferred_depth"])
+    # The preferred depth and the place in this chapter, read together: one statement, one round trip on PostgreSQL.
+    row = conn.execute("SELECT u.preferred_depth, p.depth, p.page FROM users u"
+                       " LEFT JOIN reading_positions p ON p.user_pk = u.id AND p.chapter = ? WHERE u.id = ?",
+                       (chapter_no, user_pk)).fetchone()
+    preferred, pos = row["preferred_depth"], (row if row["depth"] is not None else None)
+    depth = req.depth or (pos["depth"] if pos else preferred)
     pages = chapter.lesson.pages[depth]
     if req.page is not None:
         number = req.page
@@ -89,13 +92,13 @@ def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageR
     )
     first_read = conn.execute("SELECT 1 FROM pages_read WHERE user_pk = ? AND chapter = ? AND depth = ? AND page = ?",
                               (user_pk, chapter_no, depth, number)).fetchone() is None
-    was_complete = first_read and course_complete(conn, ctx, user_pk)
-    if first_read:
+    completion = None
+    if first_read:  # the course's last step? The student's rows, read once, are with this page; without it, before it
         conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
                      (user_pk, chapter_no, depth, number, iso(now)))
-    completion = None
-    if first_read and not was_complete and course_complete(conn, ctx, user_pk):
-        completion = completion_text(ctx, depth, pages[number - 1].text)  # this page was the course's last step
+        rows = student_rows(conn, user_pk)
+        if course_done(ctx, rows) and not course_done(ctx, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
+            completion = completion_text(ctx, depth, pages[number - 1].text)
     if req.depth:
         conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))
     return chapter, depth, pages[number - 1], len(pages), note, completion

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .clock import iso
 from .inputs import clean_input, is_blank
@@ -75,16 +76,28 @@ class SeenUsers:
 
 
 class Visit:
-    """One operation's use of `SeenUsers`: facts it found wait here until its transaction commits."""
+    """One operation's use of `SeenUsers`: the inserts it tried wait here until its transaction
+    commits; those that wrote nothing found their row already there.
+
+    Their counts are read only then (`found`): on PostgreSQL reading one inside the transaction
+    would wait for that insert's round trip, after the commit it is already there."""
 
     def __init__(self, seen: SeenUsers):
         self.seen = seen
-        self.found: list[tuple[int, str, str]] = []
+        self._tried: list[tuple[tuple[int, str, str], Any]] = []
+
+    def tried(self, fact: tuple[int, str, str], cursor: Any) -> None:
+        self._tried.append((fact, cursor))
+
+    @property
+    def found(self) -> list[tuple[int, str, str]]:
+        """The facts whose insert wrote nothing (a statement skipped after a failure counts -1: not found)."""
+        return [fact for fact, cursor in self._tried if cursor.rowcount == 0]
 
     def keep(self) -> None:
         """The operation's transaction committed: what it found is in the database."""
         self.seen.remember(self.found)
-        self.found = []
+        self._tried = []
 
 
 def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Visit | None = None) -> int:
@@ -94,7 +107,11 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Vis
     the row, and the display name is rewritten only when the person renamed themselves (an
     unconditional upsert would rewrite the row, a page of the log, on every click). The day and
     the guild are `ON CONFLICT DO NOTHING` inserts, which write nothing once they are there; with
-    a `visit` of `SeenUsers`, those this process already found there are not even tried again."""
+    a `visit` of `SeenUsers`, those this process already found there are not even tried again.
+    Without one, the connection's own is used if it has one (PostgreSQL's store gives every
+    transaction one: `PgConnection.visit`)."""
+    if visit is None:
+        visit = getattr(conn, "visit", None)
     name = clean_name(actor.display_name)
     row = conn.execute("SELECT id, display_name, created_at FROM users WHERE platform = ? AND user_id = ?",
                        (actor.platform, actor.user_id)).fetchone()
@@ -115,8 +132,9 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Vis
     for sql, fact in facts:
         if visit is not None and not created and visit.seen.known(user, fact):
             continue
-        if conn.execute(sql, (user_pk, fact)).rowcount == 0 and visit is not None:
-            visit.found.append((*user, fact))
+        cursor = conn.execute(sql, (user_pk, fact))
+        if visit is not None:
+            visit.tried((*user, fact), cursor)
     return user_pk
 
 
