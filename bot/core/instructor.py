@@ -14,7 +14,7 @@ from .content import read_course
 from .context import REFUSED, CoreContext
 from .refusal import Refusal
 from .replies import Button, Reply, quote_user_text
-from .users import Actor
+from .users import Actor, lock_person
 
 __all__ = ["REFUSED", "confirm_reset", "reload", "reset"]
 
@@ -75,6 +75,7 @@ def _reset(conn, actor: Actor, user_pk: int):
                        " WHERE u.id = ? AND u.platform = ? AND m.guild = ?", (user_pk, actor.platform, actor.membership)).fetchone()
     if row is None or not _has_progress(conn, user_pk):
         return None
+    lock_person(conn, user_pk)  # the student's own page or answer, under way, finishes first
     for table in RESET_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE user_pk = ?", (user_pk,))
     return row["display_name"]

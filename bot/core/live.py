@@ -266,7 +266,7 @@ class LiveQuizzes:
 
     def _answer(self, conn, actor: Actor, session_id: int | None, index: int | None, text: str, visit: Visit) -> Reply:
         now = self.ctx.clock.now()
-        user_pk = touch_user(conn, actor, now, visit)
+        user_pk = touch_user(conn, actor, now, visit, lock=False)
         session = _find_session(conn, actor, session_id, self.ctx.store.share_lock)  # see answer_batch.ISOLATION
         if session is None:
             raise Refusal(NOT_RUNNING)

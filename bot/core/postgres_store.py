@@ -179,6 +179,11 @@ class PgConnection:
     caller gives none: on every path, a person's day and guild found recorded once are not
     written again by this process (module docstring, *Round trips*)."""
 
+    #: What locks the `users` rows a SELECT reads until the commit (bot/core/users.py `person_lock`):
+    #: FOR NO KEY UPDATE, which waits for and blocks the same lock and updates, not the inserts
+    #: that reference the row (an answer's or a page's own rows).
+    PERSON_LOCK = " FOR NO KEY UPDATE"
+
     def __init__(self, raw: psycopg.Connection, visit: Visit | None = None):
         self.raw = raw
         self.visit = visit

@@ -25,7 +25,7 @@ from .questions import Question
 from .refusal import Refusal
 from .replies import Button, Reply
 from .review import due_keys, queue_summary
-from .users import Actor, find_user, touch_user
+from .users import OWN_ROWS, Actor, find_user, touch_user
 
 REVIEW_CHAPTER = 0
 
@@ -219,7 +219,7 @@ class _RefusedAfterCommit:
 
 
 async def _run_refusing(ctx: CoreContext, fn, *args):
-    result = await ctx.store.run(fn, ctx, *args)
+    result = await ctx.store.run(fn, ctx, *args, isolation=OWN_ROWS)  # a person's own attempt
     if isinstance(result, _RefusedAfterCommit):
         raise Refusal(result.text)
     return result

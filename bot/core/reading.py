@@ -19,7 +19,7 @@ from .progress import completion_text, course_done, student_rows
 from .refusal import Refusal
 from .replies import Button, PageRef, Reply
 from .store import Store
-from .users import Actor, find_user, touch_user
+from .users import OWN_ROWS, Actor, find_user, touch_user
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageR
 async def open_page(ctx: CoreContext, actor: Actor, req: PageRequest) -> Reply:
     if req.depth is not None and req.depth not in DEPTHS:
         raise Refusal(f"Depth must be **shallow** or **deep**, not “{req.depth}”.")
-    chapter, depth, page, total, note, completion = await ctx.store.run(_choose, ctx, actor, req)
+    chapter, depth, page, total, note, completion = await ctx.store.run(_choose, ctx, actor, req, isolation=OWN_ROWS)
     reply = render_page(chapter.number, chapter.title, depth, page, total)
     if note:
         reply.text = f"_{note}_\n\n{reply.text}"

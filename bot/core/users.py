@@ -100,7 +100,33 @@ class Visit:
         self._tried = []
 
 
-def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Visit | None = None) -> int:
+#: The isolation of an operation that reads and writes only the acting person's own rows (a
+#: lesson page, a quiz answer or hint): READ COMMITTED, with the person's row locked by
+#: `touch_user` as its first statement. One person's operations then run one after another, as
+#: SERIALIZABLE would have them, while different people's never wait for or fail each other:
+#: under SERIALIZABLE, two people's page reads, inserting side by side into the same small
+#: indexes, made PostgreSQL abort one of them about twice per completed page under load
+#: (bench/RESULTS.md). SQLite runs write transactions one at a time, so it is the same there.
+OWN_ROWS = "read committed"
+
+
+def person_lock(conn: Any) -> str:
+    """The clause that locks the `users` rows a SELECT reads until the transaction ends
+    (PostgreSQL's connection says which: `PgConnection.PERSON_LOCK`); none on SQLite, whose write
+    transactions never interleave. Every operation acting for a person takes it in `touch_user`,
+    and an instructor's reset of a student takes the student's, so a person's own rows are only
+    ever changed by one transaction at a time, whatever its isolation."""
+    return getattr(conn, "PERSON_LOCK", "")
+
+
+def lock_person(conn: Any, user_pk: int) -> None:
+    """Lock the person's row to the end of the transaction (see `person_lock`), before changing
+    their rows for someone else (an instructor's reset)."""
+    if lock := person_lock(conn):
+        conn.execute("SELECT id FROM users WHERE id = ?" + lock, (user_pk,)).fetchone()
+
+
+def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Visit | None = None, *, lock: bool = True) -> int:
     """The user's row id, creating the user if new; records the day's activity and the guild.
 
     Every click of every person comes through here, so it writes only what changed: a read finds
@@ -109,12 +135,16 @@ def touch_user(conn: sqlite3.Connection, actor: Actor, now: datetime, visit: Vis
     the guild are `ON CONFLICT DO NOTHING` inserts, which write nothing once they are there; with
     a `visit` of `SeenUsers`, those this process already found there are not even tried again.
     Without one, the connection's own is used if it has one (PostgreSQL's store gives every
-    transaction one: `PgConnection.visit`)."""
+    transaction one: `PgConnection.visit`).
+
+    The person's row is read with `person_lock` (`lock`), so their other transactions wait for
+    this one: a live answer, which writes only its own answer row under its session's lock
+    (bot/core/live.py), does without, so a class's batches never wait on each other's players."""
     if visit is None:
         visit = getattr(conn, "visit", None)
     name = clean_name(actor.display_name)
-    row = conn.execute("SELECT id, display_name, created_at FROM users WHERE platform = ? AND user_id = ?",
-                       (actor.platform, actor.user_id)).fetchone()
+    row = conn.execute("SELECT id, display_name, created_at FROM users WHERE platform = ? AND user_id = ?"
+                       + (person_lock(conn) if lock else ""), (actor.platform, actor.user_id)).fetchone()
     created = row is None
     if created:  # new; or created meanwhile by another process, whose row then gets this name
         row = conn.execute(
