@@ -10,13 +10,13 @@ import json
 import threading
 
 import pytest
+from test_answer_batch import hold_open, until, waiting_for_a_lock
 
 from bot.core import instructor, quiz, reading
 from bot.core.clock import ManualClock
 from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 from bot.core.users import Actor
-from test_answer_batch import hold_open, until, waiting_for_a_lock
 
 TEACHER = Actor("test", "teacher", "Teacher", "g1", "c1", is_instructor=True)
 
