@@ -304,6 +304,34 @@ def hold_open(monkeypatch, owner, name: str, done: threading.Event, release: thr
     monkeypatch.setattr(owner, name, held)
 
 
+def side_by_side(monkeypatch, owner, name: str, parties: int) -> list[bool]:
+    """Make `owner.name` (an operation function) keep its transaction open, once it has run,
+    until `parties` of them have: the list returned gets True for each that met the others."""
+    together, met = threading.Barrier(parties), []
+    original = getattr(owner, name)
+
+    def meeting(*args, **kwargs):
+        result = original(*args, **kwargs)
+        met.append(together.wait(30) is not None)
+        return result
+
+    monkeypatch.setattr(owner, name, meeting)
+    return met
+
+
+def count_retries(monkeypatch, store) -> list[int]:
+    """The PostgreSQL store's transactions run again after a conflict (`_RetryGate.alone`): one
+    entry each in the list returned."""
+    gate, retries = store._gate, []
+
+    def counted_alone():
+        retries.append(1)
+        return type(gate).alone(gate)
+
+    monkeypatch.setattr(gate, "alone", counted_alone)
+    return retries
+
+
 async def until(condition, what: str) -> None:
     for _ in range(3000):
         if condition():
@@ -325,23 +353,8 @@ async def test_batches_written_side_by_side_on_postgresql_never_fail_each_other(
     run again, and each answer is recorded exactly once."""
     core = pg_core
     session, seed, question = await open_question(core)
-    together = threading.Barrier(IN_FLIGHT["postgresql"])
-    met = []
-    original = answer_batch._each_answer
-
-    def side_by_side(*args):
-        outcomes = original(*args)
-        met.append(together.wait(30) is not None)  # every batch open, all answers written
-        return outcomes
-
-    monkeypatch.setattr(answer_batch, "_each_answer", side_by_side)
-    gate, retries = core.store._gate, []
-
-    def counted_alone():
-        retries.append(1)
-        return type(gate).alone(gate)
-
-    monkeypatch.setattr(gate, "alone", counted_alone)
+    met = side_by_side(monkeypatch, answer_batch, "_each_answer", IN_FLIGHT["postgresql"])  # every batch open, all answers written
+    retries = count_retries(monkeypatch, core.store)
     n = IN_FLIGHT["postgresql"] * MAX_BATCH
     replies = await asyncio.gather(*[core.live.answer(player(i), session, 0, question.typed_answer(seed)) for i in range(n)])
     assert all("Answer recorded" in r.text for r in replies)

@@ -10,7 +10,7 @@ import json
 import threading
 
 import pytest
-from test_answer_batch import hold_open, until, waiting_for_a_lock
+from test_answer_batch import count_retries, hold_open, side_by_side, until, waiting_for_a_lock
 
 from bot.core import instructor, quiz, reading
 from bot.core.clock import ManualClock
@@ -79,23 +79,8 @@ async def test_two_people_reading_their_first_pages_side_by_side_never_fail_each
     their page (the moment two SERIALIZABLE transactions over the same small index pages failed
     each other): neither is run again, and both pages are recorded."""
     core = pg_core
-    together = threading.Barrier(2)
-    met = []
-    original = reading._choose
-
-    def side_by_side(*args):
-        result = original(*args)
-        met.append(together.wait(30) is not None)
-        return result
-
-    monkeypatch.setattr(reading, "_choose", side_by_side)
-    gate, retries = core.store._gate, []
-
-    def counted_alone():
-        retries.append(1)
-        return type(gate).alone(gate)
-
-    monkeypatch.setattr(gate, "alone", counted_alone)
+    met = side_by_side(monkeypatch, reading, "_choose", 2)
+    retries = count_retries(monkeypatch, core.store)
     replies = await asyncio.gather(core.lesson(student(1), 7, "deep", 1), core.lesson(student(2), 7, "deep", 2))
     assert [r.kind for r in replies] == ["lesson", "lesson"]
     assert met == [True, True] and not retries
