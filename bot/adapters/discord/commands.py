@@ -46,11 +46,12 @@ def _depth(choice: app_commands.Choice[str] | None) -> Depth | None:
     return actions.parse_depth(choice.value) if choice else None
 
 
-def _plain_command(name: str, description: str, call: Callable[[Actor], Awaitable[Reply]],
+def _plain_command(name: str, description: str, call: Callable[[Companion, Actor], Awaitable[Reply]], adapter: Responder,
                    run: Callable[[discord.Interaction, Callable[[Actor], Awaitable[Reply]]], Awaitable[None]]) -> app_commands.Command:
-    """A slash command with no option that runs `call` for whoever used it."""
+    """A slash command with no option that runs `call` on the adapter's companion (as it is when
+    the command is used) for whoever used it."""
     async def callback(interaction: discord.Interaction) -> None:
-        await run(interaction, call)
+        await run(interaction, lambda actor: call(adapter.core, actor))
 
     return app_commands.Command(name=name, description=description, callback=callback)
 
@@ -175,32 +176,32 @@ def register(tree: app_commands.CommandTree, adapter: Responder) -> None:
         await run(interaction, lambda a: core.course_reset(a, str(student.id)))
 
     # The commands with no option: a name, a description and the core's call, each registered alike.
-    plain: list[tuple[app_commands.CommandTree | app_commands.Group, str, str, Callable[[Actor], Awaitable[Reply]]]] = [
-        (tree, "next", "The next page of your lesson", core.next_page),
-        (tree, "prev", "The previous page of your lesson", core.previous_page),
-        (tree, "hint", "A hint for your current quiz question", core.hint),
-        (tree, "review", "Questions you missed, when spaced repetition says they are due", core.review),
-        (tree, "progress", "Your progress, streak and review queue (only you see it)", core.progress),
-        (tree, "leaderboard", "Top scores in this server", core.leaderboard),
-        (tree, "my-data", "Everything I store about you, as a JSON file (only you see it)", core.export),
-        (tree, "forget-me", "Delete everything I store about you (asks to confirm)", lambda a: core.forget(a, confirmed=False)),
-        (live, "skip", "Close the open question now (starter or instructor)", core.live_skip),
-        (live, "stop", "Stop the live quiz (starter or instructor)", core.live_stop),
-        (live, "status", "Where the live quiz in this channel stands", core.live_status),
-        (lab, "menu", "What the lab is, your streak, and its tasks", core.lab_menu),
-        (lab, "write", "Write a demonstration: the response an assistant should give", core.lab_write),
-        (lab, "rank", "Put 2-4 responses to a prompt in order, best first", core.lab_rank),
-        (lab, "flag", "Check a classmate's demonstration (flag spam, harmful, off-topic)", core.lab_flag),
-        (lab, "reward", "Your class's reward model: accuracy, agreement, what it rewards", core.lab_reward),
-        (lab, "board", "The class's top lab contributors", core.lab_board),
-        (lab, "export", "Instructors: the class's data in TRL's formats, with a dataset card", core.lab_export),
-        (lab, "flags", "Instructors: review flagged demonstrations", core.lab_flags),
+    plain: list[tuple[app_commands.CommandTree | app_commands.Group, str, str, Callable[[Companion, Actor], Awaitable[Reply]]]] = [
+        (tree, "next", "The next page of your lesson", Companion.next_page),
+        (tree, "prev", "The previous page of your lesson", Companion.previous_page),
+        (tree, "hint", "A hint for your current quiz question", Companion.hint),
+        (tree, "review", "Questions you missed, when spaced repetition says they are due", Companion.review),
+        (tree, "progress", "Your progress, streak and review queue (only you see it)", Companion.progress),
+        (tree, "leaderboard", "Top scores in this server", Companion.leaderboard),
+        (tree, "my-data", "Everything I store about you, as a JSON file (only you see it)", Companion.export),
+        (tree, "forget-me", "Delete everything I store about you (asks to confirm)", lambda c, a: c.forget(a, confirmed=False)),
+        (live, "skip", "Close the open question now (starter or instructor)", Companion.live_skip),
+        (live, "stop", "Stop the live quiz (starter or instructor)", Companion.live_stop),
+        (live, "status", "Where the live quiz in this channel stands", Companion.live_status),
+        (lab, "menu", "What the lab is, your streak, and its tasks", Companion.lab_menu),
+        (lab, "write", "Write a demonstration: the response an assistant should give", Companion.lab_write),
+        (lab, "rank", "Put 2-4 responses to a prompt in order, best first", Companion.lab_rank),
+        (lab, "flag", "Check a classmate's demonstration (flag spam, harmful, off-topic)", Companion.lab_flag),
+        (lab, "reward", "Your class's reward model: accuracy, agreement, what it rewards", Companion.lab_reward),
+        (lab, "board", "The class's top lab contributors", Companion.lab_board),
+        (lab, "export", "Instructors: the class's data in TRL's formats, with a dataset card", Companion.lab_export),
+        (lab, "flags", "Instructors: review flagged demonstrations", Companion.lab_flags),
         # Default permissions only hide the course group: the core's instructor gate decides.
-        (course, "reload", "Reload the course content from disk", core.course_reload),
-        (course, "export", "The gradebook and the item analysis as CSV files", core.course_export),
-        (course, "stop", "Stop the live quiz running in this channel", core.course_stop),
+        (course, "reload", "Reload the course content from disk", Companion.course_reload),
+        (course, "export", "The gradebook and the item analysis as CSV files", Companion.course_export),
+        (course, "stop", "Stop the live quiz running in this channel", Companion.course_stop),
     ]
     for parent, name, description, call in plain:
-        parent.add_command(_plain_command(name, description, call, run))
+        parent.add_command(_plain_command(name, description, call, adapter, run))
     for group in (live, lab, course):
         tree.add_command(group)
