@@ -107,6 +107,26 @@ async def test_solo_quiz_to_the_end_then_course_complete(companion):
     assert "1/1 chapters complete" in progress.text and "passed" in progress.text
 
 
+async def passed_quiz(companion, actor) -> str:
+    """Take a 6-question chapter quiz and answer every question right: the last reply's text."""
+    await handle_text(companion, actor, "/quiz 7 6")
+    for _ in range(6):
+        attempt, question = await current_question(companion, actor.user_id)
+        reply = await handle_text(companion, actor, "/answer " + question.typed_answer(attempt["seed"]))
+    assert "Quiz finished: 6/6" in reply.text
+    return reply.text
+
+
+async def test_the_course_is_completed_by_the_quiz_that_completes_it_and_never_again(companion):
+    """The lesson read first: the passing quiz that completes the course says so (the student's
+    rows read once, with the attempt and without it); a second passing quiz does not."""
+    ann = student("ann")
+    for number in range(1, len(companion.course.chapter(CHAPTER).lesson.pages["shallow"]) + 1):
+        assert "You have completed" not in (await companion.lesson(ann, CHAPTER, "shallow", number)).text
+    assert "You have completed" in await passed_quiz(companion, ann)
+    assert "You have completed" not in await passed_quiz(companion, ann)
+
+
 async def test_the_course_is_completed_by_the_one_page_that_completes_it_in_any_order(companion):
     """The lesson page reads the student's pages once, with the page just read: the completion
     is shown on the first read of the page that makes the course complete (here not the last

@@ -77,7 +77,7 @@ class ChapterState:
 
 def summarise_chapter(ctx: CoreContext, chapter: Chapter, page_counts: dict[str, int], attempts: list[AttemptScore]) -> ChapterState:
     """A student's state in a chapter from their rows: pages read per depth (counting pages that
-    exist only) and finished quiz attempts. One function for one student (`chapter_state`) and
+    exist only) and finished quiz attempts. One function for one student (`course_states`) and
     for a whole class read at once (bot/core/analytics), so both always agree."""
     state = ChapterState(chapter.number, chapter.title)
     for depth in DEPTHS:
@@ -91,17 +91,6 @@ def summarise_chapter(ctx: CoreContext, chapter: Chapter, page_counts: dict[str,
         state.best, state.best_attempt_id = (best.correct, best.total), best.id
     state.passed = any(a.total >= need and a.correct >= threshold * a.total - 1e-9 for a in attempts)
     return state
-
-
-def chapter_state(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int, chapter: Chapter) -> ChapterState:
-    pages = max(len(chapter.lesson.pages[d]) for d in DEPTHS)
-    counts = dict(conn.execute(
-        "SELECT depth, COUNT(*) FROM pages_read WHERE user_pk = ? AND chapter = ? AND page <= ? GROUP BY depth",
-        (user_pk, chapter.number, pages)).fetchall())
-    attempts = [AttemptScore(*row) for row in conn.execute(
-        f"SELECT {ATTEMPT_SCORE_COLUMNS} FROM quiz_attempts WHERE user_pk = ? AND chapter = ? AND kind = 'quiz' AND status = 'finished'",
-        (user_pk, chapter.number))]
-    return summarise_chapter(ctx, chapter, counts, attempts)
 
 
 class StudentRows(NamedTuple):
@@ -126,8 +115,8 @@ def student_rows(conn: sqlite3.Connection, user_pk: int) -> StudentRows:
 
 
 def course_states(ctx: CoreContext, rows: StudentRows) -> list[ChapterState]:
-    """Each chapter's state from a student's rows, as `chapter_state` makes one (a page counts
-    while the chapter's lesson has that many pages at either depth)."""
+    """Each chapter's state from a student's rows (a page counts while the chapter's lesson has
+    that many pages at either depth)."""
     counts: dict[tuple[int, str], int] = {}
     limits = {c.number: max(len(c.lesson.pages[d]) for d in DEPTHS) for c in ctx.course.chapters}
     for chapter, depth, page in rows.pages_read:
@@ -141,8 +130,10 @@ def course_done(ctx: CoreContext, rows: StudentRows) -> bool:
     return all(state.complete for state in course_states(ctx, rows))
 
 
-def course_complete(conn: sqlite3.Connection, ctx: CoreContext, user_pk: int) -> bool:
-    return course_done(ctx, student_rows(conn, user_pk))
+def completed_by(ctx: CoreContext, rows: StudentRows, before: StudentRows) -> bool:
+    """Whether the step that made `before` into `rows` (a page read, a quiz finished: the
+    student's rows without it and with it, read once) completed the course."""
+    return course_done(ctx, rows) and not course_done(ctx, before)
 
 
 def completion_text(ctx: CoreContext, depth: str, shown: str = "") -> str:

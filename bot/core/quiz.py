@@ -20,7 +20,7 @@ from .answers import judge_and_record
 from .clock import iso
 from .content import Chapter
 from .context import CoreContext
-from .progress import chapter_state, completion_text, course_complete
+from .progress import completed_by, completion_text, course_states, student_rows
 from .questions import Question
 from .refusal import Refusal
 from .replies import Button, Reply
@@ -274,13 +274,15 @@ def _answer(conn, ctx: CoreContext, actor: Actor, text: str, attempt_id: int | N
     if pos + 1 < len(keys):
         out.next_question = ctx.course.question(keys[pos + 1])
         return out
-    was_complete = course_complete(conn, ctx, user_pk)
     finish_attempt(conn, attempt["id"], now)
-    out.summary = _summary(conn, ctx, user_pk, attempt, was_complete, now)
+    out.summary = _summary(conn, ctx, user_pk, attempt, now)
     return out
 
 
-def _summary(conn, ctx: CoreContext, user_pk: int, attempt, was_complete: bool, now) -> dict[str, Any]:
+def _summary(conn, ctx: CoreContext, user_pk: int, attempt, now) -> dict[str, Any]:
+    """The finished attempt's summary; for a chapter quiz, the chapter's state and, when this
+    attempt was the course's last step, the completion (the student's rows read once, with the
+    attempt finished; without it, before it)."""
     rows = conn.execute("SELECT question_key, answer, correct FROM quiz_answers WHERE attempt_id = ? ORDER BY position", (attempt["id"],)).fetchall()
     total = len(json.loads(attempt["question_keys"]))
     correct = sum(r["correct"] for r in rows)
@@ -289,9 +291,11 @@ def _summary(conn, ctx: CoreContext, user_pk: int, attempt, was_complete: bool, 
     _, queue, _ = queue_summary(conn, user_pk, now)
     summary["queue"] = queue
     if attempt["kind"] == "quiz":
-        state = chapter_state(conn, ctx, user_pk, ctx.require_chapter(attempt["chapter"]))
-        summary["state"] = state
-        if not was_complete and course_complete(conn, ctx, user_pk):
+        chapter = ctx.require_chapter(attempt["chapter"])
+        student = student_rows(conn, user_pk)
+        summary["state"] = next(state for state in course_states(ctx, student) if state.number == chapter.number)
+        before = {c: [a for a in scores if a.id != attempt["id"]] for c, scores in student.attempts.items()}
+        if completed_by(ctx, student, student._replace(attempts=before)):
             depth = conn.execute("SELECT preferred_depth FROM users WHERE id = ?", (user_pk,)).fetchone()[0]
             summary["completion"] = completion_text(ctx, depth)
     return summary

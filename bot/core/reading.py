@@ -15,7 +15,7 @@ from .actions import Depth
 from .clock import iso
 from .context import CoreContext
 from .lessons import DEPTHS, PANEL_ACTIONS, Page
-from .progress import completion_text, course_done, student_rows
+from .progress import completed_by, completion_text, student_rows
 from .refusal import Refusal
 from .replies import Button, PageRef, Reply
 from .store import Store
@@ -97,7 +97,7 @@ def _choose(conn: sqlite3.Connection, ctx: CoreContext, actor: Actor, req: PageR
         conn.execute("INSERT INTO pages_read(user_pk, chapter, depth, page, first_read_at) VALUES (?, ?, ?, ?, ?)",
                      (user_pk, chapter_no, depth, number, iso(now)))
         rows = student_rows(conn, user_pk)
-        if course_done(ctx, rows) and not course_done(ctx, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
+        if completed_by(ctx, rows, rows._replace(pages_read=rows.pages_read - {(chapter_no, depth, number)})):
             completion = completion_text(ctx, depth, pages[number - 1].text)
     if req.depth:
         conn.execute("UPDATE users SET preferred_depth = ? WHERE id = ?", (depth, user_pk))

@@ -113,9 +113,10 @@ OWN_ROWS = "read committed"
 def person_lock(conn: Any) -> str:
     """The clause that locks the `users` rows a SELECT reads until the transaction ends
     (PostgreSQL's connection says which: `PgConnection.PERSON_LOCK`); none on SQLite, whose write
-    transactions never interleave. Every operation acting for a person takes it in `touch_user`,
-    and an instructor's reset of a student takes the student's, so a person's own rows are only
-    ever changed by one transaction at a time, whatever its isolation."""
+    transactions never interleave. Every operation acting for a person takes it in `touch_user`
+    (but a live answer, which only inserts its own answer row: `touch_user`'s `lock`), and an
+    instructor's reset of a student takes the student's, so a person's pages, attempts and reviews
+    are only ever changed by one transaction at a time, whatever its isolation."""
     return getattr(conn, "PERSON_LOCK", "")
 
 
