@@ -38,6 +38,7 @@ than 3 s (in (a)-(c)); the largest burst of live answers at least 0.8× the floo
     python bench/bench_discord.py --db postgresql --part bursts   # the bot on a private PostgreSQL (pgserver)
     python bench/bench_discord.py --db postgresql://…/companion   # the bot on that database
     python bench/bench_discord.py --part bursts --profile bot.prof  # cProfile of the bot process
+    python bench/bench_discord.py --part bursts --trials     # every burst tried, not only the largest
 """
 
 from __future__ import annotations
@@ -226,8 +227,10 @@ class Bursts:
     once per student). N doubles from `start` until a burst fails, then the gap is halved until it
     is within `precision` of the last burst that passed."""
 
-    def __init__(self, load: Load, database: str, *, start: int = 64, limit: int = 65536, precision: float = 0.05):
+    def __init__(self, load: Load, database: str, *, start: int = 64, limit: int = 65536, precision: float = 0.05,
+                 show_trials: bool = False):
         self.load = load
+        self.show_trials = show_trials
         self.standin = load.standin
         self.database = database
         self.start, self.limit, self.precision = start, limit, precision
@@ -320,12 +323,20 @@ class Bursts:
     async def largest(self, trial) -> tuple[int, list[Trial]]:
         """The largest N for which `trial(N)` passes: doubling, then halving the gap."""
         tried: list[Trial] = []
+
+        async def attempt(n: int) -> Trial:
+            result = await trial(n)
+            tried.append(result)
+            if self.show_trials:
+                print(f"    {trial.__name__} {n:6d}: slowest ack {result.slowest * 1000:5.0f} ms, {result.deferred} deferred"
+                      f"{'; ' + result.problem if result.problem else ''}", flush=True)
+            await asyncio.sleep(0.5)  # let the last follow-ups and the bot's queues drain
+            return result
+
         passed, failed = 0, None
         n = self.start
         while n <= self.limit:
-            result = await trial(n)
-            tried.append(result)
-            await asyncio.sleep(0.5)  # let the last follow-ups and the bot's queues drain
+            result = await attempt(n)
             if not result.ok:
                 failed = n
                 break
@@ -334,16 +345,15 @@ class Bursts:
             return passed, tried
         while passed and failed - passed > self.precision * passed:
             n = (passed + failed) // 2
-            result = await trial(n)
-            tried.append(result)
-            await asyncio.sleep(0.5)
+            result = await attempt(n)
             passed, failed = (n, failed) if result.ok else (passed, n)
         return passed, tried
 
 
-async def run_bursts(load: Load, database: str, repeats: int, quick: bool) -> list[str]:
+async def run_bursts(load: Load, database: str, repeats: int, quick: bool, show_trials: bool = False) -> list[str]:
     """Section (d): the floor's and the live answers' largest bursts, alternating, `repeats` times."""
-    bursts = Bursts(load, database, start=32 if quick else 64, limit=1024 if quick else 65536, precision=0.25 if quick else 0.05)
+    bursts = Bursts(load, database, start=32 if quick else 64, limit=1024 if quick else 65536, precision=0.25 if quick else 0.05,
+                    show_trials=show_trials)
     print(f"(d) bursts: N interactions written on the gateway at once; the largest N with every acknowledgement under {DEADLINE:g} s"
           " (live answers: and every answer recorded exactly once, checked in the database)")
     failures: list[str] = []
@@ -414,7 +424,7 @@ def open_database(database: str | None) -> tuple[str, Any]:
 
 
 async def main(quick: bool, strict: bool, arrivals: float, parts: set[str], database: str | None, repeats: int,
-               profile: str | None = None) -> int:
+               profile: str | None = None, show_trials: bool = False) -> int:
     from discord_standin import DiscordStandIn
 
     standin = await DiscordStandIn().start()
@@ -496,7 +506,7 @@ async def main(quick: bool, strict: bool, arrivals: float, parts: set[str], data
                 failures.append(f"{late} callbacks later than 3 s")
             print("targets: quiz answer and lesson page ≤ 2× their floor at p50 and p99, at 1 user (a) and under load at 100 users (c); none later than 3 s")
         if "bursts" in parts:
-            failures += await run_bursts(load, database, repeats, quick)
+            failures += await run_bursts(load, database, repeats, quick, show_trials)
         print("all targets met" if not failures else "missed: " + "; ".join(failures))
     finally:
         child.terminate()
@@ -521,6 +531,7 @@ if __name__ == "__main__":
     parser.add_argument("--db", help="the bot's database: a file, a postgresql:// URL, or `postgresql` for a private"
                                      " PostgreSQL server (pgserver) in a temporary folder; a fresh SQLite file there when not given")
     parser.add_argument("--repeats", type=int, default=2, help="rounds of (d), each measuring the floor and the live answers")
+    parser.add_argument("--trials", action="store_true", help="(d): show every burst tried, not only the largest")
     parser.add_argument("--profile", metavar="FILE", help="profile the bot process (cProfile) and write its stats to FILE")
     parser.add_argument("--serve", nargs=2, metavar=("API_BASE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -542,4 +553,4 @@ if __name__ == "__main__":
             profiler.disable()
             profiler.dump_stats(args.profile)
         sys.exit(0)
-    sys.exit(asyncio.run(main(args.quick, args.strict, args.rate, set(args.part), args.db, args.repeats, args.profile)))
+    sys.exit(asyncio.run(main(args.quick, args.strict, args.rate, set(args.part), args.db, args.repeats, args.profile, args.trials)))

@@ -17,6 +17,18 @@ from bot.core.companion import Companion
 from bot.core.config import DEFAULT_CONTENT_DIR, Settings
 
 
+def adapter_without_client():
+    """A `DiscordAdapter` with only what `respond` uses (no client, no companion): for tests that
+    drive `respond` step by step with stand-in interactions."""
+    from bot.adapters.discord.client import DiscordAdapter
+    from bot.adapters.discord.first_responses import FirstResponses
+
+    adapter = DiscordAdapter.__new__(DiscordAdapter)
+    adapter.first_responses = FirstResponses()
+    adapter.handling = 0
+    return adapter
+
+
 def discord_settings(database: Path | str, standin: DiscordStandIn, **overrides) -> Settings:
     """Settings for our adapter against the stand-in, on `database` (a SQLite file or a postgresql:// URL)."""
     base = Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN,

@@ -13,7 +13,7 @@ import logging
 
 import discord
 import pytest
-from discord_harness import Bot, discord_settings
+from discord_harness import Bot, adapter_without_client, discord_settings
 from discord_standin import (
     CHANNEL_ID,
     COMPLETION_ROLE,
@@ -564,8 +564,7 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
 
     response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
     interaction = SimpleNamespace(response=response, message=None, guild_id=None, created_at=discord.utils.utcnow())
-    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
-    adapter.first_responses = FirstResponses()
+    adapter = adapter_without_client()
 
     async def work() -> Reply:
         await asyncio.sleep(0)  # the timer is due from the next step on
@@ -632,8 +631,7 @@ async def test_a_deferred_answer_follows_up_after_another_interactions_first_res
         return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
                                followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
 
-    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
-    adapter.first_responses = FirstResponses()
+    adapter = adapter_without_client()
     b_may_finish = asyncio.Event()
 
     async def a_work() -> Reply:
@@ -654,6 +652,113 @@ async def test_a_deferred_answer_follows_up_after_another_interactions_first_res
     b_may_finish.set()
     await asyncio.gather(a, b)
     assert sent == ["A defer", "B send", "A follow-up"]
+
+
+async def test_the_gateway_must_be_quiet_before_a_turn(monkeypatch):
+    """A burst arrives one interaction at a time: a turn (a follow-up, a burst's work) waits until
+    none has arrived for `QUIET` as well, and never longer than `FOLLOW_UP_WAIT` in all."""
+    from bot.adapters.discord import first_responses
+
+    monkeypatch.setattr(first_responses, "QUIET", 0.2)
+    first = FirstResponses()
+    first.responded(first.arrive())
+    turn = asyncio.ensure_future(first.turn())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not turn.done() and first.waiting == 0  # nothing waits for a first response, but one just arrived
+    await turn
+    await asyncio.wait_for(first.turn(), 0.1)  # quiet since: at once
+    monkeypatch.setattr(first_responses, "FOLLOW_UP_WAIT", 0.05)
+    first.arrive()
+    await asyncio.wait_for(first.turn(), 1)  # bounded, though one never had its first response
+
+
+async def test_in_a_burst_the_acknowledgement_comes_first_and_the_work_after_the_others(monkeypatch):
+    """With more than `BURST` interactions waiting for their first response, a new one is
+    deferred before its work starts, and the work waits until those before it have had their
+    first response; the answer follows. Below the threshold the answer is the acknowledgement."""
+    from types import SimpleNamespace
+
+    from bot.adapters.discord import first_responses
+    from bot.core.replies import Reply
+
+    monkeypatch.setattr(discord_client, "BURST", 2)
+    monkeypatch.setattr(first_responses, "QUIET", 0)
+    sent: list[str] = []
+
+    async def record(kind: str, **_kwargs) -> None:
+        sent.append(kind)
+
+    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+    interaction = SimpleNamespace(response=response, message=None, guild_id=None, created_at=discord.utils.utcnow(),
+                                  followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+    adapter = adapter_without_client()
+
+    async def work() -> Reply:
+        sent.append("work")
+        return Reply(text="Answer recorded")
+
+    await adapter.respond(interaction, work, component=True)
+    assert sent == ["work", "send"]  # alone: one request
+    sent.clear()
+    others = [adapter.first_responses.arrive() for _ in range(2)]  # two still waiting: with this one, a burst
+    task = asyncio.ensure_future(adapter.respond(interaction, work, component=True))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert sent == ["defer"] and adapter.handling == 1  # acknowledged; the work waits for the others
+    for number in others:
+        adapter.first_responses.responded(number)
+    await task
+    assert sent == ["defer", "work", "follow-up"] and adapter.handling == 0
+
+
+async def test_a_burst_of_live_answers_is_acknowledged_first_and_each_recorded_once(standin, database, tmp_path, monkeypatch):
+    """Through discord.py and the stand-in, with a burst threshold of 2: a class answering at once
+    is acknowledged (those past the threshold deferred, their answers following), every answer is
+    recorded exactly once, and a second press still finds it answered."""
+    monkeypatch.setattr(discord_client, "BURST", 2)
+    work = discord_client.DiscordAdapter._work
+
+    async def slow(self, call):  # a few steps of the event loop: the class's interactions pile up meanwhile
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return await work(self, call)
+
+    monkeypatch.setattr(discord_client.DiscordAdapter, "_work", slow)
+    bot = Bot(standin, discord_settings(database, standin))
+    await bot.start()
+    try:
+        await ask(standin, User.make("Host"), "live start", [opt("chapter", CHAPTER), opt("questions", 1)])
+        question_msg = (await standin.wait_for(lambda: standin.channel_messages()))[0]
+        session, question, seed = await live_question(bot)
+        players = [User.make(f"Player {i:02d}") for i in range(24)]
+        answers = [question.typed_answer(seed) if i % 3 else wrong(question, seed) for i in range(24)]
+        exchanges = await asyncio.gather(*[press(standin, p, question_msg, a) for p, a in zip(players, answers, strict=True)])
+        replies = await asyncio.gather(*[standin.answer(ex) for ex in exchanges])
+        assert all(is_ephemeral(r) and "Answer recorded" in embed_text(r) for r in replies)
+        assert sum(ex.callback["type"] == 6 for ex in exchanges) >= 10  # deferred: acknowledged before the work
+        count = await bot.core.store.run(lambda c: tuple(c.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT user_pk) FROM live_answers WHERE session_id = ?", (session,)).fetchone()))
+        assert count == (24, 24)
+        again = await standin.answer(await press(standin, players[5], question_msg, answers[5]))
+        assert "already answered" in embed_text(again)
+    finally:
+        await bot.stop()
+
+
+async def test_the_client_puts_off_full_collections_while_it_runs(standin, database):
+    import gc
+
+    from bot.adapters.idle_collections import NEVER
+
+    before = gc.get_threshold()
+    bot = Bot(standin, discord_settings(database, standin))
+    await bot.start()
+    try:
+        assert gc.get_threshold()[2] == NEVER and bot.client.adapter.collections.busy() is False
+    finally:
+        await bot.stop()
+    assert gc.get_threshold() == before
 
 
 async def test_the_budget_counts_from_discords_creation_of_the_interaction(monkeypatch):
@@ -685,8 +790,7 @@ async def test_the_budget_counts_from_discords_creation_of_the_interaction(monke
         return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
                                followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
 
-    adapter = discord_client.DiscordAdapter.__new__(discord_client.DiscordAdapter)
-    adapter.first_responses = FirstResponses()
+    adapter = adapter_without_client()
 
     async def work() -> Reply:  # a few steps of the event loop: far less than the budget
         for _ in range(5):

@@ -7,6 +7,13 @@ if the work is still running when the timer fires, the timer defers the interact
 commands, type 6 for components) and the answer follows as an edit or a follow-up. The deadline
 cannot be missed however slow the work is, and the fast path costs one request.
 
+Bursts (a class answering a live question at once): with more than `BURST` interactions waiting
+for their first response, a new one is acknowledged first and its work waits until the burst has
+been acknowledged (`FirstResponses.turn`); the answer follows. Each acknowledgement then costs the
+event loop what discord.py's bare one does, and the class's work (the core's batches, the
+follow-ups) comes after the last acknowledgement rather than among them. Full garbage collections
+are put off until the burst is over (`idle_collections`).
+
 Instructors: Manage Server in the member's permissions (which Discord computes per channel and
 sends with every interaction), or the configured instructor role, by id or name, through
 discord.py's public `Member.get_role`/`Member.roles`: they read the server's roles from the
@@ -36,6 +43,7 @@ from bot.core.replies import Reply, error
 from bot.core.store import StoreError
 from bot.core.users import Actor
 
+from ..idle_collections import IdleCollections
 from ..live_start import StartNotices
 from ..safety import clean
 from .commands import register
@@ -52,6 +60,10 @@ log = logging.getLogger(__name__)
 #: the interactions one by one) is counted, and a handler that starts early is not deferred sooner
 #: than it must be (each deferred answer costs two requests).
 ACK_BUDGET = 2.0
+#: More interactions than this waiting for their first response is a burst: a new one is
+#: acknowledged before its work. One person, or a hundred pressing on their own, leave a handful
+#: waiting (each is answered in a few milliseconds); a class pressing at once leaves thousands.
+BURST = 256
 FAILED = "⚠️ Something went wrong on my side (it has been logged). Please try again."
 
 
@@ -117,6 +129,7 @@ class CompanionClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.companion.live.subscribe(self.adapter.on_live_event)
+        self.adapter.collections.start()
         if self.settings.discord_sync_on_start:
             for guild_id in self.settings.discord_dev_guilds:  # development guilds only; never global on start
                 guild = discord.Object(id=guild_id)
@@ -139,6 +152,7 @@ class CompanionClient(discord.Client):
     async def close(self) -> None:
         with contextlib.suppress(ValueError):  # not subscribed: setup_hook never ran
             self.companion.live.listeners.remove(self.adapter.on_live_event)
+        self.adapter.collections.stop()
         await super().close()
 
 
@@ -151,6 +165,11 @@ class DiscordAdapter:
         self._starting = StartNotices()
         #: Interactions still waiting for their first response: a follow-up goes after them.
         self.first_responses = FirstResponses()
+        #: Interactions being handled (`respond`), from arrival to their answer.
+        self.handling = 0
+        #: Full garbage collections wait until no interaction is being handled: then there is
+        #: least to walk, and no acknowledgement to hold up.
+        self.collections = IdleCollections(busy=lambda: self.handling > 0)
 
     def actor(self, interaction: discord.Interaction) -> Actor:
         return actor_for(interaction, self.settings)
@@ -179,19 +198,26 @@ class DiscordAdapter:
         acknowledgement, one request instead of two, sent no later than the defer would have been.
         A deferred answer's follow-up waits until the interactions that came before it have had
         their first response (`FirstResponses`): under a burst, a second request must not make
-        others late."""
+        others late. In a burst (`BURST`), the acknowledgement comes first (`_respond_in_burst`)."""
+        self.handling += 1
+        try:
+            await self._respond(interaction, call, component)
+        finally:
+            self.handling -= 1
+
+    async def _respond(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]], component: bool) -> None:
+        number = self.first_responses.arrive()
+        if self.first_responses.waiting > BURST:
+            await self._respond_in_burst(interaction, call, component, number)
+            return
         deferring: asyncio.Task | None = None
         deferred = False  # the defer's request has begun: the answer must follow it
-        number = self.first_responses.arrive()
 
         async def defer() -> None:
             nonlocal deferred
             deferred = True
             try:
-                if component:  # type 6: the clicked message stays until the answer replaces or follows it
-                    await interaction.response.defer()
-                else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
-                    await interaction.response.defer(ephemeral=True, thinking=True)
+                await self._defer(interaction, component)
             finally:
                 self.first_responses.responded(number)
 
@@ -221,6 +247,30 @@ class DiscordAdapter:
             await self.first_responses.turn()
             await self._follow_up(interaction, reply, component)
         await self._achievements(interaction, reply)
+
+    async def _respond_in_burst(self, interaction: discord.Interaction, call: Callable[[], Awaitable[Reply]],
+                                component: bool, number: int) -> None:
+        """Acknowledge now; do the work once the interactions that arrived before have had their
+        first response and the gateway is quiet (`FirstResponses.turn`, at most its
+        `FOLLOW_UP_WAIT`); the answer follows. A live answer is then judged up to a few seconds
+        after the press: only a press in a burst's last seconds before its question closes can
+        find it closed."""
+        try:
+            await self._defer(interaction, component)
+        finally:
+            self.first_responses.responded(number)
+        await self.first_responses.turn()
+        reply = await self._work(call())
+        await self.first_responses.turn()  # another burst may have begun meanwhile
+        await self._follow_up(interaction, reply, component)
+        await self._achievements(interaction, reply)
+
+    @staticmethod
+    async def _defer(interaction: discord.Interaction, component: bool) -> None:
+        if component:  # type 6: the clicked message stays until the answer replaces or follows it
+            await interaction.response.defer()
+        else:  # type 5: a private "thinking…", as nearly every answer is for the person alone
+            await interaction.response.defer(ephemeral=True, thinking=True)
 
     def _replaces(self, interaction: discord.Interaction, reply: Reply) -> bool:
         """The core asks that the reply replace the clicked message; Discord lets a click edit a

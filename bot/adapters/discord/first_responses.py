@@ -9,8 +9,10 @@ with a follow-up of its own, and a burst that was nearly in time tips over.
 
 `FirstResponses` numbers the interactions as the adapter starts on them. A follow-up waits until
 every interaction that came before it has had its first response, which the adapter's timer
-brings within its budget, and never longer than `FOLLOW_UP_WAIT`. Outside bursts nothing is
-waiting and a follow-up goes at once.
+brings within its budget, and until the gateway has gone quiet (`QUIET`: the bot reads a burst
+one interaction at a time, so the last of it has not arrived yet when the first are answered),
+and never longer than `FOLLOW_UP_WAIT`. Outside bursts nothing is waiting and a follow-up goes at
+once. `waiting` tells the adapter a burst is on (see `client.BURST`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import itertools
 #: The longest a follow-up waits for earlier interactions' first responses (each is due within
 #: Discord's 3 s of its creation anyway; this only bounds a wait should one never come).
 FOLLOW_UP_WAIT = 3.0
+#: The gateway is quiet once no interaction has arrived for this long: a burst's interactions
+#: arrive a fraction of a millisecond apart, people pressing on their own much further apart.
+QUIET = 0.05
 
 
 class FirstResponses:
@@ -32,11 +37,18 @@ class FirstResponses:
         self._waiting: set[int] = set()  # numbered, still without a first response
         self._turns: list[tuple[int, int, asyncio.Future[None]]] = []  # follow-ups: (the number they wait for, tie-break, future)
         self._ties = itertools.count()
+        self._last_arrival = float("-inf")  # the event loop's time of the last `arrive`
+
+    @property
+    def waiting(self) -> int:
+        """How many interactions are still waiting for their first response."""
+        return len(self._waiting)
 
     def arrive(self) -> int:
         """Number an interaction the adapter starts on; it waits for its first response."""
         number = self._next
         self._next += 1
+        self._last_arrival = asyncio.get_running_loop().time()
         self._waiting.add(number)
         return number
 
@@ -51,12 +63,16 @@ class FirstResponses:
                 turn.set_result(None)
 
     async def turn(self) -> None:
-        """Wait until every interaction that has arrived so far has had its first response (at
-        most `FOLLOW_UP_WAIT`): the moment for a second request."""
+        """Wait until every interaction that has arrived so far has had its first response and
+        none has arrived for `QUIET` (in all at most `FOLLOW_UP_WAIT`): the moment for a second
+        request, or for a burst's work."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FOLLOW_UP_WAIT
         until = self._next
-        if self._oldest >= until:
-            return
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._turns, (until, next(self._ties), turn))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(turn, FOLLOW_UP_WAIT)
+        if self._oldest < until:
+            turn: asyncio.Future[None] = loop.create_future()
+            heapq.heappush(self._turns, (until, next(self._ties), turn))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(turn, FOLLOW_UP_WAIT)
+        while (quiet_in := min(self._last_arrival + QUIET, deadline) - loop.time()) > 0:
+            await asyncio.sleep(quiet_in)
