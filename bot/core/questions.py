@@ -13,6 +13,7 @@ threshold: `ratio` compares whole strings, so "paris london rome" does not match
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -42,8 +43,11 @@ _ARTICLES = re.compile(r"^(?:the|a|an)\s+")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
-    """Casefold, strip accents and punctuation, drop a leading article, squeeze spaces."""
+    """Casefold, strip accents and punctuation, drop a leading article, squeeze spaces.
+    Remembered: every answer to a choice question compares the typed text with each choice's
+    label, and judging a short answer normalises its accepted answers and near misses again."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = "".join(ch if ch.isalnum() else " " for ch in text)
@@ -271,9 +275,10 @@ class SingleQuestion(_ChoiceQuestion):
         return (self.answer - 1,)
 
     def _read(self, text: str, seed: int) -> list[int]:
-        by_text = [i for i, c in enumerate(self.choices) if normalise(c) == normalise(text)]
-        if by_text and len(text) > 2:
-            return by_text
+        if len(text) > 2:  # a choice's own words ("B" or "2" is a position, never a label)
+            typed = normalise(text)
+            if by_text := [i for i, c in enumerate(self.choices) if normalise(c) == typed]:
+                return by_text
         positions = _positions(text, len(self.choices), "a letter")
         if len(positions) > 1:
             raise AnswerError("This question has one answer: choose a single letter.")
