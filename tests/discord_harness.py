@@ -29,6 +29,23 @@ def adapter_without_client():
     return adapter
 
 
+def recording_interaction(sent: list[str], created=None, name: str = ""):
+    """A stand-in interaction for `respond`: its defer, response and follow-up only append what
+    they are ("defer", "send", "follow-up", after `name` if given) to `sent`. `created`: when
+    Discord created it (now by default)."""
+    from types import SimpleNamespace
+
+    import discord
+
+    async def record(kind: str, **_kwargs) -> None:
+        sent.append(f"{name} {kind}" if name else kind)
+
+    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
+    return SimpleNamespace(response=response, message=None, guild_id=None,
+                           created_at=created if created is not None else discord.utils.utcnow(),
+                           followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+
+
 def discord_settings(database: Path | str, standin: DiscordStandIn, **overrides) -> Settings:
     """Settings for our adapter against the stand-in, on `database` (a SQLite file or a postgresql:// URL)."""
     base = Settings(database=database, content_dir=DEFAULT_CONTENT_DIR, discord_token=TOKEN,

@@ -13,7 +13,7 @@ import logging
 
 import discord
 import pytest
-from discord_harness import Bot, adapter_without_client, discord_settings
+from discord_harness import Bot, adapter_without_client, discord_settings, recording_interaction
 from discord_standin import (
     CHANNEL_ID,
     COMPLETION_ROLE,
@@ -552,18 +552,12 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
     """On a busy loop the timer fires, but its defer has not begun when the work ends: the answer
     itself acknowledges (one request, not a defer and a follow-up). Steps of the event loop, no clock:
     the work ends two steps after the timer (budget 0) has made its defer task, before that task runs."""
-    from types import SimpleNamespace
 
     from bot.core.replies import Reply
 
     monkeypatch.setattr(discord_client, "ACK_BUDGET", 0)
     sent: list[str] = []
-
-    async def record(kind: str, **_kwargs) -> None:
-        sent.append(kind)
-
-    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
-    interaction = SimpleNamespace(response=response, message=None, guild_id=None, created_at=discord.utils.utcnow())
+    interaction = recording_interaction(sent)
     adapter = adapter_without_client()
 
     async def work() -> Reply:
@@ -581,7 +575,6 @@ async def test_a_defer_still_waiting_when_the_work_ends_is_dropped(monkeypatch):
         return Reply(text="Answer recorded")
 
     sent.clear()
-    interaction.followup = SimpleNamespace(send=lambda **kw: record("follow-up", **kw))
     await adapter.respond(interaction, slow, component=True)
     assert sent == ["defer", "follow-up"]
 
@@ -618,18 +611,13 @@ async def test_a_deferred_answer_follows_up_after_another_interactions_first_res
     """Through respond: interaction A's work outlasts its budget (deferred), B is still working when
     A's answer is ready; A's follow-up goes only after B's first response."""
     from datetime import timedelta
-    from types import SimpleNamespace
 
     from bot.core.replies import Reply
 
     sent: list[str] = []
 
     def interaction(name: str, created):
-        async def record(kind: str, **_kwargs) -> None:
-            sent.append(f"{name} {kind}")
-        response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
-        return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
-                               followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+        return recording_interaction(sent, created, name)
 
     adapter = adapter_without_client()
     b_may_finish = asyncio.Event()
@@ -677,7 +665,6 @@ async def test_in_a_burst_the_acknowledgement_comes_first_and_the_work_after_the
     """With more than `BURST` interactions waiting for their first response, a new one is
     deferred before its work starts, and the work waits until those before it have had their
     first response; the answer follows. Below the threshold the answer is the acknowledgement."""
-    from types import SimpleNamespace
 
     from bot.adapters.discord import first_responses
     from bot.core.replies import Reply
@@ -685,13 +672,7 @@ async def test_in_a_burst_the_acknowledgement_comes_first_and_the_work_after_the
     monkeypatch.setattr(discord_client, "BURST", 2)
     monkeypatch.setattr(first_responses, "QUIET", 0)
     sent: list[str] = []
-
-    async def record(kind: str, **_kwargs) -> None:
-        sent.append(kind)
-
-    response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
-    interaction = SimpleNamespace(response=response, message=None, guild_id=None, created_at=discord.utils.utcnow(),
-                                  followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+    interaction = recording_interaction(sent)
     adapter = adapter_without_client()
 
     async def work() -> Reply:
@@ -782,13 +763,8 @@ async def test_the_budget_counts_from_discords_creation_of_the_interaction(monke
 
     sent: list[str] = []
 
-    async def record(kind: str, **_kwargs) -> None:
-        sent.append(kind)
-
     def interaction(created):
-        response = SimpleNamespace(defer=lambda **kw: record("defer", **kw), send_message=lambda **kw: record("send", **kw))
-        return SimpleNamespace(response=response, message=None, guild_id=None, created_at=created,
-                               followup=SimpleNamespace(send=lambda **kw: record("follow-up", **kw)))
+        return recording_interaction(sent, created)
 
     adapter = adapter_without_client()
 
